@@ -1,0 +1,131 @@
+//! The command layer: clap types, one file per command, and output.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use vmsops::exit::Exit;
+
+mod output;
+mod schema;
+mod validate;
+
+/// GitOps for video-management systems: desired state in git, plan, gate, snapshot, apply, journal, drift.
+#[derive(Debug, Parser)]
+#[command(name = "vmsops", version, about, propagate_version = true)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Log line format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// Human-readable.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Where the desired state is read from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RepoArgs {
+    /// The git repository holding the sites.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// The revision to read; `WORKTREE` reads uncommitted files.
+    #[arg(long, default_value = "HEAD")]
+    pub rev: String,
+    /// Only this site (default: every site).
+    #[arg(long)]
+    pub site: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check the desired state: syntax, types, references, policy bounds.
+    Validate(validate::Args),
+    /// Print the JSON Schema of a file kind.
+    Schema(schema::Args),
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose, cli.log_format);
+    let result = match cli.command {
+        Command::Validate(a) => validate::run(a),
+        Command::Schema(a) => schema::run(a),
+    };
+    match result {
+        Ok(exit) => ExitCode::from(exit.code()),
+        Err(e) => {
+            if is_broken_pipe(e.as_ref()) {
+                return ExitCode::SUCCESS;
+            }
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: {}",
+                vmsops::error_chain(e.as_ref())
+            );
+            ExitCode::from(Exit::Error.code())
+        }
+    }
+}
+
+/// A command's outcome: an exit status, or an error that exits 1.
+pub type CmdResult = Result<Exit, Box<dyn std::error::Error + Send + Sync>>;
+
+fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
+}
+
+fn init_tracing(verbose: u8, format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color_enabled(&std::io::stderr()));
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Colour only on a terminal, never with `NO_COLOR`.
+pub fn color_enabled(stream: &impl IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Today's date where vmsops runs; `VMSOPS_NOW` (RFC 3339) pins the clock for tests and replays.
+pub fn now() -> Result<jiff::Timestamp, Box<dyn std::error::Error + Send + Sync>> {
+    match std::env::var("VMSOPS_NOW") {
+        Ok(v) if !v.is_empty() => v
+            .parse::<jiff::Timestamp>()
+            .map_err(|e| format!("VMSOPS_NOW=`{v}` is not an RFC 3339 time: {e}").into()),
+        _ => Ok(jiff::Timestamp::now()),
+    }
+}

@@ -1,0 +1,151 @@
+//! `vmsops validate`: check the desired state and show every problem at once.
+
+use clap::ValueEnum;
+use serde::Serialize;
+use vmsops::desired::{self, render, validate::validate, Diagnostic, Tree};
+use vmsops::exit::Exit;
+
+use super::{output, CmdResult, RepoArgs};
+
+/// Arguments of `vmsops validate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    repo: RepoArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// Diagnostics with the offending lines.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+#[derive(Serialize)]
+struct SiteSummary {
+    site: String,
+    dir: String,
+    cameras: usize,
+    files: usize,
+    errors: usize,
+    warnings: usize,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    format_version: u32,
+    commit: Option<String>,
+    valid: bool,
+    errors: usize,
+    warnings: usize,
+    sites: Vec<SiteSummary>,
+    diagnostics: &'a [Diagnostic],
+}
+
+/// Validates and prints the result.
+pub fn run(args: Args) -> CmdResult {
+    let tree = Tree::open(&args.repo.repo, &args.repo.rev)?;
+    let repo = desired::load(&tree, &args.repo.rev, args.repo.site.as_deref())?;
+    let today = super::now()?.to_zoned(jiff::tz::TimeZone::system()).date();
+    let mut diags = repo.diagnostics.clone();
+    diags.extend(validate(&repo, today));
+    diags.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
+    });
+    let count = |file_in_site: &dyn Fn(&str) -> bool, sev: desired::Severity| {
+        diags
+            .iter()
+            .filter(|d| d.severity == sev && d.file.as_deref().is_some_and(file_in_site))
+            .count()
+    };
+    let sites: Vec<SiteSummary> = repo
+        .sites
+        .iter()
+        .map(|s| {
+            let in_site = |f: &str| f == s.file || s.camera_files.iter().any(|c| c == f);
+            SiteSummary {
+                site: s.name().to_string(),
+                dir: if s.dir.is_empty() {
+                    ".".into()
+                } else {
+                    s.dir.clone()
+                },
+                cameras: s.cameras.len(),
+                files: s.camera_files.len(),
+                errors: count(&in_site, desired::Severity::Error),
+                warnings: count(&in_site, desired::Severity::Warning),
+            }
+        })
+        .collect();
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    match args.format {
+        Format::Json => {
+            let report = Report {
+                format_version: 1,
+                commit: repo.commit.clone(),
+                valid: errors == 0,
+                errors,
+                warnings,
+                sites,
+                diagnostics: &diags,
+            };
+            output::print(&(serde_json::to_string_pretty(&report)? + "\n"))?;
+        }
+        Format::Text => {
+            let color = super::color_enabled(&std::io::stdout());
+            let sources = repo.sources();
+            let mut out = String::new();
+            for d in &diags {
+                out.push_str(&render::render(d, &sources, color));
+                out.push('\n');
+            }
+            let at = match &repo.commit {
+                Some(c) => format!("commit {}", &c[..c.len().min(12)]),
+                None => "work tree".to_string(),
+            };
+            for s in &sites {
+                out.push_str(&format!(
+                    "{}: {} cameras in {} files, {} {}, {} {}\n",
+                    s.site,
+                    s.cameras,
+                    s.files,
+                    s.errors,
+                    plural(s.errors, "error"),
+                    s.warnings,
+                    plural(s.warnings, "warning")
+                ));
+            }
+            if errors == 0 {
+                out.push_str(&format!(
+                    "valid: {} {} at {at}\n",
+                    sites.len(),
+                    plural(sites.len(), "site")
+                ));
+            } else {
+                out.push_str(&format!(
+                    "invalid: {errors} {} at {at}\n",
+                    plural(errors, "error")
+                ));
+            }
+            output::print(&out)?;
+        }
+    }
+    Ok(if errors > 0 {
+        Exit::Error
+    } else {
+        Exit::Success
+    })
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        word.to_string()
+    } else {
+        format!("{word}s")
+    }
+}

@@ -1,0 +1,29 @@
+//! vmsops: keeps video-management systems in the state a git repository declares.
+//!
+//! Code map (data flows one way: desired + live → plan → gate → apply → journal):
+//! - [`desired`]: the YAML model, loading a revision from git, validation with positions.
+//! - [`exit`]: the exit-code table shared by every command.
+//!
+//! The library never prints: it returns values and diagnostics; the `vmsops`
+//! binary (`src/cli/`) renders them.
+
+#![forbid(unsafe_code)]
+#![deny(clippy::dbg_macro, clippy::print_stdout, clippy::print_stderr)]
+
+pub mod desired;
+pub mod exit;
+
+/// An error and its causes on one line: `outer: inner: root`.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        cur = c.source();
+    }
+    s
+}
