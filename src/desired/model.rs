@@ -72,7 +72,7 @@ pub struct Site {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Vms {
-    /// Driver for the VMS product: `reference` or `zoneminder`.
+    /// Driver for the VMS product, e.g. `reference`.
     pub driver: String,
     /// Base URL of the VMS API (for ZoneMinder, its web root, e.g. `http://host/zm`).
     pub url: String,
