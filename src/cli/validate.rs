@@ -110,10 +110,12 @@ pub fn run(args: Args) -> CmdResult {
             };
             for s in &sites {
                 out.push_str(&format!(
-                    "{}: {} cameras in {} files, {} {}, {} {}\n",
+                    "{}: {} {} in {} {}, {} {}, {} {}\n",
                     s.site,
                     s.cameras,
+                    plural(s.cameras, "camera"),
                     s.files,
+                    plural(s.files, "file"),
                     s.errors,
                     plural(s.errors, "error"),
                     s.warnings,

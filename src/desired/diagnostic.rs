@@ -71,6 +71,9 @@ pub struct Diagnostic {
     /// Other places involved.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Related>,
+    /// The line holds a secret: show where it is, never what it says.
+    #[serde(skip)]
+    pub conceal_source: bool,
 }
 
 impl Diagnostic {
@@ -96,7 +99,14 @@ impl Diagnostic {
             label: None,
             help: None,
             related: Vec::new(),
+            conceal_source: false,
         }
+    }
+
+    /// Marks the offending line as secret: it is located but not shown.
+    pub fn concealed(mut self) -> Self {
+        self.conceal_source = true;
+        self
     }
 
     /// Sets the file.

@@ -239,20 +239,7 @@ impl Loader<'_> {
         let Some((src, value)) = self.read_yaml(&file) else {
             return doc;
         };
-        let mut diags = Vec::new();
-        doc.site = deserialize_at::<Site>(
-            &src,
-            FileKind::Site,
-            &YamlPath::root(),
-            value.clone(),
-            &mut diags,
-        );
-        if doc.site.is_none() {
-            // One serde error stops the whole file; check each section alone to report them all.
-            section_errors(&src, value, &mut diags);
-        }
-        dedup(&mut diags);
-        self.diagnostics.extend(diags);
+        doc.site = site_from_value(&src, value, &mut self.diagnostics);
         if let Some(site) = &doc.site {
             if let Ok(Some(bytes)) = self.tree.read(&site.policy.allowed_signers) {
                 doc.allowed_signers = Some(String::from_utf8_lossy(&bytes).into_owned());
@@ -277,58 +264,102 @@ impl Loader<'_> {
             let Some((src, value)) = self.read_yaml(&path) else {
                 continue;
             };
-            let mut diags = Vec::new();
-            let root = YamlPath::root();
-            let cameras_path = root.key("cameras");
-            let Value::Mapping(mut map) = value else {
-                diags.push(type_error(
-                    &src,
-                    &root,
-                    "a mapping with `apiVersion`, `kind` and `cameras`",
-                    &value,
-                ));
-                self.diagnostics.extend(diags);
-                continue;
-            };
-            let items = map.insert(Value::from("cameras"), Value::Sequence(Vec::new()));
-            // The header alone (with an empty list), then each camera on its own.
-            if deserialize_at::<CamerasFile>(
-                &src,
-                FileKind::Cameras,
-                &root,
-                Value::Mapping(map),
-                &mut diags,
-            )
-            .is_some()
-            {
-                match items {
-                    Some(Value::Sequence(items)) => {
-                        for (i, item) in items.into_iter().enumerate() {
-                            let p = cameras_path.index(i);
-                            if let Some(camera) = deserialize_at::<Camera>(
-                                &src,
-                                FileKind::Cameras,
-                                &p,
-                                item,
-                                &mut diags,
-                            ) {
-                                doc.cameras.push(CameraDoc {
-                                    camera,
-                                    file: path.clone(),
-                                    path: p,
-                                });
-                            }
-                        }
-                    }
-                    None | Some(Value::Null) => {}
-                    Some(other) => {
-                        diags.push(type_error(&src, &cameras_path, "a list of cameras", &other))
-                    }
-                }
+            for (camera, p) in cameras_from_value(&src, value, &mut self.diagnostics) {
+                doc.cameras.push(CameraDoc {
+                    camera,
+                    file: path.clone(),
+                    path: p,
+                });
             }
-            self.diagnostics.extend(diags);
         }
     }
+}
+
+/// A `site.yaml` value as a [`Site`], reporting what is wrong with it.
+pub fn site_from_value(
+    src: &SourceFile,
+    value: Value,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Site> {
+    let mut found = Vec::new();
+    let site = deserialize_at::<Site>(
+        src,
+        FileKind::Site,
+        &YamlPath::root(),
+        value.clone(),
+        &mut found,
+    );
+    if site.is_none() {
+        // One serde error stops the whole file; check each section alone to report them all.
+        section_errors(src, value, &mut found);
+    }
+    dedup(&mut found);
+    diags.extend(found);
+    site
+}
+
+/// The cameras of a cameras file value, each with its path; a camera that is wrong is reported and left out.
+pub fn cameras_from_value(
+    src: &SourceFile,
+    value: Value,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(Camera, YamlPath)> {
+    let root = YamlPath::root();
+    let cameras_path = root.key("cameras");
+    let Value::Mapping(mut map) = value else {
+        diags.push(type_error(
+            src,
+            &root,
+            "a mapping with `apiVersion`, `kind` and `cameras`",
+            &value,
+        ));
+        return Vec::new();
+    };
+    let items = map.insert(Value::from("cameras"), Value::Sequence(Vec::new()));
+    let mut out = Vec::new();
+    // The header alone (with an empty list), then each camera on its own.
+    if deserialize_at::<CamerasFile>(src, FileKind::Cameras, &root, Value::Mapping(map), diags)
+        .is_none()
+    {
+        return out;
+    }
+    match items {
+        Some(Value::Sequence(items)) => {
+            for (i, item) in items.into_iter().enumerate() {
+                let p = cameras_path.index(i);
+                if let Some(camera) =
+                    deserialize_at::<Camera>(src, FileKind::Cameras, &p, item, diags)
+                {
+                    out.push((camera, p));
+                }
+            }
+        }
+        None | Some(Value::Null) => {}
+        Some(other) => diags.push(type_error(src, &cameras_path, "a list of cameras", &other)),
+    }
+    out
+}
+
+/// Checks one file's bytes as a file of `kind`, alone (no cross-file checks); used by the fuzzer.
+pub fn check_bytes(kind: FileKind, path: &str, bytes: Vec<u8>) -> Vec<Diagnostic> {
+    let text = match yaml::decode(path, bytes) {
+        Ok(t) => t,
+        Err(d) => return vec![*d],
+    };
+    let src = SourceFile::new(path, text);
+    let mut value = match yaml::parse(&src) {
+        Ok(v) => v,
+        Err(d) => return vec![*d],
+    };
+    if value.apply_merge().is_err() {
+        return vec![Diagnostic::error("yaml::merge", "invalid merge key")];
+    }
+    let mut diags = Vec::new();
+    match kind {
+        FileKind::Site => drop(site_from_value(&src, value, &mut diags)),
+        FileKind::Cameras => drop(cameras_from_value(&src, value, &mut diags)),
+    }
+    diags
 }
 
 fn join(dir: &str, name: &str) -> String {
@@ -513,10 +544,15 @@ fn unknown_key(src: &SourceFile, kind: FileKind, path: &YamlPath) -> Diagnostic 
             help,
         )
     };
-    Diagnostic::error(code, message)
+    let d = Diagnostic::error(code, message)
         .in_file(&src.path)
         .at(src.locate_key(path), "not expected here")
-        .with_help(help)
+        .with_help(help);
+    if secret {
+        d.concealed()
+    } else {
+        d
+    }
 }
 
 /// Keys that hold a credential rather than the name of a variable holding one.

@@ -110,7 +110,7 @@ pub fn render(diag: &Diagnostic, sources: &Sources, color: bool) -> String {
             related_span: Some((r.pos.offset, r.pos.len)),
         })
         .collect();
-    let source = if diag.span.is_some() {
+    let source = if diag.span.is_some() && !diag.conceal_source {
         named(sources, diag.file.as_ref())
     } else {
         None
@@ -130,8 +130,13 @@ pub fn render(diag: &Diagnostic, sources: &Sources, color: bool) -> String {
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
     if report.source.is_none() {
-        if let Some(file) = &diag.file {
-            out.push_str(&format!("{file}:\n"));
+        match (&diag.file, diag.line, diag.column) {
+            (Some(file), Some(l), Some(c)) if diag.conceal_source => out.push_str(&format!(
+                "{file}:{l}:{c} (line not shown: it holds a secret)\n"
+            )),
+            (Some(file), Some(l), Some(c)) => out.push_str(&format!("{file}:{l}:{c}:\n")),
+            (Some(file), _, _) => out.push_str(&format!("{file}:\n")),
+            _ => {}
         }
     }
     // Rendering into a String cannot fail.

@@ -71,6 +71,22 @@ impl Checker<'_> {
         self.src.locate_value(path)
     }
 
+    /// An error about a whole mapping, shown at its key.
+    fn error_on_key(
+        &mut self,
+        code: &'static str,
+        path: &YamlPath,
+        message: String,
+        label: &str,
+        help: String,
+    ) {
+        let d = Diagnostic::error(code, message)
+            .in_file(&self.src.path)
+            .at(self.src.locate_key(path), label)
+            .with_help(help);
+        self.out.push(d);
+    }
+
     fn error(
         &mut self,
         code: &'static str,
@@ -176,8 +192,12 @@ impl Checker<'_> {
         ] {
             if let Some(name) = val {
                 if !is_env_name(name) {
-                    self.error("vms::secret-in-repo", &r.key(key), format!("`{key}` must name an environment variable, and `{}` is not a variable name", mask(name)),
-                        "a token written in the file?", format!("if this is the secret itself, remove it from the repository and rotate it; set `{key}` to the NAME of the variable that holds it, e.g. `VMSOPS_TOKEN`"));
+                    let d = Diagnostic::error("vms::secret-in-repo", format!("`{key}` must name an environment variable, and `{}` is not a variable name", mask(name)))
+                        .in_file(&self.src.path)
+                        .at(self.pos(&r.key(key)), "a token written in the file?")
+                        .with_help(format!("if this is the secret itself, remove it from the repository and rotate it; set `{key}` to the NAME of the variable that holds it, e.g. `VMSOPS_TOKEN`"))
+                        .concealed();
+                    self.out.push(d);
                 }
             }
         }
@@ -192,7 +212,7 @@ impl Checker<'_> {
             );
         }
         if v.token_env.is_none() && !login {
-            self.error("vms::credentials", &r, "no credentials: set `token_env` (or `username_env` and `password_env`)".into(), "how does vmsops log in?",
+            self.error_on_key("vms::credentials", &r, "no credentials: set `token_env` (or `username_env` and `password_env`)".into(), "how does vmsops log in?",
                 "add `token_env: VMSOPS_TOKEN` and export the token in that variable where vmsops runs".into());
         }
     }
