@@ -14,13 +14,24 @@ const FILES: usize = 20;
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let repo = git2::Repository::init(dir.path()).expect("git init");
-    let site = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/sites/paris-hq/site.yaml")).expect("example site");
+    let site = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/sites/paris-hq/site.yaml"
+    ))
+    .expect("example site");
     let root = dir.path().join("sites/bench");
     std::fs::create_dir_all(root.join("cameras")).expect("mkdir");
-    std::fs::write(root.join("site.yaml"), site.replace("name: paris-hq", "name: bench")).expect("write");
+    std::fs::write(
+        root.join("site.yaml"),
+        site.replace("name: paris-hq", "name: bench"),
+    )
+    .expect("write");
     std::fs::create_dir_all(dir.path().join("policy")).expect("mkdir");
     std::fs::copy(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policy/allowed_signers"),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/policy/allowed_signers"
+        ),
         dir.path().join("policy/allowed_signers"),
     )
     .expect("copy signers");
@@ -37,10 +48,15 @@ fn main() {
         std::fs::write(root.join(format!("cameras/zone-{f:02}.yaml")), text).expect("write");
     }
     let mut index = repo.index().expect("index");
-    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).expect("add");
-    let tree = repo.find_tree(index.write_tree().expect("tree")).expect("tree");
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .expect("add");
+    let tree = repo
+        .find_tree(index.write_tree().expect("tree"))
+        .expect("tree");
     let sig = git2::Signature::now("Bench", "bench@x.example").expect("sig");
-    repo.commit(Some("HEAD"), &sig, &sig, "bench", &tree, &[]).expect("commit");
+    repo.commit(Some("HEAD"), &sig, &sig, "bench", &tree, &[])
+        .expect("commit");
 
     let today = jiff::civil::date(2026, 11, 27);
     let mut times: Vec<Duration> = Vec::new();
@@ -55,7 +71,10 @@ fn main() {
     }
     times.sort();
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let hwm = status.lines().find(|l| l.starts_with("VmHWM")).unwrap_or("VmHWM: ?");
+    let hwm = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .unwrap_or("VmHWM: ?");
     println!(
         "validate {CAMERAS} cameras in {FILES} files: min {:.1} ms, median {:.1} ms; peak memory {}",
         times[0].as_secs_f64() * 1e3,

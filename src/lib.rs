@@ -2,6 +2,7 @@
 //!
 //! Code map (data flows one way: desired + live → plan → gate → apply → journal):
 //! - [`desired`]: the YAML model, loading a revision from git, validation with positions.
+//! - [`plan`]: desired × live → operations (pure), and their renderings.
 //! - [`exit`]: the exit-code table shared by every command.
 //!
 //! The library never prints: it returns values and diagnostics; the `vmsops`
@@ -12,6 +13,7 @@
 
 pub mod desired;
 pub mod exit;
+pub mod plan;
 
 /// An error and its causes on one line: `outer: inner: root`.
 pub fn error_chain(e: &dyn std::error::Error) -> String {

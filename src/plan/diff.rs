@@ -1,0 +1,329 @@
+//! The diff engine: desired × live → ordered operations and findings.
+//!
+//! Deterministic (cameras by id, then alert rules by kind, then settings) and
+//! free of noise: both sides arrive normalised (see `state`).
+
+use serde_json::{json, Value};
+
+use super::schedule;
+use super::state::{AlertState, CameraState, ConfigState};
+use super::{Change, Class, Finding, OpKind, Operation};
+use crate::desired::validate::MAX_SESSION_TIMEOUT_MINUTES;
+
+/// Operations that take `live` to `desired`, and what is worth knowing besides.
+pub fn diff(desired: &ConfigState, live: &ConfigState) -> (Vec<Operation>, Vec<Finding>) {
+    let mut ops = Vec::new();
+    let mut findings = Vec::new();
+    let ids: std::collections::BTreeSet<&String> =
+        desired.cameras.keys().chain(live.cameras.keys()).collect();
+    for id in ids {
+        match (desired.cameras.get(id), live.cameras.get(id)) {
+            (Some(d), None) => ops.push(Operation {
+                op: OpKind::CameraCreate,
+                target: id.clone(),
+                class: Class::CameraAdd,
+                changes: camera_fields(d)
+                    .into_iter()
+                    .map(|(p, v)| change(p, Value::Null, v))
+                    .collect(),
+            }),
+            (None, Some(l)) => ops.push(Operation {
+                op: OpKind::CameraDelete,
+                target: id.clone(),
+                class: Class::CameraRemove,
+                changes: camera_fields(l)
+                    .into_iter()
+                    .map(|(p, v)| change(p, v, Value::Null))
+                    .collect(),
+            }),
+            (Some(d), Some(l)) => {
+                findings.extend(read_only_findings(d, l));
+                if let Some(op) = camera_update(d, l) {
+                    ops.push(op);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    if let (Some(want), Some(have)) = (&desired.alerts, &live.alerts) {
+        let kinds: std::collections::BTreeSet<_> = want.keys().chain(have.keys()).collect();
+        for kind in kinds {
+            let target = kind.as_str().to_string();
+            match (want.get(kind), have.get(kind)) {
+                (Some(d), None) => ops.push(Operation {
+                    op: OpKind::AlertCreate,
+                    target,
+                    class: Class::Alerts,
+                    changes: alert_fields(d)
+                        .into_iter()
+                        .map(|(p, v)| change(p, Value::Null, v))
+                        .collect(),
+                }),
+                (None, Some(l)) => ops.push(Operation {
+                    op: OpKind::AlertDelete,
+                    target,
+                    class: Class::Alerts,
+                    changes: alert_fields(l)
+                        .into_iter()
+                        .map(|(p, v)| change(p, v, Value::Null))
+                        .collect(),
+                }),
+                (Some(d), Some(l)) => {
+                    let changes = changed(alert_fields(l), alert_fields(d));
+                    if !changes.is_empty() {
+                        ops.push(Operation {
+                            op: OpKind::AlertUpdate,
+                            target,
+                            class: Class::Alerts,
+                            changes,
+                        });
+                    }
+                }
+                (None, None) => {}
+            }
+        }
+    }
+    if let Some(l) = &live.settings {
+        if l.session_timeout_minutes > MAX_SESSION_TIMEOUT_MINUTES {
+            findings.push(Finding {
+                kind: "session-timeout".into(),
+                target: "settings".into(),
+                message: format!(
+                    "the VMS disconnects idle admin sessions after {} minutes; PROC-VMS-001 §01 requires at most {MAX_SESSION_TIMEOUT_MINUTES}",
+                    l.session_timeout_minutes
+                ),
+            });
+        }
+        if let Some(d) = &desired.settings {
+            if d.session_timeout_minutes != l.session_timeout_minutes {
+                ops.push(Operation {
+                    op: OpKind::SettingsUpdate,
+                    target: "settings".into(),
+                    class: Class::Settings,
+                    changes: vec![change(
+                        "session_timeout_minutes",
+                        json!(l.session_timeout_minutes),
+                        json!(d.session_timeout_minutes),
+                    )],
+                });
+            }
+        }
+    }
+    (ops, findings)
+}
+
+fn change(path: &str, from: Value, to: Value) -> Change {
+    Change {
+        path: path.to_string(),
+        from,
+        to,
+    }
+}
+
+/// The fields compared for a camera, in display order, with their class.
+fn camera_fields(c: &CameraState) -> Vec<(&'static str, Value)> {
+    vec![
+        ("name", json!(c.name)),
+        ("vendor", json!(c.vendor)),
+        ("model", json!(c.model)),
+        ("firmware", json!(c.firmware)),
+        ("stream_url", json!(c.stream_url)),
+        ("enabled", json!(c.enabled)),
+        ("recording.resolution", json!(c.resolution)),
+        ("recording.fps", json!(c.fps)),
+        ("recording.retention_days", json!(c.retention_days)),
+        ("recording.schedule", json!(schedule::lines(&c.schedule))),
+    ]
+}
+
+fn field_class(path: &str) -> Option<Class> {
+    match path {
+        "name" | "stream_url" => Some(Class::Metadata),
+        "enabled"
+        | "recording.resolution"
+        | "recording.fps"
+        | "recording.retention_days"
+        | "recording.schedule" => Some(Class::Recording),
+        // vendor / model / firmware are read-only: findings, never operations.
+        _ => None,
+    }
+}
+
+fn changed(from: Vec<(&'static str, Value)>, to: Vec<(&'static str, Value)>) -> Vec<Change> {
+    from.into_iter()
+        .zip(to)
+        .filter(|((_, a), (_, b))| a != b)
+        .map(|((p, a), (_, b))| change(p, a, b))
+        .collect()
+}
+
+fn camera_update(d: &CameraState, l: &CameraState) -> Option<Operation> {
+    let changes: Vec<Change> = changed(camera_fields(l), camera_fields(d))
+        .into_iter()
+        .filter(|c| field_class(&c.path).is_some())
+        .collect();
+    // An update touching several classes takes the strictest.
+    let class = changes.iter().filter_map(|c| field_class(&c.path)).max()?;
+    Some(Operation {
+        op: OpKind::CameraUpdate,
+        target: d.id.clone(),
+        class,
+        changes,
+    })
+}
+
+fn read_only_findings(d: &CameraState, l: &CameraState) -> Vec<Finding> {
+    [("vendor", &d.vendor, &l.vendor), ("model", &d.model, &l.model), ("firmware", &d.firmware, &l.firmware)]
+        .into_iter()
+        .filter(|(_, want, have)| want != have)
+        .map(|(field, want, have)| Finding {
+            kind: format!("{field}-mismatch"),
+            target: d.id.clone(),
+            message: format!(
+                "the VMS reports {field} `{have}`, the repository says `{want}`: {field} is read from the device, so update the repository (or the device) — vmsops never writes it"
+            ),
+        })
+        .collect()
+}
+
+fn alert_fields(a: &AlertState) -> Vec<(&'static str, Value)> {
+    let escalation: Vec<String> = a
+        .escalation
+        .iter()
+        .map(|(m, r)| {
+            format!(
+                "after {m} min: {}",
+                r.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })
+        .collect();
+    vec![
+        ("threshold", json!(a.threshold)),
+        ("recipients", json!(a.recipients)),
+        ("escalation", json!(escalation)),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::model::{AlertKind, Day, ScheduleEntry};
+    use crate::plan::state::{alert_state, SettingsState};
+    use std::collections::BTreeMap;
+
+    fn cam(id: &str) -> CameraState {
+        CameraState {
+            id: id.into(),
+            name: format!("Camera {id}"),
+            vendor: "Axis".into(),
+            model: "P3265-LVE".into(),
+            firmware: "11.9.60".into(),
+            stream_url: format!("rtsp://{id}.example/"),
+            enabled: true,
+            resolution: "1920x1080".into(),
+            fps: 15,
+            retention_days: 30,
+            schedule: schedule::canonical(&[ScheduleEntry {
+                days: Day::ALL.to_vec(),
+                from: "00:00".into(),
+                to: "24:00".into(),
+            }]),
+            version: None,
+        }
+    }
+
+    fn config(cams: Vec<CameraState>) -> ConfigState {
+        ConfigState {
+            cameras: cams.into_iter().map(|c| (c.id.clone(), c)).collect(),
+            alerts: Some(BTreeMap::new()),
+            settings: Some(SettingsState {
+                session_timeout_minutes: 15,
+                version: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn equal_states_give_no_operation() {
+        let a = config(vec![cam("a"), cam("b")]);
+        let mut b = a.clone();
+        b.cameras.get_mut("a").expect("a").version = Some("7".into());
+        assert_eq!(diff(&a, &b), (vec![], vec![]));
+    }
+
+    #[test]
+    fn creates_updates_deletes_in_id_order_with_classes() {
+        let mut desired = config(vec![cam("a"), cam("c"), cam("d")]);
+        let live = config(vec![cam("b"), cam("c"), cam("d")]);
+        desired.cameras.get_mut("c").expect("c").fps = 25;
+        desired.cameras.get_mut("d").expect("d").name = "Dock".into();
+        let (ops, _) = diff(&desired, &live);
+        let summary: Vec<(OpKind, &str, Class)> = ops
+            .iter()
+            .map(|o| (o.op, o.target.as_str(), o.class))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (OpKind::CameraCreate, "a", Class::CameraAdd),
+                (OpKind::CameraDelete, "b", Class::CameraRemove),
+                (OpKind::CameraUpdate, "c", Class::Recording),
+                (OpKind::CameraUpdate, "d", Class::Metadata),
+            ]
+        );
+        assert_eq!(
+            ops[2].changes,
+            [change("recording.fps", json!(15), json!(25))]
+        );
+    }
+
+    #[test]
+    fn strictest_class_wins_and_enabled_is_recording() {
+        let mut desired = config(vec![cam("a")]);
+        let live = config(vec![cam("a")]);
+        let d = desired.cameras.get_mut("a").expect("a");
+        d.name = "New".into();
+        d.enabled = false;
+        let (ops, _) = diff(&desired, &live);
+        assert_eq!(ops[0].class, Class::Recording);
+        assert_eq!(ops[0].changes.len(), 2);
+    }
+
+    #[test]
+    fn read_only_fields_are_findings_not_operations() {
+        let mut desired = config(vec![cam("a")]);
+        let live = config(vec![cam("a")]);
+        desired.cameras.get_mut("a").expect("a").firmware = "11.10.0".into();
+        let (ops, findings) = diff(&desired, &live);
+        assert!(ops.is_empty());
+        assert_eq!(findings[0].kind, "firmware-mismatch");
+    }
+
+    #[test]
+    fn alerts_and_settings() {
+        let rule = crate::desired::model::AlertRule {
+            kind: AlertKind::DiskFull,
+            threshold: 90,
+            recipients: vec!["NOC@x.example".into()],
+            escalation: vec![],
+        };
+        let mut desired = config(vec![]);
+        let mut live = config(vec![]);
+        desired.alerts = Some([(AlertKind::DiskFull, alert_state(&rule, None))].into());
+        let mut live_rule = rule.clone();
+        live_rule.recipients = vec!["noc@x.example".into()];
+        live.alerts = Some([(AlertKind::DiskFull, alert_state(&live_rule, None))].into());
+        live.settings = Some(SettingsState {
+            session_timeout_minutes: 30,
+            version: None,
+        });
+        let (ops, findings) = diff(&desired, &live);
+        assert_eq!(ops.len(), 1, "recipient case is not a difference: {ops:?}");
+        assert_eq!(ops[0].op, OpKind::SettingsUpdate);
+        assert_eq!(findings[0].kind, "session-timeout");
+        // Unmanaged alerts (absent from site.yaml) are never diffed.
+        desired.alerts = None;
+        live.alerts = Some(BTreeMap::new());
+        assert_eq!(diff(&desired, &live).0.len(), 1);
+    }
+}

@@ -1,0 +1,164 @@
+//! The comparable form of a configuration, built from either side (desired or live).
+//!
+//! Both sides are normalised the same way (canonical schedules, recipient sets)
+//! so that values that are equal but written differently never show as changes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::schedule::{self, Canonical};
+use crate::desired::effective::effective_recording;
+use crate::desired::model::{AlertKind, AlertRule, Camera, Escalation, Site};
+
+/// One camera as vmsops compares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CameraState {
+    /// Identifier, unique in the site.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Manufacturer (read-only once created).
+    pub vendor: String,
+    /// Model (read-only once created).
+    pub model: String,
+    /// Firmware (read-only once created).
+    pub firmware: String,
+    /// Stream URL.
+    pub stream_url: String,
+    /// Whether it records.
+    pub enabled: bool,
+    /// `WIDTHxHEIGHT`.
+    pub resolution: String,
+    /// Frames per second.
+    pub fps: u32,
+    /// Days recordings are kept.
+    pub retention_days: u32,
+    /// When it records.
+    pub schedule: Canonical,
+    /// The live object's version, for `If-Match` (live side only).
+    pub version: Option<String>,
+}
+
+/// One alert rule as vmsops compares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertState {
+    /// What it watches.
+    pub kind: AlertKind,
+    /// Trigger threshold.
+    pub threshold: u32,
+    /// First recipients (lowercased set).
+    pub recipients: BTreeSet<String>,
+    /// Escalation steps by delay (recipients as sets).
+    pub escalation: BTreeMap<u32, BTreeSet<String>>,
+    /// The live object's version (live side only).
+    pub version: Option<String>,
+}
+
+/// VMS settings as vmsops compares them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettingsState {
+    /// Admin console inactivity limit.
+    pub session_timeout_minutes: u32,
+    /// The live object's version (live side only).
+    #[serde(skip)]
+    pub version: Option<String>,
+}
+
+/// A whole configuration; `None` sections are not managed on that side.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigState {
+    /// Cameras by id.
+    pub cameras: BTreeMap<String, CameraState>,
+    /// Alert rules by kind, when managed.
+    pub alerts: Option<BTreeMap<AlertKind, AlertState>>,
+    /// Settings, when managed.
+    pub settings: Option<SettingsState>,
+}
+
+fn email_set(v: &[String]) -> BTreeSet<String> {
+    v.iter().map(|e| e.trim().to_ascii_lowercase()).collect()
+}
+
+/// The comparable form of an alert rule.
+pub fn alert_state(r: &AlertRule, version: Option<String>) -> AlertState {
+    AlertState {
+        kind: r.kind,
+        threshold: r.threshold,
+        recipients: email_set(&r.recipients),
+        escalation: escalation_map(&r.escalation),
+        version,
+    }
+}
+
+fn escalation_map(steps: &[Escalation]) -> BTreeMap<u32, BTreeSet<String>> {
+    let mut m: BTreeMap<u32, BTreeSet<String>> = BTreeMap::new();
+    for s in steps {
+        m.entry(s.after_minutes)
+            .or_default()
+            .extend(email_set(&s.recipients));
+    }
+    m
+}
+
+impl AlertState {
+    /// Back to the file / API form.
+    pub fn to_rule(&self) -> AlertRule {
+        AlertRule {
+            kind: self.kind,
+            threshold: self.threshold,
+            recipients: self.recipients.iter().cloned().collect(),
+            escalation: self
+                .escalation
+                .iter()
+                .map(|(m, r)| Escalation {
+                    after_minutes: *m,
+                    recipients: r.iter().cloned().collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl CameraState {
+    /// The camera's desired state; `None` if its profile does not exist (a validation error).
+    pub fn from_desired(site: &Site, c: &Camera) -> Option<Self> {
+        let r = effective_recording(site, c)?;
+        Some(Self {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            vendor: c.vendor.clone(),
+            model: c.model.clone(),
+            firmware: c.firmware.clone(),
+            stream_url: c.stream_url.clone(),
+            enabled: c.enabled,
+            resolution: r.resolution,
+            fps: r.fps,
+            retention_days: r.retention_days,
+            schedule: schedule::canonical(&r.schedule),
+            version: None,
+        })
+    }
+}
+
+impl ConfigState {
+    /// The desired configuration of a site.
+    pub fn from_desired<'a>(site: &Site, cameras: impl IntoIterator<Item = &'a Camera>) -> Self {
+        Self {
+            cameras: cameras
+                .into_iter()
+                .filter_map(|c| CameraState::from_desired(site, c).map(|s| (s.id.clone(), s)))
+                .collect(),
+            alerts: site.alerts.as_ref().map(|a| {
+                a.rules
+                    .iter()
+                    .map(|r| (r.kind, alert_state(r, None)))
+                    .collect()
+            }),
+            settings: site.settings.as_ref().map(|s| SettingsState {
+                session_timeout_minutes: s.session_timeout_minutes,
+                version: None,
+            }),
+        }
+    }
+}
