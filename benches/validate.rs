@@ -41,8 +41,8 @@ fn main() {
             let id = f * (CAMERAS / FILES) + i;
             text.push_str(&format!(
                 "  - id: cam-{id:05}\n    name: \"Caméra {id}\"\n    vendor: Axis\n    model: P3265-LVE\n    firmware: \"11.9.60\"\n    stream_url: rtsp://cam-{id:05}.cams.example/axis-media/media.amp\n    profile: {}\n{}",
-                if id % 3 == 0 { "after-hours" } else { "standard" },
-                if id % 5 == 0 { "    recording: { fps: 25 }\n" } else { "" },
+                if id.is_multiple_of(3) { "after-hours" } else { "standard" },
+                if id.is_multiple_of(5) { "    recording: { fps: 25 }\n" } else { "" },
             ));
         }
         std::fs::write(root.join(format!("cameras/zone-{f:02}.yaml")), text).expect("write");
