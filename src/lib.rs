@@ -13,6 +13,7 @@
 
 pub mod desired;
 pub mod exit;
+pub mod import;
 pub mod plan;
 
 /// An error and its causes on one line: `outer: inner: root`.
