@@ -157,7 +157,7 @@ pub fn import(req: &ImportRequest, live: &ConfigState) -> Result<Imported, Impor
     }
     let retentions: Vec<u32> = live.cameras.values().map(|c| c.retention_days).collect();
     let (min_r, max_r) = match (retentions.iter().min(), retentions.iter().max()) {
-        (Some(a), Some(b)) => (*a.min(&7).max(&1), *b.max(&30)),
+        (Some(a), Some(b)) => ((*a).clamp(1, 7), (*b).max(30)),
         _ => (7, 30),
     };
     site.push_str("policy:\n");
