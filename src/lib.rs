@@ -3,6 +3,8 @@
 //! Code map (data flows one way: desired + live → plan → gate → apply → journal):
 //! - [`desired`]: the YAML model, loading a revision from git, validation with positions.
 //! - [`plan`]: desired × live → operations (pure), and their renderings.
+//! - [`import`]: site files from a live configuration (pure).
+//! - [`state`], [`atomic`]: the state directory, written atomically.
 //! - [`exit`]: the exit-code table shared by every command.
 //!
 //! The library never prints: it returns values and diagnostics; the `vmsops`
@@ -11,10 +13,12 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::dbg_macro, clippy::print_stdout, clippy::print_stderr)]
 
+pub mod atomic;
 pub mod desired;
 pub mod exit;
 pub mod import;
 pub mod plan;
+pub mod state;
 
 /// An error and its causes on one line: `outer: inner: root`.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
