@@ -18,24 +18,24 @@ pub fn diff(desired: &ConfigState, live: &ConfigState) -> (Vec<Operation>, Vec<F
         desired.cameras.keys().chain(live.cameras.keys()).collect();
     for id in ids {
         match (desired.cameras.get(id), live.cameras.get(id)) {
-            (Some(d), None) => ops.push(Operation {
-                op: OpKind::CameraCreate,
-                target: id.clone(),
-                class: Class::CameraAdd,
-                changes: camera_fields(d)
+            (Some(d), None) => ops.push(Operation::new(
+                OpKind::CameraCreate,
+                id.clone(),
+                Class::CameraAdd,
+                camera_fields(d)
                     .into_iter()
                     .map(|(p, v)| change(p, Value::Null, v))
                     .collect(),
-            }),
-            (None, Some(l)) => ops.push(Operation {
-                op: OpKind::CameraDelete,
-                target: id.clone(),
-                class: Class::CameraRemove,
-                changes: camera_fields(l)
+            )),
+            (None, Some(l)) => ops.push(Operation::new(
+                OpKind::CameraDelete,
+                id.clone(),
+                Class::CameraRemove,
+                camera_fields(l)
                     .into_iter()
                     .map(|(p, v)| change(p, v, Value::Null))
                     .collect(),
-            }),
+            )),
             (Some(d), Some(l)) => {
                 findings.extend(read_only_findings(d, l));
                 if let Some(op) = camera_update(d, l) {
@@ -50,33 +50,33 @@ pub fn diff(desired: &ConfigState, live: &ConfigState) -> (Vec<Operation>, Vec<F
         for kind in kinds {
             let target = kind.as_str().to_string();
             match (want.get(kind), have.get(kind)) {
-                (Some(d), None) => ops.push(Operation {
-                    op: OpKind::AlertCreate,
+                (Some(d), None) => ops.push(Operation::new(
+                    OpKind::AlertCreate,
                     target,
-                    class: Class::Alerts,
-                    changes: alert_fields(d)
+                    Class::Alerts,
+                    alert_fields(d)
                         .into_iter()
                         .map(|(p, v)| change(p, Value::Null, v))
                         .collect(),
-                }),
-                (None, Some(l)) => ops.push(Operation {
-                    op: OpKind::AlertDelete,
+                )),
+                (None, Some(l)) => ops.push(Operation::new(
+                    OpKind::AlertDelete,
                     target,
-                    class: Class::Alerts,
-                    changes: alert_fields(l)
+                    Class::Alerts,
+                    alert_fields(l)
                         .into_iter()
                         .map(|(p, v)| change(p, v, Value::Null))
                         .collect(),
-                }),
+                )),
                 (Some(d), Some(l)) => {
                     let changes = changed(alert_fields(l), alert_fields(d));
                     if !changes.is_empty() {
-                        ops.push(Operation {
-                            op: OpKind::AlertUpdate,
+                        ops.push(Operation::new(
+                            OpKind::AlertUpdate,
                             target,
-                            class: Class::Alerts,
+                            Class::Alerts,
                             changes,
-                        });
+                        ));
                     }
                 }
                 (None, None) => {}
@@ -96,16 +96,16 @@ pub fn diff(desired: &ConfigState, live: &ConfigState) -> (Vec<Operation>, Vec<F
         }
         if let Some(d) = &desired.settings {
             if d.session_timeout_minutes != l.session_timeout_minutes {
-                ops.push(Operation {
-                    op: OpKind::SettingsUpdate,
-                    target: "settings".into(),
-                    class: Class::Settings,
-                    changes: vec![change(
+                ops.push(Operation::new(
+                    OpKind::SettingsUpdate,
+                    "settings".into(),
+                    Class::Settings,
+                    vec![change(
                         "session_timeout_minutes",
                         json!(l.session_timeout_minutes),
                         json!(d.session_timeout_minutes),
                     )],
-                });
+                ));
             }
         }
     }
@@ -164,12 +164,12 @@ fn camera_update(d: &CameraState, l: &CameraState) -> Option<Operation> {
         .collect();
     // An update touching several classes takes the strictest.
     let class = changes.iter().filter_map(|c| field_class(&c.path)).max()?;
-    Some(Operation {
-        op: OpKind::CameraUpdate,
-        target: d.id.clone(),
+    Some(Operation::new(
+        OpKind::CameraUpdate,
+        d.id.clone(),
         class,
         changes,
-    })
+    ))
 }
 
 fn read_only_findings(d: &CameraState, l: &CameraState) -> Vec<Finding> {

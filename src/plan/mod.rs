@@ -4,8 +4,12 @@
 //! passes the desired state, the live state and "today".
 
 pub mod diff;
+pub mod document;
+pub mod markdown;
 pub mod schedule;
 pub mod state;
+pub mod style;
+pub mod text;
 
 use serde::{Deserialize, Serialize};
 
@@ -96,6 +100,52 @@ pub struct Operation {
     pub class: Class,
     /// Field-level changes.
     pub changes: Vec<Change>,
+    /// The gate's verdicts (empty when the gate was not run, as in drift).
+    #[serde(default)]
+    pub verdicts: Vec<Verdict>,
+}
+
+/// What the gate says of an operation for one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VerdictStatus {
+    /// The check passes.
+    Allowed,
+    /// Worth knowing; does not block.
+    Warning,
+    /// The operation may not be applied.
+    Refused,
+}
+
+/// One check's verdict on one operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// The check id (SPEC section 5), e.g. `approval`.
+    pub check: String,
+    /// Its outcome.
+    pub status: VerdictStatus,
+    /// What it means and, when refused, what to do.
+    pub message: String,
+}
+
+impl Operation {
+    /// An operation not yet seen by the gate.
+    pub fn new(op: OpKind, target: String, class: Class, changes: Vec<Change>) -> Self {
+        Self {
+            op,
+            target,
+            class,
+            changes,
+            verdicts: Vec::new(),
+        }
+    }
+
+    /// True if any verdict refuses this operation.
+    pub fn is_refused(&self) -> bool {
+        self.verdicts
+            .iter()
+            .any(|v| v.status == VerdictStatus::Refused)
+    }
 }
 
 /// Something worth knowing that is not an operation.

@@ -1,0 +1,282 @@
+//! The plan as a document: what `plan --format json` prints and `--out` saves.
+//!
+//! Stable: fields may be added, none removed or renamed (`format_version` 1).
+
+use serde::{Deserialize, Serialize};
+
+use super::{Finding, OpKind, Operation};
+
+/// The current `format_version`.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Something the site's driver cannot manage: shown once, never a difference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unmanaged {
+    /// The field or rule, e.g. `alerts.rules[].escalation`.
+    pub field: String,
+    /// Why the driver cannot manage it.
+    pub reason: String,
+}
+
+/// One commit between the base and the revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitInfo {
+    /// Full commit id.
+    pub id: String,
+    /// First line of the message.
+    pub summary: String,
+    /// Author name.
+    pub author: String,
+    /// Author email.
+    pub email: String,
+    /// `Ticket:` trailers.
+    pub tickets: Vec<String>,
+}
+
+/// What changed in git between `--base` and the revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitChanges {
+    /// The base commit.
+    pub base: String,
+    /// Commits in base..rev, oldest first.
+    pub commits: Vec<CommitInfo>,
+}
+
+/// The plan of one site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SitePlan {
+    /// Site name.
+    pub site: String,
+    /// The commit the desired state was read from (`null` for the work tree).
+    pub desired_commit: Option<String>,
+    /// Fingerprint of the live configuration the plan was computed against.
+    pub live_fingerprint: Option<String>,
+    /// Driver name.
+    pub driver: String,
+    /// VMS URL.
+    pub url: String,
+    /// Operations, in plan order.
+    pub operations: Vec<Operation>,
+    /// Findings (never applied).
+    pub findings: Vec<Finding>,
+    /// What the driver cannot manage (informational).
+    #[serde(default)]
+    pub unmanaged: Vec<Unmanaged>,
+    /// Commits between `--base` and the revision, when a base was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitChanges>,
+    /// Gate notes for the whole site (e.g. `untrusted-base`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Why this site could not be planned (unreachable VMS, invalid state).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Counts over the whole plan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Creates.
+    pub add: usize,
+    /// Updates (and policy changes).
+    pub change: usize,
+    /// Deletes.
+    pub remove: usize,
+    /// Operations refused by the gate.
+    pub refused: usize,
+    /// Findings.
+    #[serde(default)]
+    pub findings: usize,
+    /// Sites that could not be planned.
+    #[serde(default)]
+    pub errors: usize,
+}
+
+/// A whole plan over one or more sites.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanDocument {
+    /// Always [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// One entry per site, sorted by name.
+    pub sites: Vec<SitePlan>,
+    /// Counts.
+    pub summary: Summary,
+}
+
+impl Summary {
+    /// Counts the operations and findings of `sites`.
+    pub fn of(sites: &[SitePlan]) -> Self {
+        let mut s = Summary::default();
+        for site in sites {
+            s.findings += site.findings.len();
+            s.errors += usize::from(site.error.is_some());
+            for op in &site.operations {
+                match op.op {
+                    OpKind::CameraCreate | OpKind::AlertCreate => s.add += 1,
+                    OpKind::CameraDelete | OpKind::AlertDelete => s.remove += 1,
+                    _ => s.change += 1,
+                }
+                s.refused += usize::from(op.is_refused());
+            }
+        }
+        s
+    }
+
+    /// Terraform's summary line: `Plan: 2 to add, 3 to change, 1 to remove.`
+    pub fn line(&self) -> String {
+        format!(
+            "Plan: {} to add, {} to change, {} to remove.",
+            self.add, self.change, self.remove
+        )
+    }
+}
+
+impl PlanDocument {
+    /// A document over `sites` (sorted by name) with its summary.
+    pub fn new(mut sites: Vec<SitePlan>) -> Self {
+        sites.sort_by(|a, b| a.site.cmp(&b.site));
+        let summary = Summary::of(&sites);
+        Self {
+            format_version: FORMAT_VERSION,
+            sites,
+            summary,
+        }
+    }
+
+    /// True if any site has an operation.
+    pub fn has_operations(&self) -> bool {
+        self.sites.iter().any(|s| !s.operations.is_empty())
+    }
+}
+
+/// A plan with every kind of operation, a refusal, a finding and an unmanaged field, for rendering tests.
+#[cfg(test)]
+pub fn sample() -> PlanDocument {
+    use super::{Change, Class, Finding, Verdict, VerdictStatus};
+    use serde_json::json;
+    let ch = |p: &str, f: serde_json::Value, t: serde_json::Value| Change {
+        path: p.into(),
+        from: f,
+        to: t,
+    };
+    let mut update = Operation::new(
+        OpKind::CameraUpdate,
+        "hall-01".into(),
+        Class::Recording,
+        vec![
+            ch("recording.fps", json!(15), json!(25)),
+            ch(
+                "recording.schedule",
+                json!(["mon,tue,wed,thu,fri,sat,sun 00:00-24:00"]),
+                json!(["mon,tue,wed,thu,fri 00:00-07:00", "sat,sun 00:00-24:00"]),
+            ),
+        ],
+    );
+    update.verdicts = vec![
+        Verdict {
+            check: "approval".into(),
+            status: VerdictStatus::Refused,
+            message: "no approve/* tag on this commit: ask an approver to sign one".into(),
+        },
+        Verdict {
+            check: "maintenance-window".into(),
+            status: VerdictStatus::Allowed,
+            message: "inside tuesday-night".into(),
+        },
+    ];
+    let ops = vec![
+        Operation::new(
+            OpKind::CameraCreate,
+            "dock-03".into(),
+            Class::CameraAdd,
+            vec![
+                ch("name", json!(null), json!("Quai 3")),
+                ch("recording.fps", json!(null), json!(10)),
+            ],
+        ),
+        update,
+        Operation::new(
+            OpKind::CameraUpdate,
+            "gate-north".into(),
+            Class::Metadata,
+            vec![ch(
+                "name",
+                json!("Portail nord"),
+                json!("Portail nord <A|B>"),
+            )],
+        ),
+        Operation::new(
+            OpKind::CameraDelete,
+            "old-07".into(),
+            Class::CameraRemove,
+            vec![ch("name", json!("Ancienne 7"), json!(null))],
+        ),
+        Operation::new(
+            OpKind::AlertCreate,
+            "temperature".into(),
+            Class::Alerts,
+            vec![ch("threshold", json!(null), json!(70))],
+        ),
+        Operation::new(
+            OpKind::AlertUpdate,
+            "disk_full".into(),
+            Class::Alerts,
+            vec![ch(
+                "recipients",
+                json!(["noc@client.example"]),
+                json!(["it@client.example", "noc@client.example"]),
+            )],
+        ),
+        Operation::new(
+            OpKind::AlertDelete,
+            "signal_loss".into(),
+            Class::Alerts,
+            vec![ch("threshold", json!(30), json!(null))],
+        ),
+        Operation::new(
+            OpKind::SettingsUpdate,
+            "settings".into(),
+            Class::Settings,
+            vec![ch("session_timeout_minutes", json!(30), json!(15))],
+        ),
+        Operation::new(
+            OpKind::PolicyChange,
+            "paris-hq".into(),
+            Class::Policy,
+            vec![ch(
+                "policy.approvers",
+                json!(["rs@client.example"]),
+                json!(["rs@client.example", "dpo@client.example"]),
+            )],
+        ),
+    ];
+    PlanDocument::new(vec![SitePlan {
+        site: "paris-hq".into(),
+        desired_commit: Some("3f165b1c0ffee0000000000000000000000000aa".into()),
+        live_fingerprint: Some("sha256:abc".into()),
+        driver: "reference".into(),
+        url: "http://127.0.0.1:8480".into(),
+        operations: ops,
+        findings: vec![Finding {
+            kind: "firmware-mismatch".into(),
+            target: "hall-02".into(),
+            message: "the VMS reports firmware `11.9.61`, the repository says `11.9.60`".into(),
+        }],
+        unmanaged: vec![Unmanaged {
+            field: "alerts.rules[].escalation".into(),
+            reason: "the product has no escalation delays".into(),
+        }],
+        git: Some(GitChanges {
+            base: "1111111111111111111111111111111111111111".into(),
+            commits: vec![CommitInfo {
+                id: "3f165b1c0ffee0000000000000000000000000aa".into(),
+                summary: "Raise hall-01 to 25 fps".into(),
+                author: "Claire Martin".into(),
+                email: "claire.martin@integrator.example".into(),
+                tickets: vec!["WO-2231".into()],
+            }],
+        }),
+        notes: vec![],
+        error: None,
+    }])
+}

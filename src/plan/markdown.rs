@@ -1,0 +1,239 @@
+//! The markdown rendering of a plan, for a pull-request comment.
+//!
+//! Stays under [`MAX_CHARS`]: past that, the remaining operations are counted,
+//! not shown, and the reader is pointed at the JSON plan.
+
+use serde_json::Value;
+
+use super::document::PlanDocument;
+use super::{OpKind, Operation, VerdictStatus};
+
+/// Hard limit: GitHub refuses comments over 65,536 characters.
+pub const MAX_CHARS: usize = 60_000;
+
+/// Renders a plan as markdown of at most [`MAX_CHARS`] characters.
+pub fn render(doc: &PlanDocument) -> String {
+    let mut out = String::from("### vmsops plan\n\n");
+    let s = &doc.summary;
+    out.push_str(&format!("**{}**", s.line()));
+    if s.refused > 0 {
+        out.push_str(&format!(" ⛔ **{} refused by the gate.**", s.refused));
+    }
+    out.push_str("\n\n| site | desired | add | change | remove | refused | findings |\n|---|---|---:|---:|---:|---:|---:|\n");
+    for site in &doc.sites {
+        let one = super::document::Summary::of(std::slice::from_ref(site));
+        let commit = site
+            .desired_commit
+            .as_deref()
+            .map_or("work tree".to_string(), |c| format!("`{}`", short(c)));
+        let status = if site.error.is_some() { " ❌" } else { "" };
+        out.push_str(&format!(
+            "| {}{status} | {commit} | {} | {} | {} | {} | {} |\n",
+            escape(&site.site),
+            one.add,
+            one.change,
+            one.remove,
+            one.refused,
+            one.findings
+        ));
+    }
+    // Room for the closing note, whatever happens.
+    let budget = MAX_CHARS - 400;
+    let mut omitted = 0usize;
+    for site in &doc.sites {
+        let mut section = format!("\n#### {}\n\n", escape(&site.site));
+        for n in &site.notes {
+            section.push_str(&format!("> ⚠️ {}\n\n", escape(n)));
+        }
+        if let Some(git) = &site.git {
+            section.push_str(&format!(
+                "<details><summary>{} commit(s) since <code>{}</code></summary>\n\n",
+                git.commits.len(),
+                short(&git.base)
+            ));
+            for c in &git.commits {
+                let tickets = if c.tickets.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", escape(&c.tickets.join(", ")))
+                };
+                section.push_str(&format!(
+                    "- `{}` {} — {}{tickets}\n",
+                    short(&c.id),
+                    escape(&c.summary),
+                    escape(&c.author)
+                ));
+            }
+            section.push_str("\n</details>\n\n");
+        }
+        if let Some(e) = &site.error {
+            section.push_str(&format!("❌ could not be planned: {}\n", escape(e)));
+        } else if site.operations.is_empty() {
+            section.push_str("No changes: the VMS matches the desired state.\n");
+        }
+        if out.len() + section.len() > budget {
+            omitted += site.operations.len();
+            continue;
+        }
+        out.push_str(&section);
+        for op in &site.operations {
+            let block = op_block(op);
+            if out.len() + block.len() > budget {
+                omitted += 1;
+                continue;
+            }
+            out.push_str(&block);
+        }
+        if !site.findings.is_empty() {
+            let mut f = String::from("\n**Findings**\n\n");
+            for x in &site.findings {
+                f.push_str(&format!(
+                    "- ⚠️ `{}` {}: {}\n",
+                    x.kind,
+                    escape(&x.target),
+                    escape(&x.message)
+                ));
+            }
+            if out.len() + f.len() <= budget {
+                out.push_str(&f);
+            }
+        }
+        if !site.unmanaged.is_empty() {
+            let mut u = String::from("\n<sub>Not managed by this driver: ");
+            u.push_str(
+                &site
+                    .unmanaged
+                    .iter()
+                    .map(|x| format!("`{}`", x.field))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            u.push_str("</sub>\n");
+            if out.len() + u.len() <= budget {
+                out.push_str(&u);
+            }
+        }
+    }
+    if omitted > 0 {
+        out.push_str(&format!(
+            "\n_…and {omitted} more operation(s) not shown to keep this comment under {MAX_CHARS} characters; run `vmsops plan --format json` for the full plan._\n"
+        ));
+    }
+    out
+}
+
+fn symbol(op: OpKind) -> &'static str {
+    match op {
+        OpKind::CameraCreate | OpKind::AlertCreate => "+",
+        OpKind::CameraDelete | OpKind::AlertDelete => "-",
+        _ => "~",
+    }
+}
+
+/// A value on one line of a ```diff block: no newline, no fence.
+fn value(v: &Value) -> String {
+    match v {
+        Value::Array(items) => items.iter().map(value).collect::<Vec<_>>().join("; "),
+        Value::String(s) => s.replace(['\n', '\r'], " ").replace("```", "ˋˋˋ"),
+        Value::Null => "—".into(),
+        other => other.to_string(),
+    }
+}
+
+fn op_block(op: &Operation) -> String {
+    let class = serde_json::to_value(op.class)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    let mark = if op.is_refused() { "⛔ " } else { "" };
+    let mut b = format!(
+        "<details><summary>{mark}<code>{} {} {}</code> — {class}</summary>\n\n```diff\n",
+        symbol(op.op),
+        op.op.as_str(),
+        escape(&op.target)
+    );
+    for c in &op.changes {
+        match op.op {
+            OpKind::CameraCreate | OpKind::AlertCreate => {
+                b.push_str(&format!("+ {}: {}\n", c.path, value(&c.to)))
+            }
+            OpKind::CameraDelete | OpKind::AlertDelete => {
+                b.push_str(&format!("- {}: {}\n", c.path, value(&c.from)))
+            }
+            _ => {
+                b.push_str(&format!("- {}: {}\n", c.path, value(&c.from)));
+                b.push_str(&format!("+ {}: {}\n", c.path, value(&c.to)));
+            }
+        }
+    }
+    b.push_str("```\n");
+    for v in &op.verdicts {
+        let icon = match v.status {
+            VerdictStatus::Refused => "⛔",
+            VerdictStatus::Warning => "⚠️",
+            VerdictStatus::Allowed => "✅",
+        };
+        b.push_str(&format!(
+            "\n{icon} **{}**: {}\n",
+            v.check,
+            escape(&v.message)
+        ));
+    }
+    b.push_str("\n</details>\n");
+    b
+}
+
+fn short(id: &str) -> String {
+    id.chars().take(12).collect()
+}
+
+/// Keeps text from opening HTML or breaking a table.
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::document::{sample, PlanDocument};
+
+    #[test]
+    fn every_kind_of_operation() {
+        insta::assert_snapshot!(render(&sample()));
+    }
+
+    #[test]
+    fn a_huge_plan_stays_under_the_limit_and_says_so() {
+        let mut doc = sample();
+        let op = doc.sites[0].operations[1].clone();
+        doc.sites[0].operations = (0..5000)
+            .map(|i| {
+                let mut o = op.clone();
+                o.target = format!("cam-{i:05}");
+                o
+            })
+            .collect();
+        let doc = PlanDocument::new(doc.sites);
+        let out = render(&doc);
+        assert!(out.chars().count() <= MAX_CHARS, "{}", out.len());
+        assert!(out.len() <= MAX_CHARS);
+        assert!(out.contains("more operation(s) not shown"));
+        assert!(out.contains("Plan: 0 to add, 5000 to change, 0 to remove."));
+    }
+
+    #[test]
+    fn user_text_cannot_break_out_of_its_block() {
+        let mut doc = sample();
+        doc.sites[0].operations[2].changes[0].to =
+            serde_json::json!("x\n```\n<img src=x onerror=alert(1)>");
+        doc.sites[0].findings[0].message = "<b>|</b>".into();
+        let out = render(&doc);
+        let fences = out.lines().filter(|l| l.starts_with("```")).count();
+        assert_eq!(fences % 2, 0, "{out}");
+        assert!(!out.contains("\n<img"), "{out}");
+        assert!(out.contains("&lt;b&gt;\\|&lt;/b&gt;"), "{out}");
+    }
+}

@@ -1,0 +1,252 @@
+//! The Terraform-like text rendering of a plan.
+
+use serde_json::Value;
+use similar::{ChangeTag, TextDiff};
+
+use super::document::{PlanDocument, SitePlan};
+use super::style::Style;
+use super::{Change, OpKind, Operation, VerdictStatus};
+
+/// Renders a plan; `style` decides colours.
+pub fn render(doc: &PlanDocument, style: Style) -> String {
+    let mut out = String::new();
+    for site in &doc.sites {
+        render_site(&mut out, site, style);
+    }
+    let s = &doc.summary;
+    let line = s.line();
+    out.push_str(&style.bold(&line));
+    if s.refused > 0 {
+        out.push_str(&format!(
+            " {}",
+            style.red(&format!("Gate: {} refused.", s.refused))
+        ));
+    }
+    if s.findings > 0 {
+        out.push_str(&format!(
+            " {} {}.",
+            s.findings,
+            if s.findings == 1 {
+                "finding"
+            } else {
+                "findings"
+            }
+        ));
+    }
+    if s.errors > 0 {
+        out.push_str(&format!(
+            " {}",
+            style.red(&format!("{} site(s) could not be planned.", s.errors))
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+fn short(commit: &Option<String>) -> String {
+    match commit {
+        Some(c) => c.chars().take(12).collect(),
+        None => "work tree".into(),
+    }
+}
+
+fn render_site(out: &mut String, site: &SitePlan, style: Style) {
+    out.push_str(&style.bold(&format!(
+        "{} — {} at {}, desired {}\n",
+        site.site,
+        site.driver,
+        site.url,
+        short(&site.desired_commit)
+    )));
+    for note in &site.notes {
+        out.push_str(&format!("  {}\n", style.yellow(&format!("! {note}"))));
+    }
+    if let Some(git) = &site.git {
+        out.push_str(&format!(
+            "  changes since {}:\n",
+            git.base.chars().take(12).collect::<String>()
+        ));
+        for c in &git.commits {
+            let tickets = if c.tickets.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", c.tickets.join(", "))
+            };
+            out.push_str(&format!(
+                "    {} {} — {} <{}>{}\n",
+                c.id.chars().take(12).collect::<String>(),
+                c.summary,
+                c.author,
+                c.email,
+                tickets
+            ));
+        }
+    }
+    if let Some(e) = &site.error {
+        out.push_str(&format!("  {}\n\n", style.red(&format!("error: {e}"))));
+        return;
+    }
+    if site.operations.is_empty() {
+        out.push_str("  No changes: the VMS matches the desired state.\n");
+    }
+    for op in &site.operations {
+        out.push('\n');
+        render_op(out, op, style);
+    }
+    if !site.findings.is_empty() {
+        out.push_str("\n  Findings:\n");
+        for f in &site.findings {
+            out.push_str(&format!(
+                "    {} {} {}: {}\n",
+                style.yellow("!"),
+                f.kind,
+                f.target,
+                f.message
+            ));
+        }
+    }
+    if !site.unmanaged.is_empty() {
+        out.push_str(&format!(
+            "\n  {}\n",
+            style.dim("Not managed by this driver (informational):")
+        ));
+        for u in &site.unmanaged {
+            out.push_str(&format!(
+                "    {}\n",
+                style.dim(&format!("{}: {}", u.field, u.reason))
+            ));
+        }
+    }
+    out.push('\n');
+}
+
+fn noun(op: OpKind) -> (&'static str, &'static str) {
+    match op {
+        OpKind::CameraCreate => ("camera", "created"),
+        OpKind::CameraUpdate => ("camera", "updated in place"),
+        OpKind::CameraDelete => ("camera", "removed"),
+        OpKind::AlertCreate => ("alert", "created"),
+        OpKind::AlertUpdate => ("alert", "updated in place"),
+        OpKind::AlertDelete => ("alert", "removed"),
+        OpKind::SettingsUpdate => ("settings", "updated"),
+        OpKind::PolicyChange => ("policy", "changed"),
+    }
+}
+
+fn render_op(out: &mut String, op: &Operation, style: Style) {
+    let (kind, verb) = noun(op.op);
+    let class = serde_json::to_value(op.class)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    out.push_str(&style.dim(&format!(
+        "  # {kind} {} will be {verb} [{class}]\n",
+        op.target
+    )));
+    let (sym, paint): (&str, fn(&Style, &str) -> String) = match op.op {
+        OpKind::CameraCreate | OpKind::AlertCreate => ("+", Style::green),
+        OpKind::CameraDelete | OpKind::AlertDelete => ("-", Style::red),
+        _ => ("~", Style::yellow),
+    };
+    out.push_str(&format!(
+        "  {} {kind} \"{}\" {{\n",
+        paint(&style, sym),
+        op.target
+    ));
+    let width = op.changes.iter().map(|c| c.path.len()).max().unwrap_or(0);
+    for c in &op.changes {
+        render_change(out, c, sym, width, style);
+    }
+    out.push_str("    }\n");
+    for v in &op.verdicts {
+        let line = format!("{}: {}", v.check, v.message);
+        match v.status {
+            VerdictStatus::Refused => out.push_str(&format!(
+                "    {}\n",
+                style.red(&format!("✗ refused by {line}"))
+            )),
+            VerdictStatus::Warning => {
+                out.push_str(&format!("    {}\n", style.yellow(&format!("! {line}"))))
+            }
+            VerdictStatus::Allowed => {
+                out.push_str(&format!("    {}\n", style.dim(&format!("✓ {line}"))))
+            }
+        }
+    }
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        other => other.to_string(),
+    }
+}
+
+fn lines_of(v: &Value) -> Option<Vec<String>> {
+    match v {
+        Value::Array(items) => Some(items.iter().map(scalar).collect()),
+        Value::Null => Some(Vec::new()),
+        _ => None,
+    }
+}
+
+fn render_change(out: &mut String, c: &Change, sym: &str, width: usize, style: Style) {
+    let list = matches!(c.from, Value::Array(_)) || matches!(c.to, Value::Array(_));
+    if list {
+        if let (Some(from), Some(to)) = (lines_of(&c.from), lines_of(&c.to)) {
+            out.push_str(&format!("      {} {} = [\n", style.yellow(sym), c.path));
+            let (a, b) = (from.join("\n") + "\n", to.join("\n") + "\n");
+            let diff = TextDiff::from_lines(&a, &b);
+            for change in diff.iter_all_changes() {
+                let text = change.value().trim_end_matches('\n');
+                if text.is_empty() {
+                    continue;
+                }
+                match change.tag() {
+                    ChangeTag::Delete => {
+                        out.push_str(&format!("          {}\n", style.red(&format!("- {text},"))))
+                    }
+                    ChangeTag::Insert => out.push_str(&format!(
+                        "          {}\n",
+                        style.green(&format!("+ {text},"))
+                    )),
+                    ChangeTag::Equal => out.push_str(&format!("            {text},\n")),
+                }
+            }
+            out.push_str("        ]\n");
+            return;
+        }
+    }
+    let value = match (sym, &c.from, &c.to) {
+        ("+", _, to) => style.green(&scalar(to)),
+        ("-", from, _) => style.red(&scalar(from)),
+        (_, from, to) => format!(
+            "{} -> {}",
+            style.red(&scalar(from)),
+            style.green(&scalar(to))
+        ),
+    };
+    out.push_str(&format!(
+        "      {} {:<width$} = {value}\n",
+        style.yellow(sym),
+        c.path
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_operation() {
+        let out = render(&super::super::document::sample(), Style { color: false });
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn colours_only_when_asked() {
+        let doc = super::super::document::sample();
+        assert!(!render(&doc, Style { color: false }).contains('\u{1b}'));
+        assert!(render(&doc, Style { color: true }).contains("\u{1b}[32m"));
+    }
+}
