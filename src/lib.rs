@@ -2,6 +2,8 @@
 //!
 //! Code map (data flows one way: desired + live → plan → gate → apply → journal):
 //! - [`desired`]: the YAML model, loading a revision from git, validation with positions.
+//! - [`driver`]: the `Vms` trait that reads and changes a live VMS; the `reference` driver.
+//! - [`sim`]: `vmsops sim`, the reference VMS server that the `reference` driver talks to.
 //! - [`exit`]: the exit-code table shared by every command.
 //!
 //! The library never prints: it returns values and diagnostics; the `vmsops`
@@ -11,7 +13,9 @@
 #![deny(clippy::dbg_macro, clippy::print_stdout, clippy::print_stderr)]
 
 pub mod desired;
+pub mod driver;
 pub mod exit;
+pub mod sim;
 
 /// An error and its causes on one line: `outer: inner: root`.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
