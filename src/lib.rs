@@ -2,6 +2,8 @@
 //!
 //! Code map (data flows one way: desired + live → plan → gate → apply → journal):
 //! - [`desired`]: the YAML model, loading a revision from git, validation with positions.
+//! - [`driver`]: the `Vms` trait that reads and changes a live VMS; the `reference` driver.
+//! - [`sim`]: `vmsops sim`, the reference VMS server that the `reference` driver talks to.
 //! - [`plan`]: desired × live → operations (pure), and their renderings.
 //! - [`import`]: site files from a live configuration (pure).
 //! - [`state`], [`atomic`]: the state directory, written atomically.
@@ -15,9 +17,11 @@
 
 pub mod atomic;
 pub mod desired;
+pub mod driver;
 pub mod exit;
 pub mod import;
 pub mod plan;
+pub mod sim;
 pub mod state;
 
 /// An error and its causes on one line: `outer: inner: root`.

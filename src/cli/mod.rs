@@ -9,6 +9,7 @@ use vmsops::exit::Exit;
 
 mod output;
 mod schema;
+mod sim;
 mod validate;
 
 /// GitOps for video-management systems: desired state in git, plan, gate, snapshot, apply, journal, drift.
@@ -54,6 +55,8 @@ enum Command {
     Validate(validate::Args),
     /// Print the JSON Schema of a file kind.
     Schema(schema::Args),
+    /// Run the reference VMS (for trying vmsops and for tests).
+    Sim(sim::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -63,6 +66,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(a) => validate::run(a),
         Command::Schema(a) => schema::run(a),
+        Command::Sim(a) => sim::run(a),
     };
     match result {
         Ok(exit) => ExitCode::from(exit.code()),

@@ -1,0 +1,110 @@
+//! `vmsops sim`: run the reference VMS until SIGTERM or SIGINT.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use vmsops::exit::Exit;
+use vmsops::sim::{FailAfter, FaultConfig, Sim, SimConfig, SimError, Tokens};
+
+use super::{output, CmdResult};
+
+/// Environment variable with comma-separated `USER:TOKEN` entries.
+const TOKENS_ENV: &str = "VMSOPS_SIM_TOKENS";
+
+/// Arguments of `vmsops sim`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on; port 0 picks a free port (printed on the first line of stdout).
+    #[arg(long, default_value = "127.0.0.1:8480")]
+    addr: SocketAddr,
+    /// File holding the state across restarts (default: in memory only).
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// An accepted API token and the user it stands for, USER:TOKEN (repeatable). Prefer VMSOPS_SIM_TOKENS: arguments are visible to other local users.
+    #[arg(long = "token", value_name = "USER:TOKEN")]
+    tokens: Vec<String>,
+    /// JSON file presetting recording spans: {"CAMERA_ID": {"oldest": RFC3339, "newest": RFC3339, "bytes": N}}.
+    #[arg(long, value_name = "FILE")]
+    seed_recordings: Option<PathBuf>,
+    /// Delay every request by this many milliseconds.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    latency_ms: u64,
+    /// Fraction (0 to 1) of mutating requests answered 503.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    fail_rate: f64,
+    /// After N successful mutations, answer 500 to every mutation (N), or to the next M only (N:M).
+    #[arg(long, value_name = "N[:M]", value_parser = parse_fail_after)]
+    fail_after: Option<FailAfter>,
+}
+
+fn parse_fail_after(s: &str) -> Result<FailAfter, String> {
+    s.parse().map_err(|e: SimError| e.to_string())
+}
+
+/// Loads the state, binds, prints the address, serves until a signal.
+pub fn run(args: Args) -> CmdResult {
+    let mut tokens = Tokens::default();
+    tokens.add_specs(args.tokens.iter().map(String::as_str), "--token")?;
+    if let Ok(env) = std::env::var(TOKENS_ENV) {
+        tokens.add_specs(
+            env.split(',').map(str::trim).filter(|s| !s.is_empty()),
+            TOKENS_ENV,
+        )?;
+    }
+    let config = SimConfig {
+        tokens,
+        state_file: args.state,
+        seed_recordings: args.seed_recordings,
+        faults: FaultConfig {
+            latency: Duration::from_millis(args.latency_ms),
+            fail_rate: args.fail_rate,
+            fail_after: args.fail_after,
+        },
+    };
+    let sim = Sim::open(config)?;
+    let summary = sim.summary();
+    tracing::info!(
+        cameras = summary.cameras,
+        alert_rules = summary.alert_rules,
+        journal = summary.journal,
+        "state loaded"
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+        let bound = listener.local_addr()?;
+        output::print(&format!("listening on http://{bound}\n"))?;
+        sim.serve(listener, shutdown_signal()).await?;
+        tracing::info!("stopped");
+        Ok(Exit::Success)
+    })
+}
+
+/// Completes on SIGTERM or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

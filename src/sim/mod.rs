@@ -1,0 +1,158 @@
+//! `vmsops sim`: the reference VMS, a real HTTP server implementing the API
+//! of SPEC section 4, for trying vmsops with nothing else installed, for
+//! tests, and as the model for new drivers.
+//!
+//! [`Sim::open`] loads (or creates) the state; [`Sim::serve`] answers on a
+//! listener until a shutdown signal. The server never prints: the command
+//! layer prints the bound address, and logs go through `tracing`.
+//!
+//! Design: one in-memory [`state::State`] changed only by journaled records
+//! ([`engine`]), appended and fsynced to the state file before a 2xx
+//! ([`persist`]); versions come from one increasing revision, so an id that
+//! is deleted and created again never reuses a version.
+
+pub mod api_error;
+pub mod auth;
+pub mod engine;
+pub mod error;
+pub mod faults;
+pub mod journal;
+pub mod model;
+pub mod persist;
+pub mod recordings;
+pub mod routes;
+pub mod state;
+pub mod validate;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use auth::Tokens;
+pub use error::SimError;
+pub use faults::{FailAfter, FaultConfig};
+
+use engine::Engine;
+use faults::Faults;
+use persist::Store;
+use recordings::{Seeds, Span};
+use state::State;
+
+/// Validated settings of a simulator.
+#[derive(Debug, Clone, Default)]
+pub struct SimConfig {
+    /// Accepted bearer tokens; at least one.
+    pub tokens: Tokens,
+    /// Where the state is kept; None keeps it in memory only.
+    pub state_file: Option<PathBuf>,
+    /// Recording spans to preset at start.
+    pub seed_recordings: Option<PathBuf>,
+    /// Faults to inject.
+    pub faults: FaultConfig,
+}
+
+/// A loaded reference VMS, ready to serve.
+pub struct Sim {
+    app: routes::App,
+}
+
+/// Counts shown when the simulator starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// Cameras in the state.
+    pub cameras: usize,
+    /// Alert rules in the state.
+    pub alert_rules: usize,
+    /// Journal entries.
+    pub journal: usize,
+}
+
+impl Sim {
+    /// Loads the state file (or starts fresh) and applies seeds.
+    pub fn open(config: SimConfig) -> Result<Sim, SimError> {
+        if config.tokens.is_empty() {
+            return Err(SimError::NoTokens);
+        }
+        config.faults.validate()?;
+        let (mut state, mut store) = match &config.state_file {
+            Some(path) => {
+                let (state, store) = Store::open(path)?;
+                (state, Some(store))
+            }
+            None => (State::default(), None),
+        };
+        if let Some(path) = &config.seed_recordings {
+            let seeds = read_seeds(path)?;
+            let now = jiff::Timestamp::now();
+            for (id, seed) in &seeds {
+                let span = Span::seeded(seed, state.cameras.get(id), now);
+                state.recordings.insert(id.clone(), span);
+            }
+            if let Some(store) = store.as_mut() {
+                store.compact(&state)?;
+            }
+        }
+        let engine = Engine::new(state, store, Faults::new(config.faults.clone()));
+        Ok(Sim {
+            app: routes::App {
+                engine: Arc::new(engine),
+                tokens: Arc::new(config.tokens),
+                latency: config.faults.latency,
+            },
+        })
+    }
+
+    /// What the loaded state holds.
+    pub fn summary(&self) -> Summary {
+        self.app
+            .engine
+            .read(|s| Summary {
+                cameras: s.cameras.len(),
+                alert_rules: s.alert_rules.len(),
+                journal: s.journal.len(),
+            })
+            .unwrap_or(Summary {
+                cameras: 0,
+                alert_rules: 0,
+                journal: 0,
+            })
+    }
+
+    /// The HTTP service, for embedding.
+    pub fn router(&self) -> axum::Router {
+        routes::router(self.app.clone())
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then finishes the requests in flight.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), SimError> {
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(SimError::Serve)
+    }
+}
+
+fn read_seeds(path: &std::path::Path) -> Result<Seeds, SimError> {
+    let err = |reason: String| SimError::Seed {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    let seeds: Seeds = serde_json::from_slice(&bytes).map_err(|e| {
+        err(format!(
+            "{e}; expected {{\"CAMERA_ID\": {{\"oldest\": RFC3339, \"newest\": RFC3339, \"bytes\": N}}}}"
+        ))
+    })?;
+    for (id, seed) in &seeds {
+        if let (Some(o), Some(n)) = (seed.oldest, seed.newest) {
+            if n < o {
+                return Err(err(format!("{id}: newest is before oldest")));
+            }
+        }
+    }
+    Ok(seeds)
+}

@@ -1,0 +1,149 @@
+//! The objects the reference VMS stores, shaped exactly as its API shows them.
+//!
+//! Versions are integers here; the API also shows them as `ETag: "N"`.
+//! Request bodies have their own types (`*Body`): `version` in a body is
+//! ignored, and a body is checked by `validate` before it becomes an object.
+
+use serde::{Deserialize, Serialize};
+
+use crate::desired::model::{AlertKind, Escalation, ScheduleEntry};
+
+/// A camera.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Camera {
+    /// Identifier, `[a-z0-9-]{1,63}`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Manufacturer; read-only after creation.
+    pub vendor: String,
+    /// Model; read-only after creation.
+    pub model: String,
+    /// Firmware; read-only after creation.
+    pub firmware: String,
+    /// Video stream URL.
+    pub stream_url: String,
+    /// Whether the camera records.
+    pub enabled: bool,
+    /// Recording parameters.
+    pub recording: Recording,
+    /// Version, bumped by every change.
+    pub version: u64,
+}
+
+/// Recording parameters of a camera.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recording {
+    /// `WIDTHxHEIGHT`.
+    pub resolution: String,
+    /// Frames per second, 1 to 120.
+    pub fps: u32,
+    /// Days recordings are kept.
+    pub retention_days: u32,
+    /// When to record.
+    pub schedule: Vec<ScheduleEntry>,
+}
+
+/// A technical alert rule; at most one per kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRule {
+    /// What the rule watches.
+    pub kind: AlertKind,
+    /// Trigger threshold in the kind's unit.
+    pub threshold: u32,
+    /// Who is notified first.
+    pub recipients: Vec<String>,
+    /// Later notifications.
+    pub escalation: Vec<Escalation>,
+    /// Version, bumped by every change.
+    pub version: u64,
+}
+
+/// VMS-wide settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Admin console inactivity limit, in minutes.
+    pub session_timeout_minutes: u32,
+    /// Version, bumped by every change.
+    pub version: u64,
+}
+
+/// The factory default of `session_timeout_minutes`.
+pub const FACTORY_SESSION_TIMEOUT_MINUTES: u32 = 30;
+
+/// A camera in a request body (create, update, import).
+#[derive(Debug, Clone, Deserialize)]
+pub struct CameraBody {
+    /// Required on create and import; on update, must match the path if given.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Display name.
+    pub name: String,
+    /// Manufacturer.
+    pub vendor: String,
+    /// Model.
+    pub model: String,
+    /// Firmware.
+    pub firmware: String,
+    /// Video stream URL.
+    pub stream_url: String,
+    /// Whether the camera records.
+    pub enabled: bool,
+    /// Recording parameters.
+    pub recording: Recording,
+}
+
+impl CameraBody {
+    /// The camera this body describes, with `id` and `version`.
+    pub fn into_camera(self, id: String, version: u64) -> Camera {
+        Camera {
+            id,
+            name: self.name,
+            vendor: self.vendor,
+            model: self.model,
+            firmware: self.firmware,
+            stream_url: self.stream_url,
+            enabled: self.enabled,
+            recording: self.recording,
+            version,
+        }
+    }
+}
+
+/// An alert rule in a request body; `kind` comes from the path unless importing.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AlertRuleBody {
+    /// Must match the path if given; required on import.
+    #[serde(default)]
+    pub kind: Option<AlertKind>,
+    /// Trigger threshold.
+    pub threshold: u32,
+    /// Who is notified first.
+    pub recipients: Vec<String>,
+    /// Later notifications.
+    #[serde(default)]
+    pub escalation: Vec<Escalation>,
+}
+
+/// Settings in a request body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SettingsBody {
+    /// Admin console inactivity limit, in minutes.
+    pub session_timeout_minutes: u32,
+}
+
+/// The format name of a full export.
+pub const EXPORT_FORMAT: &str = "reference-vms/v1";
+
+/// A full import (`PUT /api/v1/config`): a full export, `exported_at` and versions ignored.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConfigBody {
+    /// Must be [`EXPORT_FORMAT`].
+    pub format: String,
+    /// Every camera; the others are deleted (their recordings are kept).
+    pub cameras: Vec<CameraBody>,
+    /// Every alert rule; the others are deleted.
+    pub alert_rules: Vec<AlertRuleBody>,
+    /// The settings.
+    pub settings: SettingsBody,
+}

@@ -1,0 +1,167 @@
+//! `/api/v1/config`: the full export and the full import (restore).
+//!
+//! An import replaces cameras, alert rules and settings, gives every imported
+//! object a new version, and never touches recordings: cameras it removes keep
+//! theirs, as with `DELETE`. The export's `ETag` is the state's revision; an
+//! import with `If-Match` applies only if nothing changed since that export.
+
+use std::collections::BTreeSet;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::extract::{self, Caller, IfMatch};
+use super::{json_response, App};
+use crate::sim::api_error::ApiError;
+use crate::sim::engine::{Planned, Reply};
+use crate::sim::model::{AlertRule, Camera, ConfigBody, Settings, EXPORT_FORMAT};
+use crate::sim::state::{Change, State as SimState};
+use crate::sim::validate::Problems;
+
+/// Largest accepted import.
+pub const MAX_IMPORT_BYTES: usize = 8 << 20;
+
+#[derive(Serialize)]
+struct Export<'a> {
+    format: &'static str,
+    exported_at: Timestamp,
+    cameras: Vec<&'a Camera>,
+    alert_rules: Vec<&'a AlertRule>,
+    settings: &'a Settings,
+}
+
+fn export(s: &SimState) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(&Export {
+        format: EXPORT_FORMAT,
+        exported_at: Timestamp::now(),
+        cameras: s.cameras.values().collect(),
+        alert_rules: s.alert_rules.values().collect(),
+        settings: &s.settings,
+    })
+}
+
+/// `GET /api/v1/config`.
+pub async fn get(State(app): State<App>) -> Result<Response, ApiError> {
+    let (body, revision) = app.engine.read(|s| (export(s), s.revision))?;
+    json_response(StatusCode::OK, body, Some(revision))
+}
+
+/// `PUT /api/v1/config`: 200 with the new export.
+pub async fn put(
+    State(app): State<App>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = extract::body(body);
+    let if_match = IfMatch::from_headers(&headers);
+    let attempt = caller.attempt("config.import", "config".into());
+    app.mutate(attempt, move |state, ctx| {
+        let body: ConfigBody = extract::json(&body?)?;
+        let mut problems = Problems::default();
+        if body.format != EXPORT_FORMAT {
+            problems.add("format", format!("must be {EXPORT_FORMAT}"));
+        }
+        let mut ids = BTreeSet::new();
+        for (i, c) in body.cameras.iter().enumerate() {
+            let prefix = format!("cameras[{i}]");
+            match &c.id {
+                Some(id) => {
+                    problems.camera_id(&prefix, id);
+                    if !ids.insert(id.clone()) {
+                        problems.add(&format!("{prefix}.id"), format!("duplicate id {id}"));
+                    }
+                }
+                None => problems.add(&format!("{prefix}.id"), "is required"),
+            }
+            problems.camera(&prefix, c);
+        }
+        let mut kinds = BTreeSet::new();
+        for (i, r) in body.alert_rules.iter().enumerate() {
+            let prefix = format!("alert_rules[{i}]");
+            match r.kind {
+                Some(k) if !kinds.insert(k) => problems.add(
+                    &format!("{prefix}.kind"),
+                    format!("duplicate kind {}", k.as_str()),
+                ),
+                Some(_) => {}
+                None => problems.add(&format!("{prefix}.kind"), "is required"),
+            }
+            problems.alert_rule(&prefix, r);
+        }
+        problems.settings("settings", &body.settings);
+        if !problems.is_empty() {
+            return Err(ApiError::unprocessable("invalid configuration")
+                .with_detail(serde_json::json!(problems.items)));
+        }
+        if let Some(m) = if_match? {
+            if !m.admits(state.revision) {
+                return Err(ApiError::version_mismatch(
+                    "the configuration",
+                    state.revision,
+                ));
+            }
+        }
+        let mut changes = Vec::new();
+        for id in state.cameras.keys().filter(|id| !ids.contains(*id)) {
+            changes.push(state.span_change(id, None, ctx.now));
+            changes.push(Change::DeleteCamera(id.clone()));
+        }
+        for k in state.alert_rules.keys().filter(|k| !kinds.contains(*k)) {
+            changes.push(Change::DeleteAlertRule(*k));
+        }
+        let cameras: Vec<Camera> = body
+            .cameras
+            .into_iter()
+            .map(|c| {
+                let id = c.id.clone().unwrap_or_default();
+                c.into_camera(id, ctx.version)
+            })
+            .collect();
+        let rules: Vec<AlertRule> = body
+            .alert_rules
+            .into_iter()
+            .filter_map(|r| {
+                Some(AlertRule {
+                    kind: r.kind?,
+                    threshold: r.threshold,
+                    recipients: r.recipients,
+                    escalation: r.escalation,
+                    version: ctx.version,
+                })
+            })
+            .collect();
+        let settings = Settings {
+            session_timeout_minutes: body.settings.session_timeout_minutes,
+            version: ctx.version,
+        };
+        let mut sorted_cameras: Vec<&Camera> = cameras.iter().collect();
+        sorted_cameras.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut sorted_rules: Vec<&AlertRule> = rules.iter().collect();
+        sorted_rules.sort_by_key(|r| r.kind);
+        let reply = Reply::json(
+            StatusCode::OK,
+            &Export {
+                format: EXPORT_FORMAT,
+                exported_at: ctx.now,
+                cameras: sorted_cameras,
+                alert_rules: sorted_rules,
+                settings: &settings,
+            },
+        )?
+        .with_etag(ctx.version);
+        for c in cameras {
+            changes.push(state.span_change(&c.id, Some(&c), ctx.now));
+            changes.push(Change::PutCamera(c));
+        }
+        changes.extend(rules.into_iter().map(Change::PutAlertRule));
+        changes.push(Change::PutSettings(settings));
+        Ok(Planned { changes, reply })
+    })
+    .await
+}
