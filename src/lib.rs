@@ -19,6 +19,7 @@ pub mod atomic;
 pub mod desired;
 pub mod driver;
 pub mod exit;
+pub mod fleet;
 pub mod import;
 pub mod plan;
 pub mod sim;

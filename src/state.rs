@@ -112,6 +112,31 @@ impl StateDir {
         })
     }
 
+    /// The audit journal file.
+    pub fn journal_path(&self) -> PathBuf {
+        self.root.join("journal.jsonl")
+    }
+
+    /// Every request id vmsops sent to a VMS, as journaled: what is not among them is out-of-band.
+    pub fn known_request_ids(&self) -> Result<std::collections::HashSet<String>, StateError> {
+        let path = self.journal_path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
+            Err(source) => return Err(StateError::Io { path, source }),
+        };
+        Ok(text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| {
+                v.get("detail")?
+                    .get("request_id")?
+                    .as_str()
+                    .map(String::from)
+            })
+            .collect())
+    }
+
     /// The site's baseline, if one was recorded.
     pub fn baseline(&self, site: &str) -> Result<Option<Baseline>, StateError> {
         Self::read_json(&self.site_file(site, "baseline.json"))

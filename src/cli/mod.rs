@@ -7,7 +7,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use vmsops::exit::Exit;
 
+mod desired;
+mod drift;
+mod import;
 mod output;
+mod plan;
 mod schema;
 mod sim;
 mod validate;
@@ -57,6 +61,12 @@ enum Command {
     Schema(schema::Args),
     /// Run the reference VMS (for trying vmsops and for tests).
     Sim(sim::Args),
+    /// Onboard an existing VMS: write its site files and record its journal baseline.
+    Import(import::Args),
+    /// Show the operations that would take each VMS to the desired state.
+    Plan(plan::Args),
+    /// Detect differences, findings and out-of-band changes (plan without the gate).
+    Drift(drift::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -67,6 +77,9 @@ pub fn main() -> ExitCode {
         Command::Validate(a) => validate::run(a),
         Command::Schema(a) => schema::run(a),
         Command::Sim(a) => sim::run(a),
+        Command::Import(a) => import::run(a),
+        Command::Plan(a) => plan::run(a),
+        Command::Drift(a) => drift::run(a),
     };
     match result {
         Ok(exit) => ExitCode::from(exit.code()),
@@ -122,6 +135,11 @@ fn init_tracing(verbose: u8, format: LogFormat) {
 /// Colour only on a terminal, never with `NO_COLOR`.
 pub fn color_enabled(stream: &impl IsTerminal) -> bool {
     stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Today's date in the local time zone, from [`now`].
+pub fn today() -> Result<jiff::civil::Date, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(now()?.to_zoned(jiff::tz::TimeZone::system()).date())
 }
 
 /// Today's date where vmsops runs; `VMSOPS_NOW` (RFC 3339) pins the clock for tests and replays.

@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod diagnostic;
 pub mod effective;
+pub mod history;
 pub mod load;
 pub mod model;
 pub mod render;

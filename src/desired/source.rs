@@ -162,6 +162,14 @@ impl Tree {
         }
     }
 
+    /// The git repository and commit, unless this is the work tree.
+    pub fn git(&self) -> Option<(&Repository, Oid)> {
+        match self {
+            Tree::Git { repo, commit, .. } => Some((repo, *commit)),
+            Tree::Worktree { .. } => None,
+        }
+    }
+
     /// The repository's root directory on disk, when it has one.
     pub fn root_dir(&self) -> Option<PathBuf> {
         match self {

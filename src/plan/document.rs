@@ -9,14 +9,7 @@ use super::{Finding, OpKind, Operation};
 /// The current `format_version`.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// Something the site's driver cannot manage: shown once, never a difference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Unmanaged {
-    /// The field or rule, e.g. `alerts.rules[].escalation`.
-    pub field: String,
-    /// Why the driver cannot manage it.
-    pub reason: String,
-}
+pub use crate::driver::model::Unmanaged;
 
 /// One commit between the base and the revision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

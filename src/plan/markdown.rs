@@ -11,9 +11,9 @@ use super::{OpKind, Operation, VerdictStatus};
 /// Hard limit: GitHub refuses comments over 65,536 characters.
 pub const MAX_CHARS: usize = 60_000;
 
-/// Renders a plan as markdown of at most [`MAX_CHARS`] characters.
-pub fn render(doc: &PlanDocument) -> String {
-    let mut out = String::from("### vmsops plan\n\n");
+/// Renders a plan as markdown of at most [`MAX_CHARS`] characters, under `### vmsops {title}`.
+pub fn render(doc: &PlanDocument, title: &str) -> String {
+    let mut out = format!("### vmsops {}\n\n", escape(title));
     let s = &doc.summary;
     out.push_str(&format!("**{}**", s.line()));
     if s.refused > 0 {
@@ -202,7 +202,7 @@ mod tests {
 
     #[test]
     fn every_kind_of_operation() {
-        insta::assert_snapshot!(render(&sample()));
+        insta::assert_snapshot!(render(&sample(), "plan"));
     }
 
     #[test]
@@ -217,7 +217,7 @@ mod tests {
             })
             .collect();
         let doc = PlanDocument::new(doc.sites);
-        let out = render(&doc);
+        let out = render(&doc, "plan");
         assert!(out.chars().count() <= MAX_CHARS, "{}", out.len());
         assert!(out.len() <= MAX_CHARS);
         assert!(out.contains("more operation(s) not shown"));
@@ -230,7 +230,7 @@ mod tests {
         doc.sites[0].operations[2].changes[0].to =
             serde_json::json!("x\n```\n<img src=x onerror=alert(1)>");
         doc.sites[0].findings[0].message = "<b>|</b>".into();
-        let out = render(&doc);
+        let out = render(&doc, "plan");
         let fences = out.lines().filter(|l| l.starts_with("```")).count();
         assert_eq!(fences % 2, 0, "{out}");
         assert!(!out.contains("\n<img"), "{out}");

@@ -3,9 +3,13 @@
 //! Pure: data in, data out. No network, no clock, no filesystem; the caller
 //! passes the desired state, the live state and "today".
 
+pub mod build;
 pub mod diff;
 pub mod document;
+pub mod fingerprint;
+pub mod live;
 pub mod markdown;
+pub mod policy;
 pub mod schedule;
 pub mod state;
 pub mod style;

@@ -1,0 +1,144 @@
+//! `vmsops import`: onboard an existing VMS into a site repository.
+
+use std::path::PathBuf;
+
+use vmsops::driver;
+use vmsops::exit::Exit;
+use vmsops::import::{import, Credentials, ImportRequest, ALLOWED_SIGNERS_SKELETON};
+use vmsops::plan::state::ConfigState;
+use vmsops::state::{Baseline, StateDir};
+
+use super::{output, CmdResult};
+
+/// Arguments of `vmsops import`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Name of the new site ([a-z0-9-]).
+    #[arg(long)]
+    site: String,
+    /// URL of the VMS.
+    #[arg(long)]
+    url: String,
+    /// Driver for the VMS product.
+    #[arg(long, default_value = "reference")]
+    driver: String,
+    /// Environment variable holding the API token.
+    #[arg(long, default_value = "VMSOPS_TOKEN", conflicts_with_all = ["username_env", "password_env"])]
+    token_env: String,
+    /// Environment variable holding the user name (products with a login).
+    #[arg(long, requires = "password_env")]
+    username_env: Option<String>,
+    /// Environment variable holding the password (products with a login).
+    #[arg(long, requires = "username_env")]
+    password_env: Option<String>,
+    /// The repository to write into (created if missing); the site goes to `sites/NAME/`.
+    #[arg(long)]
+    out: PathBuf,
+    /// State directory (default: $VMSOPS_STATE_DIR, $XDG_STATE_HOME/vmsops, ~/.local/state/vmsops).
+    #[arg(long, env = "VMSOPS_STATE_DIR")]
+    state_dir: Option<PathBuf>,
+}
+
+/// Reads the VMS, writes the site files and records the journal baseline.
+pub fn run(args: Args) -> CmdResult {
+    let site_dir = args.out.join("sites").join(&args.site);
+    if site_dir.exists() {
+        return Err(format!(
+            "{} already exists: import into another --out, or remove it first",
+            site_dir.display()
+        )
+        .into());
+    }
+    let credentials = match (&args.username_env, &args.password_env) {
+        (Some(u), Some(p)) => Credentials::Login {
+            username_env: u.clone(),
+            password_env: p.clone(),
+        },
+        _ => Credentials::Token(args.token_env.clone()),
+    };
+    let vms = vmsops::desired::model::Vms {
+        driver: args.driver.clone(),
+        url: args.url.clone(),
+        token_env: match &credentials {
+            Credentials::Token(t) => Some(t.clone()),
+            Credentials::Login { .. } => None,
+        },
+        username_env: args.username_env.clone(),
+        password_env: args.password_env.clone(),
+        ca_cert: None,
+    };
+    let env = |k: &str| std::env::var(k).ok();
+    let state = StateDir::resolve(args.state_dir.as_deref(), &env)?;
+    let now = super::now()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (live, caps, cursor) = rt.block_on(async {
+        let d = driver::connect(&vms, &env)?;
+        // The journal position first: anything after it is out-of-band unless vmsops made it.
+        let cursor = d.journal_position().await?;
+        let live = d.read_live().await?;
+        Ok::<_, driver::DriverError>((live, d.capabilities(), cursor))
+    })?;
+    let req = ImportRequest {
+        site: args.site.clone(),
+        driver: args.driver.clone(),
+        url: args.url.clone(),
+        credentials,
+        today: now.to_zoned(jiff::tz::TimeZone::system()).date(),
+    };
+    let imported = import(&req, &ConfigState::from_live(&live, &caps))?;
+    for f in &imported.files {
+        vmsops::atomic::write_atomic(&args.out.join(&f.path), f.text.as_bytes())?;
+    }
+    let signers = args
+        .out
+        .join(vmsops::desired::model::DEFAULT_ALLOWED_SIGNERS);
+    if !signers.exists() {
+        vmsops::atomic::write_atomic(&signers, ALLOWED_SIGNERS_SKELETON.as_bytes())?;
+    }
+    for (kind, name) in [
+        (vmsops::desired::schema::FileKind::Site, "site"),
+        (vmsops::desired::schema::FileKind::Cameras, "cameras"),
+    ] {
+        let p = args.out.join(format!("schemas/{name}.schema.json"));
+        if !p.exists() {
+            vmsops::atomic::write_atomic(
+                &p,
+                vmsops::desired::schema::schema_text(kind).as_bytes(),
+            )?;
+        }
+    }
+    state.set_baseline(
+        &args.site,
+        &Baseline {
+            journal_cursor: cursor.clone(),
+            at: now,
+            reason: "import".into(),
+            url: args.url.clone(),
+        },
+    )?;
+    let mut out = format!(
+        "imported {} cameras, {} alert rules from {} into {}\n",
+        live.cameras.len(),
+        live.alert_rules.len(),
+        args.url,
+        site_dir.display()
+    );
+    for (name, n) in &imported.profiles {
+        out.push_str(&format!(
+            "  profile {name}: {n} camera{}\n",
+            if *n == 1 { "" } else { "s" }
+        ));
+    }
+    match &cursor {
+        Some(c) => out.push_str(&format!("baseline: VMS journal position {c} recorded in {}\n", state.root().display())),
+        None => out.push_str("baseline: this VMS keeps no administration journal; drift still compares the live state\n"),
+    }
+    for n in &imported.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    out.push_str("next: complete policy.approvers and policy/allowed_signers, commit, then `vmsops validate`\n");
+    output::print(&out)?;
+    Ok(Exit::Success)
+}
