@@ -71,7 +71,7 @@ pub fn render(
 }
 
 /// The sites of `repo` in `shard`.
-pub fn sharded<'a>(sites: &'a [SiteDoc], shard: Option<Shard>) -> Vec<&'a SiteDoc> {
+pub fn sharded(sites: &[SiteDoc], shard: Option<Shard>) -> Vec<&SiteDoc> {
     sites
         .iter()
         .filter(|s| shard.is_none_or(|sh| fleet::in_shard(s.name(), sh.index, sh.count)))
