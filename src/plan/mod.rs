@@ -10,6 +10,8 @@ pub mod fingerprint;
 pub mod live;
 pub mod markdown;
 pub mod policy;
+#[cfg(test)]
+mod property_tests;
 pub mod schedule;
 pub mod state;
 pub mod style;
