@@ -5,6 +5,7 @@
 //! - [`driver`]: the `Vms` trait that reads and changes a live VMS; the `reference` driver.
 //! - [`sim`]: `vmsops sim`, the reference VMS server that the `reference` driver talks to.
 //! - [`plan`]: desired × live → operations (pure), and their renderings.
+//! - [`drift`], [`fleet`]: reading many VMSs concurrently; drift = plan without gate + out-of-band changes.
 //! - [`import`]: site files from a live configuration (pure).
 //! - [`state`], [`atomic`]: the state directory, written atomically.
 //! - [`exit`]: the exit-code table shared by every command.
@@ -18,6 +19,7 @@
 pub mod atomic;
 pub mod desired;
 pub mod driver;
+pub mod drift;
 pub mod exit;
 pub mod fleet;
 pub mod import;

@@ -9,7 +9,7 @@ use vmsops::desired::{self, SiteDoc, Tree};
 use vmsops::exit::Exit;
 use vmsops::fleet::{self, SiteRequest};
 use vmsops::plan::build::{site_plan, Base, SiteInput};
-use vmsops::plan::document::{CommitInfo, GitChanges, PlanDocument, SitePlan};
+use vmsops::plan::document::{CommitInfo, GitChanges, PlanDocument};
 use vmsops::plan::style::Style;
 use vmsops::plan::{markdown, text};
 
@@ -153,7 +153,7 @@ pub fn run(args: Args) -> CmdResult {
                     })
                 }),
             }),
-            Err(e) => error_plan(doc, repo.commit.clone(), &e),
+            Err(e) => vmsops::drift::error_plan(doc, repo.commit.clone(), &e),
         });
     }
     let doc = PlanDocument::new(plans);
@@ -170,26 +170,4 @@ pub fn run(args: Args) -> CmdResult {
     } else {
         Exit::Success
     })
-}
-
-/// The plan of a site whose VMS could not be read.
-pub fn error_plan(doc: &SiteDoc, commit: Option<String>, e: &dyn std::error::Error) -> SitePlan {
-    let (driver, url) = doc
-        .site
-        .as_ref()
-        .map(|s| (s.vms.driver.clone(), s.vms.url.clone()))
-        .unwrap_or_default();
-    SitePlan {
-        site: doc.name().to_string(),
-        desired_commit: commit,
-        live_fingerprint: None,
-        driver,
-        url,
-        operations: Vec::new(),
-        findings: Vec::new(),
-        unmanaged: Vec::new(),
-        git: None,
-        notes: Vec::new(),
-        error: Some(vmsops::error_chain(e)),
-    }
 }
