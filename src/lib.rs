@@ -8,6 +8,7 @@
 //! - [`drift`], [`fleet`]: reading many VMSs concurrently; drift = plan without gate + out-of-band changes.
 //! - [`import`]: site files from a live configuration (pure).
 //! - [`state`], [`atomic`]: the state directory, written atomically.
+//! - [`watch`]: the long-running drift service (metrics, webhooks).
 //! - [`exit`]: the exit-code table shared by every command.
 //!
 //! The library never prints: it returns values and diagnostics; the `vmsops`
@@ -18,14 +19,16 @@
 
 pub mod atomic;
 pub mod desired;
-pub mod driver;
 pub mod drift;
+pub mod driver;
+pub mod duration;
 pub mod exit;
 pub mod fleet;
 pub mod import;
 pub mod plan;
 pub mod sim;
 pub mod state;
+pub mod watch;
 
 /// An error and its causes on one line: `outer: inner: root`.
 pub fn error_chain(e: &dyn std::error::Error) -> String {

@@ -38,7 +38,14 @@ pub fn run(args: Args) -> CmdResult {
     let state = StateDir::resolve(args.state_dir.as_deref(), &|k| std::env::var(k).ok())?;
     let sites = sharded(&repo.sites, args.shard);
     let rt = tokio::runtime::Runtime::new()?;
-    let plans = rt.block_on(drift_sites(&repo, &sites, &state, today, args.concurrency, env()))?;
+    let plans = rt.block_on(drift_sites(
+        &repo,
+        &sites,
+        &state,
+        today,
+        args.concurrency,
+        env(),
+    ))?;
     let doc = PlanDocument::new(plans);
     output::print(&render(&doc, args.format, "drift")?)?;
     Ok(if doc.summary.errors > 0 {

@@ -13,8 +13,10 @@ mod import;
 mod output;
 mod plan;
 mod schema;
+mod signal;
 mod sim;
 mod validate;
+mod watch;
 
 /// GitOps for video-management systems: desired state in git, plan, gate, snapshot, apply, journal, drift.
 #[derive(Debug, Parser)]
@@ -67,6 +69,8 @@ enum Command {
     Plan(plan::Args),
     /// Detect differences, findings and out-of-band changes (plan without the gate).
     Drift(drift::Args),
+    /// Check drift of every site every interval; serve metrics; post webhooks on change.
+    Watch(watch::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -80,6 +84,7 @@ pub fn main() -> ExitCode {
         Command::Import(a) => import::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Drift(a) => drift::run(a),
+        Command::Watch(a) => watch::run(a),
     };
     match result {
         Ok(exit) => ExitCode::from(exit.code()),

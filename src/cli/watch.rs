@@ -1,0 +1,76 @@
+//! `vmsops watch`: drift for every site, every interval, until SIGTERM or SIGINT.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use vmsops::duration::parse_duration;
+use vmsops::exit::Exit;
+use vmsops::fleet;
+use vmsops::state::StateDir;
+use vmsops::watch::{self, WatchConfig};
+
+use super::desired::Shard;
+use super::plan::env;
+use super::{output, signal, CmdResult};
+
+/// Arguments of `vmsops watch`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Time between checks, e.g. 5m (±10% jitter).
+    #[arg(long, value_parser = parse_duration)]
+    interval: std::time::Duration,
+    /// The git repository holding the sites.
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+    /// The revision to follow, e.g. `origin/main` with `--fetch origin`.
+    #[arg(long, default_value = "HEAD")]
+    rev: String,
+    /// `git fetch` this remote before each check.
+    #[arg(long)]
+    fetch: Option<String>,
+    /// Post a JSON message here when a site's drift appears, changes or clears (Slack/Teams compatible).
+    #[arg(long, env = "VMSOPS_WEBHOOK_URL", hide_env_values = true)]
+    webhook: Option<String>,
+    /// Serve Prometheus `/metrics` and `/healthz` here, e.g. 127.0.0.1:9480.
+    #[arg(long)]
+    metrics_addr: Option<SocketAddr>,
+    /// Only the sites of shard I of N (stable hash of the site name), e.g. `0/3`.
+    #[arg(long)]
+    shard: Option<Shard>,
+    /// Sites checked at the same time.
+    #[arg(long, default_value_t = fleet::DEFAULT_CONCURRENCY)]
+    concurrency: usize,
+    /// State directory (default: $VMSOPS_STATE_DIR, $XDG_STATE_HOME/vmsops, ~/.local/state/vmsops).
+    #[arg(long, env = "VMSOPS_STATE_DIR")]
+    state_dir: Option<PathBuf>,
+}
+
+/// Runs the service.
+pub fn run(args: Args) -> CmdResult {
+    if args.interval.is_zero() {
+        return Err("--interval must be more than zero".into());
+    }
+    if let Some(url) = &args.webhook {
+        match url::Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => return Err("--webhook is not an http(s) URL".into()),
+        }
+    }
+    let state = StateDir::resolve(args.state_dir.as_deref(), &|k| std::env::var(k).ok())?;
+    let cfg = WatchConfig {
+        repo: args.repo.clone(),
+        rev: args.rev.clone(),
+        interval: args.interval,
+        fetch: args.fetch.clone(),
+        webhook: args.webhook.clone(),
+        metrics_addr: args.metrics_addr,
+        shard: args.shard.map(|s| (s.index, s.count)),
+        concurrency: args.concurrency,
+        state,
+    };
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(watch::run(cfg, env(), signal::shutdown(), |addr| {
+        let _ = output::print(&format!("metrics on http://{addr}/metrics\n"));
+    }))?;
+    Ok(Exit::Success)
+}

@@ -1,0 +1,136 @@
+//! The Prometheus metrics that `watch` serves.
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+type SiteLabel = Vec<(String, String)>;
+
+fn label(site: &str) -> SiteLabel {
+    vec![("site".to_string(), site.to_string())]
+}
+
+fn duration_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.01, 2.0, 14))
+}
+
+/// Per-site drift metrics.
+pub struct Metrics {
+    registry: Registry,
+    operations: Family<SiteLabel, Gauge>,
+    findings: Family<SiteLabel, Gauge>,
+    last_check: Family<SiteLabel, Gauge<f64, AtomicU64>>,
+    errors: Family<SiteLabel, Counter>,
+    duration: Family<SiteLabel, Histogram, fn() -> Histogram>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A registry with every metric family registered.
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let operations = Family::<SiteLabel, Gauge>::default();
+        let findings = Family::<SiteLabel, Gauge>::default();
+        let last_check = Family::<SiteLabel, Gauge<f64, AtomicU64>>::default();
+        let errors = Family::<SiteLabel, Counter>::default();
+        let duration = Family::<SiteLabel, Histogram, fn() -> Histogram>::new_with_constructor(
+            duration_histogram,
+        );
+        registry.register(
+            "vmsops_drift_operations",
+            "Operations needed to bring the site to its desired state",
+            operations.clone(),
+        );
+        registry.register(
+            "vmsops_findings",
+            "Findings (read-only mismatches, overdue reviews, out-of-band changes)",
+            findings.clone(),
+        );
+        registry.register(
+            "vmsops_last_check_timestamp_seconds",
+            "When the site was last checked successfully (Unix time)",
+            last_check.clone(),
+        );
+        registry.register(
+            "vmsops_check_errors",
+            "Checks that failed (unreachable VMS, invalid desired state)",
+            errors.clone(),
+        );
+        registry.register(
+            "vmsops_check_duration_seconds",
+            "How long one drift check of the site took",
+            duration.clone(),
+        );
+        Self {
+            registry,
+            operations,
+            findings,
+            last_check,
+            errors,
+            duration,
+        }
+    }
+
+    /// Records a successful check.
+    pub fn checked(
+        &self,
+        site: &str,
+        operations: usize,
+        findings: usize,
+        at_unix: f64,
+        seconds: f64,
+    ) {
+        let l = label(site);
+        self.operations.get_or_create(&l).set(operations as i64);
+        self.findings.get_or_create(&l).set(findings as i64);
+        self.last_check.get_or_create(&l).set(at_unix);
+        self.duration.get_or_create(&l).observe(seconds);
+    }
+
+    /// Records a failed check.
+    pub fn failed(&self, site: &str, seconds: f64) {
+        let l = label(site);
+        self.errors.get_or_create(&l).inc();
+        self.duration.get_or_create(&l).observe(seconds);
+    }
+
+    /// The OpenMetrics text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposition_has_every_family() {
+        let m = Metrics::new();
+        m.checked("paris-hq", 3, 1, 1_764_000_000.0, 0.05);
+        m.failed("lyon-dc", 1.5);
+        let text = m.encode();
+        for needle in [
+            "vmsops_drift_operations{site=\"paris-hq\"} 3",
+            "vmsops_findings{site=\"paris-hq\"} 1",
+            "vmsops_last_check_timestamp_seconds{site=\"paris-hq\"} 1764000000.0",
+            "vmsops_check_errors_total{site=\"lyon-dc\"} 1",
+            "vmsops_check_duration_seconds_count{site=\"lyon-dc\"} 1",
+        ] {
+            assert!(text.contains(needle), "{needle} missing:\n{text}");
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! `watch`: drift for every site, every interval, as a long-running service.
+//!
+//! Each cycle re-reads the repository (after an optional `git fetch`), checks
+//! every site concurrently, updates the metrics and posts a webhook only when a
+//! site's drift appears, changes or clears. One unreachable VMS never stops the
+//! others. Never prints: progress goes to tracing.
+
+pub mod metrics;
+pub mod webhook;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::routing::get;
+use sha2::{Digest, Sha256};
+
+use crate::desired::{self, validate::validate, Tree};
+use crate::drift::{drift_sites, has_drift};
+use crate::fleet::{self, Env};
+use crate::plan::document::SitePlan;
+use crate::state::StateDir;
+use metrics::Metrics;
+use webhook::Transition;
+
+/// How `watch` runs.
+#[derive(Debug, Clone)]
+pub struct WatchConfig {
+    /// The repository.
+    pub repo: PathBuf,
+    /// The revision to follow, e.g. `origin/main`.
+    pub rev: String,
+    /// Time between cycles.
+    pub interval: Duration,
+    /// A remote to `git fetch` before each cycle.
+    pub fetch: Option<String>,
+    /// Where to post drift transitions.
+    pub webhook: Option<String>,
+    /// Where to serve `/metrics` and `/healthz`.
+    pub metrics_addr: Option<SocketAddr>,
+    /// This process's shard (index, count).
+    pub shard: Option<(u32, u32)>,
+    /// Sites checked at the same time.
+    pub concurrency: usize,
+    /// The state directory.
+    pub state: StateDir,
+}
+
+/// Failures that stop the service (a cycle's failures never do).
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    /// The metrics address could not be bound.
+    #[error("cannot listen on {addr} for metrics")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The HTTP client could not be built.
+    #[error("cannot build the webhook client")]
+    Client(#[source] reqwest::Error),
+}
+
+/// The drift signature last reported per site (`None`: clean).
+type Reported = HashMap<String, Option<String>>;
+
+/// Runs until `shutdown` completes; `on_listen` receives the bound metrics address.
+pub async fn run(
+    cfg: WatchConfig,
+    env: Env,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_listen: impl FnOnce(SocketAddr),
+) -> Result<(), WatchError> {
+    let metrics = Arc::new(Metrics::new());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let mut server = None;
+    if let Some(addr) = cfg.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| WatchError::Bind { addr, source })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| WatchError::Bind { addr, source })?;
+        on_listen(bound);
+        let m = Arc::clone(&metrics);
+        let app = axum::Router::new()
+            .route(
+                "/metrics",
+                get(move || {
+                    let m = Arc::clone(&m);
+                    async move {
+                        (
+                            [(
+                                axum::http::header::CONTENT_TYPE,
+                                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                            )],
+                            m.encode(),
+                        )
+                    }
+                }),
+            )
+            .route("/healthz", get(|| async { "ok\n" }));
+        let mut rx = stop_rx.clone();
+        server = Some(tokio::spawn(async move {
+            let stop = async move {
+                let _ = rx.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+            {
+                tracing::error!(error = %e, "metrics server stopped");
+            }
+        }));
+    }
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(WatchError::Client)?;
+    let mut reported: Reported = HashMap::new();
+    let mut stop = stop_rx.clone();
+    loop {
+        tokio::select! {
+            _ = cycle(&cfg, &metrics, &mut reported, &env, &client) => {}
+            _ = stop.wait_for(|s| *s) => break,
+        }
+        // Jitter (±10%) keeps many watchers from hitting shared VMSs in step.
+        let jitter = cfg.interval.as_secs_f64() * (fastrand::f64() * 0.2 - 0.1);
+        let sleep = Duration::from_secs_f64((cfg.interval.as_secs_f64() + jitter).max(0.0));
+        tokio::select! {
+            _ = tokio::time::sleep(sleep) => {}
+            _ = stop.wait_for(|s| *s) => break,
+        }
+    }
+    tracing::info!("watch stopping");
+    if let Some(s) = server {
+        let _ = s.await;
+    }
+    Ok(())
+}
+
+async fn git_fetch(repo: &std::path::Path, remote: &str) {
+    let fut = tokio::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["fetch", "--quiet", "--", remote])
+        .kill_on_drop(true)
+        .output();
+    match tokio::time::timeout(Duration::from_secs(120), fut).await {
+        Ok(Ok(o)) if o.status.success() => {}
+        Ok(Ok(o)) => {
+            tracing::warn!(remote, stderr = %String::from_utf8_lossy(&o.stderr).trim(), "git fetch failed; checking the commits already here")
+        }
+        Ok(Err(e)) => tracing::warn!(remote, error = %e, "cannot run git fetch"),
+        Err(_) => tracing::warn!(remote, "git fetch timed out after 120 s"),
+    }
+}
+
+fn signature(plan: &SitePlan) -> Option<String> {
+    if !has_drift(plan) {
+        return None;
+    }
+    let bytes = serde_json::to_vec(&(&plan.operations, &plan.findings)).unwrap_or_default();
+    Some(
+        Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
+}
+
+async fn cycle(
+    cfg: &WatchConfig,
+    metrics: &Metrics,
+    reported: &mut Reported,
+    env: &Env,
+    client: &reqwest::Client,
+) {
+    let started = Instant::now();
+    if let Some(remote) = &cfg.fetch {
+        git_fetch(&cfg.repo, remote).await;
+    }
+    let now = jiff::Timestamp::now();
+    let today = now.to_zoned(jiff::tz::TimeZone::system()).date();
+    let loaded = Tree::open(&cfg.repo, &cfg.rev)
+        .map_err(desired::LoadError::from)
+        .and_then(|t| desired::load(&t, &cfg.rev, None));
+    let repo = match loaded {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %crate::error_chain(&e), "cannot read the desired state; every site counts a failed check");
+            for site in reported.keys() {
+                metrics.failed(site, started.elapsed().as_secs_f64());
+            }
+            return;
+        }
+    };
+    let mut diags = repo.diagnostics.clone();
+    diags.extend(validate(&repo, today));
+    let invalid: Vec<String> = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    if !invalid.is_empty() {
+        tracing::error!(errors = invalid.len(), first = %invalid[0], "the desired state is invalid; not checking until it is fixed");
+        for s in &repo.sites {
+            metrics.failed(s.name(), started.elapsed().as_secs_f64());
+        }
+        return;
+    }
+    let sites: Vec<_> = repo
+        .sites
+        .iter()
+        .filter(|s| {
+            cfg.shard
+                .is_none_or(|(i, n)| fleet::in_shard(s.name(), i, n))
+        })
+        .collect();
+    let plans = match drift_sites(
+        &repo,
+        &sites,
+        &cfg.state,
+        today,
+        cfg.concurrency,
+        Arc::clone(env),
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %crate::error_chain(&e), "cannot read the state directory");
+            return;
+        }
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    let unix = now.as_millisecond() as f64 / 1000.0;
+    for plan in &plans {
+        if let Some(e) = &plan.error {
+            tracing::warn!(site = %plan.site, error = %e, "check failed");
+            metrics.failed(&plan.site, elapsed);
+            continue;
+        }
+        metrics.checked(
+            &plan.site,
+            plan.operations.len(),
+            plan.findings.len(),
+            unix,
+            elapsed,
+        );
+        let sig = signature(plan);
+        let previous = reported.get(&plan.site).cloned().flatten();
+        let transition = match (&previous, &sig) {
+            (None, Some(_)) => Some(Transition::Appeared),
+            (Some(a), Some(b)) if a != b => Some(Transition::Changed),
+            (Some(_), None) => Some(Transition::Cleared),
+            _ => None,
+        };
+        tracing::info!(site = %plan.site, operations = plan.operations.len(), findings = plan.findings.len(), "checked");
+        if let Some(t) = transition {
+            if let Some(url) = &cfg.webhook {
+                match webhook::post(client, url, &webhook::payload(plan, t), 4).await {
+                    Ok(()) => tracing::info!(site = %plan.site, transition = ?t, "webhook posted"),
+                    Err(e) => {
+                        // Not recorded as reported: the next cycle tries again.
+                        tracing::error!(site = %plan.site, error = %e, "webhook failed");
+                        continue;
+                    }
+                }
+            }
+        }
+        reported.insert(plan.site.clone(), sig);
+    }
+}

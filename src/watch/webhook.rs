@@ -1,0 +1,107 @@
+//! The webhook posted when a site's drift appears, changes or clears.
+//!
+//! The body carries `text` (what Slack and Teams incoming webhooks display)
+//! plus structured fields for other receivers.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::plan::document::SitePlan;
+
+/// How a site's drift moved since the last report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transition {
+    /// Drift where there was none.
+    Appeared,
+    /// Different drift than last reported.
+    Changed,
+    /// No drift any more.
+    Cleared,
+}
+
+/// The JSON body of a webhook.
+#[derive(Debug, Clone, Serialize)]
+pub struct Payload<'a> {
+    /// One-paragraph summary for chat tools.
+    pub text: String,
+    /// Site name.
+    pub site: &'a str,
+    /// What happened.
+    pub transition: Transition,
+    /// Operations needed now.
+    pub operations: usize,
+    /// Findings now.
+    pub findings: usize,
+    /// The site's full drift (same shape as a site of `drift --format json`).
+    pub drift: &'a SitePlan,
+}
+
+/// Builds the payload for a transition.
+pub fn payload<'a>(plan: &'a SitePlan, transition: Transition) -> Payload<'a> {
+    let head = match transition {
+        Transition::Appeared => format!("⚠️ vmsops: drift on site {}", plan.site),
+        Transition::Changed => format!("⚠️ vmsops: drift changed on site {}", plan.site),
+        Transition::Cleared => format!(
+            "✅ vmsops: site {} matches its desired state again",
+            plan.site
+        ),
+    };
+    let mut lines = vec![head];
+    for op in plan.operations.iter().take(10) {
+        let fields: Vec<&str> = op.changes.iter().map(|c| c.path.as_str()).collect();
+        lines.push(format!(
+            "• {} {} ({})",
+            op.op.as_str(),
+            op.target,
+            fields.join(", ")
+        ));
+    }
+    for f in plan.findings.iter().take(10) {
+        lines.push(format!("• {} {}: {}", f.kind, f.target, f.message));
+    }
+    let more = plan.operations.len().saturating_sub(10) + plan.findings.len().saturating_sub(10);
+    if more > 0 {
+        lines.push(format!("… and {more} more"));
+    }
+    Payload {
+        text: lines.join("\n"),
+        site: &plan.site,
+        transition,
+        operations: plan.operations.len(),
+        findings: plan.findings.len(),
+        drift: plan,
+    }
+}
+
+/// Posts `body` to `url`, retrying with backoff on errors and 5xx; the last error is returned.
+pub async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    body: &Payload<'_>,
+    attempts: u32,
+) -> Result<(), String> {
+    let mut delay = Duration::from_millis(500);
+    let mut last = String::new();
+    for attempt in 1..=attempts.max(1) {
+        match client.post(url).json(body).send().await {
+            Ok(r) if r.status().is_success() => return Ok(()),
+            Ok(r) if r.status().is_client_error() => {
+                return Err(format!("webhook answered {} (not retried)", r.status()));
+            }
+            Ok(r) => last = format!("webhook answered {}", r.status()),
+            Err(e) => {
+                last = format!(
+                    "webhook unreachable: {}",
+                    crate::error_chain(&e.without_url())
+                )
+            }
+        }
+        if attempt < attempts {
+            tokio::time::sleep(delay + Duration::from_millis(fastrand::u64(0..250))).await;
+            delay *= 2;
+        }
+    }
+    Err(last)
+}
