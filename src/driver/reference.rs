@@ -176,9 +176,16 @@ impl ReferenceDriver {
             .user_agent(concat!("vmsops/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none());
         if let Some(pem) = &options.ca_cert_pem {
-            let cert = reqwest::Certificate::from_pem(pem)
-                .map_err(|_| DriverError::Config("vms.ca_cert is not a PEM certificate".into()))?;
-            builder = builder.add_root_certificate(cert);
+            // A PEM without any certificate would otherwise be accepted silently.
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| {
+                    DriverError::Config("vms.ca_cert holds no PEM certificate".into())
+                })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
         }
         let client = builder
             .build()
