@@ -305,3 +305,58 @@ async fn alert_rules_and_settings_are_versioned_like_cameras() {
         404
     );
 }
+
+#[tokio::test]
+async fn concurrent_writers_with_one_version_get_exactly_one_success() {
+    let sim = SimProcess::start(&[]);
+    let http = sim.http();
+    let creates = (0..16).map(|_| {
+        let http = http.clone();
+        async move {
+            http.json("POST", "/api/v1/cameras", &camera("race"), &[])
+                .await
+                .status
+        }
+    });
+    let mut statuses = futures_statuses(creates).await;
+    statuses.sort();
+    assert_eq!(statuses, [vec![201], vec![409; 15]].concat());
+
+    let v = http.get("/api/v1/cameras/race").await.json["version"]
+        .as_u64()
+        .expect("version");
+    let updates = (0..16).map(|i| {
+        let http = http.clone();
+        async move {
+            let mut body = camera("race");
+            body["name"] = json!(format!("writer {i}"));
+            http.json(
+                "PUT",
+                "/api/v1/cameras/race",
+                &body,
+                &[("if-match", &etag(v))],
+            )
+            .await
+            .status
+        }
+    });
+    let mut statuses = futures_statuses(updates).await;
+    statuses.sort();
+    assert_eq!(statuses, [vec![200], vec![412; 15]].concat());
+    assert_eq!(
+        http.journal().await.len(),
+        32,
+        "every attempt journaled once"
+    );
+}
+
+async fn futures_statuses(
+    futures: impl Iterator<Item = impl std::future::Future<Output = u16> + Send + 'static>,
+) -> Vec<u16> {
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.expect("task"));
+    }
+    out
+}
