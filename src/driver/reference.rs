@@ -357,6 +357,16 @@ impl ReferenceDriver {
 
     /// The error for a transport failure, and whether the request may have been sent.
     fn transport_error(&self, method: &str, path: &str, e: &reqwest::Error) -> (DriverError, bool) {
+        // Connect failures first: a connect timeout is "unreachable", not a slow answer.
+        if e.is_connect() {
+            let error = DriverError::Unreachable {
+                method: method.into(),
+                path: path.into(),
+                host: self.host.clone(),
+                reason: root_cause(e),
+            };
+            return (error, false);
+        }
         if e.is_timeout() {
             let error = DriverError::Timeout {
                 method: method.into(),
@@ -366,15 +376,6 @@ impl ReferenceDriver {
             return (error, true);
         }
         let reason = root_cause(e);
-        if e.is_connect() {
-            let error = DriverError::Unreachable {
-                method: method.into(),
-                path: path.into(),
-                host: self.host.clone(),
-                reason,
-            };
-            return (error, false);
-        }
         let error = DriverError::Connection {
             method: method.into(),
             path: path.into(),
