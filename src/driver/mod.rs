@@ -22,9 +22,6 @@ pub use model::{
 
 use crate::desired::model::AlertKind;
 
-/// The drivers this release knows, by the name used in `vms.driver`.
-pub const DRIVERS: &[&str] = &["reference"];
-
 /// Environment variable that overrides the per-request timeout (e.g. `30s`, `2m`).
 pub const TIMEOUT_ENV: &str = "VMSOPS_HTTP_TIMEOUT";
 
@@ -127,11 +124,6 @@ pub fn connect(
     vms: &crate::desired::model::Vms,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Box<dyn Vms>, DriverError> {
-    if let Some(path) = &vms.ca_cert {
-        return Err(DriverError::Config(format!(
-            "vms.ca_cert ({path}) must be read from the repository and passed with connect_with"
-        )));
-    }
     connect_with(vms, env, ConnectOptions::default())
 }
 
@@ -141,6 +133,12 @@ pub fn connect_with(
     env: &dyn Fn(&str) -> Option<String>,
     mut options: ConnectOptions,
 ) -> Result<Box<dyn Vms>, DriverError> {
+    if let (Some(path), None) = (&vms.ca_cert, &options.ca_cert_pem) {
+        // Trusting the system roots instead would fail later with a vaguer TLS error.
+        return Err(DriverError::Config(format!(
+            "vms.ca_cert ({path}) is set but its certificate was not loaded from the revision"
+        )));
+    }
     if let Some(v) = env(TIMEOUT_ENV).filter(|v| !v.is_empty()) {
         options.timeout = parse_timeout(&v)?;
     }
@@ -169,7 +167,7 @@ pub fn connect_with(
         }
         other => Err(DriverError::Config(format!(
             "unknown driver `{other}` (known: {})",
-            DRIVERS.join(", ")
+            crate::desired::validate::KNOWN_DRIVERS.join(", ")
         ))),
     }
 }
@@ -220,6 +218,30 @@ mod tests {
         let err = connect(&site_vms("nope"), &env).err().expect("unknown");
         assert!(err.to_string().contains("unknown driver `nope`"), "{err}");
         assert!(!err.to_string().contains("s3cret"));
+    }
+
+    #[test]
+    fn every_driver_that_validate_accepts_exists() {
+        let env = |k: &str| (k == "SITE_TOKEN").then(|| "t".to_string());
+        for name in crate::desired::validate::KNOWN_DRIVERS {
+            assert!(connect(&site_vms(name), &env).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_ca_cert_must_be_loaded_by_the_caller() {
+        let env = |k: &str| (k == "SITE_TOKEN").then(|| "t".to_string());
+        let vms = VmsConf {
+            ca_cert: Some("certs/ca.pem".into()),
+            ..site_vms("reference")
+        };
+        let err = connect(&vms, &env).err().expect("not loaded");
+        assert!(err.to_string().contains("certs/ca.pem"), "{err}");
+        let garbage = ConnectOptions {
+            ca_cert_pem: Some(b"not a pem".to_vec()),
+            ..ConnectOptions::default()
+        };
+        assert!(connect_with(&vms, &env, garbage).is_err());
     }
 
     #[test]

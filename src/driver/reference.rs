@@ -176,9 +176,16 @@ impl ReferenceDriver {
             .user_agent(concat!("vmsops/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none());
         if let Some(pem) = &options.ca_cert_pem {
-            let cert = reqwest::Certificate::from_pem(pem)
-                .map_err(|_| DriverError::Config("vms.ca_cert is not a PEM certificate".into()))?;
-            builder = builder.add_root_certificate(cert);
+            // A PEM without any certificate would otherwise be accepted silently.
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| {
+                    DriverError::Config("vms.ca_cert holds no PEM certificate".into())
+                })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
         }
         let client = builder
             .build()
@@ -350,6 +357,16 @@ impl ReferenceDriver {
 
     /// The error for a transport failure, and whether the request may have been sent.
     fn transport_error(&self, method: &str, path: &str, e: &reqwest::Error) -> (DriverError, bool) {
+        // Connect failures first: a connect timeout is "unreachable", not a slow answer.
+        if e.is_connect() {
+            let error = DriverError::Unreachable {
+                method: method.into(),
+                path: path.into(),
+                host: self.host.clone(),
+                reason: root_cause(e),
+            };
+            return (error, false);
+        }
         if e.is_timeout() {
             let error = DriverError::Timeout {
                 method: method.into(),
@@ -359,15 +376,6 @@ impl ReferenceDriver {
             return (error, true);
         }
         let reason = root_cause(e);
-        if e.is_connect() {
-            let error = DriverError::Unreachable {
-                method: method.into(),
-                path: path.into(),
-                host: self.host.clone(),
-                reason,
-            };
-            return (error, false);
-        }
         let error = DriverError::Connection {
             method: method.into(),
             path: path.into(),

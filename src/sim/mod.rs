@@ -10,6 +10,26 @@
 //! ([`engine`]), appended and fsynced to the state file before a 2xx
 //! ([`persist`]); versions come from one increasing revision, so an id that
 //! is deleted and created again never reuses a version.
+//!
+//! Where SPEC section 4 leaves a choice, the server does this:
+//! - `If-Match` missing on `PUT`/`DELETE` of an existing object: 428
+//!   Precondition Required (RFC 6585), so a forgotten header is told apart
+//!   from a lost race (412). `PUT /alert-rules/{kind}` without `If-Match` is a
+//!   create, so an existing rule is 412, as the SPEC says. `If-Match: *` and
+//!   lists of entity tags are accepted.
+//! - Validation runs before preconditions; 404 before 428/412; read-only
+//!   vendor/model/firmware are checked last (422).
+//! - `limit` is 1..=1000 (default 100) for cameras, 0..=1000 (default 1000)
+//!   for the journal; out of range is 400. The journal answer also carries
+//!   `last_seq`, so `?limit=0` tells its current end.
+//! - `GET /api/v1/config` has `ETag: "REVISION"`; `PUT` accepts it as
+//!   `If-Match` (optional) and answers 200 with the new export.
+//! - Journal actions: `camera.create|update|delete`, `alert.create|update|delete`,
+//!   `settings.update`, `config.import`; the target is the camera id, the alert
+//!   kind, `settings` or `config` (empty if a create body named no id).
+//! - Bodies: 256 KiB, 8 MiB for `/api/v1/config` (413 past it); malformed JSON
+//!   is 400, a wrong shape or value 422; unknown fields are ignored.
+//! - No tokens are ever written to the state file.
 
 pub mod api_error;
 pub mod auth;

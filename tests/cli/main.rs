@@ -1,8 +1,12 @@
-//! Integration tests: the real `vmsops` binary against real repositories (and, where
-//! a VMS is needed, a real `vmsops sim` on a loopback port the OS picks).
+//! Integration tests: the real `vmsops` binary (and the library) against real
+//! repositories built by the tests and a real `vmsops sim` on a loopback port
+//! the OS picks. One test binary keeps link times down.
 
 mod bad_input;
 mod ci_examples;
+mod driver;
 mod fixture;
 mod schema;
+mod sim;
+mod support;
 mod validate;
