@@ -31,6 +31,9 @@ pub fn insta_settings() -> insta::Settings {
     s.add_filter(r"\b[0-9a-f]{40}\b", "[COMMIT]");
     s.add_filter(r"commit [0-9a-f]{12}\b", "commit [COMMIT]");
     s.add_filter(r"/tmp/[^\s:`]+", "[TMP]");
+    s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
+    s.add_filter(r"sha256:[0-9a-f]{64}", "sha256:[FINGERPRINT]");
+    s.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[TIME]");
     s.set_prepend_module_to_snapshot(false);
     s
 }
@@ -73,6 +76,30 @@ impl GitRepo {
             "claire.martin@integrator.example",
         );
         r
+    }
+
+    /// A repository holding the example site, its VMS at `url` (token in `VMSOPS_TOKEN`), committed.
+    pub fn example_at(url: &str) -> Self {
+        let r = Self::new();
+        copy_dir(&project_root().join("examples"), r.path(), true);
+        let p = r.path().join("sites/paris-hq/site.yaml");
+        let site = std::fs::read_to_string(&p).expect("site");
+        std::fs::write(
+            &p,
+            site.replace("url: http://127.0.0.1:8480", &format!("url: {url}")),
+        )
+        .expect("write");
+        r.commit_all(
+            "Paris HQ",
+            "Claire Martin",
+            "claire.martin@integrator.example",
+        );
+        r
+    }
+
+    /// Reads a file of the work tree.
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).expect("read")
     }
 
     /// The work tree.

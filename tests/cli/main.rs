@@ -6,6 +6,7 @@ mod bad_input;
 mod ci_examples;
 mod driver;
 mod fixture;
+mod reconcile;
 mod schema;
 mod sim;
 mod support;
