@@ -11,3 +11,4 @@ mod schema;
 mod sim;
 mod support;
 mod validate;
+mod watch;

@@ -1,0 +1,238 @@
+//! `vmsops watch` end to end: a sim, a webhook receiver, a scrape of /metrics, SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::fixture::{GitRepo, NOW};
+use crate::support::{SimProcess, TOKEN};
+
+/// A webhook receiver: every POST body arrives on the channel; answers 200.
+fn receiver() -> (String, mpsc::Receiver<Value>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut reader = BufReader::new(s.try_clone().expect("clone"));
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            if reader.read_exact(&mut body).is_ok() {
+                if let Ok(v) = serde_json::from_slice(&body) {
+                    let _ = tx.send(v);
+                }
+            }
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, rx)
+}
+
+fn scrape(url: &str) -> String {
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/metrics");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read");
+    out
+}
+
+#[test]
+fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
+    let sim = SimProcess::start(&[]);
+    let repo = GitRepo::example_at(&sim.url);
+    let state = tempfile::tempdir().expect("state");
+    let (hook, received) = receiver();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
+        .args([
+            "watch",
+            "--interval",
+            "300ms",
+            "--repo",
+            &repo.arg(),
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--webhook",
+            &hook,
+        ])
+        .env("VMSOPS_TOKEN", TOKEN)
+        .env("VMSOPS_STATE_DIR", state.path())
+        .env("VMSOPS_NOW", NOW)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn watch");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("line");
+    let metrics_url = first
+        .trim()
+        .strip_prefix("metrics on ")
+        .expect("metrics line")
+        .to_string();
+
+    // Drift appears: the sim is empty, the site has 10 cameras.
+    let msg = received
+        .recv_timeout(Duration::from_secs(20))
+        .expect("a webhook");
+    assert_eq!(msg["transition"], "appeared");
+    assert_eq!(msg["site"], "paris-hq");
+    assert_eq!(msg["operations"], 14);
+    assert!(msg["text"]
+        .as_str()
+        .expect("text")
+        .contains("drift on site paris-hq"));
+    // Not every cycle: nothing more while the drift stays the same.
+    assert!(
+        received.recv_timeout(Duration::from_millis(1200)).is_err(),
+        "posted again without change"
+    );
+
+    let m = scrape(&metrics_url);
+    assert!(
+        m.contains("vmsops_drift_operations{site=\"paris-hq\"} 14"),
+        "{m}"
+    );
+    assert!(
+        m.contains("vmsops_check_duration_seconds_count{site=\"paris-hq\"}"),
+        "{m}"
+    );
+    assert!(
+        m.contains("vmsops_last_check_timestamp_seconds{site=\"paris-hq\"}"),
+        "{m}"
+    );
+
+    // The VMS is brought to the desired state (by another vmsops user): the drift clears.
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    rt.block_on(async {
+        let tree = vmsops::desired::Tree::open(repo.path(), "HEAD").expect("open");
+        let desired = vmsops::desired::load(&tree, "HEAD", None).expect("load");
+        let doc = &desired.sites[0];
+        let site = doc.site.as_ref().expect("site");
+        let state = vmsops::plan::state::ConfigState::from_desired(site, doc.cameras.iter().map(|c| &c.camera));
+        let cameras: Vec<Value> = state
+            .cameras
+            .values()
+            .map(|c| json!({"id": c.id, "name": c.name, "vendor": c.vendor, "model": c.model, "firmware": c.firmware,
+                "stream_url": c.stream_url, "enabled": c.enabled,
+                "recording": {"resolution": c.resolution, "fps": c.fps, "retention_days": c.retention_days,
+                    "schedule": vmsops::plan::schedule::entries(&c.schedule)}}))
+            .collect();
+        let rules: Vec<Value> = state.alerts.expect("alerts").values().map(|a| serde_json::to_value(a.to_rule()).expect("rule")).collect();
+        let body = json!({"format": "reference-vms/v1", "cameras": cameras, "alert_rules": rules, "settings": {"session_timeout_minutes": 15}});
+        let r = sim.http().json("PUT", "/api/v1/config", &body, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    });
+    let msg = received
+        .recv_timeout(Duration::from_secs(20))
+        .expect("a second webhook");
+    assert_eq!(msg["transition"], "cleared", "{msg}");
+    assert_eq!(msg["operations"], 0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let m = scrape(&metrics_url);
+        if m.contains("vmsops_drift_operations{site=\"paris-hq\"} 0") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "metrics never showed 0 operations:\n{m}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // SIGTERM: a clean stop, exit 0.
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let code = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s.code();
+        }
+        assert!(Instant::now() < deadline, "watch did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn one_unreachable_vms_is_counted_and_the_others_are_checked() {
+    let sim = SimProcess::start(&[]);
+    let repo = GitRepo::example_at(&sim.url);
+    let site = repo.read("sites/paris-hq/site.yaml");
+    let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dead = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    repo.write(
+        "sites/lyon-dc/site.yaml",
+        site.replace("name: paris-hq", "name: lyon-dc")
+            .replace(&sim.url, &dead),
+    );
+    repo.commit_all("Lyon", "Claire Martin", "claire.martin@integrator.example");
+    let state = tempfile::tempdir().expect("state");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
+        .args([
+            "watch",
+            "--interval",
+            "200ms",
+            "--repo",
+            &repo.arg(),
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ])
+        .env("VMSOPS_TOKEN", TOKEN)
+        .env("VMSOPS_STATE_DIR", state.path())
+        .env("VMSOPS_HTTP_TIMEOUT", "2s")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn watch");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("line");
+    let metrics_url = first
+        .trim()
+        .strip_prefix("metrics on ")
+        .expect("metrics line")
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let m = scrape(&metrics_url);
+        if m.contains("vmsops_check_errors_total{site=\"lyon-dc\"}")
+            && m.contains("vmsops_drift_operations{site=\"paris-hq\"} 14")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{m}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
