@@ -36,7 +36,8 @@ fn camera_json(id: usize, fps: u32) -> Value {
 
 fn write_repo(dir: &Path, n: usize, url: &str) {
     let manifest = env!("CARGO_MANIFEST_DIR");
-    let site = std::fs::read_to_string(format!("{manifest}/examples/sites/paris-hq/site.yaml")).expect("site");
+    let site = std::fs::read_to_string(format!("{manifest}/examples/sites/paris-hq/site.yaml"))
+        .expect("site");
     let site = site
         .replace("name: paris-hq", "name: bench")
         .replace("url: http://127.0.0.1:8480", &format!("url: {url}"));
@@ -44,7 +45,11 @@ fn write_repo(dir: &Path, n: usize, url: &str) {
     std::fs::create_dir_all(root.join("cameras")).expect("mkdir");
     std::fs::write(root.join("site.yaml"), site).expect("write");
     std::fs::create_dir_all(dir.join("policy")).expect("mkdir");
-    std::fs::copy(format!("{manifest}/examples/policy/allowed_signers"), dir.join("policy/allowed_signers")).expect("copy");
+    std::fs::copy(
+        format!("{manifest}/examples/policy/allowed_signers"),
+        dir.join("policy/allowed_signers"),
+    )
+    .expect("copy");
     let per = n.div_ceil(FILES);
     for f in 0..FILES {
         let mut t = String::from("apiVersion: vmsops/v1\nkind: Cameras\ncameras:\n");
@@ -56,27 +61,59 @@ fn write_repo(dir: &Path, n: usize, url: &str) {
     let ok = |c: &mut Command| assert!(c.current_dir(dir).status().expect("git").success());
     ok(Command::new("git").args(["init", "-q"]));
     ok(Command::new("git").args(["add", "-A"]));
-    ok(Command::new("git").args(["-c", "user.name=Bench", "-c", "user.email=bench@x.example", "commit", "-qm", "bench"]));
+    ok(Command::new("git").args([
+        "-c",
+        "user.name=Bench",
+        "-c",
+        "user.email=bench@x.example",
+        "commit",
+        "-qm",
+        "bench",
+    ]));
 }
 
 /// Fills the sim: alert rules and settings as desired, `n` cameras at `fps`.
 async fn seed(url: &str, n: usize, fps: u32) {
     let client = reqwest::Client::new();
     let manifest = env!("CARGO_MANIFEST_DIR");
-    let tree = vmsops::desired::Tree::open(Path::new(manifest).join("examples").as_path(), "WORKTREE").expect("tree");
+    let tree =
+        vmsops::desired::Tree::open(Path::new(manifest).join("examples").as_path(), "WORKTREE")
+            .expect("tree");
     let repo = vmsops::desired::load(&tree, "WORKTREE", None).expect("load");
     let site = repo.sites[0].site.clone().expect("site");
-    let rules: Vec<Value> = site.alerts.expect("alerts").rules.iter().map(|r| serde_json::to_value(r).expect("rule")).collect();
+    let rules: Vec<Value> = site
+        .alerts
+        .expect("alerts")
+        .rules
+        .iter()
+        .map(|r| serde_json::to_value(r).expect("rule"))
+        .collect();
     let body = json!({"format": "reference-vms/v1", "cameras": [], "alert_rules": rules, "settings": {"session_timeout_minutes": 15}});
-    let r = client.put(format!("{url}/api/v1/config")).bearer_auth(TOKEN).json(&body).send().await.expect("import");
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap_or_default());
+    let r = client
+        .put(format!("{url}/api/v1/config"))
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .expect("import");
+    assert!(
+        r.status().is_success(),
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
     let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(32));
     let mut tasks = Vec::new();
     for id in 0..n {
         let (client, url, sem) = (client.clone(), url.to_string(), sem.clone());
         tasks.push(tokio::spawn(async move {
             let _p = sem.acquire().await;
-            let r = client.post(format!("{url}/api/v1/cameras")).bearer_auth(TOKEN).json(&camera_json(id, fps)).send().await.expect("post");
+            let r = client
+                .post(format!("{url}/api/v1/cameras"))
+                .bearer_auth(TOKEN)
+                .json(&camera_json(id, fps))
+                .send()
+                .await
+                .expect("post");
             assert_eq!(r.status().as_u16(), 201);
         }));
     }
@@ -94,7 +131,12 @@ fn measure(cmd: &mut dyn FnMut() -> Command, runs: usize) -> (f64, f64, i32) {
         let out_file = tempfile::NamedTempFile::new().expect("tmp");
         let mut c = Command::new("/usr/bin/time");
         let inner = cmd();
-        c.arg("-f").arg("%e %M").arg("-o").arg(out_file.path()).arg(inner.get_program()).args(inner.get_args());
+        c.arg("-f")
+            .arg("%e %M")
+            .arg("-o")
+            .arg(out_file.path())
+            .arg(inner.get_program())
+            .args(inner.get_args());
         for (k, v) in inner.get_envs() {
             if let Some(v) = v {
                 c.env(k, v);
@@ -103,11 +145,19 @@ fn measure(cmd: &mut dyn FnMut() -> Command, runs: usize) -> (f64, f64, i32) {
         if let Some(d) = inner.get_current_dir() {
             c.current_dir(d);
         }
-        let status = c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status().expect("time");
+        let status = c
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("time");
         code = status.code().unwrap_or(-1);
         let line = std::fs::read_to_string(out_file.path()).expect("time output");
         let mut it = line.split_whitespace();
-        walls.push(it.next().and_then(|w| w.parse::<f64>().ok()).unwrap_or(f64::NAN));
+        walls.push(
+            it.next()
+                .and_then(|w| w.parse::<f64>().ok())
+                .unwrap_or(f64::NAN),
+        );
         rss = rss.max(it.next().and_then(|k| k.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0);
     }
     walls.sort_by(f64::total_cmp);
@@ -121,13 +171,22 @@ fn terraform(n: usize) -> (f64, f64) {
         tf.push_str(&format!("resource \"terraform_data\" \"cam_{i:05}\" {{\n  input = {{ fps = 15, resolution = \"1920x1080\" }}\n}}\n"));
     }
     std::fs::write(dir.path().join("main.tf"), tf).expect("write");
-    let status = Command::new("terraform").args(["init", "-input=false"]).current_dir(dir.path()).stdout(std::process::Stdio::null()).status().expect("terraform init");
+    let status = Command::new("terraform")
+        .args(["init", "-input=false"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("terraform init");
     assert!(status.success());
-    let (wall, rss, _) = measure(&mut || {
-        let mut c = Command::new("terraform");
-        c.args(["plan", "-input=false", "-lock=false"]).current_dir(dir.path());
-        c
-    }, 1);
+    let (wall, rss, _) = measure(
+        &mut || {
+            let mut c = Command::new("terraform");
+            c.args(["plan", "-input=false", "-lock=false"])
+                .current_dir(dir.path());
+            c
+        },
+        1,
+    );
     (wall, rss)
 }
 
@@ -142,14 +201,25 @@ fn main() {
         .unwrap_or_else(|| vec![1_000, 10_000, 50_000]);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let bin = env!("CARGO_BIN_EXE_vmsops");
-    println!("{:>8} {:>14} {:>12} {:>12} {:>10}", "cameras", "scenario", "wall (med)", "peak RSS", "exit");
+    println!(
+        "{:>8} {:>14} {:>12} {:>12} {:>10}",
+        "cameras", "scenario", "wall (med)", "peak RSS", "exit"
+    );
     for &n in &sizes {
         for (scenario, fps) in [("all-different", 25), ("no-difference", 15)] {
             let url = rt.block_on(async {
                 let mut tokens = Tokens::default();
-                tokens.add_specs([format!("bench:{TOKEN}").as_str()], "--token").expect("token");
-                let sim = Sim::open(SimConfig { tokens, ..SimConfig::default() }).expect("sim");
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+                tokens
+                    .add_specs([format!("bench:{TOKEN}").as_str()], "--token")
+                    .expect("token");
+                let sim = Sim::open(SimConfig {
+                    tokens,
+                    ..SimConfig::default()
+                })
+                .expect("sim");
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
                 let url = format!("http://{}", listener.local_addr().expect("addr"));
                 tokio::spawn(sim.serve(listener, std::future::pending()));
                 seed(&url, n, fps).await;
@@ -158,16 +228,28 @@ fn main() {
             let dir = tempfile::tempdir().expect("tmp");
             write_repo(dir.path(), n, &url);
             let state = tempfile::tempdir().expect("state");
-            let (wall, rss, code) = measure(&mut || {
-                let mut c = Command::new(bin);
-                c.args(["plan", "--format", "json", "--repo"]).arg(dir.path()).env("VMSOPS_TOKEN", TOKEN).env("VMSOPS_STATE_DIR", state.path());
-                c
-            }, RUNS);
-            println!("{n:>8} {scenario:>14} {:>10.3} s {:>9.1} MB {code:>10}", wall, rss);
+            let (wall, rss, code) = measure(
+                &mut || {
+                    let mut c = Command::new(bin);
+                    c.args(["plan", "--format", "json", "--repo"])
+                        .arg(dir.path())
+                        .env("VMSOPS_TOKEN", TOKEN)
+                        .env("VMSOPS_STATE_DIR", state.path());
+                    c
+                },
+                RUNS,
+            );
+            println!(
+                "{n:>8} {scenario:>14} {:>10.3} s {:>9.1} MB {code:>10}",
+                wall, rss
+            );
         }
         if with_terraform && n <= 10_000 {
             let (wall, rss) = terraform(n);
-            println!("{n:>8} {:>14} {:>10.3} s {:>9.1} MB", "terraform", wall, rss);
+            println!(
+                "{n:>8} {:>14} {:>10.3} s {:>9.1} MB",
+                "terraform", wall, rss
+            );
         }
     }
     std::thread::sleep(Duration::from_millis(10));

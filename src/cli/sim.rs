@@ -79,32 +79,8 @@ pub fn run(args: Args) -> CmdResult {
             .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
         let bound = listener.local_addr()?;
         output::print(&format!("listening on http://{bound}\n"))?;
-        sim.serve(listener, shutdown_signal()).await?;
+        sim.serve(listener, super::signal::shutdown()).await?;
         tracing::info!("stopped");
         Ok(Exit::Success)
     })
-}
-
-/// Completes on SIGTERM or SIGINT (Ctrl-C).
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = interrupt => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = interrupt.await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
-    }
 }

@@ -120,20 +120,7 @@ impl Store {
         })
         .map_err(|e| err(std::io::Error::other(e)))?;
         line.push(b'\n');
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-        tmp_name.push(format!(".tmp-{}", std::process::id()));
-        let tmp = dir.join(tmp_name);
-        let mut f = File::create(&tmp).map_err(&err)?;
-        f.write_all(&line)
-            .and_then(|()| f.sync_all())
-            .map_err(&err)?;
-        drop(f);
-        std::fs::rename(&tmp, path).map_err(&err)?;
-        File::open(&dir).and_then(|d| d.sync_all()).map_err(&err)?;
+        crate::atomic::write_atomic(path, &line).map_err(&err)?;
         let file = OpenOptions::new().append(true).open(path).map_err(&err)?;
         Ok(Store {
             path: path.to_path_buf(),

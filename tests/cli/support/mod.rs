@@ -151,7 +151,12 @@ impl SimProcess {
         Http {
             base: self.url.clone(),
             token: Some(TOKEN.to_string()),
-            client: reqwest::Client::new(),
+            // No keep-alive: after an early 413 the server closes the connection, and a
+            // pooled one would race with that close (a broken pipe on the next request).
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .expect("client"),
         }
     }
 
