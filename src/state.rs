@@ -35,6 +35,21 @@ pub enum StateError {
     },
 }
 
+/// The last commit applied to a site (written by apply and restore on success).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    /// The commit applied.
+    pub commit: String,
+    /// When.
+    pub at: jiff::Timestamp,
+    /// Who (the accountable person).
+    pub operator: String,
+    /// `cli`, `watch` or `restore`.
+    pub agent: String,
+    /// The journal sequence number of the apply's closing entry.
+    pub journal_seq: Option<u64>,
+}
+
 /// The state directory.
 #[derive(Debug, Clone)]
 pub struct StateDir {
@@ -135,6 +150,26 @@ impl StateDir {
                     .map(String::from)
             })
             .collect())
+    }
+
+    /// The last commit applied to the site, if any.
+    pub fn applied(&self, site: &str) -> Result<Option<Applied>, StateError> {
+        Self::read_json(&self.site_file(site, "applied.json"))
+    }
+
+    /// Records the last commit applied to the site (atomically).
+    pub fn set_applied(&self, site: &str, a: &Applied) -> Result<(), StateError> {
+        Self::write_json(&self.site_file(site, "applied.json"), a)
+    }
+
+    /// The folder of a site's snapshots.
+    pub fn snapshots_dir(&self, site: &str) -> PathBuf {
+        self.root.join("snapshots").join(site)
+    }
+
+    /// The lock file of a site.
+    pub fn lock_path(&self, site: &str) -> PathBuf {
+        self.root.join("locks").join(format!("{site}.lock"))
     }
 
     /// The site's baseline, if one was recorded.
