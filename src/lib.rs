@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::dbg_macro, clippy::print_stdout, clippy::print_stderr)]
 
+pub mod apply;
 pub mod atomic;
 pub mod desired;
 pub mod drift;

@@ -1,0 +1,4 @@
+//! Apply: lock, snapshot, execute the plan's operations, journal each one.
+
+pub mod executor;
+pub mod lock;
