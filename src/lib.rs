@@ -5,6 +5,7 @@
 //! - [`driver`]: the `Vms` trait that reads and changes a live VMS; the `reference` driver.
 //! - [`sim`]: `vmsops sim`, the reference VMS server that the `reference` driver talks to.
 //! - [`plan`]: desired × live → operations (pure), and their renderings.
+//! - [`gate`]: the PROC-VMS-001 checks over a plan (pure), and the git facts they need.
 //! - [`import`]: site files from a live configuration (pure).
 //! - [`state`], [`atomic`]: the state directory, written atomically.
 //! - [`exit`]: the exit-code table shared by every command.
@@ -20,6 +21,7 @@ pub mod desired;
 pub mod driver;
 pub mod exit;
 pub mod fleet;
+pub mod gate;
 pub mod import;
 pub mod plan;
 pub mod sim;
