@@ -238,7 +238,8 @@ impl Scene {
         git.tag("approve/unsigned", &r, ("Marc Lorie", RS.1), None);
         git.tag("approve/borrowed", &r, ("Marc Lorie", RS.1), Some(&jm));
         git.tag("approve/parent", &m, RS, Some(&rs));
-        git.lightweight("approve/light", &r);
+        // A lightweight tag that names the approver: no tagger, no signature.
+        git.lightweight("approve/rs@client.example", &r);
         git.tag("approve/nested", "approve/good", RS, Some(&rs));
         // An approval on a branch that rev does not contain.
         git.reset(base);
@@ -308,9 +309,9 @@ fn approval_tags_are_gathered_with_their_kind_target_and_signature() {
             "approve/case",
             "approve/ecdsa",
             "approve/good",
-            "approve/light",
             "approve/nested",
             "approve/parent",
+            "approve/rs@client.example",
             "approve/rsa",
             "approve/self",
             "approve/unsigned"
@@ -334,7 +335,7 @@ fn approval_tags_are_gathered_with_their_kind_target_and_signature() {
         .payload
         .starts_with(format!("object {rev}\n").as_bytes()));
     assert!(!String::from_utf8_lossy(&good.payload).contains("SSH SIGNATURE"));
-    let light = get("approve/light");
+    let light = get("approve/rs@client.example");
     assert_eq!(
         (light.kind, light.tagger.as_ref()),
         (TagKind::Lightweight, None)
@@ -383,11 +384,11 @@ fn approval_attacks_and_controls() {
         (&["unsigned"], none, Allowed, "not authenticated", "control: approval_signatures none"),
         (&["borrowed"], base, Refused, "do not give to rs@client.example", "signed with a key allowed_signers gives to jm"),
         (&["parent"], base, Refused, "approve/parent approves commit", "approval of the parent; commits after it"),
-        (&["light"], base, Refused, "lightweight tags don't count", "lightweight tag"),
-        (&["light"], none, Refused, "lightweight tags don't count", "lightweight tag, even unsigned policy"),
+        (&["rs@client.example"], base, Refused, "lightweight tags don't count", "lightweight tag"),
+        (&["rs@client.example"], none, Refused, "lightweight tags don't count", "lightweight tag, even unsigned policy"),
         (&["nested"], base, Refused, "tag of another tag", "tag of a tag"),
         (&[], base, Refused, "has none", "no tag"),
-        (&["light", "self", "good"], base, Allowed, "approve/good", "one valid tag among others"),
+        (&["rs@client.example", "self", "good"], base, Allowed, "approve/good", "one valid tag among others"),
         (&["good"], (&s.base_site, None), Refused, "no allowed signers file", "trusted base without signers"),
     ];
     for (names, (site, signers), want, fragment, why) in cases {
@@ -396,8 +397,17 @@ fn approval_attacks_and_controls() {
         assert!(v.message.contains(fragment), "{why}: {}", v.message);
         assert_eq!(approval.is_some(), want == Allowed, "{why}");
     }
-    let (v, _) = approval_with(&s, base.0, base.1, &pick(&["self", "light", "parent"]));
-    for each in ["approve/self", "approve/light", "approve/parent"] {
+    let (v, _) = approval_with(
+        &s,
+        base.0,
+        base.1,
+        &pick(&["self", "rs@client.example", "parent"]),
+    );
+    for each in [
+        "approve/self",
+        "approve/rs@client.example",
+        "approve/parent",
+    ] {
         assert!(
             v.message.contains(each),
             "every tag says why: {}",
