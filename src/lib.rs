@@ -5,6 +5,8 @@
 //! - [`driver`]: the `Vms` trait that reads and changes a live VMS; the `reference` driver.
 //! - [`sim`]: `vmsops sim`, the reference VMS server that the `reference` driver talks to.
 //! - [`plan`]: desired × live → operations (pure), and their renderings.
+//! - [`gate`]: the PROC-VMS-001 checks over a plan (pure), and the git facts they need.
+//! - [`apply`]: the site lock and the executor of a plan's operations.
 //! - [`drift`], [`fleet`]: reading many VMSs concurrently; drift = plan without gate + out-of-band changes.
 //! - [`import`]: site files from a live configuration (pure).
 //! - [`state`], [`atomic`]: the state directory, written atomically.
@@ -25,6 +27,7 @@ pub mod driver;
 pub mod duration;
 pub mod exit;
 pub mod fleet;
+pub mod gate;
 pub mod import;
 pub mod plan;
 pub mod sim;

@@ -1,7 +1,13 @@
 //! The ssh-keygen "ALLOWED SIGNERS" file: which keys may sign for which emails.
 //!
-//! Only what validation needs is read here (principals per line); verifying a
-//! signature is left to a maintained SSHSIG implementation.
+//! Reads the lines (principals, options, key) and answers which keys may sign
+//! for an email in a namespace at a moment. It never verifies a signature
+//! itself: that is left to a maintained SSHSIG implementation (`ssh-key`),
+//! which the gate calls with the keys chosen here.
+
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
 
 /// One line of an allowed signers file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +18,12 @@ pub struct SignerLine {
     pub principals: Vec<String>,
     /// The `namespaces="..."` option, when present.
     pub namespaces: Option<String>,
+    /// The `cert-authority` option: the key signs certificates, not messages.
+    pub cert_authority: bool,
+    /// The `valid-after="..."` option, as written.
+    pub valid_after: Option<String>,
+    /// The `valid-before="..."` option, as written.
+    pub valid_before: Option<String>,
     /// Key type, e.g. `ssh-ed25519`.
     pub key_type: String,
     /// Base64 public key.
@@ -42,12 +54,23 @@ pub fn parse(text: &str) -> (Vec<SignerLine>, Vec<SignerLineError>) {
             continue;
         };
         let mut namespaces = None;
+        let mut cert_authority = false;
+        let mut valid_after = None;
+        let mut valid_before = None;
         let mut rest: Vec<String> = Vec::new();
         for f in it {
             if rest.is_empty() && is_option(&f) {
-                for opt in f.split(',') {
-                    if let Some(v) = opt.strip_prefix("namespaces=") {
-                        namespaces = Some(v.trim_matches('"').to_string());
+                for opt in split_options(&f) {
+                    let (name, value) = match opt.split_once('=') {
+                        Some((n, v)) => (n.to_ascii_lowercase(), Some(v.trim_matches('"'))),
+                        None => (opt.to_ascii_lowercase(), None),
+                    };
+                    match (name.as_str(), value) {
+                        ("namespaces", Some(v)) => namespaces = Some(v.to_string()),
+                        ("valid-after", Some(v)) => valid_after = Some(v.to_string()),
+                        ("valid-before", Some(v)) => valid_before = Some(v.to_string()),
+                        ("cert-authority", None) => cert_authority = true,
+                        _ => {}
                     }
                 }
             } else {
@@ -65,6 +88,9 @@ pub fn parse(text: &str) -> (Vec<SignerLine>, Vec<SignerLineError>) {
                         .map(|p| p.trim_matches('"').to_string())
                         .collect(),
                     namespaces,
+                    cert_authority,
+                    valid_after,
+                    valid_before,
                     key_type: t.clone(),
                     key: k.clone(),
                 })
@@ -88,6 +114,27 @@ fn is_option(f: &str) -> bool {
         name.as_str(),
         "namespaces" | "cert-authority" | "valid-after" | "valid-before"
     )
+}
+
+/// Splits an options field on commas outside double quotes
+/// (`namespaces="git,file"` is one option).
+fn split_options(field: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut quoted = false;
+    let mut start = 0;
+    for (i, c) in field.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                out.push(&field[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&field[start..]);
+    out.retain(|o| !o.is_empty());
+    out
 }
 
 /// Splits on whitespace, keeping double-quoted runs together.
@@ -158,12 +205,85 @@ fn glob(pattern: &str, s: &str) -> bool {
 
 /// True if some line lets `email` sign in the `git` namespace.
 pub fn lists(lines: &[SignerLine], email: &str) -> bool {
-    lines.iter().any(|l| {
-        principals_match(&l.principals, email)
-            && l.namespaces
-                .as_deref()
-                .is_none_or(|ns| ns.split(',').any(|n| n == "git"))
-    })
+    lines
+        .iter()
+        .any(|l| principals_match(&l.principals, email) && l.allows_namespace("git"))
+}
+
+/// Why a line's key may not sign at a given moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Validity {
+    /// The key may sign.
+    Valid,
+    /// Before `valid-after`.
+    NotYet(String),
+    /// After `valid-before`.
+    Expired(String),
+    /// A date that cannot be read; the line is not trusted.
+    Unreadable(String),
+}
+
+impl SignerLine {
+    /// True if the line's `namespaces=` option (when present) includes `namespace`.
+    pub fn allows_namespace(&self, namespace: &str) -> bool {
+        self.namespaces
+            .as_deref()
+            .is_none_or(|ns| ns.split(',').any(|n| n.trim() == namespace))
+    }
+
+    /// Whether `valid-after` / `valid-before` let the key sign at `at`.
+    pub fn validity_at(&self, at: Timestamp) -> Validity {
+        if let Some(after) = &self.valid_after {
+            match parse_validity_time(after) {
+                None => return Validity::Unreadable(after.clone()),
+                Some(t) if at < t => return Validity::NotYet(after.clone()),
+                Some(_) => {}
+            }
+        }
+        if let Some(before) = &self.valid_before {
+            match parse_validity_time(before) {
+                None => return Validity::Unreadable(before.clone()),
+                Some(t) if at >= t => return Validity::Expired(before.clone()),
+                Some(_) => {}
+            }
+        }
+        Validity::Valid
+    }
+
+    /// The line's public key, for the SSHSIG implementation.
+    pub fn public_key(&self) -> Result<ssh_key::PublicKey, ssh_key::Error> {
+        ssh_key::PublicKey::from_openssh(&format!("{} {}", self.key_type, self.key))
+    }
+}
+
+/// Reads ssh-keygen's `YYYYMMDD[HHMM[SS]][Z]` validity dates.
+///
+/// ssh-keygen reads a date without `Z` in the verifying machine's time zone;
+/// vmsops reads it as UTC so that the gate gives the same answer on every
+/// machine (the difference is at most a day's worth of hours).
+pub fn parse_validity_time(s: &str) -> Option<Timestamp> {
+    let digits = s.strip_suffix(['Z', 'z']).unwrap_or(s);
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || ![8, 12, 14].contains(&digits.len()) {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| digits.get(r).and_then(|d| d.parse::<i16>().ok());
+    let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
+    let (h, mi, sec) = match digits.len() {
+        8 => (0, 0, 0),
+        12 => (num(8..10)?, num(10..12)?, 0),
+        _ => (num(8..10)?, num(10..12)?, num(12..14)?),
+    };
+    let dt = DateTime::new(
+        y,
+        i8::try_from(mo).ok()?,
+        i8::try_from(d).ok()?,
+        i8::try_from(h).ok()?,
+        i8::try_from(mi).ok()?,
+        i8::try_from(sec).ok()?,
+        0,
+    )
+    .ok()?;
+    dt.to_zoned(TimeZone::UTC).ok().map(|z| z.timestamp())
 }
 
 #[cfg(test)]
@@ -182,6 +302,41 @@ mod tests {
         assert_eq!(errors[0].line, 4);
         assert!(lists(&lines, "b@x.example"));
         assert!(!lists(&lines, "c@x.example"));
+    }
+
+    #[test]
+    fn options_with_quoted_commas_and_validity() {
+        let (lines, errors) = parse(
+            "rs@x.example cert-authority,namespaces=\"file,git\",valid-after=\"20250101\",valid-before=\"202506301200Z\" ssh-ed25519 AAAA\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let l = &lines[0];
+        assert!(l.cert_authority);
+        assert!(l.allows_namespace("git") && l.allows_namespace("file"));
+        assert!(!l.allows_namespace("gi"));
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        assert_eq!(
+            l.validity_at(at("2024-12-31T23:59:59Z")),
+            Validity::NotYet("20250101".into())
+        );
+        assert_eq!(l.validity_at(at("2025-06-30T11:59:59Z")), Validity::Valid);
+        assert_eq!(
+            l.validity_at(at("2025-06-30T12:00:00Z")),
+            Validity::Expired("202506301200Z".into())
+        );
+        for bad in [
+            "2025",
+            "20251301",
+            "2025010112",
+            "yesterday",
+            "20250101120000ZZ",
+        ] {
+            assert_eq!(parse_validity_time(bad), None, "{bad}");
+        }
+        assert_eq!(
+            parse_validity_time("20250101123045"),
+            Some(at("2025-01-01T12:30:45Z"))
+        );
     }
 
     #[test]
