@@ -34,6 +34,7 @@ pub async fn drift_sites(
             site: site.name.clone(),
             vms: site.vms.clone(),
             journal_after: baseline.as_ref().map(|b| b.journal_cursor.clone()),
+            desired_ids: None,
         });
         baselines.push(baseline.is_some());
         docs.push(*s);

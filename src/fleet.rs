@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::desired::model::Vms as VmsConfig;
-use crate::driver::model::{Capabilities, LiveConfig, VmsJournalEntry};
+use crate::driver::model::{Capabilities, LiveConfig, Recordings, VmsJournalEntry};
 use crate::driver::{self, DriverError};
 
 /// Looks up an environment variable; shared by the site tasks.
@@ -28,6 +28,8 @@ pub struct SiteRequest {
     pub vms: VmsConfig,
     /// Read the VMS journal after this cursor (drift), or not at all (`None`).
     pub journal_after: Option<Option<String>>,
+    /// The desired camera ids: recordings are read for live cameras not among them (to be removed).
+    pub desired_ids: Option<std::collections::BTreeSet<String>>,
 }
 
 /// What was read from one site.
@@ -39,6 +41,8 @@ pub struct SiteLive {
     pub caps: Capabilities,
     /// VMS journal entries after the requested cursor (empty when not requested or not kept).
     pub journal: Vec<VmsJournalEntry>,
+    /// Recordings of the live cameras that the desired state removes.
+    pub recordings: Vec<Recordings>,
 }
 
 /// Reads every requested site, `concurrency` at a time; results in request order.
@@ -92,10 +96,19 @@ async fn read_one(
             }
         }
     }
+    let mut recordings = Vec::new();
+    if let Some(ids) = &req.desired_ids {
+        for c in live.cameras.iter().filter(|c| !ids.contains(&c.id)) {
+            if let Some(r) = d.recordings(&c.id).await? {
+                recordings.push(r);
+            }
+        }
+    }
     Ok(SiteLive {
         live,
         caps,
         journal,
+        recordings,
     })
 }
 

@@ -63,7 +63,10 @@ impl<F: Fn(&StepResult) + Sync> Progress for F {
 fn phase(op: OpKind) -> usize {
     match op {
         OpKind::CameraCreate | OpKind::AlertCreate => 0,
-        OpKind::CameraUpdate | OpKind::AlertUpdate | OpKind::SettingsUpdate | OpKind::PolicyChange => 1,
+        OpKind::CameraUpdate
+        | OpKind::AlertUpdate
+        | OpKind::SettingsUpdate
+        | OpKind::PolicyChange => 1,
         OpKind::CameraDelete | OpKind::AlertDelete => 2,
     }
 }
@@ -97,34 +100,64 @@ fn driver_error(e: DriverError) -> String {
 }
 
 /// Sends one operation.
-async fn send(vms: &dyn Vms, op: &Operation, desired: &ConfigState, live: &ConfigState, ctx: &OpContext) -> Result<(), String> {
+async fn send(
+    vms: &dyn Vms,
+    op: &Operation,
+    desired: &ConfigState,
+    live: &ConfigState,
+    ctx: &OpContext,
+) -> Result<(), String> {
     let version = |v: &Option<String>| v.clone().unwrap_or_default();
     match op.op {
         OpKind::CameraCreate => {
-            let c = desired.cameras.get(&op.target).ok_or_else(|| missing("camera", &op.target))?;
-            vms.create_camera(&camera_payload(c), ctx).await.map(drop).map_err(driver_error)
+            let c = desired
+                .cameras
+                .get(&op.target)
+                .ok_or_else(|| missing("camera", &op.target))?;
+            vms.create_camera(&camera_payload(c), ctx)
+                .await
+                .map(drop)
+                .map_err(driver_error)
         }
         OpKind::CameraUpdate => {
-            let c = desired.cameras.get(&op.target).ok_or_else(|| missing("camera", &op.target))?;
-            let l = live.cameras.get(&op.target).ok_or_else(|| missing("camera", &op.target))?;
+            let c = desired
+                .cameras
+                .get(&op.target)
+                .ok_or_else(|| missing("camera", &op.target))?;
+            let l = live
+                .cameras
+                .get(&op.target)
+                .ok_or_else(|| missing("camera", &op.target))?;
             // Read-only fields go back as the VMS has them: a mismatch there is a finding, not a change.
             let mut payload = camera_payload(c);
             payload.vendor = l.vendor.clone();
             payload.model = l.model.clone();
             payload.firmware = l.firmware.clone();
-            vms.update_camera(&payload, &version(&l.version), ctx).await.map(drop).map_err(driver_error)
+            vms.update_camera(&payload, &version(&l.version), ctx)
+                .await
+                .map(drop)
+                .map_err(driver_error)
         }
         OpKind::CameraDelete => {
-            let l = live.cameras.get(&op.target).ok_or_else(|| missing("camera", &op.target))?;
-            vms.delete_camera(&op.target, &version(&l.version), ctx).await.map_err(driver_error)
+            let l = live
+                .cameras
+                .get(&op.target)
+                .ok_or_else(|| missing("camera", &op.target))?;
+            vms.delete_camera(&op.target, &version(&l.version), ctx)
+                .await
+                .map_err(driver_error)
         }
         OpKind::AlertCreate | OpKind::AlertUpdate | OpKind::AlertDelete => {
-            let kind: AlertKind = serde_json::from_value(serde_json::Value::from(op.target.clone()))
-                .map_err(|_| format!("`{}` is not an alert kind", op.target))?;
+            let kind: AlertKind =
+                serde_json::from_value(serde_json::Value::from(op.target.clone()))
+                    .map_err(|_| format!("`{}` is not an alert kind", op.target))?;
             let live_rule = live.alerts.as_ref().and_then(|a| a.get(&kind));
             if op.op == OpKind::AlertDelete {
                 let l = live_rule.ok_or_else(|| missing("alert rule", &op.target))?;
-                return vms.delete_alert_rule(kind, &version(&l.version), ctx).await.map_err(driver_error);
+                return vms
+                    .delete_alert_rule(kind, &version(&l.version), ctx)
+                    .await
+                    .map_err(driver_error);
             }
             let d = desired
                 .alerts
@@ -140,16 +173,28 @@ async fn send(vms: &dyn Vms, op: &Operation, desired: &ConfigState, live: &Confi
                 version: String::new(),
             };
             let if_match = live_rule.map(|l| version(&l.version));
-            vms.put_alert_rule(&rule, if_match.as_deref(), ctx).await.map(drop).map_err(driver_error)
+            vms.put_alert_rule(&rule, if_match.as_deref(), ctx)
+                .await
+                .map(drop)
+                .map_err(driver_error)
         }
         OpKind::SettingsUpdate => {
-            let d = desired.settings.as_ref().ok_or_else(|| missing("settings", "settings"))?;
-            let l = live.settings.as_ref().ok_or_else(|| missing("settings", "settings"))?;
+            let d = desired
+                .settings
+                .as_ref()
+                .ok_or_else(|| missing("settings", "settings"))?;
+            let l = live
+                .settings
+                .as_ref()
+                .ok_or_else(|| missing("settings", "settings"))?;
             let s = Settings {
                 session_timeout_minutes: d.session_timeout_minutes,
                 version: version(&l.version),
             };
-            vms.update_settings(&s, &version(&l.version), ctx).await.map(drop).map_err(driver_error)
+            vms.update_settings(&s, &version(&l.version), ctx)
+                .await
+                .map(drop)
+                .map_err(driver_error)
         }
         // A policy change lives in git; applying it means recording the commit.
         OpKind::PolicyChange => Ok(()),
@@ -157,7 +202,10 @@ async fn send(vms: &dyn Vms, op: &Operation, desired: &ConfigState, live: &Confi
 }
 
 /// Executes `ops` (as planned from `desired` and `live`) with request ids from `new_id`.
-#[allow(clippy::too_many_arguments, reason = "the executor's inputs are independent facts; a struct would only rename them")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the executor's inputs are independent facts; a struct would only rename them"
+)]
 pub async fn execute(
     vms: &dyn Vms,
     ops: &[Operation],
@@ -174,18 +222,31 @@ pub async fn execute(
     ordered.sort_by_key(|o| phase(o.op));
     let mut results = Vec::with_capacity(ops.len());
     for p in 0..3 {
-        let batch: Vec<&Operation> = ordered.iter().copied().filter(|o| phase(o.op) == p).collect();
+        let batch: Vec<&Operation> = ordered
+            .iter()
+            .copied()
+            .filter(|o| phase(o.op) == p)
+            .collect();
         let failed = &failed;
         let mut done: Vec<StepResult> = stream::iter(batch.into_iter().map(|op| async move {
             let request_id = new_id();
             // Checked when the slot opens: after a failure nothing new starts.
             if failed.load(Ordering::SeqCst) {
-                return StepResult { op: op.clone(), request_id, outcome: Outcome::NotAttempted };
+                return StepResult {
+                    op: op.clone(),
+                    request_id,
+                    outcome: Outcome::NotAttempted,
+                };
             }
             let outcome = match journal.started(op, &request_id) {
-                Err(e) => Outcome::Failed(format!("not sent: the journal could not record its start: {e}")),
+                Err(e) => Outcome::Failed(format!(
+                    "not sent: the journal could not record its start: {e}"
+                )),
                 Ok(()) => {
-                    let ctx = OpContext { request_id: request_id.clone(), operator: operator.to_string() };
+                    let ctx = OpContext {
+                        request_id: request_id.clone(),
+                        operator: operator.to_string(),
+                    };
                     match send(vms, op, desired, live, &ctx).await {
                         Ok(()) => Outcome::Succeeded,
                         Err(e) => Outcome::Failed(e),
@@ -199,11 +260,17 @@ pub async fn execute(
                 // The VMS change happened; only its record is missing. Say so, and stop.
                 Err(e) if outcome == Outcome::Succeeded => {
                     failed.store(true, Ordering::SeqCst);
-                    Outcome::Failed(format!("applied, but the journal could not record its end: {e}"))
+                    Outcome::Failed(format!(
+                        "applied, but the journal could not record its end: {e}"
+                    ))
                 }
                 _ => outcome,
             };
-            let r = StepResult { op: op.clone(), request_id, outcome };
+            let r = StepResult {
+                op: op.clone(),
+                request_id,
+                outcome,
+            };
             progress.step(&r);
             r
         }))
@@ -211,7 +278,10 @@ pub async fn execute(
         .collect()
         .await;
         // Report in plan order whatever the completion order was.
-        done.sort_by_key(|r| ops.iter().position(|o| o.op == r.op.op && o.target == r.op.target));
+        done.sort_by_key(|r| {
+            ops.iter()
+                .position(|o| o.op == r.op.op && o.target == r.op.target)
+        });
         results.extend(done);
     }
     results

@@ -30,7 +30,11 @@ pub struct Holder {
 
 impl std::fmt::Display for Holder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({} by pid {} on {} since {})", self.operator, self.command, self.pid, self.host, self.since)
+        write!(
+            f,
+            "{} ({} by pid {} on {} since {})",
+            self.operator, self.command, self.pid, self.host, self.since
+        )
     }
 }
 
@@ -84,7 +88,12 @@ fn read_holder(file: &mut File) -> Option<Holder> {
 }
 
 /// Takes the lock of `site` at `path`, waiting up to `timeout` for its holder.
-pub fn acquire(path: &Path, site: &str, me: &Holder, timeout: Duration) -> Result<SiteLock, LockError> {
+pub fn acquire(
+    path: &Path,
+    site: &str,
+    me: &Holder,
+    timeout: Duration,
+) -> Result<SiteLock, LockError> {
     let io = |source| LockError::Io {
         path: path.to_path_buf(),
         source,
@@ -125,7 +134,8 @@ pub fn acquire(path: &Path, site: &str, me: &Holder, timeout: Duration) -> Resul
             }
             Err(TryLockError::WouldBlock) => {
                 if started.elapsed() >= timeout {
-                    let holder = read_holder(&mut file).map_or_else(|| "an unknown holder".to_string(), |h| h.to_string());
+                    let holder = read_holder(&mut file)
+                        .map_or_else(|| "an unknown holder".to_string(), |h| h.to_string());
                     return Err(LockError::Held {
                         site: site.to_string(),
                         holder,
@@ -167,13 +177,24 @@ mod tests {
     fn second_taker_waits_then_names_the_holder() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("locks/paris-hq.lock");
-        let first = acquire(&path, "paris-hq", &me("claire.martin"), Duration::ZERO).expect("first");
+        let first =
+            acquire(&path, "paris-hq", &me("claire.martin"), Duration::ZERO).expect("first");
         assert!(first.stale.is_none());
-        let err = acquire(&path, "paris-hq", &me("karim.benali"), Duration::from_millis(300)).expect_err("held");
+        let err = acquire(
+            &path,
+            "paris-hq",
+            &me("karim.benali"),
+            Duration::from_millis(300),
+        )
+        .expect_err("held");
         let msg = err.to_string();
-        assert!(msg.contains("locked by claire.martin (apply by pid"), "{msg}");
+        assert!(
+            msg.contains("locked by claire.martin (apply by pid"),
+            "{msg}"
+        );
         drop(first);
-        let again = acquire(&path, "paris-hq", &me("karim.benali"), Duration::ZERO).expect("released");
+        let again =
+            acquire(&path, "paris-hq", &me("karim.benali"), Duration::ZERO).expect("released");
         assert!(again.stale.is_none(), "a clean release is not stale");
     }
 
@@ -182,11 +203,18 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("paris-hq.lock");
         // What a crashed holder leaves: its record, and no flock (the kernel dropped it).
-        let dead = Holder { pid: 999_999, ..me("claire.martin") };
+        let dead = Holder {
+            pid: 999_999,
+            ..me("claire.martin")
+        };
         std::fs::write(&path, serde_json::to_vec(&dead).expect("json")).expect("write");
         let next = acquire(&path, "paris-hq", &me("karim.benali"), Duration::ZERO).expect("free");
         assert_eq!(next.stale, Some(dead));
         drop(next);
-        assert_eq!(std::fs::read(&path).expect("read").len(), 0, "released cleanly");
+        assert_eq!(
+            std::fs::read(&path).expect("read").len(),
+            0,
+            "released cleanly"
+        );
     }
 }

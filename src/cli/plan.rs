@@ -1,17 +1,19 @@
-//! `vmsops plan`: what would change, per site, with the reasons git gives.
+//! `vmsops plan`: what would change, per site, with the gate's verdict on each operation.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::ValueEnum;
-use vmsops::desired::history::commits_between;
-use vmsops::desired::{self, SiteDoc, Tree};
+use vmsops::apply::context::{desired_cameras, git_facts, trust, Bases};
+use vmsops::desired::SiteDoc;
 use vmsops::exit::Exit;
 use vmsops::fleet::{self, SiteRequest};
+use vmsops::gate::{self, GateInput, Mode};
 use vmsops::plan::build::{site_plan, Base, SiteInput};
-use vmsops::plan::document::{CommitInfo, GitChanges, PlanDocument};
+use vmsops::plan::document::{CommitInfo, GitChanges, PlanDocument, SitePlan};
 use vmsops::plan::style::Style;
 use vmsops::plan::{markdown, text};
+use vmsops::state::StateDir;
 
 use super::desired::{load_valid, Shard};
 use super::{output, CmdResult, RepoArgs};
@@ -21,7 +23,7 @@ use super::{output, CmdResult, RepoArgs};
 pub struct Args {
     #[command(flatten)]
     repo: RepoArgs,
-    /// Compare with this revision too: list the commits base..rev and any policy change.
+    /// The trusted base: its policy judges the change, and its commits..rev are listed (default: the last commit applied to each site).
     #[arg(long)]
     base: Option<String>,
     /// Output format.
@@ -39,6 +41,9 @@ pub struct Args {
     /// Sites read at the same time.
     #[arg(long, default_value_t = fleet::DEFAULT_CONCURRENCY)]
     concurrency: usize,
+    /// State directory (default: $VMSOPS_STATE_DIR, $XDG_STATE_HOME/vmsops, ~/.local/state/vmsops).
+    #[arg(long, env = "VMSOPS_STATE_DIR")]
+    state_dir: Option<PathBuf>,
 }
 
 /// Output formats of plan and drift.
@@ -85,16 +90,11 @@ pub fn env() -> fleet::Env {
 
 /// Computes and prints the plan.
 pub fn run(args: Args) -> CmdResult {
+    let now = super::now()?;
     let today = super::today()?;
     let (tree, repo) = load_valid(&args.repo, &args.repo.rev, today)?;
-    let base = match &args.base {
-        Some(b) => {
-            let base_tree = Tree::open(&args.repo.repo, b)?;
-            let base_repo = desired::load(&base_tree, b, None)?;
-            Some((base_tree, base_repo))
-        }
-        None => None,
-    };
+    let state = StateDir::resolve(args.state_dir.as_deref(), &|k| std::env::var(k).ok())?;
+    let ticket = std::env::var("VMSOPS_TICKET").ok();
     let sites = sharded(&repo.sites, args.shard);
     let requests = sites
         .iter()
@@ -103,58 +103,85 @@ pub fn run(args: Args) -> CmdResult {
                 site: site.name.clone(),
                 vms: site.vms.clone(),
                 journal_after: None,
+                desired_ids: Some(s.cameras.iter().map(|c| c.camera.id.clone()).collect()),
             })
         })
         .collect();
     let rt = tokio::runtime::Runtime::new()?;
     let results = rt.block_on(fleet::read_all(requests, args.concurrency, env()));
-    let git = match (&base, tree.git()) {
-        (Some((base_tree, _)), Some((git_repo, rev))) => match base_tree.git() {
-            Some((_, base_oid)) => Some(GitChanges {
-                base: base_oid.to_string(),
-                commits: commits_between(git_repo, base_oid, rev)?
-                    .into_iter()
-                    .map(|c| CommitInfo {
-                        id: c.id,
-                        summary: c.summary,
-                        author: c.author_name,
-                        email: c.author_email,
-                        tickets: c.tickets,
-                    })
-                    .collect(),
-            }),
-            None => None,
-        },
-        _ => None,
-    };
+    let rev = repo.commit.clone().unwrap_or_else(|| "WORKTREE".into());
+    let mut bases = Bases::default();
     let mut plans = Vec::new();
     for (doc, (_, result)) in sites.iter().zip(results) {
         let Some(site) = &doc.site else { continue };
-        let base_doc = base
-            .as_ref()
-            .and_then(|(_, r)| r.sites.iter().find(|s| s.name() == site.name));
-        plans.push(match result {
-            Ok(live) => site_plan(&SiteInput {
-                site,
-                cameras: doc.cameras.iter().map(|c| &c.camera).collect(),
-                signers: doc.allowed_signers.as_deref(),
-                desired_commit: repo.commit.clone(),
-                live: &live.live,
-                caps: &live.caps,
-                today,
-                base: base_doc.and_then(|b| {
-                    b.site.as_ref().map(|bs| Base {
-                        site: bs,
-                        signers: b.allowed_signers.as_deref(),
-                        git: git.clone().unwrap_or(GitChanges {
-                            base: args.base.clone().unwrap_or_default(),
-                            commits: Vec::new(),
-                        }),
-                    })
-                }),
-            }),
-            Err(e) => vmsops::drift::error_plan(doc, repo.commit.clone(), &e),
+        let live = match result {
+            Ok(l) => l,
+            Err(e) => {
+                plans.push(vmsops::drift::error_plan(doc, repo.commit.clone(), &e));
+                continue;
+            }
+        };
+        let applied = state.applied(&site.name)?.map(|a| a.commit);
+        let base_rev = args.base.clone().or(applied);
+        let trusted = trust(doc, site, base_rev.as_deref(), &args.repo.repo, &mut bases)?;
+        let facts = git_facts(&tree, trusted.base.as_deref())?;
+        let git = trusted.base.as_ref().map(|b| GitChanges {
+            base: b.clone(),
+            commits: facts
+                .commits
+                .iter()
+                .filter(|c| &c.id != b)
+                .map(|c| CommitInfo {
+                    id: c.id.clone(),
+                    summary: c.summary.clone(),
+                    author: c.author_name.clone(),
+                    email: c.author_email.clone(),
+                    tickets: c.tickets.clone(),
+                })
+                .collect(),
         });
+        let mut plan: SitePlan = site_plan(&SiteInput {
+            site,
+            cameras: doc.cameras.iter().map(|c| &c.camera).collect(),
+            signers: doc.allowed_signers.as_deref(),
+            desired_commit: repo.commit.clone(),
+            live: &live.live,
+            caps: &live.caps,
+            today,
+            base: git.map(|git| Base {
+                site: &trusted.site,
+                signers: trusted.signers.as_deref(),
+                git,
+            }),
+        });
+        let cameras = desired_cameras(site, doc);
+        let reviewed = site
+            .alerts
+            .as_ref()
+            .and_then(|a| a.reviewed_on.parse().ok());
+        let mut input = GateInput::new(
+            Mode::Plan,
+            &trusted.site.policy,
+            &trusted.site.maintenance_windows,
+            &rev,
+            now,
+            &live.caps,
+        );
+        input.policy_source = trusted.source;
+        input.allowed_signers = trusted.signers.as_deref();
+        input.base = trusted.base.as_deref();
+        input.descends_from_base = facts.descends;
+        input.commits = &facts.commits;
+        input.tags = &facts.tags;
+        input.ticket = ticket.as_deref();
+        input.recordings = &live.recordings;
+        input.cameras = &cameras;
+        input.alerts_reviewed_on = reviewed;
+        gate::evaluate(&input, &mut plan.operations);
+        if let Some(note) = trusted.note {
+            plan.notes.push(note);
+        }
+        plans.push(plan);
     }
     let doc = PlanDocument::new(plans);
     if let Some(path) = &args.out {

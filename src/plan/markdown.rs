@@ -71,13 +71,26 @@ pub fn render(doc: &PlanDocument, title: &str) -> String {
         } else if site.operations.is_empty() {
             section.push_str("No changes: the VMS matches the desired state.\n");
         }
+        let common = super::common_verdicts(&site.operations);
+        if !common.is_empty() {
+            section.push_str("**Gate, for the whole change:**\n\n");
+            for v in &common {
+                section.push_str(&format!(
+                    "- {} **{}**: {}\n",
+                    icon(v.status),
+                    v.check,
+                    escape(&v.message)
+                ));
+            }
+            section.push('\n');
+        }
         if out.len() + section.len() > budget {
             omitted += site.operations.len();
             continue;
         }
         out.push_str(&section);
         for op in &site.operations {
-            let block = op_block(op);
+            let block = op_block(op, &common);
             if out.len() + block.len() > budget {
                 omitted += 1;
                 continue;
@@ -140,7 +153,15 @@ fn value(v: &Value) -> String {
     }
 }
 
-fn op_block(op: &Operation) -> String {
+fn icon(status: VerdictStatus) -> &'static str {
+    match status {
+        VerdictStatus::Refused => "⛔",
+        VerdictStatus::Warning => "⚠️",
+        VerdictStatus::Allowed => "✅",
+    }
+}
+
+fn op_block(op: &Operation, common: &[super::Verdict]) -> String {
     let class = serde_json::to_value(op.class)
         .ok()
         .and_then(|v| v.as_str().map(String::from))
@@ -167,14 +188,10 @@ fn op_block(op: &Operation) -> String {
         }
     }
     b.push_str("```\n");
-    for v in &op.verdicts {
-        let icon = match v.status {
-            VerdictStatus::Refused => "⛔",
-            VerdictStatus::Warning => "⚠️",
-            VerdictStatus::Allowed => "✅",
-        };
+    for v in op.verdicts.iter().filter(|v| !common.contains(v)) {
         b.push_str(&format!(
-            "\n{icon} **{}**: {}\n",
+            "\n{} **{}**: {}\n",
+            icon(v.status),
             v.check,
             escape(&v.message)
         ));

@@ -134,6 +134,22 @@ pub struct Verdict {
     pub message: String,
 }
 
+/// The verdicts every operation of `ops` carries (the gate's checks about the whole change), in order.
+pub fn common_verdicts(ops: &[Operation]) -> Vec<Verdict> {
+    let Some((first, rest)) = ops.split_first() else {
+        return Vec::new();
+    };
+    if rest.is_empty() {
+        return Vec::new();
+    }
+    first
+        .verdicts
+        .iter()
+        .filter(|v| rest.iter().all(|o| o.verdicts.contains(v)))
+        .cloned()
+        .collect()
+}
+
 impl Operation {
     /// An operation not yet seen by the gate.
     pub fn new(op: OpKind, target: String, class: Class, changes: Vec<Change>) -> Self {

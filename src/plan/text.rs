@@ -89,9 +89,15 @@ fn render_site(out: &mut String, site: &SitePlan, style: Style) {
     if site.operations.is_empty() {
         out.push_str("  No changes: the VMS matches the desired state.\n");
     }
+    // Checks about the whole change are shown once, not under every operation.
+    let common = super::common_verdicts(&site.operations);
+    if !common.is_empty() {
+        out.push_str("\n  Gate, for the whole change:\n");
+        render_verdicts(out, &common, style);
+    }
     for op in &site.operations {
         out.push('\n');
-        render_op(out, op, style);
+        render_op(out, op, &common, style);
     }
     if !site.findings.is_empty() {
         out.push_str("\n  Findings:\n");
@@ -133,7 +139,29 @@ fn noun(op: OpKind) -> (&'static str, &'static str) {
     }
 }
 
-fn render_op(out: &mut String, op: &Operation, style: Style) {
+fn render_verdicts<'a>(
+    out: &mut String,
+    verdicts: impl IntoIterator<Item = &'a super::Verdict>,
+    style: Style,
+) {
+    for v in verdicts {
+        let line = format!("{}: {}", v.check, v.message);
+        match v.status {
+            VerdictStatus::Refused => out.push_str(&format!(
+                "    {}\n",
+                style.red(&format!("✗ refused by {line}"))
+            )),
+            VerdictStatus::Warning => {
+                out.push_str(&format!("    {}\n", style.yellow(&format!("! {line}"))))
+            }
+            VerdictStatus::Allowed => {
+                out.push_str(&format!("    {}\n", style.dim(&format!("✓ {line}"))))
+            }
+        }
+    }
+}
+
+fn render_op(out: &mut String, op: &Operation, common: &[super::Verdict], style: Style) {
     let (kind, verb) = noun(op.op);
     let class = serde_json::to_value(op.class)
         .ok()
@@ -158,21 +186,11 @@ fn render_op(out: &mut String, op: &Operation, style: Style) {
         render_change(out, c, sym, width, style);
     }
     out.push_str("    }\n");
-    for v in &op.verdicts {
-        let line = format!("{}: {}", v.check, v.message);
-        match v.status {
-            VerdictStatus::Refused => out.push_str(&format!(
-                "    {}\n",
-                style.red(&format!("✗ refused by {line}"))
-            )),
-            VerdictStatus::Warning => {
-                out.push_str(&format!("    {}\n", style.yellow(&format!("! {line}"))))
-            }
-            VerdictStatus::Allowed => {
-                out.push_str(&format!("    {}\n", style.dim(&format!("✓ {line}"))))
-            }
-        }
-    }
+    render_verdicts(
+        out,
+        op.verdicts.iter().filter(|v| !common.contains(v)),
+        style,
+    );
 }
 
 fn scalar(v: &Value) -> String {

@@ -32,6 +32,7 @@ pub fn insta_settings() -> insta::Settings {
     s.add_filter(r"commit [0-9a-f]{12}\b", "commit [COMMIT]");
     s.add_filter(r"desired [0-9a-f]{12}\b", "desired [COMMIT]");
     s.add_filter(r"`[0-9a-f]{12}`", "`[COMMIT]`");
+    s.add_filter(r"\b[0-9a-f]{12}\b", "[COMMIT]");
     s.add_filter(r"/tmp/[^\s:`]+", "[TMP]");
     s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
     s.add_filter(r"sha256:[0-9a-f]{64}", "sha256:[FINGERPRINT]");
