@@ -71,6 +71,11 @@ use crate::plan::{Class, OpKind, Operation, Verdict, VerdictStatus};
 
 pub use facts::{approval_tags, TagFacts, TagKind, Tagger};
 
+/// The name of the maintenance window open at `now`, if any (what the journal records for a recording change).
+pub fn open_window(windows: &[MaintenanceWindow], now: Timestamp) -> Option<String> {
+    window::containing(windows, now).map(|(w, _)| w.name.clone())
+}
+
 /// The check ids of SPEC section 5, as they appear in plans and the journal.
 pub mod check {
     /// An approver's signed `approve/*` tag on exactly the revision.

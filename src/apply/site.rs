@@ -1,0 +1,489 @@
+//! Applying one site: lock → read live → refuse a stale plan → plan → gate →
+//! snapshot → operations → record the applied commit (SPEC section 6).
+//!
+//! Shared by `vmsops apply` and `vmsops watch --apply`. Every step that
+//! changes something is journaled first; nothing reaches the VMS unless the
+//! gate allowed the whole change and a snapshot of the live configuration is
+//! on disk.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use jiff::civil::Date;
+use jiff::Timestamp;
+use serde_json::{json, Map, Value};
+
+use super::context::{desired_cameras, git_facts, trust, Bases, ContextError};
+use super::executor::{execute, Outcome, Progress, StepJournal, StepResult};
+use super::lock::{self, Holder, LockError, SiteLock};
+use crate::audit::{Approval as JournalApproval, AuditError, Journal, NewEntry, Outcome as Result_};
+use crate::desired::model::Site;
+use crate::desired::{SiteDoc, Tree};
+use crate::driver::{self, DriverError, Vms};
+use crate::gate::{self, GateInput, GateOutcome, Mode, Refusal};
+use crate::plan::build::{site_plan, SiteInput};
+use crate::plan::document::SitePlan;
+use crate::plan::fingerprint::fingerprint;
+use crate::plan::state::ConfigState;
+use crate::plan::Operation;
+use crate::snapshot::{SnapshotMeta, SnapshotStore};
+use crate::state::{Applied, Baseline, StateDir, StateError};
+
+/// Who runs the apply: a person at the command line, or the reconcile loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agent {
+    /// `vmsops apply`.
+    Cli,
+    /// `vmsops watch --apply`.
+    Watch,
+}
+
+impl Agent {
+    fn as_str(self) -> &'static str {
+        match self {
+            Agent::Cli => "cli",
+            Agent::Watch => "watch",
+        }
+    }
+}
+
+/// What an apply of one site needs.
+pub struct ApplySite<'a> {
+    /// The repository folder.
+    pub repo_dir: &'a Path,
+    /// The revision's tree.
+    pub tree: &'a Tree,
+    /// The revision's commit id.
+    pub commit: &'a str,
+    /// The site's documents at the revision.
+    pub doc: &'a SiteDoc,
+    /// The site.
+    pub site: &'a Site,
+    /// `--base`, if given.
+    pub base: Option<&'a str>,
+    /// The state directory.
+    pub state: &'a StateDir,
+    /// The accountable person.
+    pub operator: &'a str,
+    /// `--ticket` / `VMSOPS_TICKET`.
+    pub ticket: Option<&'a str>,
+    /// `--emergency --reason`.
+    pub emergency: Option<&'a str>,
+    /// Operations at a time.
+    pub parallelism: usize,
+    /// Restore the snapshot after a failure.
+    pub auto_rollback: bool,
+    /// How long to wait for the site lock.
+    pub lock_timeout: Duration,
+    /// A saved plan to apply exactly (`apply PLAN.json`).
+    pub saved: Option<&'a SitePlan>,
+    /// Who runs it.
+    pub agent: Agent,
+    /// Now, and today.
+    pub now: Timestamp,
+    /// Today (for the alert review).
+    pub today: Date,
+    /// Environment lookup (credentials).
+    pub env: &'a (dyn Fn(&str) -> Option<String> + Send + Sync),
+}
+
+/// How an apply of one site ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    /// The VMS already matched; the commit is recorded as applied.
+    UpToDate,
+    /// The gate refused; nothing was changed.
+    Refused,
+    /// Every operation succeeded.
+    Applied,
+    /// An operation failed; the rest were not attempted.
+    Failed,
+}
+
+/// The report of one site's apply.
+#[derive(Debug)]
+pub struct ApplyReport {
+    /// The site.
+    pub site: String,
+    /// How it ended.
+    pub outcome: ApplyOutcome,
+    /// The plan, with the gate's verdicts.
+    pub plan: SitePlan,
+    /// The gate's refusals, each once.
+    pub refusals: Vec<Refusal>,
+    /// Each operation and how it ended.
+    pub steps: Vec<StepResult>,
+    /// The snapshot taken before the first change.
+    pub snapshot: Option<String>,
+    /// True if the snapshot was restored after a failure.
+    pub rolled_back: bool,
+    /// The previous holder of the lock, when it died without releasing it.
+    pub unfinished: Option<Holder>,
+    /// Gate outcome (approval, ticket, emergency).
+    pub gate: GateOutcome,
+}
+
+/// Failures that stop an apply before or outside the operations.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The site lock is held.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// The VMS could not be reached or answered badly.
+    #[error("site `{site}`: {source}")]
+    Driver {
+        /// The site.
+        site: String,
+        /// The cause.
+        #[source]
+        source: DriverError,
+    },
+    /// The saved plan no longer matches.
+    #[error("stale plan for site `{site}`: {why}; run `vmsops plan --out` again")]
+    StalePlan {
+        /// The site.
+        site: String,
+        /// What changed.
+        why: String,
+    },
+    /// Git facts could not be gathered.
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    /// The state directory failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The journal failed: nothing may proceed unjournaled.
+    #[error(transparent)]
+    Journal(#[from] AuditError),
+    /// The snapshot could not be taken: no snapshot, no change.
+    #[error("site `{site}`: no snapshot, no change: {why}")]
+    Snapshot {
+        /// The site.
+        site: String,
+        /// Why.
+        why: String,
+    },
+}
+
+struct Journaling<'a> {
+    journal: &'a Journal,
+    base: NewEntry,
+    window: Option<String>,
+    agent: Agent,
+}
+
+impl Journaling<'_> {
+    fn entry(&self, op: &Operation, request_id: &str, result: Result_, error: Option<&str>) -> NewEntry {
+        let mut detail = Map::new();
+        detail.insert("request_id".into(), json!(request_id));
+        detail.insert("op".into(), json!(op.op));
+        detail.insert("class".into(), json!(op.class));
+        detail.insert("changes".into(), json!(op.changes));
+        let window = (op.class == crate::plan::Class::Recording).then(|| self.window.clone()).flatten();
+        detail.insert("window".into(), json!(window));
+        detail.insert("agent".into(), json!(self.agent.as_str()));
+        detail.insert("error".into(), json!(error));
+        NewEntry {
+            at: Timestamp::now(),
+            action: op.op.as_str().to_string(),
+            target: Some(op.target.clone()),
+            result,
+            detail: Some(detail),
+            ..self.base.clone()
+        }
+    }
+}
+
+impl StepJournal for Journaling<'_> {
+    fn started(&self, op: &Operation, request_id: &str) -> Result<(), String> {
+        self.journal
+            .append(self.entry(op, request_id, Result_::Started, None))
+            .map(drop)
+            .map_err(|e| crate::error_chain(&e))
+    }
+
+    fn ended(&self, op: &Operation, request_id: &str, outcome: &Outcome) -> Result<(), String> {
+        let (result, error) = match outcome {
+            Outcome::Succeeded => (Result_::Success, None),
+            Outcome::Failed(e) => (Result_::Failure, Some(e.as_str())),
+            // Never journaled as started: nothing to close.
+            Outcome::NotAttempted => return Ok(()),
+        };
+        self.journal
+            .append(self.entry(op, request_id, result, error))
+            .map(drop)
+            .map_err(|e| crate::error_chain(&e))
+    }
+}
+
+async fn take_lock(a: &ApplySite<'_>) -> Result<SiteLock, LockError> {
+    let me = Holder {
+        operator: a.operator.to_string(),
+        pid: std::process::id(),
+        host: lock::host_name(),
+        since: Timestamp::now(),
+        command: format!("apply ({})", a.agent.as_str()),
+    };
+    let started = Instant::now();
+    loop {
+        match lock::acquire(&a.state.lock_path(&a.site.name), &a.site.name, &me, Duration::ZERO) {
+            Err(LockError::Held { site, holder, .. }) if started.elapsed() < a.lock_timeout => {
+                let _ = (site, holder);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(LockError::Held { site, holder, .. }) => {
+                return Err(LockError::Held { site, holder, waited: started.elapsed() })
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Applies one site.
+pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
+    let site_name = a.site.name.clone();
+    let journal = Journal::open(a.state);
+    let lock = take_lock(a).await?;
+    let drv = |source| ApplyError::Driver { site: site_name.clone(), source };
+    let vms = driver::connect(&a.site.vms, &|k| (a.env)(k)).map_err(drv)?;
+    let caps = vms.capabilities();
+    let live = vms.read_live().await.map_err(drv)?;
+    let desired_ids: std::collections::BTreeSet<&str> = a.doc.cameras.iter().map(|c| c.camera.id.as_str()).collect();
+    let mut recordings = Vec::new();
+    for c in live.cameras.iter().filter(|c| !desired_ids.contains(c.id.as_str())) {
+        if let Some(r) = vms.recordings(&c.id).await.map_err(drv)? {
+            recordings.push(r);
+        }
+    }
+    if let Some(saved) = a.saved {
+        let fp = fingerprint(&live);
+        if saved.desired_commit.as_deref() != Some(a.commit) {
+            return Err(ApplyError::StalePlan {
+                site: site_name,
+                why: format!("it was made for commit {}, the revision is {}", saved.desired_commit.as_deref().unwrap_or("(work tree)"), a.commit),
+            });
+        }
+        if saved.live_fingerprint.as_deref() != Some(fp.as_str()) {
+            return Err(ApplyError::StalePlan { site: site_name, why: "the live configuration changed since it was made".into() });
+        }
+    }
+
+    // Plan and gate, against the trusted base.
+    let applied = a.state.applied(&site_name)?;
+    let base_rev = a.base.map(String::from).or(applied.as_ref().map(|x| x.commit.clone()));
+    let mut bases = Bases::default();
+    let trusted = trust(a.doc, a.site, base_rev.as_deref(), a.repo_dir, &mut bases)?;
+    let facts = git_facts(a.tree, trusted.base.as_deref())?;
+    let mut plan = site_plan(&SiteInput {
+        site: a.site,
+        cameras: a.doc.cameras.iter().map(|c| &c.camera).collect(),
+        signers: a.doc.allowed_signers.as_deref(),
+        desired_commit: Some(a.commit.to_string()),
+        live: &live,
+        caps: &caps,
+        today: a.today,
+        base: trusted.base.as_ref().map(|b| crate::plan::build::Base {
+            site: &trusted.site,
+            signers: trusted.signers.as_deref(),
+            git: crate::plan::document::GitChanges { base: b.clone(), commits: Vec::new() },
+        }),
+    });
+    if let Some(saved) = a.saved {
+        let same = saved.operations.len() == plan.operations.len()
+            && saved.operations.iter().zip(&plan.operations).all(|(x, y)| x.op == y.op && x.target == y.target && x.changes == y.changes);
+        if !same {
+            return Err(ApplyError::StalePlan { site: site_name, why: "its operations differ from what the same commit and live state give now".into() });
+        }
+    }
+    let cameras = desired_cameras(a.site, a.doc);
+    let reviewed = a.site.alerts.as_ref().and_then(|x| x.reviewed_on.parse().ok());
+    let mut input = GateInput::new(Mode::Apply, &trusted.site.policy, &trusted.site.maintenance_windows, a.commit, a.now, &caps);
+    input.policy_source = trusted.source;
+    input.allowed_signers = trusted.signers.as_deref();
+    input.base = trusted.base.as_deref();
+    // An explicit --base is vouched for by the operator, even when it is the revision itself.
+    input.descends_from_base = facts.descends;
+    input.commits = &facts.commits;
+    input.tags = &facts.tags;
+    input.operator = Some(a.operator);
+    input.ticket = a.ticket;
+    input.recordings = &recordings;
+    input.cameras = &cameras;
+    input.alerts_reviewed_on = reviewed;
+    input.emergency = a.emergency;
+    let gate = gate::evaluate(&input, &mut plan.operations);
+    if let Some(n) = &trusted.note {
+        plan.notes.push(n.clone());
+    }
+    let authors: Vec<String> = facts.commits.iter().map(|c| format!("{} <{}>", c.author_name, c.author_email)).collect();
+    let accountable = a.operator.to_string();
+    let base_entry = NewEntry {
+        site: Some(site_name.clone()),
+        operator: Some(accountable.clone()),
+        commit: Some(a.commit.to_string()),
+        authors: Some(authors),
+        approval: gate.approval.as_ref().map(|x| JournalApproval { tag: x.tag.clone(), tagger: x.tagger.clone(), target: x.target.clone() }),
+        ticket: gate.ticket.clone(),
+        emergency: gate.emergency_used.clone(),
+        ..NewEntry::new(Timestamp::now(), "apply", Result_::Started)
+    };
+    let mut report = ApplyReport {
+        site: site_name.clone(),
+        outcome: ApplyOutcome::Refused,
+        plan,
+        refusals: Vec::new(),
+        steps: Vec::new(),
+        snapshot: None,
+        rolled_back: false,
+        unfinished: lock.stale.clone(),
+        gate,
+    };
+    if let Some(h) = &lock.stale {
+        let mut detail = Map::new();
+        detail.insert("holder".into(), json!(h));
+        detail.insert("agent".into(), json!(a.agent.as_str()));
+        journal.append(NewEntry {
+            action: "apply.unfinished".into(),
+            target: Some(site_name.clone()),
+            result: Result_::Failure,
+            detail: Some(detail),
+            ..base_entry.clone()
+        })?;
+    }
+    if report.gate.is_refused(&report.plan.operations) {
+        report.refusals = gate::refusals(&report.gate, &report.plan.operations);
+        for r in &report.refusals {
+            let mut detail = Map::new();
+            detail.insert("check".into(), json!(r.check));
+            detail.insert("message".into(), json!(r.message));
+            detail.insert("targets".into(), json!(r.targets));
+            detail.insert("agent".into(), json!(a.agent.as_str()));
+            journal.append(NewEntry {
+                action: "apply".into(),
+                target: Some(site_name.clone()),
+                result: Result_::Refused,
+                detail: Some(detail),
+                ..base_entry.clone()
+            })?;
+        }
+        return Ok(report);
+    }
+
+    let baseline_needed = a.state.baseline(&site_name)?.is_none();
+    if baseline_needed {
+        // The first apply sets the baseline: what the VMS journal holds before it is not out-of-band news.
+        let cursor = vms.journal_position().await.map_err(drv)?;
+        a.state.set_baseline(&site_name, &Baseline { journal_cursor: cursor, at: a.now, reason: "first-apply".into(), url: a.site.vms.url.clone() })?;
+    }
+    let applied_detail = |ops: usize, agent: Agent| {
+        let mut m = Map::new();
+        m.insert("operations".into(), json!(ops));
+        m.insert("agent".into(), json!(agent.as_str()));
+        m
+    };
+    if report.plan.operations.is_empty() {
+        let e = journal.append(NewEntry {
+            target: Some(site_name.clone()),
+            result: Result_::Success,
+            detail: Some(applied_detail(0, a.agent)),
+            ..base_entry.clone()
+        })?;
+        a.state.set_applied(&site_name, &Applied { commit: a.commit.into(), at: a.now, operator: accountable, agent: a.agent.as_str().into(), journal_seq: Some(e.seq) })?;
+        report.outcome = ApplyOutcome::UpToDate;
+        return Ok(report);
+    }
+
+    // No snapshot, no change (PROC-VMS-001 §03).
+    let export = vms.export().await.map_err(|e| ApplyError::Snapshot { site: site_name.clone(), why: crate::error_chain(&e) })?;
+    let store = SnapshotStore::new(a.state);
+    let meta = SnapshotMeta::for_site(a.site, Timestamp::now(), a.operator, Some(format!("before applying {}", short(a.commit))), Some(a.commit.to_string()));
+    let snap = store.create(&meta, &export).map_err(|e| ApplyError::Snapshot { site: site_name.clone(), why: crate::error_chain(&e) })?;
+    journal.append(NewEntry {
+        action: "snapshot.create".into(),
+        target: Some(snap.id.clone()),
+        result: Result_::Success,
+        snapshot: Some(snap.id.clone()),
+        ..base_entry.clone()
+    })?;
+    report.snapshot = Some(snap.id.clone());
+
+    let desired = ConfigState::from_desired(a.site, a.doc.cameras.iter().map(|c| &c.camera));
+    let live_state = ConfigState::from_live(&live, &caps);
+    let hooks = Journaling {
+        journal: &journal,
+        base: NewEntry { snapshot: Some(snap.id.clone()), ..base_entry.clone() },
+        window: gate::open_window(&trusted.site.maintenance_windows, a.now),
+        agent: a.agent,
+    };
+    let noop = |_: &StepResult| {};
+    let progress: &dyn Progress = &noop;
+    report.steps = execute(
+        vms.as_ref(),
+        &report.plan.operations,
+        &desired,
+        &live_state,
+        a.operator,
+        a.parallelism,
+        &hooks,
+        progress,
+        &|| uuid::Uuid::new_v4().to_string(),
+    )
+    .await;
+    let failed = report.steps.iter().any(|s| matches!(s.outcome, Outcome::Failed(_)));
+    if failed {
+        report.outcome = ApplyOutcome::Failed;
+        if a.auto_rollback {
+            report.rolled_back = rollback(vms.as_ref(), &store, &journal, &snap.id, &base_entry, a).await?;
+        }
+        let mut detail = applied_detail(report.steps.len(), a.agent);
+        detail.insert("rolled_back".into(), json!(report.rolled_back));
+        journal.append(NewEntry {
+            target: Some(site_name.clone()),
+            result: Result_::Failure,
+            snapshot: Some(snap.id.clone()),
+            detail: Some(detail),
+            ..base_entry.clone()
+        })?;
+        return Ok(report);
+    }
+    let e = journal.append(NewEntry {
+        target: Some(site_name.clone()),
+        result: Result_::Success,
+        snapshot: Some(snap.id.clone()),
+        detail: Some(applied_detail(report.steps.len(), a.agent)),
+        ..base_entry.clone()
+    })?;
+    a.state.set_applied(&site_name, &Applied { commit: a.commit.into(), at: a.now, operator: accountable, agent: a.agent.as_str().into(), journal_seq: Some(e.seq) })?;
+    report.outcome = ApplyOutcome::Applied;
+    drop(lock);
+    Ok(report)
+}
+
+/// Restores snapshot `id` through `vms.import`, journaled; true if it succeeded.
+async fn rollback(vms: &dyn Vms, store: &SnapshotStore, journal: &Journal, id: &str, base: &NewEntry, a: &ApplySite<'_>) -> Result<bool, ApplyError> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut detail = Map::new();
+    detail.insert("request_id".into(), json!(request_id));
+    detail.insert("agent".into(), json!(a.agent.as_str()));
+    detail.insert("reason".into(), json!("auto-rollback after a failed operation"));
+    journal.append(NewEntry { action: "restore".into(), target: Some(id.to_string()), result: Result_::Started, snapshot: Some(id.to_string()), detail: Some(detail.clone()), ..base.clone() })?;
+    let snapshot = store.load(id).map_err(|e| ApplyError::Snapshot { site: a.site.name.clone(), why: crate::error_chain(&e) })?;
+    let ctx = crate::driver::model::OpContext { request_id, operator: a.operator.to_string() };
+    let result = vms.import(&snapshot.export, &ctx).await;
+    if let Err(e) = &result {
+        detail.insert("error".into(), Value::from(crate::error_chain(e)));
+    }
+    journal.append(NewEntry {
+        action: "restore".into(),
+        target: Some(id.to_string()),
+        result: if result.is_ok() { Result_::Success } else { Result_::Failure },
+        snapshot: Some(id.to_string()),
+        detail: Some(detail),
+        ..base.clone()
+    })?;
+    Ok(result.is_ok())
+}
+
+fn short(c: &str) -> String {
+    c.chars().take(12).collect()
+}

@@ -1,0 +1,186 @@
+//! `vmsops apply`: the change, as the procedure allows it — gate, snapshot, operations, journal.
+
+
+use std::path::PathBuf;
+
+use vmsops::apply::executor::Outcome;
+use vmsops::apply::site::{apply_site, Agent, ApplyOutcome, ApplyReport, ApplySite};
+use vmsops::duration::parse_duration;
+use vmsops::exit::Exit;
+use vmsops::plan::document::PlanDocument;
+use vmsops::plan::style::Style;
+use vmsops::state::StateDir;
+
+use super::desired::{load_valid, Shard};
+use super::plan::sharded;
+use super::{output, CmdResult, RepoArgs};
+
+/// Arguments of `vmsops apply`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A plan saved by `vmsops plan --out`: apply exactly it, or refuse if it is stale.
+    plan: Option<PathBuf>,
+    #[command(flatten)]
+    repo: RepoArgs,
+    /// The trusted base (default: the last commit applied to the site; required for a first apply).
+    #[arg(long)]
+    base: Option<String>,
+    /// The person accountable for this apply (a named person, not a generic account).
+    #[arg(long, env = "VMSOPS_OPERATOR")]
+    operator: Option<String>,
+    /// The work order or request id that justifies the change.
+    #[arg(long, env = "VMSOPS_TICKET")]
+    ticket: Option<String>,
+    /// Operations sent at a time.
+    #[arg(long, default_value_t = 4)]
+    parallelism: usize,
+    /// After a failed operation, restore the snapshot taken before the first change.
+    #[arg(long)]
+    auto_rollback: bool,
+    /// Let a generic identity or an out-of-window change through; journaled as an emergency.
+    #[arg(long, requires = "reason")]
+    emergency: bool,
+    /// Why the emergency (required with --emergency).
+    #[arg(long, requires = "emergency")]
+    reason: Option<String>,
+    /// How long to wait for another apply of the same site, e.g. 30s.
+    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    lock_timeout: std::time::Duration,
+    /// Only the sites of shard I of N (stable hash of the site name), e.g. `0/3`.
+    #[arg(long)]
+    shard: Option<Shard>,
+    /// State directory (default: $VMSOPS_STATE_DIR, $XDG_STATE_HOME/vmsops, ~/.local/state/vmsops).
+    #[arg(long, env = "VMSOPS_STATE_DIR")]
+    state_dir: Option<PathBuf>,
+}
+
+/// Applies every selected site, one after the other.
+pub fn run(args: Args) -> CmdResult {
+    let operator = args.operator.clone().unwrap_or_default();
+    let now = super::now()?;
+    let today = super::today()?;
+    let saved: Option<PlanDocument> = match &args.plan {
+        Some(p) => {
+            let text = std::fs::read(p).map_err(|e| format!("cannot read the saved plan {}: {e}", p.display()))?;
+            Some(serde_json::from_slice(&text).map_err(|e| format!("{} is not a plan saved by `vmsops plan --out`: {e}", p.display()))?)
+        }
+        None => None,
+    };
+    // A saved plan names its commit: apply exactly that revision.
+    let rev = match (&saved, args.repo.rev.as_str()) {
+        (Some(doc), "HEAD") => doc.sites.first().and_then(|s| s.desired_commit.clone()).unwrap_or_else(|| "HEAD".into()),
+        _ => args.repo.rev.clone(),
+    };
+    if rev == vmsops::desired::WORKTREE {
+        return Err("apply reads committed state only: commit the change (and have it approved), then apply".into());
+    }
+    let (tree, repo) = load_valid(&args.repo, &rev, today)?;
+    let commit = repo.commit.clone().unwrap_or_default();
+    let state = StateDir::resolve(args.state_dir.as_deref(), &|k| std::env::var(k).ok())?;
+    let env = |k: &str| std::env::var(k).ok();
+    let rt = tokio::runtime::Runtime::new()?;
+    let style = Style { color: super::color_enabled(&std::io::stdout()) };
+    let mut exit = Exit::Success;
+    for doc in sharded(&repo.sites, args.shard) {
+        let Some(site) = &doc.site else { continue };
+        let saved_site = match &saved {
+            Some(d) => match d.sites.iter().find(|s| s.site == site.name) {
+                Some(s) => Some(s),
+                None => continue,
+            },
+            None => None,
+        };
+        let report = rt.block_on(apply_site(&ApplySite {
+            repo_dir: &args.repo.repo,
+            tree: &tree,
+            commit: &commit,
+            doc,
+            site,
+            base: args.base.as_deref(),
+            state: &state,
+            operator: &operator,
+            ticket: args.ticket.as_deref(),
+            emergency: if args.emergency { args.reason.as_deref() } else { None },
+            parallelism: args.parallelism,
+            auto_rollback: args.auto_rollback,
+            lock_timeout: args.lock_timeout,
+            saved: saved_site,
+            agent: Agent::Cli,
+            now,
+            today,
+            env: &env,
+        }))?;
+        output::print(&render(&report, style))?;
+        exit = worst(exit, match report.outcome {
+            ApplyOutcome::UpToDate | ApplyOutcome::Applied => Exit::Success,
+            ApplyOutcome::Refused => Exit::Refused,
+            ApplyOutcome::Failed => Exit::Error,
+        });
+    }
+    Ok(exit)
+}
+
+fn worst(a: Exit, b: Exit) -> Exit {
+    let rank = |e: Exit| match e {
+        Exit::Success => 0,
+        Exit::Differences => 1,
+        Exit::Refused => 2,
+        Exit::Error => 3,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
+
+fn render(r: &ApplyReport, style: Style) -> String {
+    let mut out = String::new();
+    if let Some(h) = &r.unfinished {
+        out.push_str(&style.yellow(&format!(
+            "{}: the previous apply by {h} did not finish (the process died); this apply starts from the live state and converges\n",
+            r.site
+        )));
+    }
+    match r.outcome {
+        ApplyOutcome::Refused => {
+            out.push_str(&style.red(&format!("{}: refused by the gate; nothing was changed.\n", r.site)));
+            for f in &r.refusals {
+                let targets = if f.targets.is_empty() { String::new() } else { format!(" [{}]", f.targets.join(", ")) };
+                out.push_str(&format!("  ✗ {}{targets}: {}\n", f.check, f.message));
+            }
+        }
+        ApplyOutcome::UpToDate => out.push_str(&format!("{}: no changes; the VMS matches the desired state.\n", r.site)),
+        ApplyOutcome::Applied | ApplyOutcome::Failed => {
+            if let Some(s) = &r.snapshot {
+                out.push_str(&format!("{}: snapshot {s} taken before the first change\n", r.site));
+            }
+            if let Some(e) = &r.gate.emergency_used {
+                out.push_str(&style.yellow(&format!("{}: EMERGENCY: {e} (journaled as an emergency)\n", r.site)));
+            }
+            for s in &r.steps {
+                let line = format!("{} {}", s.op.op.as_str(), s.op.target);
+                match &s.outcome {
+                    Outcome::Succeeded => out.push_str(&format!("  {} {line}\n", style.green("✓"))),
+                    Outcome::Failed(e) => out.push_str(&format!("  {} {line}: {e}\n", style.red("✗"))),
+                    Outcome::NotAttempted => out.push_str(&format!("  {} {line}: not attempted\n", style.dim("-"))),
+                }
+            }
+            let ok = r.steps.iter().filter(|s| s.outcome == Outcome::Succeeded).count();
+            let failed = r.steps.iter().filter(|s| matches!(s.outcome, Outcome::Failed(_))).count();
+            let skipped = r.steps.len() - ok - failed;
+            if r.outcome == ApplyOutcome::Applied {
+                out.push_str(&style.green(&format!("{}: applied: {ok} succeeded.\n", r.site)));
+            } else {
+                out.push_str(&style.red(&format!("{}: failed: {ok} succeeded, {failed} failed, {skipped} not attempted.", r.site)));
+                if r.rolled_back {
+                    out.push_str(&format!(" Rolled back to snapshot {}.", r.snapshot.as_deref().unwrap_or("?")));
+                } else if let Some(s) = &r.snapshot {
+                    out.push_str(&format!(" Re-run apply to converge, or `vmsops restore {s}`."));
+                }
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
