@@ -80,7 +80,7 @@ pub struct Approval {
 /// `class`, `window` and `agent`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEntry {
-    /// When it happened (the caller's clock, so tests and replays can pin it).
+    /// When it happened (the caller's clock, so tests and replays can pin it); kept to the millisecond.
     pub at: Timestamp,
     /// The site acted on, if any.
     pub site: Option<String>,
@@ -172,7 +172,8 @@ impl Entry {
     pub fn seal(new: NewEntry, seq: u64, prev: Option<String>) -> Entry {
         let mut e = Entry {
             seq,
-            at: new.at,
+            // Milliseconds order concurrent operations well enough and keep lines readable.
+            at: new.at.round(jiff::Unit::Millisecond).unwrap_or(new.at),
             site: new.site,
             operator: new.operator,
             action: new.action,
