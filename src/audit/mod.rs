@@ -2,14 +2,16 @@
 //!
 //! [`Journal`] appends entries to `STATE/journal.jsonl` under a file lock and
 //! reads them back; [`verify`] re-walks the hash chain; [`review`] is the
-//! monthly review of PROC-VMS-001 §04, a pure function; [`render`] turns the
-//! journal and the review into text and markdown.
+//! monthly review of PROC-VMS-001 §04, a pure function over the entries and
+//! the facts [`gather`] reads from each VMS; [`render`] turns the journal and
+//! the review into text and markdown.
 //!
 //! Nothing here ever rewrites, truncates or "repairs" the journal: damage is
 //! reported (by `verify`, and by `append`, which refuses to extend it), never
 //! hidden. Nothing here prints.
 
 pub mod entry;
+pub mod gather;
 pub mod journal;
 pub mod render;
 pub mod review;
