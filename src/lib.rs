@@ -10,6 +10,10 @@
 //! - [`drift`], [`fleet`]: reading many VMSs concurrently; drift = plan without gate + out-of-band changes.
 //! - [`import`]: site files from a live configuration (pure).
 //! - [`state`], [`atomic`]: the state directory, written atomically.
+//! - [`snapshot`]: configuration snapshots (export + metadata, sha256, retention).
+//! - [`audit`]: the hash-chained journal of every operation, `verify`, the monthly review.
+//! - [`connection`]: a site's VMS connection at its last applied commit (snapshot, restore, review).
+//! - [`canonical`]: the canonical JSON that journal hashes and snapshot sha256s are computed over.
 //! - [`watch`]: the long-running drift service (metrics, webhooks).
 //! - [`exit`]: the exit-code table shared by every command.
 //!
@@ -21,6 +25,9 @@
 
 pub mod apply;
 pub mod atomic;
+pub mod audit;
+pub mod canonical;
+pub mod connection;
 pub mod desired;
 pub mod drift;
 pub mod driver;
@@ -31,6 +38,7 @@ pub mod gate;
 pub mod import;
 pub mod plan;
 pub mod sim;
+pub mod snapshot;
 pub mod state;
 pub mod watch;
 

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use vmsops::exit::Exit;
 
+mod audit;
 mod desired;
 mod drift;
 mod import;
@@ -15,6 +16,7 @@ mod plan;
 mod schema;
 mod signal;
 mod sim;
+mod snapshot;
 mod validate;
 mod watch;
 
@@ -71,6 +73,10 @@ enum Command {
     Drift(drift::Args),
     /// Check drift of every site every interval; serve metrics; post webhooks on change.
     Watch(watch::Args),
+    /// Configuration snapshots: create, list, show, prune.
+    Snapshot(snapshot::Args),
+    /// The audit journal: verify its hash chain, print it, run the monthly review.
+    Audit(audit::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -85,6 +91,8 @@ pub fn main() -> ExitCode {
         Command::Plan(a) => plan::run(a),
         Command::Drift(a) => drift::run(a),
         Command::Watch(a) => watch::run(a),
+        Command::Snapshot(a) => snapshot::run(a),
+        Command::Audit(a) => audit::run(a),
     };
     match result {
         Ok(exit) => ExitCode::from(exit.code()),

@@ -1,0 +1,355 @@
+//! The journal file: appending under a lock, durably, and reading it back.
+//!
+//! Appends take an exclusive lock on the file itself (`flock`), so processes
+//! and threads that each open the journal never interleave or reuse a `seq`.
+//! An append is on disk (fsynced, and the folder too when the file is new)
+//! before it returns. Nothing here ever rewrites or truncates the file.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use super::entry::{Entry, NewEntry};
+use super::verify::{self, Anchor, VerifyReport};
+use super::AuditError;
+use crate::state::StateDir;
+
+/// How much of the end of the file is read at a time when looking for the last line.
+const TAIL_CHUNK: u64 = 8 * 1024;
+
+/// The audit journal of a state directory.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    path: PathBuf,
+}
+
+impl Journal {
+    /// The journal of `state` (`STATE/journal.jsonl`); does no I/O: the first append creates it.
+    pub fn open(state: &StateDir) -> Journal {
+        Journal::at(state.journal_path())
+    }
+
+    /// The journal in the file `path`.
+    pub fn at(path: impl Into<PathBuf>) -> Journal {
+        Journal { path: path.into() }
+    }
+
+    /// The journal file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn io(&self, source: std::io::Error) -> AuditError {
+        AuditError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Appends `new` as the next entry and returns it once it is on disk.
+    ///
+    /// Refuses ([`AuditError::BrokenTail`]) when the last line is incomplete or
+    /// is not an intact entry: extending a damaged chain would hide the damage.
+    pub fn append(&self, new: NewEntry) -> Result<Entry, AuditError> {
+        let dir = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&dir).map_err(|source| AuditError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let (mut file, created) = match OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create_new(true)
+            .open(&self.path)
+        {
+            Ok(f) => (f, true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => (
+                OpenOptions::new()
+                    .read(true)
+                    .append(true)
+                    .open(&self.path)
+                    .map_err(|e| self.io(e))?,
+                false,
+            ),
+            Err(e) => return Err(self.io(e)),
+        };
+        // Released when `file` is dropped, after the fsync.
+        file.lock().map_err(|e| self.io(e))?;
+        let last = self.tail(&mut file)?;
+        let (seq, prev) = match &last {
+            Some(e) => (e.seq + 1, Some(e.hash.clone())),
+            None => (1, None),
+        };
+        let entry = Entry::seal(new, seq, prev);
+        let mut line = entry.to_line();
+        line.push('\n');
+        // One write of the whole line: under the lock nobody else writes, and a
+        // crash leaves at worst a torn last line, which `verify` reports.
+        file.write_all(line.as_bytes()).map_err(|e| self.io(e))?;
+        file.sync_all().map_err(|e| self.io(e))?;
+        if created || seq == 1 {
+            // The file's name in its folder must be durable too; whoever writes
+            // entry 1 does it, in case the creator has not yet.
+            File::open(&dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|source| AuditError::Io {
+                    path: dir.clone(),
+                    source,
+                })?;
+        }
+        Ok(entry)
+    }
+
+    /// The last entry, checked: `None` for an empty or missing journal.
+    pub fn last(&self) -> Result<Option<Entry>, AuditError> {
+        let mut file = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.io(e)),
+        };
+        file.lock_shared().map_err(|e| self.io(e))?;
+        self.tail(&mut file)
+    }
+
+    /// Reads the last line of `file` and checks that it is an intact entry.
+    fn tail(&self, file: &mut File) -> Result<Option<Entry>, AuditError> {
+        let len = file.metadata().map_err(|e| self.io(e))?.len();
+        if len == 0 {
+            return Ok(None);
+        }
+        let broken = |reason: String| AuditError::BrokenTail {
+            path: self.path.clone(),
+            reason,
+        };
+        // Read backwards until the line end before the last line is in the buffer.
+        let mut buf: Vec<u8> = Vec::new();
+        let mut start = len;
+        loop {
+            let from = start.saturating_sub(TAIL_CHUNK);
+            let mut chunk = vec![0u8; (start - from) as usize];
+            file.seek(SeekFrom::Start(from)).map_err(|e| self.io(e))?;
+            file.read_exact(&mut chunk).map_err(|e| self.io(e))?;
+            chunk.extend_from_slice(&buf);
+            buf = chunk;
+            start = from;
+            if buf.last() != Some(&b'\n') {
+                return Err(broken(
+                    "the last line is incomplete (an interrupted write)".into(),
+                ));
+            }
+            if start == 0 || buf[..buf.len() - 1].contains(&b'\n') {
+                break;
+            }
+        }
+        let body = &buf[..buf.len() - 1];
+        let line_start = body.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let line = std::str::from_utf8(&body[line_start..])
+            .map_err(|_| broken("the last line is not UTF-8".into()))?;
+        let entry = Entry::from_line(line)
+            .map_err(|r| broken(format!("the last line is not a journal entry: {r}")))?;
+        if entry.compute_hash() != entry.hash {
+            return Err(broken(format!(
+                "the last entry (#{}) does not match its hash",
+                entry.seq
+            )));
+        }
+        Ok(Some(entry))
+    }
+
+    /// The whole file, read under a shared lock (so never half an append); empty if missing.
+    pub fn read_bytes(&self) -> Result<Vec<u8>, AuditError> {
+        let mut file = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(self.io(e)),
+        };
+        file.lock_shared().map_err(|e| self.io(e))?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(|e| self.io(e))?;
+        Ok(bytes)
+    }
+
+    /// Every entry, oldest first; fails at the first line that is not an entry.
+    ///
+    /// Reading does not check the hash chain: [`Journal::verify`] does.
+    pub fn read(&self) -> Result<Vec<Entry>, AuditError> {
+        self.entries()?.collect()
+    }
+
+    /// Every entry, oldest first, one result per line (a line that is not an entry is an error).
+    pub fn entries(&self) -> Result<impl Iterator<Item = Result<Entry, AuditError>>, AuditError> {
+        let bytes = self.read_bytes()?;
+        let path = self.path.clone();
+        let lines: Vec<Vec<u8>> = split_lines(&bytes)
+            .into_iter()
+            .map(|(l, _)| l.to_vec())
+            .collect();
+        Ok(lines.into_iter().enumerate().map(move |(i, l)| {
+            let malformed = |reason: String| AuditError::Malformed {
+                path: path.clone(),
+                line: i + 1,
+                reason,
+            };
+            let text = std::str::from_utf8(&l).map_err(|_| malformed("not UTF-8".into()))?;
+            Entry::from_line(text).map_err(malformed)
+        }))
+    }
+
+    /// Re-walks the hash chain and names the first broken entry, if any.
+    pub fn verify(&self) -> Result<VerifyReport, AuditError> {
+        self.verify_against(&[])
+    }
+
+    /// [`Journal::verify`], also checking that the journal reaches every `anchor`
+    /// (a `seq` recorded elsewhere, e.g. by apply in the state directory), which
+    /// catches entries removed from the end.
+    pub fn verify_against(&self, anchors: &[Anchor]) -> Result<VerifyReport, AuditError> {
+        Ok(verify::verify_bytes(&self.read_bytes()?, anchors))
+    }
+}
+
+/// The lines of `bytes`, each with whether it ended with a line end.
+pub(crate) fn split_lines(bytes: &[u8]) -> Vec<(&[u8], bool)> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        match rest.iter().position(|b| *b == b'\n') {
+            Some(i) => {
+                out.push((&rest[..i], true));
+                rest = &rest[i + 1..];
+            }
+            None => {
+                out.push((rest, false));
+                rest = &[];
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::entry::Outcome;
+
+    pub(crate) fn new(i: u32) -> NewEntry {
+        let mut n = NewEntry::new(
+            "2026-11-27T12:00:00Z".parse().expect("ts"),
+            "camera.update",
+            Outcome::Success,
+        );
+        n.site = Some("paris-hq".into());
+        n.operator = Some("claire.martin".into());
+        n.target = Some(format!("cam-{i}"));
+        n
+    }
+
+    #[test]
+    fn appends_chain_and_read_back() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let j = Journal::at(dir.path().join("state/journal.jsonl"));
+        assert_eq!(j.read().expect("read"), vec![]);
+        assert_eq!(j.last().expect("last"), None);
+        let a = j.append(new(1)).expect("append");
+        let b = j.append(new(2)).expect("append");
+        assert_eq!((a.seq, b.seq), (1, 2));
+        assert_eq!(a.prev, None);
+        assert_eq!(b.prev.as_deref(), Some(a.hash.as_str()));
+        assert_eq!(j.read().expect("read"), vec![a, b.clone()]);
+        assert_eq!(j.last().expect("last"), Some(b));
+        assert!(j.verify().expect("verify").broken.is_none());
+    }
+
+    #[test]
+    fn request_ids_are_where_the_state_dir_reads_them() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let state = StateDir::resolve(Some(dir.path()), &|_| None).expect("state");
+        let j = Journal::open(&state);
+        let mut n = new(1);
+        let mut detail = serde_json::Map::new();
+        detail.insert("request_id".into(), "req-42".into());
+        n.detail = Some(detail);
+        j.append(n).expect("append");
+        j.append(new(2)).expect("append");
+        let known = state.known_request_ids().expect("ids");
+        assert_eq!(known, ["req-42".to_string()].into_iter().collect());
+    }
+
+    #[test]
+    fn finds_the_last_line_across_chunks() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let j = Journal::at(dir.path().join("journal.jsonl"));
+        let mut big = new(1);
+        let mut detail = serde_json::Map::new();
+        detail.insert("blob".into(), "x".repeat(3 * TAIL_CHUNK as usize).into());
+        big.detail = Some(detail);
+        j.append(big.clone()).expect("append");
+        j.append(big).expect("append");
+        let c = j.append(new(3)).expect("append");
+        assert_eq!(c.seq, 3);
+        assert_eq!(j.verify().expect("verify").entries, 3);
+    }
+
+    #[test]
+    fn refuses_to_extend_a_broken_tail() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let j = Journal::at(dir.path().join("journal.jsonl"));
+        j.append(new(1)).expect("append");
+        let good = std::fs::read(j.path()).expect("read");
+
+        // Torn: the line end never made it to disk.
+        std::fs::write(j.path(), &good[..good.len() - 1]).expect("write");
+        let err = j.append(new(2)).expect_err("torn");
+        let msg = err.to_string();
+        assert!(msg.contains("incomplete"), "{msg}");
+        assert!(msg.contains("vmsops audit verify"), "{msg}");
+
+        // Half a line.
+        std::fs::write(j.path(), &good[..good.len() / 2]).expect("write");
+        assert!(matches!(
+            j.append(new(2)),
+            Err(AuditError::BrokenTail { .. })
+        ));
+
+        // An edited last entry.
+        let edited = String::from_utf8(good.clone())
+            .expect("utf8")
+            .replace("claire.martin", "someone.else");
+        std::fs::write(j.path(), edited).expect("write");
+        let err = j.append(new(2)).expect_err("edited");
+        assert!(err.to_string().contains("does not match its hash"), "{err}");
+
+        // Nothing was added by the refused appends.
+        std::fs::write(j.path(), &good).expect("write");
+        assert_eq!(j.append(new(2)).expect("append").seq, 2);
+    }
+
+    #[test]
+    fn concurrent_appenders_each_with_their_own_journal() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("journal.jsonl");
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let j = Journal::at(path);
+                    (0..25)
+                        .map(|i| j.append(new(t * 100 + i)).expect("append").seq)
+                        .collect::<Vec<u64>>()
+                })
+            })
+            .collect();
+        let mut seqs: Vec<u64> = threads
+            .into_iter()
+            .flat_map(|t| t.join().expect("thread"))
+            .collect();
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=200).collect::<Vec<u64>>());
+        let report = Journal::at(&path).verify().expect("verify");
+        assert!(report.broken.is_none(), "{:?}", report.broken);
+        assert_eq!(report.entries, 200);
+    }
+}

@@ -1,0 +1,93 @@
+//! The audit journal (SPEC section 7): append-only, hash-chained, fsynced, reviewed monthly.
+//!
+//! [`Journal`] appends entries to `STATE/journal.jsonl` under a file lock and
+//! reads them back; [`verify`] re-walks the hash chain; [`review`] is the
+//! monthly review of PROC-VMS-001 §04, a pure function over the entries and
+//! the facts [`gather`] reads from each VMS; [`render`] turns the journal and
+//! the review into text and markdown.
+//!
+//! Nothing here ever rewrites, truncates or "repairs" the journal: damage is
+//! reported (by `verify`, and by `append`, which refuses to extend it), never
+//! hidden. Nothing here prints.
+
+pub mod entry;
+pub mod gather;
+pub mod journal;
+pub mod render;
+pub mod review;
+pub mod verify;
+
+use std::path::PathBuf;
+
+pub use entry::{Approval, Entry, NewEntry, Outcome};
+pub use journal::Journal;
+pub use review::{review, Month, Review, ReviewInput, SiteFacts, VmsJournal};
+pub use verify::{Anchor, Break, BreakKind, VerifyReport};
+
+use crate::state::{StateDir, StateError};
+
+/// Failures reading or appending to the journal.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The journal (or its folder) could not be read, written, locked or synced.
+    #[error("cannot access the journal {path}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The last line is not an intact entry, so appending would extend a damaged chain.
+    #[error("refusing to append to {path}: {reason}; run `vmsops audit verify` and have the journal examined")]
+    BrokenTail {
+        /// The journal.
+        path: PathBuf,
+        /// What is wrong with the last line.
+        reason: String,
+    },
+    /// A line is not a journal entry.
+    #[error("{path}, line {line}: not a journal entry: {reason}; run `vmsops audit verify`")]
+    Malformed {
+        /// The journal.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The state directory could not be read (for anchors).
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// The journal positions recorded outside the journal: each site's last apply (`applied.json`).
+pub fn anchors_from_state(state: &StateDir) -> Result<Vec<Anchor>, AuditError> {
+    let dir = state.root().join("sites");
+    let read = match std::fs::read_dir(&dir) {
+        Ok(r) => r,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(AuditError::Io { path: dir, source }),
+    };
+    let mut names = Vec::new();
+    for e in read {
+        let e = e.map_err(|source| AuditError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        if e.path().is_dir() {
+            names.push(e.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    let mut anchors = Vec::new();
+    for site in names {
+        if let Some(seq) = state.applied(&site)?.and_then(|a| a.journal_seq) {
+            anchors.push(Anchor {
+                seq,
+                what: format!("the last apply of {site}"),
+            });
+        }
+    }
+    Ok(anchors)
+}

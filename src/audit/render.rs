@@ -1,0 +1,200 @@
+//! The journal and the monthly review as text for a terminal and markdown for a ticket or a PR.
+//!
+//! Returns strings; printing is the command layer's job.
+
+use std::fmt::Write;
+
+use super::entry::Entry;
+use super::review::{Category, Finding, Review, Source};
+
+/// One line per entry, for `audit log`.
+pub fn log_text(entries: &[Entry]) -> String {
+    let mut out = String::new();
+    for e in entries {
+        let _ = write!(
+            out,
+            "#{}  {}  {}  {}  {}",
+            e.seq,
+            e.at,
+            e.site.as_deref().unwrap_or("-"),
+            e.operator.as_deref().unwrap_or("-"),
+            e.action
+        );
+        if let Some(t) = &e.target {
+            let _ = write!(out, " {t}");
+        }
+        let _ = write!(out, "  {}", e.result.as_str());
+        let mut extra: Vec<String> = Vec::new();
+        if let Some(t) = &e.ticket {
+            extra.push(format!("ticket={t}"));
+        }
+        if let Some(c) = &e.commit {
+            extra.push(format!("commit={}", c.chars().take(12).collect::<String>()));
+        }
+        if let Some(a) = &e.approval {
+            extra.push(format!("approval={}", a.tag));
+        }
+        if let Some(s) = &e.snapshot {
+            extra.push(format!("snapshot={s}"));
+        }
+        if let Some(r) = &e.emergency {
+            extra.push(format!("emergency={r:?}"));
+        }
+        if let Some(err) = e
+            .detail
+            .as_ref()
+            .and_then(|d| d.get("error"))
+            .and_then(|v| v.as_str())
+        {
+            extra.push(format!("error={err:?}"));
+        }
+        if !extra.is_empty() {
+            let _ = write!(out, "  {}", extra.join(" "));
+        }
+        out.push('\n');
+    }
+    if entries.is_empty() {
+        out.push_str("No journal entries.\n");
+    }
+    out
+}
+
+fn reference(f: &Finding) -> String {
+    match f.source {
+        Source::Vmsops => format!("#{}", f.seq),
+        Source::Vms => format!("VMS #{}", f.seq),
+    }
+}
+
+fn what(f: &Finding) -> String {
+    let mut s = f.action.clone();
+    if let Some(t) = &f.target {
+        s.push(' ');
+        s.push_str(t);
+    }
+    s
+}
+
+fn by_category(r: &Review) -> Vec<(Category, Vec<&Finding>)> {
+    Category::ALL
+        .iter()
+        .map(|c| (*c, r.findings.iter().filter(|f| f.category == *c).collect()))
+        .filter(|(_, fs): &(Category, Vec<&Finding>)| !fs.is_empty())
+        .collect()
+}
+
+fn closing(r: &Review) -> String {
+    let n = r.anomalies();
+    if n == 0 {
+        "Nothing to investigate.".into()
+    } else {
+        format!(
+            "{n} item{} to investigate (PROC-VMS-001 §04).",
+            if n == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// The review for a terminal.
+pub fn review_text(r: &Review) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Audit review of {} (UTC, {} to {})",
+        r.month, r.from, r.to
+    );
+    let _ = writeln!(
+        out,
+        "vmsops journal: {} entr{} this month; VMS journals: {} entr{} this month",
+        r.entries,
+        if r.entries == 1 { "y" } else { "ies" },
+        r.vms_entries,
+        if r.vms_entries == 1 { "y" } else { "ies" },
+    );
+    if let Some(b) = &r.journal_break {
+        let _ = writeln!(
+            out,
+            "\nThe journal's hash chain is broken: {b}\n  Entries after that point cannot be trusted; investigate before relying on this review."
+        );
+    }
+    for (c, fs) in by_category(r) {
+        let _ = writeln!(out, "\n{} ({})", c.title(), fs.len());
+        for f in fs {
+            let _ = writeln!(
+                out,
+                "  {}  {}  {}  {} by {} ({}): {}",
+                f.site.as_deref().unwrap_or("-"),
+                reference(f),
+                f.at,
+                what(f),
+                f.who.as_deref().unwrap_or("?"),
+                f.result,
+                f.message
+            );
+        }
+    }
+    if !r.notes.is_empty() {
+        out.push_str("\nNotes\n");
+        for n in &r.notes {
+            let _ = writeln!(out, "  {n}");
+        }
+    }
+    if !r.errors.is_empty() {
+        out.push_str("\nIncomplete\n");
+        for e in &r.errors {
+            let _ = writeln!(out, "  {e}");
+        }
+    }
+    let _ = writeln!(out, "\n{}", closing(r));
+    out
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The review in markdown (for a ticket, a wiki page or a PR comment).
+pub fn review_markdown(r: &Review) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "## Audit review {}\n", r.month);
+    let _ = writeln!(
+        out,
+        "Period (UTC): {} to {}. vmsops journal: {} entries; VMS journals: {} entries.\n",
+        r.from, r.to, r.entries, r.vms_entries
+    );
+    let _ = writeln!(out, "**{}**\n", closing(r));
+    if let Some(b) = &r.journal_break {
+        let _ = writeln!(
+            out,
+            "> [!CAUTION]\n> The journal's hash chain is broken: {}\n",
+            cell(b)
+        );
+    }
+    for (c, fs) in by_category(r) {
+        let _ = writeln!(out, "### {} ({})\n", c.title(), fs.len());
+        out.push_str("| site | entry | at | operation | who | result | why |\n");
+        out.push_str("|---|---|---|---|---|---|---|\n");
+        for f in fs {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | `{}` | {} | {} | {} |",
+                cell(f.site.as_deref().unwrap_or("-")),
+                reference(f),
+                f.at,
+                cell(&what(f)),
+                cell(f.who.as_deref().unwrap_or("?")),
+                f.result,
+                cell(&f.message)
+            );
+        }
+        out.push('\n');
+    }
+    if !r.notes.is_empty() || !r.errors.is_empty() {
+        out.push_str("### Notes\n\n");
+        for n in r.errors.iter().chain(&r.notes) {
+            let _ = writeln!(out, "- {}", cell(n));
+        }
+        out.push('\n');
+    }
+    out
+}

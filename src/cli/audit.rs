@@ -1,0 +1,295 @@
+//! `vmsops audit verify|log|review`: the journal's integrity, its content, and the monthly review.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use clap::{Subcommand, ValueEnum};
+use jiff::Timestamp;
+use vmsops::audit::review::{review, Month, ReviewInput, SiteFacts, VmsJournal};
+use vmsops::audit::{anchors_from_state, gather, render, Entry, Journal};
+use vmsops::connection::site_at_applied;
+use vmsops::desired::{self, Tree};
+use vmsops::exit::Exit;
+use vmsops::state::StateDir;
+
+use super::{output, CmdResult};
+
+/// Arguments of `vmsops audit`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: AuditCommand,
+    /// State directory (default: $VMSOPS_STATE_DIR, $XDG_STATE_HOME/vmsops, ~/.local/state/vmsops).
+    #[arg(long, env = "VMSOPS_STATE_DIR", global = true)]
+    state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Re-walk the journal's hash chain: exit 0, or 1 naming the first broken entry.
+    Verify,
+    /// Print journal entries.
+    Log(LogArgs),
+    /// List what the monthly review must look into (PROC-VMS-001 §04); exit 2 if anything.
+    Review(ReviewArgs),
+}
+
+/// Output formats of `audit log`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// One line per entry.
+    Text,
+    /// An array of the entries, as journaled.
+    Json,
+}
+
+/// Arguments of `vmsops audit log`.
+#[derive(Debug, clap::Args)]
+struct LogArgs {
+    /// Only this site's entries.
+    #[arg(long)]
+    site: Option<String>,
+    /// Only entries at or after this date (YYYY-MM-DD, UTC) or time (RFC 3339).
+    #[arg(long, value_parser = parse_since)]
+    since: Option<Timestamp>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    format: LogFormat,
+}
+
+/// Output formats of `audit review`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReviewFormat {
+    /// For a terminal.
+    Text,
+    /// The review as JSON.
+    Json,
+    /// For a ticket, a wiki page or a PR comment.
+    Markdown,
+}
+
+/// Arguments of `vmsops audit review`.
+#[derive(Debug, clap::Args)]
+struct ReviewArgs {
+    /// The month to review, YYYY-MM (UTC).
+    #[arg(long)]
+    month: Month,
+    /// The repository holding the sites (generic identities and VMS connections).
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+    /// Only this site.
+    #[arg(long)]
+    site: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReviewFormat::Text)]
+    format: ReviewFormat,
+}
+
+fn parse_since(s: &str) -> Result<Timestamp, String> {
+    if let Ok(d) = s.parse::<jiff::civil::Date>() {
+        return d
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string());
+    }
+    s.parse::<Timestamp>().map_err(|_| {
+        format!(
+            "`{s}` is not a date: write YYYY-MM-DD or an RFC 3339 time like 2026-11-27T12:00:00Z"
+        )
+    })
+}
+
+/// Runs an `audit` subcommand.
+pub fn run(args: Args) -> CmdResult {
+    let env = |k: &str| std::env::var(k).ok();
+    let state = StateDir::resolve(args.state_dir.as_deref(), &env)?;
+    match args.command {
+        AuditCommand::Verify => verify(&state),
+        AuditCommand::Log(a) => log(a, &state),
+        AuditCommand::Review(a) => review_cmd(a, &state),
+    }
+}
+
+fn verify(state: &StateDir) -> CmdResult {
+    let journal = Journal::open(state);
+    let anchors = anchors_from_state(state)?;
+    let report = journal.verify_against(&anchors)?;
+    let path = journal.path().display();
+    match &report.broken {
+        None if report.entries == 0 => {
+            output::print(&format!("{path}: no entries yet\n"))?;
+            Ok(Exit::Success)
+        }
+        None => {
+            output::print(&format!(
+                "{path}: {} entr{}, hash chain intact (last hash {})\n",
+                report.entries,
+                if report.entries == 1 { "y" } else { "ies" },
+                report.last_hash.as_deref().unwrap_or("-")
+            ))?;
+            Ok(Exit::Success)
+        }
+        Some(b) => {
+            output::print(&format!(
+                "{path}: BROKEN: {b}\n  the {} entr{} before it {} intact; keep a copy of the file and investigate (vmsops never rewrites the journal)\n",
+                report.entries,
+                if report.entries == 1 { "y" } else { "ies" },
+                if report.entries == 1 { "is" } else { "are" }
+            ))?;
+            Ok(Exit::Error)
+        }
+    }
+}
+
+/// The entries that can be read, and the error that stopped the reading, if any.
+fn read_entries(
+    journal: &Journal,
+) -> Result<(Vec<Entry>, Option<String>), vmsops::audit::AuditError> {
+    let mut entries = Vec::new();
+    for e in journal.entries()? {
+        match e {
+            Ok(e) => entries.push(e),
+            Err(err) => return Ok((entries, Some(vmsops::error_chain(&err)))),
+        }
+    }
+    Ok((entries, None))
+}
+
+fn log(args: LogArgs, state: &StateDir) -> CmdResult {
+    let (entries, stopped) = read_entries(&Journal::open(state))?;
+    let shown: Vec<Entry> = entries
+        .into_iter()
+        .filter(|e| args.site.is_none() || e.site == args.site)
+        .filter(|e| args.since.is_none_or(|s| e.at >= s))
+        .collect();
+    let text = match args.format {
+        LogFormat::Text => render::log_text(&shown),
+        LogFormat::Json => serde_json::to_string_pretty(&shown)? + "\n",
+    };
+    output::print(&text)?;
+    match stopped {
+        Some(why) => {
+            let _ = writeln!(std::io::stderr(), "error: {why}");
+            Ok(Exit::Error)
+        }
+        None => Ok(Exit::Success),
+    }
+}
+
+fn review_cmd(args: ReviewArgs, state: &StateDir) -> CmdResult {
+    let journal = Journal::open(state);
+    let report = journal.verify_against(&anchors_from_state(state)?)?;
+    let (entries, _) = read_entries(&journal)?;
+    let known = state.known_request_ids()?;
+
+    let mut sites: Vec<String> = match &args.site {
+        Some(s) => vec![s.clone()],
+        None => {
+            let tree = Tree::open(&args.repo, "HEAD")?;
+            let mut names: Vec<String> = desired::load(&tree, "HEAD", None)?
+                .all_sites
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect();
+            // Sites that were acted on this month but are no longer in the repository.
+            names.extend(
+                entries
+                    .iter()
+                    .filter(|e| args.month.contains(e.at))
+                    .filter_map(|e| e.site.clone()),
+            );
+            names
+        }
+    };
+    sites.sort();
+    sites.dedup();
+    let shown: Vec<Entry> = entries
+        .into_iter()
+        .filter(|e| args.site.is_none() || e.site == args.site)
+        .collect();
+
+    let env = |k: &str| std::env::var(k).ok();
+    let rt = tokio::runtime::Runtime::new()?;
+    let mut facts = Vec::new();
+    let mut reads = tokio::task::JoinSet::new();
+    for (i, site) in sites.iter().enumerate() {
+        let at = match site_at_applied(&args.repo, state, site) {
+            Ok(at) => at,
+            Err(e) => {
+                facts.push(SiteFacts {
+                    site: site.clone(),
+                    generic_identities: vmsops::desired::model::default_generic_identities(),
+                    vms: VmsJournal::NotChecked {
+                        reason: format!(
+                            "its configuration cannot be read ({}); the default generic identities were used",
+                            vmsops::error_chain(&e)
+                        ),
+                    },
+                });
+                continue;
+            }
+        };
+        facts.push(SiteFacts {
+            site: site.clone(),
+            generic_identities: at.site.policy.generic_identities.clone(),
+            vms: VmsJournal::NotChecked {
+                reason: "not read yet".into(),
+            },
+        });
+        let baseline = state.baseline(site)?;
+        let driver_name = at.site.vms.driver.clone();
+        match at.connect(&env) {
+            Ok(driver) => {
+                reads.spawn_on(
+                    async move {
+                        let vms =
+                            gather::vms_journal(driver.as_ref(), &driver_name, baseline.as_ref())
+                                .await;
+                        (i, vms)
+                    },
+                    rt.handle(),
+                );
+            }
+            Err(e) => {
+                let last = facts.len() - 1;
+                facts[last].vms = VmsJournal::Unavailable {
+                    reason: vmsops::error_chain(&e),
+                };
+            }
+        }
+    }
+    let gathered = rt.block_on(async {
+        let mut out = Vec::new();
+        while let Some(r) = reads.join_next().await {
+            out.push(r);
+        }
+        out
+    });
+    for r in gathered {
+        let (i, vms) = r.map_err(|e| format!("reading a VMS journal failed: {e}"))?;
+        if let Some(f) = facts.iter_mut().find(|f| f.site == sites[i]) {
+            f.vms = vms;
+        }
+    }
+
+    let result = review(&ReviewInput {
+        month: args.month,
+        entries: &shown,
+        journal_break: report.broken.as_ref().map(|b| b.to_string()),
+        known_request_ids: &known,
+        sites: &facts,
+    });
+    let text = match args.format {
+        ReviewFormat::Text => render::review_text(&result),
+        ReviewFormat::Json => serde_json::to_string_pretty(&result)? + "\n",
+        ReviewFormat::Markdown => render::review_markdown(&result),
+    };
+    output::print(&text)?;
+    Ok(if !result.errors.is_empty() {
+        Exit::Error
+    } else if result.anomalies() > 0 {
+        Exit::Differences
+    } else {
+        Exit::Success
+    })
+}

@@ -1,0 +1,626 @@
+//! The snapshot files under `STATE/snapshots/`: create, list, load (verified), prune.
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{id, Snapshot, SnapshotError, SnapshotInfo, SnapshotMeta, FORMAT, MIN_RETENTION_DAYS};
+use crate::atomic::write_atomic;
+use crate::canonical;
+use crate::state::StateDir;
+
+/// How many suffixes are tried before giving up (there are 65,536 per second and operator).
+const MAX_ID_ATTEMPTS: usize = 4096;
+
+/// The snapshots of a state directory.
+#[derive(Debug)]
+pub struct SnapshotStore {
+    state: StateDir,
+    suffixes: Mutex<fastrand::Rng>,
+}
+
+/// What pruning would do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrunePlan {
+    /// Old enough for `--older-than` and past their retention: to remove.
+    pub remove: Vec<SnapshotInfo>,
+    /// Old enough for `--older-than` but still inside their retention: kept.
+    pub retained: Vec<Retained>,
+}
+
+/// A snapshot that pruning keeps because of its retention.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retained {
+    /// The snapshot.
+    pub snapshot: SnapshotInfo,
+    /// The retention it recorded (at least 183 days).
+    pub retention_days: u32,
+    /// It may be removed from then on.
+    pub until: Timestamp,
+}
+
+/// What pruning did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PruneReport {
+    /// Ids removed.
+    pub removed: Vec<String>,
+    /// Kept because of their retention.
+    pub retained: Vec<Retained>,
+}
+
+/// The three keys of a snapshot file besides `format`, read without the export.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    format: String,
+    meta: SnapshotMeta,
+    #[allow(dead_code, reason = "read only to check that it is there")]
+    export: serde::de::IgnoredAny,
+    sha256: String,
+}
+
+fn valid_site(site: &str) -> Result<(), SnapshotError> {
+    let ok = !site.is_empty()
+        && site.len() <= 63
+        && site
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(SnapshotError::InvalidSite {
+            site: site.to_string(),
+        })
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SnapshotError + '_ {
+    move |source| SnapshotError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// SHA-256 of the canonical JSON of `{"export": export, "meta": meta}` (keys sorted: export first).
+fn digest(meta: &Value, export: &Value) -> String {
+    let mut s = String::from("{\"export\":");
+    canonical::write(export, &mut s);
+    s.push_str(",\"meta\":");
+    canonical::write(meta, &mut s);
+    s.push('}');
+    canonical::sha256_hex(s.as_bytes())
+}
+
+impl SnapshotStore {
+    /// The store of `state` (`STATE/snapshots/`); does no I/O.
+    pub fn new(state: &StateDir) -> SnapshotStore {
+        SnapshotStore {
+            state: state.clone(),
+            suffixes: Mutex::new(fastrand::Rng::new()),
+        }
+    }
+
+    #[cfg(test)]
+    fn with_seed(state: &StateDir, seed: u64) -> SnapshotStore {
+        SnapshotStore {
+            state: state.clone(),
+            suffixes: Mutex::new(fastrand::Rng::with_seed(seed)),
+        }
+    }
+
+    /// The folder holding every site's snapshots.
+    pub fn root(&self) -> PathBuf {
+        self.state.root().join("snapshots")
+    }
+
+    /// Stores `export` with `meta` under a new id and returns it once the file is durable.
+    pub fn create(
+        &self,
+        meta: &SnapshotMeta,
+        export: &Value,
+    ) -> Result<SnapshotInfo, SnapshotError> {
+        valid_site(&meta.site)?;
+        if meta.operator.trim().is_empty() {
+            return Err(SnapshotError::InvalidMeta(
+                "the operator is empty: a snapshot names who took it".into(),
+            ));
+        }
+        if meta.snapshot_retention_days < MIN_RETENTION_DAYS {
+            return Err(SnapshotError::InvalidMeta(format!(
+                "snapshot_retention_days is {}, below the procedure's {MIN_RETENTION_DAYS} days",
+                meta.snapshot_retention_days
+            )));
+        }
+        let dir = self.state.snapshots_dir(&meta.site);
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        // One creator at a time across processes, so that "is this id free" stays true until written.
+        let lock_path = self.root().join(".lock");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
+        lock.lock().map_err(io(&lock_path))?;
+        let mut id = None;
+        for _ in 0..MAX_ID_ATTEMPTS {
+            let suffix = self
+                .suffixes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .u16(..);
+            let candidate = id::make(meta.taken_at, &meta.operator, suffix);
+            if self.find(&candidate)?.is_empty() {
+                id = Some(candidate);
+                break;
+            }
+        }
+        let id = id.ok_or_else(|| {
+            SnapshotError::InvalidMeta(format!(
+                "no free snapshot id for {} at {}",
+                meta.operator, meta.taken_at
+            ))
+        })?;
+        let meta_value = serde_json::to_value(meta)
+            .map_err(|e| SnapshotError::InvalidMeta(format!("cannot encode: {e}")))?;
+        let sha256 = digest(&meta_value, export);
+        let file = serde_json::json!({
+            "format": FORMAT,
+            "meta": meta_value,
+            "export": export,
+            "sha256": sha256,
+        });
+        let mut bytes = serde_json::to_vec_pretty(&file)
+            .map_err(|e| SnapshotError::InvalidMeta(format!("cannot encode: {e}")))?;
+        bytes.push(b'\n');
+        let path = dir.join(format!("{id}.json"));
+        write_atomic(&path, &bytes).map_err(io(&path))?;
+        drop(lock);
+        Ok(SnapshotInfo {
+            id,
+            site: meta.site.clone(),
+            taken_at: meta.taken_at,
+            operator: meta.operator.clone(),
+            reason: meta.reason.clone(),
+            commit: meta.commit.clone(),
+            sha256,
+            path,
+            meta: meta.clone(),
+        })
+    }
+
+    /// The site folders present, sorted.
+    fn sites(&self) -> Result<Vec<String>, SnapshotError> {
+        let root = self.root();
+        let read = match std::fs::read_dir(&root) {
+            Ok(r) => r,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io(&root)(e)),
+        };
+        let mut sites = Vec::new();
+        for e in read {
+            let e = e.map_err(io(&root))?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !name.starts_with('.') && e.path().is_dir() {
+                sites.push(name);
+            }
+        }
+        sites.sort();
+        Ok(sites)
+    }
+
+    /// The files named `ID.json`, in any site folder.
+    fn find(&self, id: &str) -> Result<Vec<(String, PathBuf)>, SnapshotError> {
+        Ok(self
+            .sites()?
+            .into_iter()
+            .map(|s| {
+                let p = self.state.snapshots_dir(&s).join(format!("{id}.json"));
+                (s, p)
+            })
+            .filter(|(_, p)| p.is_file())
+            .collect())
+    }
+
+    /// Every snapshot (of `site` only, if given), oldest first.
+    ///
+    /// Reads each file's metadata but does not verify its sha256 ([`SnapshotStore::load`]
+    /// does); a file that is not a snapshot is an error that names it.
+    pub fn list(&self, site: Option<&str>) -> Result<Vec<SnapshotInfo>, SnapshotError> {
+        let sites = match site {
+            Some(s) => {
+                valid_site(s)?;
+                vec![s.to_string()]
+            }
+            None => self.sites()?,
+        };
+        let mut out = Vec::new();
+        for s in sites {
+            let dir = self.state.snapshots_dir(&s);
+            let read = match std::fs::read_dir(&dir) {
+                Ok(r) => r,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(&dir)(e)),
+            };
+            for e in read {
+                let path = e.map_err(io(&dir))?.path();
+                // Temporary files of an interrupted write, and anything else, are not snapshots.
+                let Some(id) = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.strip_suffix(".json"))
+                    .filter(|stem| id::is_valid(stem))
+                else {
+                    continue;
+                };
+                let bytes = std::fs::read(&path).map_err(io(&path))?;
+                let h: Header =
+                    serde_json::from_slice(&bytes).map_err(|e| SnapshotError::Corrupt {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    })?;
+                if h.format != FORMAT {
+                    return Err(SnapshotError::Corrupt {
+                        path,
+                        reason: format!("unknown format `{}`", h.format),
+                    });
+                }
+                out.push(SnapshotInfo {
+                    id: id.to_string(),
+                    site: h.meta.site.clone(),
+                    taken_at: h.meta.taken_at,
+                    operator: h.meta.operator.clone(),
+                    reason: h.meta.reason.clone(),
+                    commit: h.meta.commit.clone(),
+                    sha256: h.sha256,
+                    path: path.clone(),
+                    meta: h.meta,
+                });
+            }
+        }
+        out.sort_by(|a, b| (a.taken_at, &a.id).cmp(&(b.taken_at, &b.id)));
+        Ok(out)
+    }
+
+    /// Reads snapshot `id`, verifying its sha256 and that it sits in its own site's folder.
+    pub fn load(&self, id: &str) -> Result<Snapshot, SnapshotError> {
+        if !id::is_valid(id) {
+            return Err(SnapshotError::InvalidId { id: id.to_string() });
+        }
+        let mut found = self.find(id)?;
+        let (folder, path) = match found.len() {
+            0 => {
+                return Err(SnapshotError::NotFound {
+                    id: id.to_string(),
+                    dir: self.root(),
+                })
+            }
+            1 => found.remove(0),
+            _ => {
+                return Err(SnapshotError::Ambiguous {
+                    id: id.to_string(),
+                    sites: found
+                        .iter()
+                        .map(|(s, _)| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+            }
+        };
+        let corrupt = |reason: String| SnapshotError::Corrupt {
+            path: path.clone(),
+            reason,
+        };
+        let bytes = std::fs::read(&path).map_err(io(&path))?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+        let Value::Object(mut map) = value else {
+            return Err(corrupt("not a JSON object".into()));
+        };
+        let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        if keys != ["export", "format", "meta", "sha256"] {
+            return Err(corrupt(format!(
+                "expected the keys export, format, meta and sha256, found {}",
+                keys.join(", ")
+            )));
+        }
+        if map["format"].as_str() != Some(FORMAT) {
+            return Err(corrupt(format!("unknown format {}", map["format"])));
+        }
+        let recorded = map["sha256"]
+            .as_str()
+            .ok_or_else(|| corrupt("sha256 is not a string".into()))?
+            .to_string();
+        let meta_value = map.remove("meta").unwrap_or(Value::Null);
+        let export = map.remove("export").unwrap_or(Value::Null);
+        // The hash is over what the file holds, before any typed reading could normalise it.
+        let actual = digest(&meta_value, &export);
+        if actual != recorded {
+            return Err(SnapshotError::Mismatch {
+                path,
+                recorded,
+                actual,
+            });
+        }
+        let meta: SnapshotMeta =
+            serde_json::from_value(meta_value).map_err(|e| corrupt(format!("meta: {e}")))?;
+        if meta.site != folder {
+            return Err(SnapshotError::WrongSite {
+                path,
+                folder,
+                site: meta.site,
+            });
+        }
+        Ok(Snapshot {
+            id: id.to_string(),
+            path,
+            meta,
+            export,
+            sha256: actual,
+        })
+    }
+
+    /// Which snapshots (of `site`, or all) taken more than `older_than` before `now`
+    /// may go, and which must stay for their retention. Changes nothing.
+    pub fn prune_plan(
+        &self,
+        site: Option<&str>,
+        older_than: Duration,
+        now: Timestamp,
+    ) -> Result<PrunePlan, SnapshotError> {
+        let older_than =
+            jiff::SignedDuration::try_from(older_than).unwrap_or(jiff::SignedDuration::MAX);
+        let mut plan = PrunePlan {
+            remove: Vec::new(),
+            retained: Vec::new(),
+        };
+        for s in self.list(site)? {
+            let old_enough = s.taken_at.checked_add(older_than).is_ok_and(|t| t <= now);
+            if !old_enough {
+                continue;
+            }
+            let until = s.meta.keep_until();
+            if now < until {
+                plan.retained.push(Retained {
+                    retention_days: s.meta.retention_days(),
+                    until,
+                    snapshot: s,
+                });
+            } else {
+                plan.remove.push(s);
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Removes one snapshot file (one that [`SnapshotStore::prune_plan`] chose), durably.
+    pub fn remove(&self, snapshot: &SnapshotInfo) -> Result<(), SnapshotError> {
+        std::fs::remove_file(&snapshot.path).map_err(io(&snapshot.path))?;
+        if let Some(dir) = snapshot.path.parent() {
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(io(dir))?;
+        }
+        Ok(())
+    }
+
+    /// [`SnapshotStore::prune_plan`], then removes what it chose.
+    pub fn prune(
+        &self,
+        site: Option<&str>,
+        older_than: Duration,
+        now: Timestamp,
+    ) -> Result<PruneReport, SnapshotError> {
+        let plan = self.prune_plan(site, older_than, now)?;
+        let mut removed = Vec::new();
+        for s in &plan.remove {
+            self.remove(s)?;
+            removed.push(s.id.clone());
+        }
+        Ok(PruneReport {
+            removed,
+            retained: plan.retained,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().expect("timestamp")
+    }
+
+    fn meta(site: &str, at: &str) -> SnapshotMeta {
+        SnapshotMeta {
+            site: site.into(),
+            taken_at: ts(at),
+            operator: "claire.martin".into(),
+            reason: Some("before the firmware upgrade".into()),
+            commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+            driver: "reference".into(),
+            url: "http://127.0.0.1:8480".into(),
+            token_env: Some("VMSOPS_TOKEN".into()),
+            username_env: None,
+            password_env: None,
+            snapshot_retention_days: 183,
+        }
+    }
+
+    fn export() -> Value {
+        json!({"format": "reference-vms/v1", "cameras": [{"id": "hall-01", "fps": 15}], "settings": {"session_timeout_minutes": 15}})
+    }
+
+    fn state() -> (tempfile::TempDir, StateDir) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let s = StateDir::resolve(Some(dir.path()), &|_| None).expect("state");
+        (dir, s)
+    }
+
+    #[test]
+    fn create_list_load() {
+        let (_d, state) = state();
+        let store = SnapshotStore::new(&state);
+        let info = store
+            .create(&meta("paris-hq", "2026-11-27T21:30:12Z"), &export())
+            .expect("create");
+        assert!(
+            info.id.starts_with("20261127T213012Z-claire.martin-"),
+            "{}",
+            info.id
+        );
+        assert_eq!(
+            info.path,
+            state
+                .snapshots_dir("paris-hq")
+                .join(format!("{}.json", info.id))
+        );
+        let listed = store.list(None).expect("list");
+        assert_eq!(listed, vec![info.clone()]);
+        assert_eq!(store.list(Some("lyon")).expect("list"), vec![]);
+        let snap = store.load(&info.id).expect("load");
+        assert_eq!(snap.export, export());
+        assert_eq!(snap.meta, meta("paris-hq", "2026-11-27T21:30:12Z"));
+        assert_eq!(snap.sha256, info.sha256);
+        let file: Value =
+            serde_json::from_slice(&std::fs::read(&info.path).expect("read")).expect("json");
+        assert_eq!(file["format"], FORMAT);
+        assert_eq!(file["meta"]["token_env"], "VMSOPS_TOKEN");
+    }
+
+    #[test]
+    fn many_in_the_same_second_never_collide() {
+        let (_d, state) = state();
+        // Two stores with the same seed draw the same suffixes: only the check for a free id separates them.
+        let a = SnapshotStore::with_seed(&state, 7);
+        let b = SnapshotStore::with_seed(&state, 7);
+        let m = meta("paris-hq", "2026-11-27T21:30:12Z");
+        let mut ids = std::collections::HashSet::new();
+        for _ in 0..50 {
+            assert!(ids.insert(a.create(&m, &export()).expect("create").id));
+            assert!(ids.insert(b.create(&m, &export()).expect("create").id));
+        }
+        assert_eq!(a.list(Some("paris-hq")).expect("list").len(), 100);
+    }
+
+    #[test]
+    fn a_changed_byte_is_a_mismatch_that_names_the_file() {
+        let (_d, state) = state();
+        let store = SnapshotStore::new(&state);
+        let info = store
+            .create(&meta("paris-hq", "2026-11-27T21:30:12Z"), &export())
+            .expect("create");
+        let text = std::fs::read_to_string(&info.path).expect("read");
+        std::fs::write(&info.path, text.replacen("15", "25", 1)).expect("write");
+        let err = store.load(&info.id).expect_err("mismatch");
+        assert!(matches!(err, SnapshotError::Mismatch { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.contains(&info.path.display().to_string()), "{msg}");
+        assert!(msg.contains("sha256 mismatch"), "{msg}");
+        // Reformatting alone changes nothing that the hash covers.
+        std::fs::write(&info.path, text.replace("\n", "\n  ")).expect("write");
+        assert!(store.load(&info.id).is_ok());
+    }
+
+    #[test]
+    fn a_snapshot_moved_to_another_site_is_refused() {
+        let (_d, state) = state();
+        let store = SnapshotStore::new(&state);
+        let info = store
+            .create(&meta("paris-hq", "2026-11-27T21:30:12Z"), &export())
+            .expect("create");
+        let other = state.snapshots_dir("lyon-dc");
+        std::fs::create_dir_all(&other).expect("mkdir");
+        std::fs::rename(&info.path, other.join(format!("{}.json", info.id))).expect("mv");
+        assert!(matches!(
+            store.load(&info.id),
+            Err(SnapshotError::WrongSite { .. })
+        ));
+    }
+
+    #[test]
+    fn ids_from_users_never_become_paths() {
+        let (_d, state) = state();
+        let store = SnapshotStore::new(&state);
+        for bad in ["../x", "../../journal", "paris-hq/x", ""] {
+            assert!(
+                matches!(store.load(bad), Err(SnapshotError::InvalidId { .. })),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            store.list(Some("../x")),
+            Err(SnapshotError::InvalidSite { .. })
+        ));
+        assert!(matches!(
+            store.load("20261127T213012Z-claire.martin-7f3a"),
+            Err(SnapshotError::NotFound { .. })
+        ));
+    }
+
+    #[test]
+    fn prune_keeps_what_its_retention_protects() {
+        let (_d, state) = state();
+        let store = SnapshotStore::new(&state);
+        let now = ts("2026-11-27T12:00:00Z");
+        let old = store
+            .create(&meta("paris-hq", "2026-01-01T00:00:00Z"), &export())
+            .expect("create");
+        let recent = store
+            .create(&meta("paris-hq", "2026-10-01T00:00:00Z"), &export())
+            .expect("create");
+        let mut long = meta("paris-hq", "2026-02-01T00:00:00Z");
+        long.snapshot_retention_days = 365;
+        let long = store.create(&long, &export()).expect("create");
+        let fresh = store
+            .create(&meta("paris-hq", "2026-11-27T11:00:00Z"), &export())
+            .expect("create");
+
+        // --older-than 1d: everything but `fresh` is old enough, but only `old` is past 183 days.
+        let plan = store
+            .prune_plan(None, Duration::from_secs(86_400), now)
+            .expect("plan");
+        assert_eq!(
+            plan.remove.iter().map(|s| &s.id).collect::<Vec<_>>(),
+            vec![&old.id]
+        );
+        let retained: Vec<(&str, u32)> = plan
+            .retained
+            .iter()
+            .map(|r| (r.snapshot.id.as_str(), r.retention_days))
+            .collect();
+        assert_eq!(
+            retained,
+            vec![(long.id.as_str(), 365), (recent.id.as_str(), 183)]
+        );
+        assert_eq!(plan.retained[1].until, ts("2027-04-02T00:00:00Z"));
+
+        let report = store
+            .prune(Some("paris-hq"), Duration::from_secs(86_400), now)
+            .expect("prune");
+        assert_eq!(report.removed, vec![old.id.clone()]);
+        assert!(!old.path.exists());
+        for kept in [&recent, &long, &fresh] {
+            assert!(kept.path.exists(), "{}", kept.id);
+        }
+    }
+
+    #[test]
+    fn a_retention_below_the_floor_is_not_trusted() {
+        let mut m = meta("paris-hq", "2026-01-01T00:00:00Z");
+        m.snapshot_retention_days = 30;
+        assert_eq!(m.retention_days(), 183);
+        let (_d, state) = state();
+        assert!(matches!(
+            SnapshotStore::new(&state).create(&m, &export()),
+            Err(SnapshotError::InvalidMeta(_))
+        ));
+    }
+}
