@@ -3,3 +3,4 @@
 pub mod context;
 pub mod executor;
 pub mod lock;
+pub mod site;

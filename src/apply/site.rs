@@ -16,7 +16,9 @@ use serde_json::{json, Map, Value};
 use super::context::{desired_cameras, git_facts, trust, Bases, ContextError};
 use super::executor::{execute, Outcome, Progress, StepJournal, StepResult};
 use super::lock::{self, Holder, LockError, SiteLock};
-use crate::audit::{Approval as JournalApproval, AuditError, Journal, NewEntry, Outcome as Result_};
+use crate::audit::{
+    Approval as JournalApproval, AuditError, Journal, NewEntry, Outcome as Result_,
+};
 use crate::desired::model::Site;
 use crate::desired::{SiteDoc, Tree};
 use crate::driver::{self, DriverError, Vms};
@@ -173,13 +175,21 @@ struct Journaling<'a> {
 }
 
 impl Journaling<'_> {
-    fn entry(&self, op: &Operation, request_id: &str, result: Result_, error: Option<&str>) -> NewEntry {
+    fn entry(
+        &self,
+        op: &Operation,
+        request_id: &str,
+        result: Result_,
+        error: Option<&str>,
+    ) -> NewEntry {
         let mut detail = Map::new();
         detail.insert("request_id".into(), json!(request_id));
         detail.insert("op".into(), json!(op.op));
         detail.insert("class".into(), json!(op.class));
         detail.insert("changes".into(), json!(op.changes));
-        let window = (op.class == crate::plan::Class::Recording).then(|| self.window.clone()).flatten();
+        let window = (op.class == crate::plan::Class::Recording)
+            .then(|| self.window.clone())
+            .flatten();
         detail.insert("window".into(), json!(window));
         detail.insert("agent".into(), json!(self.agent.as_str()));
         detail.insert("error".into(), json!(error));
@@ -226,13 +236,22 @@ async fn take_lock(a: &ApplySite<'_>) -> Result<SiteLock, LockError> {
     };
     let started = Instant::now();
     loop {
-        match lock::acquire(&a.state.lock_path(&a.site.name), &a.site.name, &me, Duration::ZERO) {
+        match lock::acquire(
+            &a.state.lock_path(&a.site.name),
+            &a.site.name,
+            &me,
+            Duration::ZERO,
+        ) {
             Err(LockError::Held { site, holder, .. }) if started.elapsed() < a.lock_timeout => {
                 let _ = (site, holder);
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             Err(LockError::Held { site, holder, .. }) => {
-                return Err(LockError::Held { site, holder, waited: started.elapsed() })
+                return Err(LockError::Held {
+                    site,
+                    holder,
+                    waited: started.elapsed(),
+                })
             }
             other => return other,
         }
@@ -244,13 +263,21 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
     let site_name = a.site.name.clone();
     let journal = Journal::open(a.state);
     let lock = take_lock(a).await?;
-    let drv = |source| ApplyError::Driver { site: site_name.clone(), source };
+    let drv = |source| ApplyError::Driver {
+        site: site_name.clone(),
+        source,
+    };
     let vms = driver::connect(&a.site.vms, &|k| (a.env)(k)).map_err(drv)?;
     let caps = vms.capabilities();
     let live = vms.read_live().await.map_err(drv)?;
-    let desired_ids: std::collections::BTreeSet<&str> = a.doc.cameras.iter().map(|c| c.camera.id.as_str()).collect();
+    let desired_ids: std::collections::BTreeSet<&str> =
+        a.doc.cameras.iter().map(|c| c.camera.id.as_str()).collect();
     let mut recordings = Vec::new();
-    for c in live.cameras.iter().filter(|c| !desired_ids.contains(c.id.as_str())) {
+    for c in live
+        .cameras
+        .iter()
+        .filter(|c| !desired_ids.contains(c.id.as_str()))
+    {
         if let Some(r) = vms.recordings(&c.id).await.map_err(drv)? {
             recordings.push(r);
         }
@@ -260,17 +287,27 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
         if saved.desired_commit.as_deref() != Some(a.commit) {
             return Err(ApplyError::StalePlan {
                 site: site_name,
-                why: format!("it was made for commit {}, the revision is {}", saved.desired_commit.as_deref().unwrap_or("(work tree)"), a.commit),
+                why: format!(
+                    "it was made for commit {}, the revision is {}",
+                    saved.desired_commit.as_deref().unwrap_or("(work tree)"),
+                    a.commit
+                ),
             });
         }
         if saved.live_fingerprint.as_deref() != Some(fp.as_str()) {
-            return Err(ApplyError::StalePlan { site: site_name, why: "the live configuration changed since it was made".into() });
+            return Err(ApplyError::StalePlan {
+                site: site_name,
+                why: "the live configuration changed since it was made".into(),
+            });
         }
     }
 
     // Plan and gate, against the trusted base.
     let applied = a.state.applied(&site_name)?;
-    let base_rev = a.base.map(String::from).or(applied.as_ref().map(|x| x.commit.clone()));
+    let base_rev = a
+        .base
+        .map(String::from)
+        .or(applied.as_ref().map(|x| x.commit.clone()));
     let mut bases = Bases::default();
     let trusted = trust(a.doc, a.site, base_rev.as_deref(), a.repo_dir, &mut bases)?;
     let facts = git_facts(a.tree, trusted.base.as_deref())?;
@@ -285,19 +322,41 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
         base: trusted.base.as_ref().map(|b| crate::plan::build::Base {
             site: &trusted.site,
             signers: trusted.signers.as_deref(),
-            git: crate::plan::document::GitChanges { base: b.clone(), commits: Vec::new() },
+            git: crate::plan::document::GitChanges {
+                base: b.clone(),
+                commits: Vec::new(),
+            },
         }),
     });
     if let Some(saved) = a.saved {
         let same = saved.operations.len() == plan.operations.len()
-            && saved.operations.iter().zip(&plan.operations).all(|(x, y)| x.op == y.op && x.target == y.target && x.changes == y.changes);
+            && saved
+                .operations
+                .iter()
+                .zip(&plan.operations)
+                .all(|(x, y)| x.op == y.op && x.target == y.target && x.changes == y.changes);
         if !same {
-            return Err(ApplyError::StalePlan { site: site_name, why: "its operations differ from what the same commit and live state give now".into() });
+            return Err(ApplyError::StalePlan {
+                site: site_name,
+                why: "its operations differ from what the same commit and live state give now"
+                    .into(),
+            });
         }
     }
     let cameras = desired_cameras(a.site, a.doc);
-    let reviewed = a.site.alerts.as_ref().and_then(|x| x.reviewed_on.parse().ok());
-    let mut input = GateInput::new(Mode::Apply, &trusted.site.policy, &trusted.site.maintenance_windows, a.commit, a.now, &caps);
+    let reviewed = a
+        .site
+        .alerts
+        .as_ref()
+        .and_then(|x| x.reviewed_on.parse().ok());
+    let mut input = GateInput::new(
+        Mode::Apply,
+        &trusted.site.policy,
+        &trusted.site.maintenance_windows,
+        a.commit,
+        a.now,
+        &caps,
+    );
     input.policy_source = trusted.source;
     input.allowed_signers = trusted.signers.as_deref();
     input.base = trusted.base.as_deref();
@@ -315,14 +374,22 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
     if let Some(n) = &trusted.note {
         plan.notes.push(n.clone());
     }
-    let authors: Vec<String> = facts.commits.iter().map(|c| format!("{} <{}>", c.author_name, c.author_email)).collect();
+    let authors: Vec<String> = facts
+        .commits
+        .iter()
+        .map(|c| format!("{} <{}>", c.author_name, c.author_email))
+        .collect();
     let accountable = a.operator.to_string();
     let base_entry = NewEntry {
         site: Some(site_name.clone()),
         operator: Some(accountable.clone()),
         commit: Some(a.commit.to_string()),
         authors: Some(authors),
-        approval: gate.approval.as_ref().map(|x| JournalApproval { tag: x.tag.clone(), tagger: x.tagger.clone(), target: x.target.clone() }),
+        approval: gate.approval.as_ref().map(|x| JournalApproval {
+            tag: x.tag.clone(),
+            tagger: x.tagger.clone(),
+            target: x.target.clone(),
+        }),
         ticket: gate.ticket.clone(),
         emergency: gate.emergency_used.clone(),
         ..NewEntry::new(Timestamp::now(), "apply", Result_::Started)
@@ -342,13 +409,13 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
         let mut detail = Map::new();
         detail.insert("holder".into(), json!(h));
         detail.insert("agent".into(), json!(a.agent.as_str()));
-        journal.append(NewEntry {
+        journal.append(stamped(NewEntry {
             action: "apply.unfinished".into(),
             target: Some(site_name.clone()),
             result: Result_::Failure,
             detail: Some(detail),
             ..base_entry.clone()
-        })?;
+        }))?;
     }
     if report.gate.is_refused(&report.plan.operations) {
         report.refusals = gate::refusals(&report.gate, &report.plan.operations);
@@ -358,13 +425,13 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
             detail.insert("message".into(), json!(r.message));
             detail.insert("targets".into(), json!(r.targets));
             detail.insert("agent".into(), json!(a.agent.as_str()));
-            journal.append(NewEntry {
+            journal.append(stamped(NewEntry {
                 action: "apply".into(),
                 target: Some(site_name.clone()),
                 result: Result_::Refused,
                 detail: Some(detail),
                 ..base_entry.clone()
-            })?;
+            }))?;
         }
         return Ok(report);
     }
@@ -373,7 +440,15 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
     if baseline_needed {
         // The first apply sets the baseline: what the VMS journal holds before it is not out-of-band news.
         let cursor = vms.journal_position().await.map_err(drv)?;
-        a.state.set_baseline(&site_name, &Baseline { journal_cursor: cursor, at: a.now, reason: "first-apply".into(), url: a.site.vms.url.clone() })?;
+        a.state.set_baseline(
+            &site_name,
+            &Baseline {
+                journal_cursor: cursor,
+                at: a.now,
+                reason: "first-apply".into(),
+                url: a.site.vms.url.clone(),
+            },
+        )?;
     }
     let applied_detail = |ops: usize, agent: Agent| {
         let mut m = Map::new();
@@ -382,36 +457,62 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
         m
     };
     if report.plan.operations.is_empty() {
-        let e = journal.append(NewEntry {
+        let e = journal.append(stamped(NewEntry {
             target: Some(site_name.clone()),
             result: Result_::Success,
             detail: Some(applied_detail(0, a.agent)),
             ..base_entry.clone()
-        })?;
-        a.state.set_applied(&site_name, &Applied { commit: a.commit.into(), at: a.now, operator: accountable, agent: a.agent.as_str().into(), journal_seq: Some(e.seq) })?;
+        }))?;
+        a.state.set_applied(
+            &site_name,
+            &Applied {
+                commit: a.commit.into(),
+                at: a.now,
+                operator: accountable,
+                agent: a.agent.as_str().into(),
+                journal_seq: Some(e.seq),
+            },
+        )?;
         report.outcome = ApplyOutcome::UpToDate;
         return Ok(report);
     }
 
     // No snapshot, no change (PROC-VMS-001 §03).
-    let export = vms.export().await.map_err(|e| ApplyError::Snapshot { site: site_name.clone(), why: crate::error_chain(&e) })?;
+    let export = vms.export().await.map_err(|e| ApplyError::Snapshot {
+        site: site_name.clone(),
+        why: crate::error_chain(&e),
+    })?;
     let store = SnapshotStore::new(a.state);
-    let meta = SnapshotMeta::for_site(a.site, Timestamp::now(), a.operator, Some(format!("before applying {}", short(a.commit))), Some(a.commit.to_string()));
-    let snap = store.create(&meta, &export).map_err(|e| ApplyError::Snapshot { site: site_name.clone(), why: crate::error_chain(&e) })?;
-    journal.append(NewEntry {
+    let meta = SnapshotMeta::for_site(
+        a.site,
+        Timestamp::now(),
+        a.operator,
+        Some(format!("before applying {}", short(a.commit))),
+        Some(a.commit.to_string()),
+    );
+    let snap = store
+        .create(&meta, &export)
+        .map_err(|e| ApplyError::Snapshot {
+            site: site_name.clone(),
+            why: crate::error_chain(&e),
+        })?;
+    journal.append(stamped(NewEntry {
         action: "snapshot.create".into(),
         target: Some(snap.id.clone()),
         result: Result_::Success,
         snapshot: Some(snap.id.clone()),
         ..base_entry.clone()
-    })?;
+    }))?;
     report.snapshot = Some(snap.id.clone());
 
     let desired = ConfigState::from_desired(a.site, a.doc.cameras.iter().map(|c| &c.camera));
     let live_state = ConfigState::from_live(&live, &caps);
     let hooks = Journaling {
         journal: &journal,
-        base: NewEntry { snapshot: Some(snap.id.clone()), ..base_entry.clone() },
+        base: NewEntry {
+            snapshot: Some(snap.id.clone()),
+            ..base_entry.clone()
+        },
         window: gate::open_window(&trusted.site.maintenance_windows, a.now),
         agent: a.agent,
     };
@@ -429,59 +530,105 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
         &|| uuid::Uuid::new_v4().to_string(),
     )
     .await;
-    let failed = report.steps.iter().any(|s| matches!(s.outcome, Outcome::Failed(_)));
+    let failed = report
+        .steps
+        .iter()
+        .any(|s| matches!(s.outcome, Outcome::Failed(_)));
     if failed {
         report.outcome = ApplyOutcome::Failed;
         if a.auto_rollback {
-            report.rolled_back = rollback(vms.as_ref(), &store, &journal, &snap.id, &base_entry, a).await?;
+            report.rolled_back =
+                rollback(vms.as_ref(), &store, &journal, &snap.id, &base_entry, a).await?;
         }
         let mut detail = applied_detail(report.steps.len(), a.agent);
         detail.insert("rolled_back".into(), json!(report.rolled_back));
-        journal.append(NewEntry {
+        journal.append(stamped(NewEntry {
             target: Some(site_name.clone()),
             result: Result_::Failure,
             snapshot: Some(snap.id.clone()),
             detail: Some(detail),
             ..base_entry.clone()
-        })?;
+        }))?;
         return Ok(report);
     }
-    let e = journal.append(NewEntry {
+    let e = journal.append(stamped(NewEntry {
         target: Some(site_name.clone()),
         result: Result_::Success,
         snapshot: Some(snap.id.clone()),
         detail: Some(applied_detail(report.steps.len(), a.agent)),
         ..base_entry.clone()
-    })?;
-    a.state.set_applied(&site_name, &Applied { commit: a.commit.into(), at: a.now, operator: accountable, agent: a.agent.as_str().into(), journal_seq: Some(e.seq) })?;
+    }))?;
+    a.state.set_applied(
+        &site_name,
+        &Applied {
+            commit: a.commit.into(),
+            at: a.now,
+            operator: accountable,
+            agent: a.agent.as_str().into(),
+            journal_seq: Some(e.seq),
+        },
+    )?;
     report.outcome = ApplyOutcome::Applied;
     drop(lock);
     Ok(report)
 }
 
 /// Restores snapshot `id` through `vms.import`, journaled; true if it succeeded.
-async fn rollback(vms: &dyn Vms, store: &SnapshotStore, journal: &Journal, id: &str, base: &NewEntry, a: &ApplySite<'_>) -> Result<bool, ApplyError> {
+async fn rollback(
+    vms: &dyn Vms,
+    store: &SnapshotStore,
+    journal: &Journal,
+    id: &str,
+    base: &NewEntry,
+    a: &ApplySite<'_>,
+) -> Result<bool, ApplyError> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut detail = Map::new();
     detail.insert("request_id".into(), json!(request_id));
     detail.insert("agent".into(), json!(a.agent.as_str()));
-    detail.insert("reason".into(), json!("auto-rollback after a failed operation"));
-    journal.append(NewEntry { action: "restore".into(), target: Some(id.to_string()), result: Result_::Started, snapshot: Some(id.to_string()), detail: Some(detail.clone()), ..base.clone() })?;
-    let snapshot = store.load(id).map_err(|e| ApplyError::Snapshot { site: a.site.name.clone(), why: crate::error_chain(&e) })?;
-    let ctx = crate::driver::model::OpContext { request_id, operator: a.operator.to_string() };
+    detail.insert(
+        "reason".into(),
+        json!("auto-rollback after a failed operation"),
+    );
+    journal.append(stamped(NewEntry {
+        action: "restore".into(),
+        target: Some(id.to_string()),
+        result: Result_::Started,
+        snapshot: Some(id.to_string()),
+        detail: Some(detail.clone()),
+        ..base.clone()
+    }))?;
+    let snapshot = store.load(id).map_err(|e| ApplyError::Snapshot {
+        site: a.site.name.clone(),
+        why: crate::error_chain(&e),
+    })?;
+    let ctx = crate::driver::model::OpContext {
+        request_id,
+        operator: a.operator.to_string(),
+    };
     let result = vms.import(&snapshot.export, &ctx).await;
     if let Err(e) = &result {
         detail.insert("error".into(), Value::from(crate::error_chain(e)));
     }
-    journal.append(NewEntry {
+    journal.append(stamped(NewEntry {
         action: "restore".into(),
         target: Some(id.to_string()),
-        result: if result.is_ok() { Result_::Success } else { Result_::Failure },
+        result: if result.is_ok() {
+            Result_::Success
+        } else {
+            Result_::Failure
+        },
         snapshot: Some(id.to_string()),
         detail: Some(detail),
         ..base.clone()
-    })?;
+    }))?;
     Ok(result.is_ok())
+}
+
+/// The entry, dated now: entries carry when they were written, in order.
+fn stamped(mut e: NewEntry) -> NewEntry {
+    e.at = Timestamp::now();
+    e
 }
 
 fn short(c: &str) -> String {

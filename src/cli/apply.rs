@@ -1,6 +1,5 @@
 //! `vmsops apply`: the change, as the procedure allows it — gate, snapshot, operations, journal.
 
-
 use std::path::PathBuf;
 
 use vmsops::apply::executor::Outcome;
@@ -61,14 +60,24 @@ pub fn run(args: Args) -> CmdResult {
     let today = super::today()?;
     let saved: Option<PlanDocument> = match &args.plan {
         Some(p) => {
-            let text = std::fs::read(p).map_err(|e| format!("cannot read the saved plan {}: {e}", p.display()))?;
-            Some(serde_json::from_slice(&text).map_err(|e| format!("{} is not a plan saved by `vmsops plan --out`: {e}", p.display()))?)
+            let text = std::fs::read(p)
+                .map_err(|e| format!("cannot read the saved plan {}: {e}", p.display()))?;
+            Some(serde_json::from_slice(&text).map_err(|e| {
+                format!(
+                    "{} is not a plan saved by `vmsops plan --out`: {e}",
+                    p.display()
+                )
+            })?)
         }
         None => None,
     };
     // A saved plan names its commit: apply exactly that revision.
     let rev = match (&saved, args.repo.rev.as_str()) {
-        (Some(doc), "HEAD") => doc.sites.first().and_then(|s| s.desired_commit.clone()).unwrap_or_else(|| "HEAD".into()),
+        (Some(doc), "HEAD") => doc
+            .sites
+            .first()
+            .and_then(|s| s.desired_commit.clone())
+            .unwrap_or_else(|| "HEAD".into()),
         _ => args.repo.rev.clone(),
     };
     if rev == vmsops::desired::WORKTREE {
@@ -79,7 +88,9 @@ pub fn run(args: Args) -> CmdResult {
     let state = StateDir::resolve(args.state_dir.as_deref(), &|k| std::env::var(k).ok())?;
     let env = |k: &str| std::env::var(k).ok();
     let rt = tokio::runtime::Runtime::new()?;
-    let style = Style { color: super::color_enabled(&std::io::stdout()) };
+    let style = Style {
+        color: super::color_enabled(&std::io::stdout()),
+    };
     let mut exit = Exit::Success;
     for doc in sharded(&repo.sites, args.shard) {
         let Some(site) = &doc.site else { continue };
@@ -100,7 +111,11 @@ pub fn run(args: Args) -> CmdResult {
             state: &state,
             operator: &operator,
             ticket: args.ticket.as_deref(),
-            emergency: if args.emergency { args.reason.as_deref() } else { None },
+            emergency: if args.emergency {
+                args.reason.as_deref()
+            } else {
+                None
+            },
             parallelism: args.parallelism,
             auto_rollback: args.auto_rollback,
             lock_timeout: args.lock_timeout,
@@ -111,11 +126,14 @@ pub fn run(args: Args) -> CmdResult {
             env: &env,
         }))?;
         output::print(&render(&report, style))?;
-        exit = worst(exit, match report.outcome {
-            ApplyOutcome::UpToDate | ApplyOutcome::Applied => Exit::Success,
-            ApplyOutcome::Refused => Exit::Refused,
-            ApplyOutcome::Failed => Exit::Error,
-        });
+        exit = worst(
+            exit,
+            match report.outcome {
+                ApplyOutcome::UpToDate | ApplyOutcome::Applied => Exit::Success,
+                ApplyOutcome::Refused => Exit::Refused,
+                ApplyOutcome::Failed => Exit::Error,
+            },
+        );
     }
     Ok(exit)
 }
@@ -144,39 +162,75 @@ fn render(r: &ApplyReport, style: Style) -> String {
     }
     match r.outcome {
         ApplyOutcome::Refused => {
-            out.push_str(&style.red(&format!("{}: refused by the gate; nothing was changed.\n", r.site)));
+            out.push_str(&style.red(&format!(
+                "{}: refused by the gate; nothing was changed.\n",
+                r.site
+            )));
             for f in &r.refusals {
-                let targets = if f.targets.is_empty() { String::new() } else { format!(" [{}]", f.targets.join(", ")) };
+                let targets = if f.targets.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", f.targets.join(", "))
+                };
                 out.push_str(&format!("  ✗ {}{targets}: {}\n", f.check, f.message));
             }
         }
-        ApplyOutcome::UpToDate => out.push_str(&format!("{}: no changes; the VMS matches the desired state.\n", r.site)),
+        ApplyOutcome::UpToDate => out.push_str(&format!(
+            "{}: no changes; the VMS matches the desired state.\n",
+            r.site
+        )),
         ApplyOutcome::Applied | ApplyOutcome::Failed => {
             if let Some(s) = &r.snapshot {
-                out.push_str(&format!("{}: snapshot {s} taken before the first change\n", r.site));
+                out.push_str(&format!(
+                    "{}: snapshot {s} taken before the first change\n",
+                    r.site
+                ));
             }
             if let Some(e) = &r.gate.emergency_used {
-                out.push_str(&style.yellow(&format!("{}: EMERGENCY: {e} (journaled as an emergency)\n", r.site)));
+                out.push_str(&style.yellow(&format!(
+                    "{}: EMERGENCY: {e} (journaled as an emergency)\n",
+                    r.site
+                )));
             }
             for s in &r.steps {
                 let line = format!("{} {}", s.op.op.as_str(), s.op.target);
                 match &s.outcome {
                     Outcome::Succeeded => out.push_str(&format!("  {} {line}\n", style.green("✓"))),
-                    Outcome::Failed(e) => out.push_str(&format!("  {} {line}: {e}\n", style.red("✗"))),
-                    Outcome::NotAttempted => out.push_str(&format!("  {} {line}: not attempted\n", style.dim("-"))),
+                    Outcome::Failed(e) => {
+                        out.push_str(&format!("  {} {line}: {e}\n", style.red("✗")))
+                    }
+                    Outcome::NotAttempted => {
+                        out.push_str(&format!("  {} {line}: not attempted\n", style.dim("-")))
+                    }
                 }
             }
-            let ok = r.steps.iter().filter(|s| s.outcome == Outcome::Succeeded).count();
-            let failed = r.steps.iter().filter(|s| matches!(s.outcome, Outcome::Failed(_))).count();
+            let ok = r
+                .steps
+                .iter()
+                .filter(|s| s.outcome == Outcome::Succeeded)
+                .count();
+            let failed = r
+                .steps
+                .iter()
+                .filter(|s| matches!(s.outcome, Outcome::Failed(_)))
+                .count();
             let skipped = r.steps.len() - ok - failed;
             if r.outcome == ApplyOutcome::Applied {
                 out.push_str(&style.green(&format!("{}: applied: {ok} succeeded.\n", r.site)));
             } else {
-                out.push_str(&style.red(&format!("{}: failed: {ok} succeeded, {failed} failed, {skipped} not attempted.", r.site)));
+                out.push_str(&style.red(&format!(
+                    "{}: failed: {ok} succeeded, {failed} failed, {skipped} not attempted.",
+                    r.site
+                )));
                 if r.rolled_back {
-                    out.push_str(&format!(" Rolled back to snapshot {}.", r.snapshot.as_deref().unwrap_or("?")));
+                    out.push_str(&format!(
+                        " Rolled back to snapshot {}.",
+                        r.snapshot.as_deref().unwrap_or("?")
+                    ));
                 } else if let Some(s) = &r.snapshot {
-                    out.push_str(&format!(" Re-run apply to converge, or `vmsops restore {s}`."));
+                    out.push_str(&format!(
+                        " Re-run apply to converge, or `vmsops restore {s}`."
+                    ));
                 }
                 out.push('\n');
             }

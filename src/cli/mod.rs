@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use vmsops::exit::Exit;
 
+mod apply;
 mod audit;
 mod desired;
 mod drift;
@@ -69,6 +70,8 @@ enum Command {
     Import(import::Args),
     /// Show the operations that would take each VMS to the desired state.
     Plan(plan::Args),
+    /// Apply the desired state, as the procedure allows: gate, snapshot, operations, journal.
+    Apply(apply::Args),
     /// Detect differences, findings and out-of-band changes (plan without the gate).
     Drift(drift::Args),
     /// Check drift of every site every interval; serve metrics; post webhooks on change.
@@ -89,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Sim(a) => sim::run(a),
         Command::Import(a) => import::run(a),
         Command::Plan(a) => plan::run(a),
+        Command::Apply(a) => apply::run(a),
         Command::Drift(a) => drift::run(a),
         Command::Watch(a) => watch::run(a),
         Command::Snapshot(a) => snapshot::run(a),
