@@ -174,7 +174,7 @@ impl Category {
     /// A heading for the category.
     pub fn title(self) -> &'static str {
         match self {
-            Category::OutOfBand => "Out-of-band changes (not made by vmsops)",
+            Category::OutOfBand => "Out-of-band changes",
             Category::Emergency => "Emergencies",
             Category::GenericIdentity => "Generic identities",
             Category::NoTicket => "Without ticket",

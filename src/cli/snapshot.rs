@@ -129,6 +129,9 @@ fn create(args: CreateArgs, state: &StateDir) -> CmdResult {
         "a snapshot names who took it: pass --operator ID or set VMSOPS_OPERATOR (PROC-VMS-001 §03)",
     )?;
     let now = super::now()?.round(jiff::Unit::Millisecond)?;
+    let journal = Journal::open(state);
+    // A journal that cannot take the entry stops everything before the VMS is even read.
+    journal.last()?;
     let at = site_at_applied(&args.repo, state, &args.site)?;
     if at.fell_back {
         let _ = writeln!(
@@ -139,7 +142,6 @@ fn create(args: CreateArgs, state: &StateDir) -> CmdResult {
             at.commit.as_deref().unwrap_or("?")
         );
     }
-    let journal = Journal::open(state);
     let mut entry = NewEntry::new(now, "snapshot.create", Outcome::Success);
     entry.site = Some(args.site.clone());
     entry.operator = Some(operator.clone());

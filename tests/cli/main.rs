@@ -2,6 +2,7 @@
 //! repositories built by the tests and a real `vmsops sim` on a loopback port
 //! the OS picks. One test binary keeps link times down.
 
+mod audit;
 mod bad_input;
 mod ci_examples;
 mod driver;
@@ -9,6 +10,7 @@ mod fixture;
 mod reconcile;
 mod schema;
 mod sim;
+mod snapshot;
 mod support;
 mod validate;
 mod watch;
