@@ -6,6 +6,9 @@
 //! A journal line is exactly that form with `,"hash":"HEX"` inserted before
 //! the final `}`, so anyone can check a line without vmsops: remove the
 //! `,"hash":"…"` suffix, restore the `}`, and hash the bytes.
+//!
+//! The canonical form must never change: every journal already written is
+//! verified against it.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,8 @@
 //! The snapshot files under `STATE/snapshots/`: create, list, load (verified), prune.
+//!
+//! Never overwrites a snapshot (ids are chosen under a lock, checked free),
+//! never hands out one whose sha256 does not verify, and never removes one
+//! inside its retention.
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
