@@ -3,4 +3,5 @@
 pub mod context;
 pub mod executor;
 pub mod lock;
+pub mod restore;
 pub mod site;

@@ -14,6 +14,7 @@ mod drift;
 mod import;
 mod output;
 mod plan;
+mod restore;
 mod schema;
 mod signal;
 mod sim;
@@ -72,6 +73,8 @@ enum Command {
     Plan(plan::Args),
     /// Apply the desired state, as the procedure allows: gate, snapshot, operations, journal.
     Apply(apply::Args),
+    /// Bring a site's VMS back to a snapshot (the procedure's first reflex).
+    Restore(restore::Args),
     /// Detect differences, findings and out-of-band changes (plan without the gate).
     Drift(drift::Args),
     /// Check drift of every site every interval; serve metrics; post webhooks on change.
@@ -93,6 +96,7 @@ pub fn main() -> ExitCode {
         Command::Import(a) => import::run(a),
         Command::Plan(a) => plan::run(a),
         Command::Apply(a) => apply::run(a),
+        Command::Restore(a) => restore::run(a),
         Command::Drift(a) => drift::run(a),
         Command::Watch(a) => watch::run(a),
         Command::Snapshot(a) => snapshot::run(a),

@@ -1,0 +1,213 @@
+//! Restore: bring a VMS back to a snapshot — the procedure's first reflex (PROC-VMS-001 §03).
+//!
+//! Gate in restore mode (a named operator and, with `require_ticket`, a ticket;
+//! no approval, no window), the site lock, a snapshot of the current state
+//! first, then the import — each step journaled like an apply.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde_json::{json, Map};
+
+use super::lock::{self, Holder, LockError};
+use crate::audit::{AuditError, Journal, NewEntry, Outcome};
+use crate::connection::SiteAt;
+use crate::driver::model::OpContext;
+use crate::driver::DriverError;
+use crate::gate::{self, GateInput, GateOutcome, Mode, Refusal};
+use crate::snapshot::{Snapshot, SnapshotError, SnapshotMeta, SnapshotStore};
+use crate::state::StateDir;
+
+/// What a restore needs.
+pub struct RestoreRequest<'a> {
+    /// The snapshot to restore (already loaded and verified).
+    pub snapshot: &'a Snapshot,
+    /// The site as configured at its last applied commit (its policy judges the restore).
+    pub site: &'a SiteAt,
+    /// The state directory.
+    pub state: &'a StateDir,
+    /// The accountable person.
+    pub operator: &'a str,
+    /// The ticket.
+    pub ticket: Option<&'a str>,
+    /// How long to wait for the site lock.
+    pub lock_timeout: Duration,
+    /// Now.
+    pub now: Timestamp,
+    /// Environment lookup (credentials).
+    pub env: &'a (dyn Fn(&str) -> Option<String> + Send + Sync),
+}
+
+/// How a restore ended.
+#[derive(Debug)]
+pub struct RestoreReport {
+    /// The gate's refusals (empty when allowed).
+    pub refusals: Vec<Refusal>,
+    /// The snapshot of the state before the restore.
+    pub before: Option<String>,
+    /// True if the VMS now holds the snapshot's configuration.
+    pub restored: bool,
+    /// The gate's outcome.
+    pub gate: GateOutcome,
+}
+
+/// Failures of a restore outside the gate.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    /// The snapshot belongs to another site or driver.
+    #[error("snapshot {id} was taken from {what}; it can only be restored there")]
+    Mismatch {
+        /// The snapshot.
+        id: String,
+        /// Where it comes from.
+        what: String,
+    },
+    /// The lock is held.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// The VMS failed.
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+    /// The journal failed.
+    #[error(transparent)]
+    Journal(#[from] AuditError),
+    /// The snapshot of the current state failed: no snapshot, no change.
+    #[error("no snapshot of the current state, so no restore")]
+    Snapshot(#[source] SnapshotError),
+}
+
+fn stamped(mut e: NewEntry) -> NewEntry {
+    e.at = Timestamp::now();
+    e
+}
+
+/// Restores `req.snapshot` to the site's VMS.
+pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreError> {
+    let site = &req.site.site;
+    let meta = &req.snapshot.meta;
+    if meta.site != site.name || meta.driver != site.vms.driver {
+        return Err(RestoreError::Mismatch {
+            id: req.snapshot.id.clone(),
+            what: format!(
+                "site `{}` ({} driver at {})",
+                meta.site, meta.driver, meta.url
+            ),
+        });
+    }
+    let journal = Journal::open(req.state);
+    let vms = req.site.connect(&|k| (req.env)(k))?;
+    let caps = vms.capabilities();
+    let rev = req.site.commit.clone().unwrap_or_default();
+    let mut input = GateInput::new(
+        Mode::Restore,
+        &site.policy,
+        &site.maintenance_windows,
+        &rev,
+        req.now,
+        &caps,
+    );
+    input.operator = Some(req.operator);
+    input.ticket = req.ticket;
+    let gate = gate::evaluate(&input, &mut []);
+    let base = NewEntry {
+        site: Some(site.name.clone()),
+        operator: Some(req.operator.to_string()),
+        target: Some(req.snapshot.id.clone()),
+        commit: meta.commit.clone(),
+        ticket: gate.ticket.clone(),
+        snapshot: Some(req.snapshot.id.clone()),
+        ..NewEntry::new(Timestamp::now(), "restore", Outcome::Started)
+    };
+    let mut report = RestoreReport {
+        refusals: Vec::new(),
+        before: None,
+        restored: false,
+        gate,
+    };
+    if report.gate.is_refused(&[]) {
+        report.refusals = gate::refusals(&report.gate, &[]);
+        for r in &report.refusals {
+            let mut detail = Map::new();
+            detail.insert("check".into(), json!(r.check));
+            detail.insert("message".into(), json!(r.message));
+            detail.insert("agent".into(), json!("restore"));
+            journal.append(stamped(NewEntry {
+                result: Outcome::Refused,
+                detail: Some(detail),
+                ..base.clone()
+            }))?;
+        }
+        return Ok(report);
+    }
+    let me = Holder {
+        operator: req.operator.to_string(),
+        pid: std::process::id(),
+        host: lock::host_name(),
+        since: Timestamp::now(),
+        command: "restore".into(),
+    };
+    let started = std::time::Instant::now();
+    let _lock = loop {
+        match lock::acquire(
+            &req.state.lock_path(&site.name),
+            &site.name,
+            &me,
+            Duration::ZERO,
+        ) {
+            Err(LockError::Held { .. }) if started.elapsed() < req.lock_timeout => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            other => break other?,
+        }
+    };
+    // The state being replaced is itself kept first.
+    let export = vms.export().await?;
+    let store = SnapshotStore::new(req.state);
+    let before_meta = SnapshotMeta::for_site(
+        site,
+        Timestamp::now(),
+        req.operator,
+        Some(format!("before restoring {}", req.snapshot.id)),
+        req.site.commit.clone(),
+    );
+    let before = store
+        .create(&before_meta, &export)
+        .map_err(RestoreError::Snapshot)?;
+    journal.append(stamped(NewEntry {
+        action: "snapshot.create".into(),
+        target: Some(before.id.clone()),
+        result: Outcome::Success,
+        snapshot: Some(before.id.clone()),
+        ..base.clone()
+    }))?;
+    report.before = Some(before.id.clone());
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut detail = Map::new();
+    detail.insert("request_id".into(), json!(request_id));
+    detail.insert("agent".into(), json!("restore"));
+    detail.insert("before".into(), json!(before.id));
+    journal.append(stamped(NewEntry {
+        detail: Some(detail.clone()),
+        ..base.clone()
+    }))?;
+    let ctx = OpContext {
+        request_id,
+        operator: req.operator.to_string(),
+    };
+    let result = vms.import(&req.snapshot.export, &ctx).await;
+    if let Err(e) = &result {
+        detail.insert("error".into(), json!(crate::error_chain(e)));
+    }
+    journal.append(stamped(NewEntry {
+        result: if result.is_ok() {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        },
+        detail: Some(detail),
+        ..base.clone()
+    }))?;
+    result?;
+    report.restored = true;
+    Ok(report)
+}

@@ -1,0 +1,106 @@
+//! `vmsops restore`: bring a site's VMS back to a snapshot.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use vmsops::apply::restore::{restore, RestoreRequest};
+use vmsops::connection::site_at_applied;
+use vmsops::duration::parse_duration;
+use vmsops::exit::Exit;
+use vmsops::snapshot::SnapshotStore;
+use vmsops::state::StateDir;
+
+use super::{output, CmdResult};
+
+/// Arguments of `vmsops restore`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The snapshot id (from `vmsops snapshot list`).
+    id: String,
+    /// The person accountable for this restore.
+    #[arg(long)]
+    operator: Option<String>,
+    /// The work order or request id that justifies it.
+    #[arg(long, env = "VMSOPS_TICKET")]
+    ticket: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    yes: bool,
+    /// The repository: the site's connection and policy are read at its last applied commit.
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+    /// How long to wait for an apply or restore of the same site, e.g. 30s.
+    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    lock_timeout: std::time::Duration,
+    /// State directory (default: $VMSOPS_STATE_DIR, $XDG_STATE_HOME/vmsops, ~/.local/state/vmsops).
+    #[arg(long, env = "VMSOPS_STATE_DIR")]
+    state_dir: Option<PathBuf>,
+}
+
+/// Restores the snapshot.
+pub fn run(args: Args) -> CmdResult {
+    let env = |k: &str| std::env::var(k).ok();
+    let state = StateDir::resolve(args.state_dir.as_deref(), &env)?;
+    let snapshot = SnapshotStore::new(&state).load(&args.id)?;
+    let site = site_at_applied(&args.repo, &state, &snapshot.meta.site)?;
+    if site.fell_back {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: nothing applied to `{}` yet: its connection and policy are read at HEAD",
+            snapshot.meta.site
+        );
+    }
+    let operator = super::snapshot::operator(args.operator.clone()).unwrap_or_default();
+    if !args.yes {
+        let stdin = std::io::stdin();
+        if !stdin.is_terminal() {
+            return Err("restore replaces the VMS configuration: pass --yes to confirm (there is no terminal to ask)".into());
+        }
+        let _ = write!(
+            std::io::stderr(),
+            "Restore site `{}` ({}) to snapshot {} taken {} by {}? Type the site name to confirm: ",
+            snapshot.meta.site,
+            snapshot.meta.url,
+            snapshot.id,
+            snapshot.meta.taken_at,
+            snapshot.meta.operator
+        );
+        let mut answer = String::new();
+        stdin.lock().read_line(&mut answer)?;
+        if answer.trim() != snapshot.meta.site {
+            return Err("not confirmed: nothing was changed".into());
+        }
+    }
+    let rt = tokio::runtime::Runtime::new()?;
+    let report = rt.block_on(restore(&RestoreRequest {
+        snapshot: &snapshot,
+        site: &site,
+        state: &state,
+        operator: &operator,
+        ticket: args.ticket.as_deref(),
+        lock_timeout: args.lock_timeout,
+        now: super::now()?,
+        env: &env,
+    }))?;
+    if !report.refusals.is_empty() {
+        let mut out = format!(
+            "{}: restore refused by the gate; nothing was changed.\n",
+            snapshot.meta.site
+        );
+        for r in &report.refusals {
+            out.push_str(&format!("  ✗ {}: {}\n", r.check, r.message));
+        }
+        output::print(&out)?;
+        return Ok(Exit::Refused);
+    }
+    output::print(&format!(
+        "{}: the state before the restore was kept as snapshot {}\n{}: restored snapshot {} ({} by {})\n",
+        snapshot.meta.site,
+        report.before.as_deref().unwrap_or("?"),
+        snapshot.meta.site,
+        snapshot.id,
+        snapshot.meta.taken_at,
+        snapshot.meta.operator
+    ))?;
+    Ok(Exit::Success)
+}
