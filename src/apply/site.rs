@@ -379,7 +379,11 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
         .iter()
         .map(|c| format!("{} <{}>", c.author_name, c.author_email))
         .collect();
-    let accountable = a.operator.to_string();
+    // The reconcile loop acts for the approver who signed the change, else for its author.
+    let accountable = match (a.agent, &gate.approval) {
+        (Agent::Watch, Some(ap)) => ap.tagger.clone(),
+        _ => a.operator.to_string(),
+    };
     let base_entry = NewEntry {
         site: Some(site_name.clone()),
         operator: Some(accountable.clone()),
@@ -419,6 +423,11 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
     }
     if report.gate.is_refused(&report.plan.operations) {
         report.refusals = gate::refusals(&report.gate, &report.plan.operations);
+        // The reconcile loop only waits (no approval yet, outside a window): it says so in its
+        // logs each cycle rather than journaling the same refusal every interval.
+        if a.agent == Agent::Watch {
+            return Ok(report);
+        }
         for r in &report.refusals {
             let mut detail = Map::new();
             detail.insert("check".into(), json!(r.check));

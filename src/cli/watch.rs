@@ -43,6 +43,12 @@ pub struct Args {
     /// State directory (default: $VMSOPS_STATE_DIR, $XDG_STATE_HOME/vmsops, ~/.local/state/vmsops).
     #[arg(long, env = "VMSOPS_STATE_DIR")]
     state_dir: Option<PathBuf>,
+    /// Reconcile: apply each drifting site whose change the gate allows (approved, in a window where needed).
+    #[arg(long)]
+    apply: bool,
+    /// With --apply: operations sent at a time.
+    #[arg(long, default_value_t = 4, requires = "apply")]
+    parallelism: usize,
 }
 
 /// Runs the service.
@@ -67,6 +73,15 @@ pub fn run(args: Args) -> CmdResult {
         shard: args.shard.map(|s| (s.index, s.count)),
         concurrency: args.concurrency,
         state,
+        apply: args.apply.then_some(watch::ApplyOptions {
+            parallelism: args.parallelism,
+            lock_timeout: std::time::Duration::ZERO,
+        }),
+        pinned_now: std::env::var("VMSOPS_NOW")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(|_| super::now())
+            .transpose()?,
     };
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(watch::run(cfg, env(), signal::shutdown(), |addr| {

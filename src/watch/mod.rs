@@ -47,6 +47,26 @@ pub struct WatchConfig {
     pub concurrency: usize,
     /// The state directory.
     pub state: StateDir,
+    /// Reconcile (`--apply`): apply each site whose change the gate allows.
+    pub apply: Option<ApplyOptions>,
+    /// A fixed "now" for the gate and dates (tests and replays); the real clock otherwise.
+    pub pinned_now: Option<jiff::Timestamp>,
+}
+
+/// How `watch --apply` applies.
+#[derive(Debug, Clone, Copy)]
+pub struct ApplyOptions {
+    /// Operations at a time.
+    pub parallelism: usize,
+    /// Longest wait for a site lock held by a person's apply.
+    pub lock_timeout: Duration,
+}
+
+/// Per-site retry state of the reconcile loop.
+#[derive(Debug, Default)]
+struct Backoff {
+    failures: u32,
+    not_before: Option<Instant>,
 }
 
 /// Failures that stop the service (a cycle's failures never do).
@@ -68,6 +88,13 @@ pub enum WatchError {
 
 /// The drift signature last reported per site (`None`: clean).
 type Reported = HashMap<String, Option<String>>;
+
+/// Everything one cycle keeps for the next.
+#[derive(Default)]
+struct Memory {
+    reported: Reported,
+    backoff: HashMap<String, Backoff>,
+}
 
 /// Runs until `shutdown` completes; `on_listen` receives the bound metrics address.
 pub async fn run(
@@ -126,11 +153,11 @@ pub async fn run(
         .timeout(Duration::from_secs(10))
         .build()
         .map_err(WatchError::Client)?;
-    let mut reported: Reported = HashMap::new();
+    let mut memory = Memory::default();
     let mut stop = stop_rx.clone();
     loop {
         tokio::select! {
-            _ = cycle(&cfg, &metrics, &mut reported, &env, &client) => {}
+            _ = cycle(&cfg, &metrics, &mut memory, &env, &client) => {}
             _ = stop.wait_for(|s| *s) => break,
         }
         // Jitter (±10%) keeps many watchers from hitting shared VMSs in step.
@@ -181,20 +208,21 @@ fn signature(plan: &SitePlan) -> Option<String> {
 async fn cycle(
     cfg: &WatchConfig,
     metrics: &Metrics,
-    reported: &mut Reported,
+    memory: &mut Memory,
     env: &Env,
     client: &reqwest::Client,
 ) {
+    let reported = &mut memory.reported;
     let started = Instant::now();
     if let Some(remote) = &cfg.fetch {
         git_fetch(&cfg.repo, remote).await;
     }
-    let now = jiff::Timestamp::now();
+    let now = cfg.pinned_now.unwrap_or_else(jiff::Timestamp::now);
     let today = now.to_zoned(jiff::tz::TimeZone::system()).date();
     let loaded = Tree::open(&cfg.repo, &cfg.rev)
         .map_err(desired::LoadError::from)
-        .and_then(|t| desired::load(&t, &cfg.rev, None));
-    let repo = match loaded {
+        .and_then(|t| desired::load(&t, &cfg.rev, None).map(|r| (t, r)));
+    let (tree, repo) = match loaded {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %crate::error_chain(&e), "cannot read the desired state; every site counts a failed check");
@@ -280,4 +308,113 @@ async fn cycle(
         }
         reported.insert(plan.site.clone(), sig);
     }
+    if let Some(opts) = cfg.apply {
+        reconcile(
+            cfg,
+            opts,
+            &tree,
+            &repo,
+            &plans,
+            &mut memory.backoff,
+            env,
+            now,
+            today,
+        )
+        .await;
+    }
+}
+
+/// The author of the revision: who the loop acts for when no approval names someone.
+fn rev_author(tree: &Tree) -> Option<String> {
+    let (repo, rev) = tree.git()?;
+    let c = repo.find_commit(rev).ok()?;
+    let email = c.author().email()?.to_string();
+    Some(email)
+}
+
+/// Applies every site that drifts and whose change the gate allows; the others wait, and say why.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one cycle's facts, passed down once"
+)]
+async fn reconcile(
+    cfg: &WatchConfig,
+    opts: ApplyOptions,
+    tree: &Tree,
+    repo: &desired::DesiredRepo,
+    plans: &[SitePlan],
+    backoff: &mut HashMap<String, Backoff>,
+    env: &Env,
+    now: jiff::Timestamp,
+    today: jiff::civil::Date,
+) {
+    use crate::apply::site::{apply_site, Agent, ApplyOutcome, ApplySite};
+    let Some(commit) = repo.commit.clone() else {
+        return;
+    };
+    let operator = rev_author(tree).unwrap_or_default();
+    for plan in plans
+        .iter()
+        .filter(|p| p.error.is_none() && !p.operations.is_empty())
+    {
+        let b = backoff.entry(plan.site.clone()).or_default();
+        if b.not_before.is_some_and(|t| Instant::now() < t) {
+            continue;
+        }
+        let Some(doc) = repo.sites.iter().find(|s| s.name() == plan.site) else {
+            continue;
+        };
+        let Some(site) = &doc.site else { continue };
+        let env_fn = |k: &str| env(k);
+        let result = apply_site(&ApplySite {
+            repo_dir: &cfg.repo,
+            tree,
+            commit: &commit,
+            doc,
+            site,
+            base: None,
+            state: &cfg.state,
+            operator: &operator,
+            ticket: None,
+            emergency: None,
+            parallelism: opts.parallelism,
+            auto_rollback: false,
+            lock_timeout: opts.lock_timeout,
+            saved: None,
+            agent: Agent::Watch,
+            now,
+            today,
+            env: &env_fn,
+        })
+        .await;
+        match result {
+            Ok(r) => match r.outcome {
+                ApplyOutcome::Refused => {
+                    let why: Vec<String> = r
+                        .refusals
+                        .iter()
+                        .map(|f| format!("{}: {}", f.check, f.message))
+                        .collect();
+                    tracing::info!(site = %plan.site, waiting_for = %why.join(" | "), "not applied: the gate does not allow it yet");
+                    *b = Backoff::default();
+                }
+                ApplyOutcome::Applied | ApplyOutcome::UpToDate => {
+                    tracing::info!(site = %plan.site, operations = r.steps.len(), snapshot = ?r.snapshot, "applied");
+                    *b = Backoff::default();
+                }
+                ApplyOutcome::Failed => requeue(&plan.site, b, cfg.interval, "an operation failed"),
+            },
+            Err(e) => requeue(&plan.site, b, cfg.interval, &crate::error_chain(&e)),
+        }
+    }
+}
+
+/// Backs a failing site off: twice the wait each time, up to an hour; the others go on.
+fn requeue(site: &str, b: &mut Backoff, interval: Duration, why: &str) {
+    b.failures += 1;
+    let wait = interval
+        .saturating_mul(1u32 << b.failures.min(10))
+        .min(Duration::from_secs(3600));
+    b.not_before = Some(Instant::now() + wait);
+    tracing::warn!(site, error = why, retry_in = ?wait, "apply failed; requeued");
 }
