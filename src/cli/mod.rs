@@ -9,6 +9,7 @@ use vmsops::exit::Exit;
 
 mod apply;
 mod audit;
+mod demo;
 mod desired;
 mod drift;
 mod import;
@@ -61,6 +62,8 @@ pub struct RepoArgs {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The whole job on the built-in example: a reference VMS, plan, gate, apply, drift, journal.
+    Demo(demo::Args),
     /// Check the desired state: syntax, types, references, policy bounds.
     Validate(validate::Args),
     /// Print the JSON Schema of a file kind.
@@ -90,6 +93,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose, cli.log_format);
     let result = match cli.command {
+        Command::Demo(a) => demo::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Schema(a) => schema::run(a),
         Command::Sim(a) => sim::run(a),

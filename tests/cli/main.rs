@@ -5,6 +5,7 @@
 mod audit;
 mod bad_input;
 mod ci_examples;
+mod demo;
 mod driver;
 mod fixture;
 mod reconcile;
