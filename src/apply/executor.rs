@@ -47,8 +47,10 @@ pub trait StepJournal: Sync {
     fn ended(&self, op: &Operation, request_id: &str, outcome: &Outcome) -> Result<(), String>;
 }
 
-/// Called after each operation ends (for progress bars).
+/// Called as operations run (for progress bars).
 pub trait Progress: Sync {
+    /// The operations are about to start; `total` of them.
+    fn start(&self, _total: usize) {}
     /// One more operation finished.
     fn step(&self, result: &StepResult);
 }
@@ -217,6 +219,7 @@ pub async fn execute(
     progress: &dyn Progress,
     new_id: &(dyn Fn() -> String + Sync),
 ) -> Vec<StepResult> {
+    progress.start(ops.len());
     let failed = AtomicBool::new(false);
     let mut ordered: Vec<&Operation> = ops.iter().collect();
     ordered.sort_by_key(|o| phase(o.op));

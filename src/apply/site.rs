@@ -87,6 +87,8 @@ pub struct ApplySite<'a> {
     pub today: Date,
     /// Environment lookup (credentials).
     pub env: &'a (dyn Fn(&str) -> Option<String> + Send + Sync),
+    /// Told of each operation as it ends.
+    pub progress: &'a dyn Progress,
 }
 
 /// How an apply of one site ended.
@@ -525,8 +527,6 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
         window: gate::open_window(&trusted.site.maintenance_windows, a.now),
         agent: a.agent,
     };
-    let noop = |_: &StepResult| {};
-    let progress: &dyn Progress = &noop;
     report.steps = execute(
         vms.as_ref(),
         &report.plan.operations,
@@ -535,7 +535,7 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
         a.operator,
         a.parallelism,
         &hooks,
-        progress,
+        a.progress,
         &|| uuid::Uuid::new_v4().to_string(),
     )
     .await;

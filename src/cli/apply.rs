@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use vmsops::apply::executor::Outcome;
+use std::io::IsTerminal;
+
+use vmsops::apply::executor::{Outcome, Progress, StepResult};
 use vmsops::apply::site::{apply_site, Agent, ApplyOutcome, ApplyReport, ApplySite};
 use vmsops::duration::parse_duration;
 use vmsops::exit::Exit;
@@ -101,6 +103,7 @@ pub fn run(args: Args) -> CmdResult {
             },
             None => None,
         };
+        let bar = Bar::new(&site.name);
         let report = rt.block_on(apply_site(&ApplySite {
             repo_dir: &args.repo.repo,
             tree: &tree,
@@ -124,7 +127,9 @@ pub fn run(args: Args) -> CmdResult {
             now,
             today,
             env: &env,
+            progress: &bar,
         }))?;
+        bar.finish_and_clear();
         output::print(&render(&report, style))?;
         exit = worst(
             exit,
@@ -136,6 +141,42 @@ pub fn run(args: Args) -> CmdResult {
         );
     }
     Ok(exit)
+}
+
+/// A progress bar on a terminal; nothing otherwise.
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new(site: &str) -> Self {
+        let bar = if std::io::stderr().is_terminal() {
+            indicatif::ProgressBar::new(0)
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_prefix(site.to_string());
+        Self(bar)
+    }
+
+    fn finish_and_clear(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, total: usize) {
+        self.0.set_length(total as u64);
+    }
+
+    fn step(&self, r: &StepResult) {
+        self.0
+            .set_message(format!("{} {}", r.op.op.as_str(), r.op.target));
+        self.0.inc(1);
+    }
 }
 
 fn worst(a: Exit, b: Exit) -> Exit {

@@ -385,6 +385,7 @@ async fn reconcile(
             now,
             today,
             env: &env_fn,
+            progress: &|_: &crate::apply::executor::StepResult| {},
         })
         .await;
         match result {
