@@ -30,6 +30,8 @@ pub struct SiteRequest {
     pub journal_after: Option<Option<String>>,
     /// The desired camera ids: recordings are read for live cameras not among them (to be removed).
     pub desired_ids: Option<std::collections::BTreeSet<String>>,
+    /// The extra CA certificate named by `vms.ca_cert`, read from the revision.
+    pub ca_cert_pem: Option<Vec<u8>>,
 }
 
 /// What was read from one site.
@@ -79,7 +81,11 @@ async fn read_one(
     req: &SiteRequest,
     env: &(dyn Fn(&str) -> Option<String> + Send + Sync),
 ) -> Result<SiteLive, DriverError> {
-    let d = driver::connect(&req.vms, &|k| env(k))?;
+    let options = driver::ConnectOptions {
+        ca_cert_pem: req.ca_cert_pem.clone(),
+        ..driver::ConnectOptions::default()
+    };
+    let d = driver::connect_with(&req.vms, &|k| env(k), options)?;
     let caps = d.capabilities();
     let live = d.read_live().await?;
     let mut journal = Vec::new();

@@ -269,7 +269,11 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
         site: site_name.clone(),
         source,
     };
-    let vms = driver::connect(&a.site.vms, &|k| (a.env)(k)).map_err(drv)?;
+    let options = driver::ConnectOptions {
+        ca_cert_pem: a.doc.ca_cert.clone(),
+        ..driver::ConnectOptions::default()
+    };
+    let vms = driver::connect_with(&a.site.vms, &|k| (a.env)(k), options).map_err(drv)?;
     let caps = vms.capabilities();
     let live = vms.read_live().await.map_err(drv)?;
     let desired_ids: std::collections::BTreeSet<&str> =

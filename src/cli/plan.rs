@@ -104,6 +104,7 @@ pub fn run(args: Args) -> CmdResult {
                 vms: site.vms.clone(),
                 journal_after: None,
                 desired_ids: Some(s.cameras.iter().map(|c| c.camera.id.clone()).collect()),
+                ca_cert_pem: s.ca_cert.clone(),
             })
         })
         .collect();

@@ -66,6 +66,8 @@ pub struct SiteDoc {
     pub camera_files: Vec<String>,
     /// The content of the allowed signers file, when it exists at this revision.
     pub allowed_signers: Option<String>,
+    /// The extra CA certificate named by `vms.ca_cert` (relative to the site folder), when it exists.
+    pub ca_cert: Option<Vec<u8>>,
 }
 
 impl SiteDoc {
@@ -235,6 +237,7 @@ impl Loader<'_> {
             cameras: Vec::new(),
             camera_files: Vec::new(),
             allowed_signers: None,
+            ca_cert: None,
         };
         let Some((src, value)) = self.read_yaml(&file) else {
             return doc;
@@ -243,6 +246,9 @@ impl Loader<'_> {
         if let Some(site) = &doc.site {
             if let Ok(Some(bytes)) = self.tree.read(&site.policy.allowed_signers) {
                 doc.allowed_signers = Some(String::from_utf8_lossy(&bytes).into_owned());
+            }
+            if let Some(ca) = &site.vms.ca_cert {
+                doc.ca_cert = self.tree.read(&join(&doc.dir, ca)).ok().flatten();
             }
         }
         doc

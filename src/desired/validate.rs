@@ -129,6 +129,10 @@ impl Checker<'_> {
             );
         }
         self.vms(site);
+        if let (Some(ca), None) = (&site.vms.ca_cert, &doc.ca_cert) {
+            self.error("vms::ca-cert", &r.key("vms").key("ca_cert"), format!("CA certificate `{ca}` does not exist at this revision"), "file not found",
+                "commit the PEM file (the path is relative to the site folder), or remove `ca_cert`".into());
+        }
         self.policy(site, doc);
         self.windows(site);
         for (name, profile) in &site.recording_profiles {

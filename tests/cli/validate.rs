@@ -199,3 +199,34 @@ fn duplicate_site_names_across_folders() {
     assert_eq!(code, 1);
     assert!(out.contains("site name `paris-hq` is used twice"), "{out}");
 }
+
+#[test]
+fn a_ca_certificate_must_be_committed_with_the_site() {
+    let repo = GitRepo::from_example("");
+    let site = repo.read("sites/paris-hq/site.yaml");
+    repo.write(
+        "sites/paris-hq/site.yaml",
+        site.replace(
+            "  token_env: VMSOPS_TOKEN",
+            "  token_env: VMSOPS_TOKEN\n  ca_cert: certs/vms-ca.pem",
+        ),
+    );
+    repo.commit_all("CA", "Claire Martin", "claire.martin@integrator.example");
+    let (code, out, _) = run(&["validate", "--repo", &repo.arg()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("CA certificate `certs/vms-ca.pem` does not exist at this revision"),
+        "{out}"
+    );
+    repo.write(
+        "sites/paris-hq/certs/vms-ca.pem",
+        "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
+    );
+    repo.commit_all(
+        "CA file",
+        "Claire Martin",
+        "claire.martin@integrator.example",
+    );
+    let (code, out, _) = run(&["validate", "--repo", &repo.arg()]);
+    assert_eq!(code, 0, "{out}");
+}
