@@ -10,9 +10,9 @@ use jiff::Timestamp;
 use serde_json::{json, Map};
 
 use super::lock::{self, Holder, LockError};
+use super::stamped;
 use crate::audit::{AuditError, Journal, NewEntry, Outcome};
 use crate::connection::SiteAt;
-use crate::driver::model::OpContext;
 use crate::driver::DriverError;
 use crate::gate::{self, GateInput, GateOutcome, Mode, Refusal};
 use crate::snapshot::{Snapshot, SnapshotError, SnapshotMeta, SnapshotStore};
@@ -74,11 +74,6 @@ pub enum RestoreError {
     /// The snapshot of the current state failed: no snapshot, no change.
     #[error("no snapshot of the current state, so no restore")]
     Snapshot(#[source] SnapshotError),
-}
-
-fn stamped(mut e: NewEntry) -> NewEntry {
-    e.at = Timestamp::now();
-    e
 }
 
 /// Restores `req.snapshot` to the site's VMS.
@@ -181,32 +176,18 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
         ..base.clone()
     }))?;
     report.before = Some(before.id.clone());
-    let request_id = uuid::Uuid::new_v4().to_string();
     let mut detail = Map::new();
-    detail.insert("request_id".into(), json!(request_id));
     detail.insert("agent".into(), json!("restore"));
     detail.insert("before".into(), json!(before.id));
-    journal.append(stamped(NewEntry {
-        detail: Some(detail.clone()),
-        ..base.clone()
-    }))?;
-    let ctx = OpContext {
-        request_id,
-        operator: req.operator.to_string(),
-    };
-    let result = vms.import(&req.snapshot.export, &ctx).await;
-    if let Err(e) = &result {
-        detail.insert("error".into(), json!(crate::error_chain(e)));
-    }
-    journal.append(stamped(NewEntry {
-        result: if result.is_ok() {
-            Outcome::Success
-        } else {
-            Outcome::Failure
-        },
-        detail: Some(detail),
-        ..base.clone()
-    }))?;
+    let result = super::journaled_import(
+        vms.as_ref(),
+        &journal,
+        &req.snapshot.export,
+        &base,
+        detail,
+        req.operator,
+    )
+    .await?;
     result?;
     report.restored = true;
     Ok(report)

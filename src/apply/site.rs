@@ -16,6 +16,7 @@ use serde_json::{json, Map, Value};
 use super::context::{desired_cameras, git_facts, trust, Bases, ContextError};
 use super::executor::{execute, Outcome, Progress, StepJournal, StepResult};
 use super::lock::{self, Holder, LockError, SiteLock};
+use super::stamped;
 use crate::audit::{
     Approval as JournalApproval, AuditError, Journal, NewEntry, Outcome as Result_,
 };
@@ -472,21 +473,13 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
         m
     };
     if report.plan.operations.is_empty() {
-        let e = journal.append(stamped(NewEntry {
-            target: Some(site_name.clone()),
-            result: Result_::Success,
-            detail: Some(applied_detail(0, a.agent)),
-            ..base_entry.clone()
-        }))?;
-        a.state.set_applied(
-            &site_name,
-            &Applied {
-                commit: a.commit.into(),
-                at: a.now,
-                operator: accountable,
-                agent: a.agent.as_str().into(),
-                journal_seq: Some(e.seq),
-            },
+        record_applied(
+            a,
+            &journal,
+            &base_entry,
+            None,
+            applied_detail(0, a.agent),
+            &accountable,
         )?;
         report.outcome = ApplyOutcome::UpToDate;
         return Ok(report);
@@ -564,26 +557,46 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
         }))?;
         return Ok(report);
     }
-    let e = journal.append(stamped(NewEntry {
-        target: Some(site_name.clone()),
-        result: Result_::Success,
-        snapshot: Some(snap.id.clone()),
-        detail: Some(applied_detail(report.steps.len(), a.agent)),
-        ..base_entry.clone()
-    }))?;
-    a.state.set_applied(
-        &site_name,
-        &Applied {
-            commit: a.commit.into(),
-            at: a.now,
-            operator: accountable,
-            agent: a.agent.as_str().into(),
-            journal_seq: Some(e.seq),
-        },
+    record_applied(
+        a,
+        &journal,
+        &base_entry,
+        Some(snap.id.clone()),
+        applied_detail(report.steps.len(), a.agent),
+        &accountable,
     )?;
     report.outcome = ApplyOutcome::Applied;
     drop(lock);
     Ok(report)
+}
+
+/// Journals the apply's success and records the commit as the site's applied (trusted) one.
+fn record_applied(
+    a: &ApplySite<'_>,
+    journal: &Journal,
+    base: &NewEntry,
+    snapshot: Option<String>,
+    detail: Map<String, Value>,
+    accountable: &str,
+) -> Result<(), ApplyError> {
+    let e = journal.append(stamped(NewEntry {
+        target: Some(a.site.name.clone()),
+        result: Result_::Success,
+        snapshot: snapshot.or_else(|| base.snapshot.clone()),
+        detail: Some(detail),
+        ..base.clone()
+    }))?;
+    a.state.set_applied(
+        &a.site.name,
+        &Applied {
+            commit: a.commit.into(),
+            at: a.now,
+            operator: accountable.to_string(),
+            agent: a.agent.as_str().into(),
+            journal_seq: Some(e.seq),
+        },
+    )?;
+    Ok(())
 }
 
 /// Restores snapshot `id` through `vms.import`, journaled; true if it succeeded.
@@ -595,53 +608,24 @@ async fn rollback(
     base: &NewEntry,
     a: &ApplySite<'_>,
 ) -> Result<bool, ApplyError> {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let snapshot = store.load(id).map_err(|e| ApplyError::Snapshot {
+        site: a.site.name.clone(),
+        why: crate::error_chain(&e),
+    })?;
     let mut detail = Map::new();
-    detail.insert("request_id".into(), json!(request_id));
     detail.insert("agent".into(), json!(a.agent.as_str()));
     detail.insert(
         "reason".into(),
         json!("auto-rollback after a failed operation"),
     );
-    journal.append(stamped(NewEntry {
-        action: "restore".into(),
+    let base = NewEntry {
         target: Some(id.to_string()),
-        result: Result_::Started,
         snapshot: Some(id.to_string()),
-        detail: Some(detail.clone()),
         ..base.clone()
-    }))?;
-    let snapshot = store.load(id).map_err(|e| ApplyError::Snapshot {
-        site: a.site.name.clone(),
-        why: crate::error_chain(&e),
-    })?;
-    let ctx = crate::driver::model::OpContext {
-        request_id,
-        operator: a.operator.to_string(),
     };
-    let result = vms.import(&snapshot.export, &ctx).await;
-    if let Err(e) = &result {
-        detail.insert("error".into(), Value::from(crate::error_chain(e)));
-    }
-    journal.append(stamped(NewEntry {
-        action: "restore".into(),
-        target: Some(id.to_string()),
-        result: if result.is_ok() {
-            Result_::Success
-        } else {
-            Result_::Failure
-        },
-        snapshot: Some(id.to_string()),
-        detail: Some(detail),
-        ..base.clone()
-    }))?;
+    let result =
+        super::journaled_import(vms, journal, &snapshot.export, &base, detail, a.operator).await?;
     Ok(result.is_ok())
-}
-
-/// The entry, dated now: entries carry when they were written, in order.
-fn stamped(mut e: NewEntry) -> NewEntry {
-    e.at = Timestamp::now();
-    e
 }
 
 fn short(c: &str) -> String {

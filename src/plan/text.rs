@@ -16,14 +16,21 @@ pub fn render(doc: &PlanDocument, style: Style) -> String {
     let s = &doc.summary;
     let line = s.line();
     out.push_str(&style.bold(&line));
-    let gated = doc.sites.iter().flat_map(|x| &x.operations).any(|o| !o.verdicts.is_empty());
+    let gated = doc
+        .sites
+        .iter()
+        .flat_map(|x| &x.operations)
+        .any(|o| !o.verdicts.is_empty());
     if s.refused > 0 {
         out.push_str(&format!(
             " {}",
             style.red(&format!("Gate: {} refused.", s.refused))
         ));
     } else if gated {
-        out.push_str(&format!(" {}", style.green("Gate: every operation allowed.")));
+        out.push_str(&format!(
+            " {}",
+            style.green("Gate: every operation allowed.")
+        ));
     }
     if s.findings > 0 {
         out.push_str(&format!(
