@@ -141,7 +141,7 @@ pub enum ApplyError {
         site: String,
         /// The cause.
         #[source]
-        source: DriverError,
+        source: Box<DriverError>,
     },
     /// The saved plan no longer matches.
     #[error("stale plan for site `{site}`: {why}; run `vmsops plan --out` again")]
@@ -268,7 +268,7 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
     let lock = take_lock(a).await?;
     let drv = |source| ApplyError::Driver {
         site: site_name.clone(),
-        source,
+        source: Box::new(source),
     };
     let options = driver::ConnectOptions {
         ca_cert_pem: a.doc.ca_cert.clone(),
