@@ -119,6 +119,8 @@ pub struct ApplyReport {
     pub snapshot: Option<String>,
     /// True if the snapshot was restored after a failure.
     pub rolled_back: bool,
+    /// Why the automatic rollback failed, when it was attempted and failed.
+    pub rollback_error: Option<String>,
     /// The previous holder of the lock, when it died without releasing it.
     pub unfinished: Option<Holder>,
     /// Gate outcome (approval, ticket, emergency).
@@ -402,6 +404,7 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
         steps: Vec::new(),
         snapshot: None,
         rolled_back: false,
+        rollback_error: None,
         unfinished: lock.stale.clone(),
         gate,
     };
@@ -537,8 +540,10 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
     if failed {
         report.outcome = ApplyOutcome::Failed;
         if a.auto_rollback {
-            report.rolled_back =
-                rollback(vms.as_ref(), &store, &journal, &snap.id, &base_entry, a).await?;
+            match rollback(vms.as_ref(), &store, &journal, &snap.id, &base_entry, a).await? {
+                Ok(()) => report.rolled_back = true,
+                Err(why) => report.rollback_error = Some(why),
+            }
         }
         let mut detail = applied_detail(report.steps.len(), a.agent);
         detail.insert("rolled_back".into(), json!(report.rolled_back));
@@ -573,7 +578,7 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
     Ok(report)
 }
 
-/// Restores snapshot `id` through `vms.import`, journaled; true if it succeeded.
+/// Restores snapshot `id` through `vms.import`, journaled; the inner error says why the VMS refused it.
 async fn rollback(
     vms: &dyn Vms,
     store: &SnapshotStore,
@@ -581,7 +586,7 @@ async fn rollback(
     id: &str,
     base: &NewEntry,
     a: &ApplySite<'_>,
-) -> Result<bool, ApplyError> {
+) -> Result<Result<(), String>, ApplyError> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut detail = Map::new();
     detail.insert("request_id".into(), json!(request_id));
@@ -606,9 +611,12 @@ async fn rollback(
         request_id,
         operator: a.operator.to_string(),
     };
-    let result = vms.import(&snapshot.export, &ctx).await;
+    let result = vms
+        .import(&snapshot.export, &ctx)
+        .await
+        .map_err(|e| crate::error_chain(&e));
     if let Err(e) = &result {
-        detail.insert("error".into(), Value::from(crate::error_chain(e)));
+        detail.insert("error".into(), Value::from(e.as_str()));
     }
     journal.append(stamped(NewEntry {
         action: "restore".into(),
@@ -622,7 +630,7 @@ async fn rollback(
         detail: Some(detail),
         ..base.clone()
     }))?;
-    Ok(result.is_ok())
+    Ok(result)
 }
 
 /// The entry, dated now: entries carry when they were written, in order.

@@ -221,6 +221,10 @@ fn render(r: &ApplyReport, style: Style) -> String {
                         " Rolled back to snapshot {}.",
                         r.snapshot.as_deref().unwrap_or("?")
                     ));
+                } else if let (Some(s), Some(e)) = (&r.snapshot, &r.rollback_error) {
+                    out.push_str(&format!(
+                        " The rollback to snapshot {s} failed: {e}. Run `vmsops restore {s}` once the VMS answers, or re-run apply to converge."
+                    ));
                 } else if let Some(s) = &r.snapshot {
                     out.push_str(&format!(
                         " Re-run apply to converge, or `vmsops restore {s}`."
