@@ -122,6 +122,8 @@ pub struct ApplyReport {
     pub snapshot: Option<String>,
     /// True if the snapshot was restored after a failure.
     pub rolled_back: bool,
+    /// Why the automatic rollback failed, when it was attempted and failed.
+    pub rollback_error: Option<String>,
     /// The previous holder of the lock, when it died without releasing it.
     pub unfinished: Option<Holder>,
     /// Gate outcome (approval, ticket, emergency).
@@ -413,6 +415,7 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
         steps: Vec::new(),
         snapshot: None,
         rolled_back: false,
+        rollback_error: None,
         unfinished: lock.stale.clone(),
         gate,
     };
@@ -543,8 +546,10 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
     if failed {
         report.outcome = ApplyOutcome::Failed;
         if a.auto_rollback {
-            report.rolled_back =
-                rollback(vms.as_ref(), &store, &journal, &snap.id, &base_entry, a).await?;
+            match rollback(vms.as_ref(), &store, &journal, &snap.id, &base_entry, a).await? {
+                Ok(()) => report.rolled_back = true,
+                Err(why) => report.rollback_error = Some(why),
+            }
         }
         let mut detail = applied_detail(report.steps.len(), a.agent);
         detail.insert("rolled_back".into(), json!(report.rolled_back));
@@ -599,7 +604,7 @@ fn record_applied(
     Ok(())
 }
 
-/// Restores snapshot `id` through `vms.import`, journaled; true if it succeeded.
+/// Restores snapshot `id` through `vms.import`, journaled; the inner error says why the VMS refused it.
 async fn rollback(
     vms: &dyn Vms,
     store: &SnapshotStore,
@@ -607,7 +612,7 @@ async fn rollback(
     id: &str,
     base: &NewEntry,
     a: &ApplySite<'_>,
-) -> Result<bool, ApplyError> {
+) -> Result<Result<(), String>, ApplyError> {
     let snapshot = store.load(id).map_err(|e| ApplyError::Snapshot {
         site: a.site.name.clone(),
         why: crate::error_chain(&e),
@@ -625,7 +630,7 @@ async fn rollback(
     };
     let result =
         super::journaled_import(vms, journal, &snapshot.export, &base, detail, a.operator).await?;
-    Ok(result.is_ok())
+    Ok(result.map_err(|e| crate::error_chain(&e)))
 }
 
 fn short(c: &str) -> String {

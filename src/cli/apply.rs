@@ -73,15 +73,9 @@ pub fn run(args: Args) -> CmdResult {
         }
         None => None,
     };
-    // A saved plan names its commit: apply exactly that revision.
-    let rev = match (&saved, args.repo.rev.as_str()) {
-        (Some(doc), "HEAD") => doc
-            .sites
-            .first()
-            .and_then(|s| s.desired_commit.clone())
-            .unwrap_or_else(|| "HEAD".into()),
-        _ => args.repo.rev.clone(),
-    };
+    // A saved plan is applied at --rev like any apply: if that is no longer the
+    // commit it was made for (a new commit landed), the plan is stale.
+    let rev = args.repo.rev.clone();
     if rev == vmsops::desired::WORKTREE {
         return Err("apply reads committed state only: commit the change (and have it approved), then apply".into());
     }
@@ -267,6 +261,10 @@ fn render(r: &ApplyReport, style: Style) -> String {
                     out.push_str(&format!(
                         " Rolled back to snapshot {}.",
                         r.snapshot.as_deref().unwrap_or("?")
+                    ));
+                } else if let (Some(s), Some(e)) = (&r.snapshot, &r.rollback_error) {
+                    out.push_str(&format!(
+                        " The rollback to snapshot {s} failed: {e}. Run `vmsops restore {s}` once the VMS answers, or re-run apply to converge."
                     ));
                 } else if let Some(s) = &r.snapshot {
                     out.push_str(&format!(

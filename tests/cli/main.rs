@@ -2,6 +2,7 @@
 //! repositories built by the tests and a real `vmsops sim` on a loopback port
 //! the OS picks. One test binary keeps link times down.
 
+mod apply;
 mod audit;
 mod bad_input;
 mod ci_examples;

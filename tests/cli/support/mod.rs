@@ -31,6 +31,7 @@ pub struct SimProcess {
 /// How to start a sim.
 #[derive(Default, Clone)]
 pub struct SimArgs {
+    addr: Option<String>,
     args: Vec<String>,
     envs: Vec<(String, String)>,
     no_default_token: bool,
@@ -50,6 +51,12 @@ impl SimArgs {
         self
     }
 
+    /// Listens on `addr` rather than a free port: to restart a sim where a repository points.
+    pub fn addr(mut self, addr: &str) -> Self {
+        self.addr = Some(addr.into());
+        self
+    }
+
     /// Does not pass `--token USER:TOKEN`.
     pub fn without_default_token(mut self) -> Self {
         self.no_default_token = true;
@@ -58,7 +65,8 @@ impl SimArgs {
 
     fn command(&self, stderr: &Path) -> Command {
         let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("vmsops"));
-        cmd.args(["sim", "--addr", "127.0.0.1:0"]);
+        let addr = self.addr.as_deref().unwrap_or("127.0.0.1:0");
+        cmd.args(["sim", "--addr", addr]);
         if !self.no_default_token {
             cmd.args(["--token", &format!("{USER}:{TOKEN}")]);
         }
@@ -117,6 +125,11 @@ impl SimProcess {
     /// A sim with the default token and extra arguments.
     pub fn start(args: &[&str]) -> SimProcess {
         SimArgs::default().args(args).start()
+    }
+
+    /// `127.0.0.1:PORT`, the address it listens on.
+    pub fn addr(&self) -> &str {
+        self.url.strip_prefix("http://").unwrap_or(&self.url)
     }
 
     /// What the sim wrote on stderr so far.

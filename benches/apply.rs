@@ -1,0 +1,389 @@
+//! `vmsops apply` as a whole process: 1,000 camera updates against a reference VMS.
+//!
+//! The sim (in process, in memory) holds 1,000 cameras at 15 fps, the example's
+//! alert rules and settings; the repository holds the same site, then an
+//! approved commit (SSH-signed `approve/*` tag, `Ticket:` trailer) that moves
+//! the `standard` profile to 12 fps, so the plan is 1,000 `camera.update`s.
+//! Each run starts from that VMS again, with a fresh state directory, under
+//! `/usr/bin/time` (median wall time, peak RSS):
+//! - no latency, at the default parallelism;
+//! - `--latency-ms 20` on every request, at `--parallelism 8` (floor 1000 × 20 ms / 8 = 2.5 s).
+//!
+//! Every operation is journaled twice (started, ended), each entry fsynced
+//! before it counts: without latency that is most of the time on a real disk
+//! (`TMPDIR=/dev/shm` puts the state directory on tmpfs to see the rest).
+//!
+//! With `--terraform`, also `terraform apply -auto-approve` of 1,000
+//! `terraform_data` resources: created, then all updated in place, once each.
+//! Run: `cargo bench --bench apply [-- --terraform]`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use vmsops::sim::{FaultConfig, Sim, SimConfig, Tokens};
+
+const TOKEN: &str = "bench-token";
+const CAMERAS: usize = 1_000;
+const FILES: usize = 20;
+/// Tuesday 1 December 2026, 02:30 in Paris: inside the example's maintenance window.
+const IN_WINDOW: &str = "2026-12-01T01:30:00Z";
+const APPROVER: &str = "rs@client.example";
+const AUTHOR: &str = "claire.martin@integrator.example";
+
+fn camera_yaml(id: usize) -> String {
+    format!(
+        "  - id: cam-{id:05}\n    name: \"Caméra {id}\"\n    vendor: Axis\n    model: P3265-LVE\n    firmware: \"11.9.60\"\n    stream_url: rtsp://cam-{id:05}.cams.example/axis-media/media.amp\n    profile: standard\n"
+    )
+}
+
+fn camera_json(id: usize) -> Value {
+    json!({
+        "id": format!("cam-{id:05}"), "name": format!("Caméra {id}"), "vendor": "Axis", "model": "P3265-LVE",
+        "firmware": "11.9.60", "stream_url": format!("rtsp://cam-{id:05}.cams.example/axis-media/media.amp"),
+        "enabled": true,
+        "recording": {"resolution": "1920x1080", "fps": 15, "retention_days": 30,
+            "schedule": [{"days": ["mon","tue","wed","thu","fri","sat","sun"], "from": "00:00", "to": "24:00"}]}
+    })
+}
+
+/// Runs a tool with no user git or ssh configuration, as `committer` for git; returns its trimmed stdout.
+fn tool(dir: &Path, committer: &str, cmd: &mut Command) -> String {
+    let out = cmd
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Claire Martin")
+        .env("GIT_AUTHOR_EMAIL", AUTHOR)
+        .env("GIT_COMMITTER_NAME", "Claire Martin")
+        .env("GIT_COMMITTER_EMAIL", committer)
+        .env_remove("SSH_AUTH_SOCK")
+        .output()
+        .expect("run a tool");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The approved change: (repository, trusted base commit).
+struct Change {
+    repo: tempfile::TempDir,
+    base: String,
+    _keys: tempfile::TempDir,
+}
+
+/// A repository of the example site with `CAMERAS` cameras at `url`, then the approved fps change.
+fn approved_change(url: &str) -> Change {
+    let manifest = env!("CARGO_MANIFEST_DIR");
+    let repo = tempfile::tempdir().expect("tmp");
+    let dir = repo.path();
+    let keys = tempfile::tempdir().expect("tmp");
+    let key = keys.path().join("rs");
+    tool(
+        keys.path(),
+        AUTHOR,
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", APPROVER, "-f"])
+            .arg(&key),
+    );
+    let public = std::fs::read_to_string(key.with_extension("pub")).expect("public key");
+    let public: Vec<&str> = public.split_whitespace().take(2).collect();
+    std::fs::create_dir_all(dir.join("policy")).expect("mkdir");
+    // The example's signers, the approver's line with the fresh key.
+    let signers: String =
+        std::fs::read_to_string(format!("{manifest}/examples/policy/allowed_signers"))
+            .expect("signers")
+            .lines()
+            .map(|l| match l.starts_with(&format!("{APPROVER} ")) {
+                true => format!("{APPROVER} namespaces=\"git\" {}\n", public.join(" ")),
+                false => format!("{l}\n"),
+            })
+            .collect();
+    std::fs::write(dir.join("policy/allowed_signers"), signers).expect("write");
+    let site = std::fs::read_to_string(format!("{manifest}/examples/sites/paris-hq/site.yaml"))
+        .expect("site");
+    let site = site
+        .replace("name: paris-hq", "name: bench")
+        .replace("url: http://127.0.0.1:8480", &format!("url: {url}"));
+    let root = dir.join("sites/bench");
+    std::fs::create_dir_all(root.join("cameras")).expect("mkdir");
+    std::fs::write(root.join("site.yaml"), &site).expect("write");
+    let per = CAMERAS.div_ceil(FILES);
+    for f in 0..FILES {
+        let mut t = String::from("apiVersion: vmsops/v1\nkind: Cameras\ncameras:\n");
+        for id in (f * per)..((f + 1) * per).min(CAMERAS) {
+            t.push_str(&camera_yaml(id));
+        }
+        std::fs::write(root.join(format!("cameras/zone-{f:02}.yaml")), t).expect("write");
+    }
+    tool(dir, AUTHOR, Command::new("git").args(["init", "-q"]));
+    tool(dir, AUTHOR, Command::new("git").args(["add", "-A"]));
+    tool(
+        dir,
+        AUTHOR,
+        Command::new("git").args(["commit", "-qm", "Bench site\n\nTicket: BENCH-0"]),
+    );
+    let base = tool(dir, AUTHOR, Command::new("git").args(["rev-parse", "HEAD"]));
+    let changed = site.replacen("    fps: 15\n", "    fps: 12\n", 1);
+    assert_ne!(changed, site, "the standard profile has fps 15");
+    std::fs::write(root.join("site.yaml"), changed).expect("write");
+    tool(
+        dir,
+        AUTHOR,
+        Command::new("git").args([
+            "commit",
+            "-qam",
+            "Every camera at 12 fps\n\nTicket: BENCH-1",
+        ]),
+    );
+    tool(
+        dir,
+        APPROVER,
+        Command::new("git")
+            .args(["-c", "gpg.format=ssh", "-c"])
+            .arg(format!("user.signingkey={}", key.display()))
+            .args(["tag", "-s", "approve/bench-1", "-m", "approved"]),
+    );
+    Change {
+        repo,
+        base,
+        _keys: keys,
+    }
+}
+
+/// The VMS before the change: the example's alert rules and settings, `CAMERAS` cameras at 15 fps.
+fn before_change() -> Value {
+    let manifest = env!("CARGO_MANIFEST_DIR");
+    let tree =
+        vmsops::desired::Tree::open(Path::new(manifest).join("examples").as_path(), "WORKTREE")
+            .expect("tree");
+    let repo = vmsops::desired::load(&tree, "WORKTREE", None).expect("load");
+    let site = repo.sites[0].site.clone().expect("site");
+    let rules: Vec<Value> = site
+        .alerts
+        .expect("alerts")
+        .rules
+        .iter()
+        .map(|r| serde_json::to_value(r).expect("rule"))
+        .collect();
+    let cameras: Vec<Value> = (0..CAMERAS).map(camera_json).collect();
+    json!({"format": "reference-vms/v1", "cameras": cameras, "alert_rules": rules,
+        "settings": {"session_timeout_minutes": 15}})
+}
+
+/// An in-process sim with `latency` on every request; its URL.
+fn start_sim(rt: &tokio::runtime::Runtime, latency: Duration) -> String {
+    rt.block_on(async {
+        let mut tokens = Tokens::default();
+        tokens
+            .add_specs([format!("bench:{TOKEN}").as_str()], "--token")
+            .expect("token");
+        let sim = Sim::open(SimConfig {
+            tokens,
+            faults: FaultConfig {
+                latency,
+                ..FaultConfig::default()
+            },
+            ..SimConfig::default()
+        })
+        .expect("sim");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(sim.serve(listener, std::future::pending()));
+        url
+    })
+}
+
+/// Puts the VMS back as it was before the change (a full import).
+fn reset(rt: &tokio::runtime::Runtime, url: &str, config: &Value) {
+    rt.block_on(async {
+        let r = reqwest::Client::new()
+            .put(format!("{url}/api/v1/config"))
+            .bearer_auth(TOKEN)
+            .json(config)
+            .send()
+            .await
+            .expect("import");
+        assert!(
+            r.status().is_success(),
+            "{}",
+            r.text().await.unwrap_or_default()
+        );
+    });
+}
+
+/// One run of `cmd` under /usr/bin/time: (wall seconds, peak RSS in MB, exit code, stdout).
+fn measure(cmd: Command) -> (f64, f64, i32, String) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (times, stdout) = (dir.path().join("time"), dir.path().join("stdout"));
+    let mut c = Command::new("/usr/bin/time");
+    c.arg("-f")
+        .arg("%e %M")
+        .arg("-o")
+        .arg(&times)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    if let Some(d) = cmd.get_current_dir() {
+        c.current_dir(d);
+    }
+    let status = c
+        .stdout(std::fs::File::create(&stdout).expect("stdout file"))
+        .stderr(Stdio::null())
+        .status()
+        .expect("time");
+    let line = std::fs::read_to_string(&times).expect("time output");
+    let mut it = line.split_whitespace();
+    let wall = it
+        .next()
+        .and_then(|w| w.parse::<f64>().ok())
+        .unwrap_or(f64::NAN);
+    let rss = it.next().and_then(|k| k.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0;
+    let out = std::fs::read_to_string(&stdout).unwrap_or_default();
+    (wall, rss, status.code().unwrap_or(-1), out)
+}
+
+struct Row {
+    label: String,
+    parallelism: usize,
+    latency_ms: u64,
+    wall: f64,
+    rss: f64,
+    code: i32,
+}
+
+/// `runs` applies of the change, each from the VMS before it: the median run.
+fn bench_vmsops(
+    rt: &tokio::runtime::Runtime,
+    latency_ms: u64,
+    parallelism: Option<usize>,
+    runs: usize,
+) -> Row {
+    let url = start_sim(rt, Duration::from_millis(latency_ms));
+    let change = approved_change(&url);
+    let before = before_change();
+    let mut samples = Vec::new();
+    for _ in 0..runs {
+        reset(rt, &url, &before);
+        let state = tempfile::tempdir().expect("state");
+        let mut c = Command::new(env!("CARGO_BIN_EXE_vmsops"));
+        c.args([
+            "apply",
+            "--operator",
+            "claire.martin",
+            "--base",
+            &change.base,
+        ])
+        .arg("--repo")
+        .arg(change.repo.path())
+        .env("VMSOPS_TOKEN", TOKEN)
+        .env("VMSOPS_STATE_DIR", state.path())
+        .env("VMSOPS_NOW", IN_WINDOW)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG");
+        if let Some(p) = parallelism {
+            c.args(["--parallelism", &p.to_string()]);
+        }
+        let (wall, rss, code, out) = measure(c);
+        let applied = format!("applied: {CAMERAS} succeeded.");
+        assert!(
+            code == 0 && out.contains(&applied),
+            "exit {code}, expected `{applied}`:\n{}",
+            out.lines().rev().take(5).collect::<Vec<_>>().join("\n")
+        );
+        samples.push((wall, rss, code));
+    }
+    samples.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (wall, rss, code) = samples[samples.len() / 2];
+    Row {
+        label: "vmsops apply".into(),
+        parallelism: parallelism.unwrap_or(4),
+        latency_ms,
+        wall,
+        rss,
+        code,
+    }
+}
+
+fn terraform_config(dir: &Path, fps: u32) {
+    let mut tf = String::new();
+    for i in 0..CAMERAS {
+        tf.push_str(&format!(
+            "resource \"terraform_data\" \"cam_{i:05}\" {{\n  input = {{ fps = {fps}, resolution = \"1920x1080\" }}\n}}\n"
+        ));
+    }
+    std::fs::write(dir.join("main.tf"), tf).expect("write");
+}
+
+/// `terraform apply -auto-approve` of `CAMERAS` terraform_data: created, then all updated.
+fn bench_terraform() -> Vec<Row> {
+    let dir = tempfile::tempdir().expect("tmp");
+    terraform_config(dir.path(), 15);
+    let status = Command::new("terraform")
+        .args(["init", "-input=false"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .status()
+        .expect("terraform init");
+    assert!(status.success());
+    let apply = |dir: &PathBuf| {
+        let mut c = Command::new("terraform");
+        c.args(["apply", "-auto-approve", "-input=false"])
+            .current_dir(dir);
+        c
+    };
+    let path = dir.path().to_path_buf();
+    let mut rows = Vec::new();
+    for (label, fps) in [
+        ("terraform apply (create)", 15),
+        ("terraform apply (update)", 12),
+    ] {
+        terraform_config(&path, fps);
+        let (wall, rss, code, _) = measure(apply(&path));
+        rows.push(Row {
+            label: label.into(),
+            parallelism: 10,
+            latency_ms: 0,
+            wall,
+            rss,
+            code,
+        });
+    }
+    rows
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let with_terraform = args.iter().any(|a| a == "--terraform");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mut rows = vec![
+        bench_vmsops(&rt, 0, None, 5),
+        bench_vmsops(&rt, 20, Some(8), 3),
+    ];
+    if with_terraform {
+        rows.extend(bench_terraform());
+    }
+    println!("{CAMERAS} camera updates, one whole process each (median wall time, peak RSS)");
+    println!(
+        "{:<26} {:>11} {:>8} {:>11} {:>10} {:>10} {:>5}",
+        "", "parallelism", "latency", "wall", "floor", "peak RSS", "exit"
+    );
+    for r in &rows {
+        let floor = r.latency_ms as f64 * CAMERAS as f64 / 1000.0 / r.parallelism as f64;
+        println!(
+            "{:<26} {:>11} {:>5} ms {:>9.3} s {:>8.2} s {:>7.1} MB {:>5}",
+            r.label, r.parallelism, r.latency_ms, r.wall, floor, r.rss, r.code
+        );
+    }
+}

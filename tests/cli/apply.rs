@@ -1,0 +1,612 @@
+//! `vmsops apply` end to end, through the binary, against a real `vmsops sim`:
+//! failures at every operation, a transient failure, a killed apply, two
+//! applies at once, the automatic rollback, stale plans and the gate's refusals.
+//!
+//! Each test checks what an operator relies on after the fact: the exit code,
+//! the snapshot taken before the first change, a journal that says exactly
+//! what happened and still verifies, and a re-run that converges.
+
+mod approved;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::support::{SimArgs, SimProcess};
+use approved::{operation_entries, Approved, Operator, Out, OPERATOR};
+
+/// Operations of the example's first apply: 10 cameras, 3 alert rules, the settings.
+const FIRST_APPLY_OPERATIONS: usize = 14;
+
+/// Friday 27 November 2026 at noon: outside every maintenance window of the example.
+const OUT_OF_WINDOW: &str = crate::fixture::NOW;
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+/// A sim keeping its state in `state`, at `addr`, with extra flags.
+fn sim_at(addr: &str, state: &std::path::Path, flags: &[&str]) -> SimProcess {
+    SimArgs::default()
+        .addr(addr)
+        .args(["--state", state.to_str().expect("utf-8 path")])
+        .args(flags)
+        .start()
+}
+
+/// `GET /api/v1/config` without what changes on every write or read (versions, `exported_at`).
+fn live_config(sim: &SimProcess) -> Value {
+    let r = block_on(sim.http().get("/api/v1/config"));
+    assert_eq!(r.status, 200, "{}", r.text);
+    without_versions(r.json)
+}
+
+fn without_versions(mut v: Value) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.remove("version");
+                m.remove("exported_at");
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v);
+    v
+}
+
+/// The results journaled for each operation, by request id, in journal order.
+fn results_by_request(journal: &[Value]) -> BTreeMap<String, Vec<String>> {
+    let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in operation_entries(journal) {
+        let id = e["detail"]["request_id"].as_str().expect("request id");
+        by.entry(id.into())
+            .or_default()
+            .push(e["result"].as_str().expect("result").into());
+    }
+    by
+}
+
+/// What the journal says about the operations: (succeeded, failed), each started then ended once.
+fn journaled_outcomes(journal: &[Value]) -> (usize, usize) {
+    let by = results_by_request(journal);
+    let mut counts = (0, 0);
+    for (id, results) in &by {
+        match results.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            ["started", "success"] => counts.0 += 1,
+            ["started", "failure"] => counts.1 += 1,
+            _ => panic!("operation {id}: journaled {results:?}"),
+        }
+    }
+    counts
+}
+
+/// The request ids the VMS journaled (it journals failed mutations too).
+fn vms_request_ids(sim: &SimProcess) -> Vec<String> {
+    let mut ids: Vec<String> = block_on(sim.http().journal())
+        .iter()
+        .filter_map(|e| e["request_id"].as_str().map(String::from))
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn assert_code(o: &Out, code: i32, what: &str) {
+    assert_eq!(o.code, code, "{what}:\n{o}");
+}
+
+/// The snapshot a failed apply took is of the VMS before the first change: here, an empty one.
+fn assert_snapshot_of_the_empty_vms(op: &Operator, k: usize) {
+    let snapshots = op.snapshots();
+    assert_eq!(snapshots.len(), 1, "k={k}: one snapshot: {snapshots:?}");
+    let id = snapshots[0]["id"].as_str().expect("id");
+    let export = without_versions(op.snapshot_export(id));
+    assert_eq!(export["cameras"], json!([]), "k={k}");
+    assert_eq!(export["alert_rules"], json!([]), "k={k}");
+    assert_eq!(export["settings"]["session_timeout_minutes"], 30, "k={k}");
+    let journal = op.journal();
+    let taken = journal
+        .iter()
+        .position(|e| e["action"] == "snapshot.create" && e["snapshot"] == id)
+        .expect("the snapshot is journaled");
+    let first_op = journal.iter().position(|e| e["detail"]["op"].is_string());
+    assert!(
+        first_op.is_none_or(|f| taken < f),
+        "k={k}: the snapshot is journaled before the first operation"
+    );
+}
+
+/// `--fail-after k` for every k: the apply stops at operation k+1, its snapshot
+/// and journal say so exactly, the journal verifies, and once the VMS is healthy
+/// again a second apply converges. One operation at a time, so "exactly" is exact.
+#[test]
+fn a_failure_at_each_operation_is_journaled_exactly_and_a_rerun_converges() {
+    let vms_states = tempfile::tempdir().expect("tmp");
+    // Every sim of this test listens where the one repository points.
+    let probe = SimProcess::start(&[]);
+    let addr = probe.addr().to_string();
+    let repo = Approved::at(&probe.url);
+    let plan = Operator::new().run(&["plan", "--repo", &repo.arg(), "--format", "json"]);
+    let plan: Value = serde_json::from_str(&plan.out).expect("plan JSON");
+    let n = plan["sites"][0]["operations"]
+        .as_array()
+        .expect("operations")
+        .len();
+    assert_eq!(n, FIRST_APPLY_OPERATIONS);
+    drop(probe);
+
+    for k in 0..n {
+        let state = vms_states.path().join(format!("vms-{k}.json"));
+        let faulty = sim_at(&addr, &state, &["--fail-after", &k.to_string()]);
+        let op = Operator::new();
+        let failed = op.apply(&repo, &["--base", "HEAD", "--parallelism", "1"]);
+        assert_code(&failed, 1, &format!("k={k}: the failed apply"));
+        let summary = format!(
+            "failed: {k} succeeded, 1 failed, {} not attempted.",
+            n - k - 1
+        );
+        assert!(failed.out.contains(&summary), "k={k}: {failed}");
+        assert_snapshot_of_the_empty_vms(&op, k);
+        assert_code(&op.verify(), 0, &format!("k={k}: audit verify"));
+        let journal = op.journal();
+        assert_eq!(journaled_outcomes(&journal), (k, 1), "k={k}");
+        // One at a time: each operation ends before the next starts.
+        let results: Vec<&str> = operation_entries(&journal)
+            .iter()
+            .map(|e| e["result"].as_str().expect("result"))
+            .collect();
+        let mut serial = ["started", "success"].repeat(k);
+        serial.extend(["started", "failure"]);
+        assert_eq!(results, serial, "k={k}");
+        // What vmsops journaled is what reached the VMS, the failed request included.
+        let mut sent: Vec<String> = results_by_request(&journal).into_keys().collect();
+        sent.sort();
+        assert_eq!(vms_request_ids(&faulty), sent, "k={k}");
+        drop(faulty);
+
+        let _healthy = sim_at(&addr, &state, &[]);
+        let again = op.apply(&repo, &["--base", "HEAD"]);
+        assert_code(&again, 0, &format!("k={k}: the second apply"));
+        assert!(
+            again
+                .out
+                .contains(&format!("applied: {} succeeded.", n - k)),
+            "k={k}: only what was left: {again}"
+        );
+        assert_code(&op.drift(&repo), 0, &format!("k={k}: drift after"));
+        assert_code(&op.verify(), 0, &format!("k={k}: audit verify after"));
+        assert_eq!(op.snapshots().len(), 2, "k={k}: one snapshot per apply");
+    }
+}
+
+/// At the default parallelism, operations already sent when one fails still end,
+/// each journaled as started then ended, and nothing new starts.
+#[test]
+fn a_failure_with_operations_in_flight_journals_each_of_them_once() {
+    let vms_states = tempfile::tempdir().expect("tmp");
+    let probe = SimProcess::start(&[]);
+    let addr = probe.addr().to_string();
+    let repo = Approved::at(&probe.url);
+    drop(probe);
+    for k in [0, 6, 13] {
+        let state = vms_states.path().join(format!("vms-{k}.json"));
+        let faulty = sim_at(&addr, &state, &["--fail-after", &k.to_string()]);
+        let op = Operator::new();
+        let failed = op.apply(&repo, &["--base", "HEAD"]);
+        assert_code(&failed, 1, &format!("k={k}: the failed apply"));
+        assert_snapshot_of_the_empty_vms(&op, k);
+        assert_code(&op.verify(), 0, &format!("k={k}: audit verify"));
+        let journal = op.journal();
+        let (succeeded, failures) = journaled_outcomes(&journal);
+        assert_eq!(succeeded, k, "k={k}: the VMS let exactly k through");
+        assert!(
+            (1..=4).contains(&failures),
+            "k={k}: at most --parallelism in flight: {failures}"
+        );
+        let mut sent: Vec<String> = results_by_request(&journal).into_keys().collect();
+        sent.sort();
+        assert_eq!(vms_request_ids(&faulty), sent, "k={k}");
+        let not_attempted = FIRST_APPLY_OPERATIONS - succeeded - failures;
+        assert!(
+            failed.out.contains(&format!(
+                "failed: {k} succeeded, {failures} failed, {not_attempted} not attempted."
+            )),
+            "k={k}: {failed}"
+        );
+        drop(faulty);
+        let _healthy = sim_at(&addr, &state, &[]);
+        assert_code(
+            &op.apply(&repo, &["--base", "HEAD"]),
+            0,
+            &format!("k={k}: converge"),
+        );
+        assert_code(&op.drift(&repo), 0, &format!("k={k}: drift"));
+    }
+}
+
+/// `--fail-after 2:1`: one failure, then the VMS answers again; re-running converges.
+#[test]
+fn a_transient_failure_fails_the_apply_and_a_rerun_converges() {
+    let sim = SimProcess::start(&["--fail-after", "2:1"]);
+    let repo = Approved::at(&sim.url);
+    let op = Operator::new();
+    let failed = op.apply(&repo, &["--base", "HEAD"]);
+    assert_code(&failed, 1, "the first apply");
+    assert!(failed.out.contains("Re-run apply to converge"), "{failed}");
+    let (succeeded, failures) = journaled_outcomes(&op.journal());
+    assert!(succeeded >= 2 && failures == 1, "{succeeded} {failures}");
+    let again = op.apply(&repo, &["--base", "HEAD"]);
+    assert_code(&again, 0, "the re-run");
+    assert_code(&op.drift(&repo), 0, "drift");
+    assert_code(&op.verify(), 0, "audit verify");
+    // The re-run sent only what the first one had not done.
+    let (succeeded, failures) = journaled_outcomes(&op.journal());
+    assert_eq!((succeeded, failures), (FIRST_APPLY_OPERATIONS, 1));
+}
+
+/// SIGKILL mid-apply: the next apply says the previous one did not finish, converges,
+/// and the journal (with operations started and never ended) still verifies.
+#[test]
+fn an_apply_killed_midway_is_reported_and_the_next_one_converges() {
+    let sim = SimProcess::start(&["--latency-ms", "300"]);
+    let repo = Approved::at(&sim.url);
+    let op = Operator::new();
+    let mut child = op.spawn_apply(&repo, &["--base", "HEAD"]);
+    // Kill it once operations are under way (about a second in).
+    op.wait_until(Duration::from_secs(30), "a first operation", |op| {
+        !operation_entries(&op.journal()).is_empty()
+    });
+    // Half the latency: the first operations are sent and not yet answered.
+    std::thread::sleep(Duration::from_millis(150));
+    child.kill().expect("SIGKILL");
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), None, "killed, not finished: {status:?}");
+    assert!(
+        op.lock_record().contains(OPERATOR),
+        "the dead holder's record stays: {:?}",
+        op.lock_record()
+    );
+    let before = results_by_request(&op.journal());
+    assert!(
+        before.values().any(|r| r == &["started"]),
+        "killed with operations in flight: {before:?}"
+    );
+    assert!(before.len() < FIRST_APPLY_OPERATIONS, "{before:?}");
+
+    let next = op.apply(&repo, &["--base", "HEAD"]);
+    assert_code(&next, 0, "the next apply");
+    assert!(
+        next.out
+            .contains(&format!("the previous apply by {OPERATOR} ("))
+            && next.out.contains("did not finish"),
+        "{next}"
+    );
+    assert_code(&op.verify(), 0, "audit verify");
+    assert_code(&op.drift(&repo), 0, "drift");
+    let journal = op.journal();
+    assert!(
+        journal
+            .iter()
+            .any(|e| e["action"] == "apply.unfinished" && e["result"] == "failure"),
+        "the unfinished apply is journaled"
+    );
+    assert_eq!(op.lock_record(), "", "released cleanly this time");
+}
+
+/// Two applies of one site at once: the second is refused naming the holder, or,
+/// given `--lock-timeout`, waits for the first and finds nothing left to do.
+#[test]
+fn a_second_apply_is_refused_naming_the_holder_or_waits_for_it() {
+    let sim = SimProcess::start(&["--latency-ms", "200"]);
+    let repo = Approved::at(&sim.url);
+    let op = Operator::new();
+    let mut first = op.spawn_apply(&repo, &["--base", "HEAD"]);
+    op.wait_until(Duration::from_secs(30), "the first apply's lock", |op| {
+        op.lock_record().contains(OPERATOR)
+    });
+
+    let refused = op.apply(&repo, &["--base", "HEAD"]);
+    assert_code(&refused, 1, "the apply that found the site locked");
+    assert!(
+        refused
+            .all()
+            .contains(&format!("locked by {OPERATOR} (apply")),
+        "{refused}"
+    );
+    assert!(
+        first.try_wait().expect("poll").is_none(),
+        "the first apply still holds the lock"
+    );
+    let waited = op.apply(&repo, &["--base", "HEAD", "--lock-timeout", "60s"]);
+    let first = first.wait_with_output().expect("first apply");
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&first.stdout),
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_code(&waited, 0, "the apply that waited");
+    assert!(waited.out.contains("no changes"), "{waited}");
+    assert!(!waited.out.contains("did not finish"), "{waited}");
+    let (succeeded, failures) = journaled_outcomes(&op.journal());
+    assert_eq!((succeeded, failures), (FIRST_APPLY_OPERATIONS, 0));
+    assert_code(&op.verify(), 0, "audit verify");
+}
+
+/// A healthy first apply, then an approved change of the `standard` profile's fps
+/// (several cameras) committed and tagged `approve/wo-2`.
+fn applied_then_fps_change(addr_sim: &SimProcess, op: &Operator) -> Approved {
+    let repo = Approved::at(&addr_sim.url);
+    assert_code(&op.apply(&repo, &["--base", "HEAD"]), 0, "the first apply");
+    repo.edit("sites/paris-hq/site.yaml", "    fps: 15\n", "    fps: 12\n");
+    repo.commit("Standard profile at 12 fps", Some("WO-2"));
+    repo.approve("wo-2");
+    repo
+}
+
+/// `--auto-rollback`: an apply failing midway restores its snapshot and says so;
+/// the live configuration is then the snapshot's export again.
+#[test]
+fn auto_rollback_restores_the_snapshot_after_a_failure() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("vms.json");
+    let healthy = sim_at("127.0.0.1:0", &state, &[]);
+    let addr = healthy.addr().to_string();
+    let op = Operator::new();
+    let repo = applied_then_fps_change(&healthy, &op);
+    let before = live_config(&healthy);
+    drop(healthy);
+
+    // Two changes go through, the third fails, then the VMS answers again (for the restore).
+    let faulty = sim_at(&addr, &state, &["--fail-after", "2:1"]);
+    let failed = op.apply(&repo, &["--auto-rollback", "--parallelism", "1"]);
+    assert_code(&failed, 1, "the failed apply");
+    assert!(
+        failed.out.contains("failed: 2 succeeded, 1 failed,"),
+        "{failed}"
+    );
+    let snapshot = op.snapshots().last().expect("snapshot")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert!(
+        failed
+            .out
+            .contains(&format!("Rolled back to snapshot {snapshot}.")),
+        "{failed}"
+    );
+    let export = without_versions(op.snapshot_export(&snapshot));
+    assert_eq!(
+        live_config(&faulty),
+        export,
+        "the VMS is the snapshot again"
+    );
+    assert_eq!(
+        export, before,
+        "the snapshot was taken before the first change"
+    );
+    let journal = op.journal();
+    let restore: Vec<&Value> = journal
+        .iter()
+        .filter(|e| e["action"] == "restore")
+        .collect();
+    assert_eq!(restore.len(), 2, "restore started and ended");
+    assert_eq!(restore[1]["result"], "success");
+    assert_code(&op.verify(), 0, "audit verify");
+    assert_code(&op.drift(&repo), 2, "the change is undone: drift again");
+
+    // The VMS is healthy again: the same apply now converges.
+    assert_code(&op.apply(&repo, &[]), 0, "the re-run");
+    assert_code(&op.drift(&repo), 0, "drift after the re-run");
+}
+
+/// `--auto-rollback` against a VMS that keeps failing: the restore fails too, and
+/// the summary says so and names the snapshot to restore by hand.
+// Regression: a failed automatic rollback was reported like no rollback at all.
+#[test]
+fn auto_rollback_that_fails_says_so() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("vms.json");
+    let healthy = sim_at("127.0.0.1:0", &state, &[]);
+    let addr = healthy.addr().to_string();
+    let op = Operator::new();
+    let repo = applied_then_fps_change(&healthy, &op);
+    drop(healthy);
+
+    let _faulty = sim_at(&addr, &state, &["--fail-after", "2"]);
+    let failed = op.apply(&repo, &["--auto-rollback", "--parallelism", "1"]);
+    assert_code(&failed, 1, "the failed apply");
+    let snapshot = op.snapshots().last().expect("snapshot")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert!(!failed.out.contains("Rolled back to"), "{failed}");
+    assert!(
+        failed
+            .out
+            .contains(&format!("The rollback to snapshot {snapshot} failed")),
+        "{failed}"
+    );
+    assert!(
+        failed.out.contains(&format!("vmsops restore {snapshot}")),
+        "{failed}"
+    );
+    let journal = op.journal();
+    let last_restore = journal
+        .iter()
+        .rfind(|e| e["action"] == "restore")
+        .expect("restore journaled");
+    assert_eq!(last_restore["result"], "failure");
+    assert_code(&op.verify(), 0, "audit verify");
+}
+
+/// A saved plan is refused once the VMS changed under it, or once a new commit landed.
+// Regression: `apply PLAN.json` applied the plan's own commit, so a new commit never made it stale.
+#[test]
+fn a_stale_plan_is_refused() {
+    let sim = SimProcess::start(&[]);
+    let repo = Approved::at(&sim.url);
+    let op = Operator::new();
+    let plan = op.state().join("p.json");
+    let plan = plan.to_str().expect("utf-8");
+    let save = || {
+        assert_code(
+            &op.run(&["plan", "--repo", &repo.arg(), "--out", plan]),
+            0,
+            "plan --out",
+        );
+    };
+
+    // The VMS changed under the plan.
+    save();
+    let r = block_on(sim.http().json(
+        "PUT",
+        "/api/v1/settings",
+        &json!({"session_timeout_minutes": 20}),
+        &[("if-match", "*")],
+    ));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let before = live_config(&sim);
+    let stale = op.apply(&repo, &[plan, "--base", "HEAD"]);
+    assert_code(&stale, 1, "a plan older than the live state");
+    assert!(stale.all().contains("stale plan"), "{stale}");
+    assert_eq!(live_config(&sim), before, "nothing was changed");
+    assert!(op.snapshots().is_empty(), "not even a snapshot");
+
+    // A new commit landed after the plan.
+    save();
+    let planned = repo.head();
+    repo.edit(
+        "sites/paris-hq/cameras/entrance.yaml",
+        "Hall d'entrée — portes",
+        "Hall d'entrée — portes principales",
+    );
+    repo.commit("Rename hall-01", Some("WO-2"));
+    repo.approve("wo-2");
+    let stale = op.apply(&repo, &[plan, "--base", &planned]);
+    assert_code(&stale, 1, "a plan of an older commit");
+    assert!(stale.all().contains("stale plan"), "{stale}");
+    assert!(
+        stale
+            .all()
+            .contains(&format!("it was made for commit {planned}")),
+        "{stale}"
+    );
+    assert_eq!(live_config(&sim), before, "nothing was changed");
+
+    // A fresh plan applies.
+    save();
+    assert_code(
+        &op.apply(&repo, &[plan, "--base", "HEAD"]),
+        0,
+        "a fresh plan",
+    );
+    assert_code(&op.drift(&repo), 0, "drift");
+}
+
+/// An unapproved recording change outside any window without a ticket: every
+/// refusal listed in one run, nothing changed, each refusal journaled.
+#[test]
+fn an_unapproved_recording_change_is_refused_with_every_reason_at_once() {
+    let sim = SimProcess::start(&[]);
+    let mut op = Operator::new();
+    let repo = Approved::at(&sim.url);
+    assert_code(&op.apply(&repo, &["--base", "HEAD"]), 0, "the first apply");
+    repo.edit(
+        "sites/paris-hq/cameras/entrance.yaml",
+        "recording: { fps: 25 }",
+        "recording: { fps: 20 }",
+    );
+    repo.commit("hall-01 at 20 fps", None);
+    op.set_now(OUT_OF_WINDOW);
+    let before = live_config(&sim);
+    let snapshots = op.snapshots().len();
+    let refused = op.apply(&repo, &[]);
+    assert_code(&refused, 3, "refused by the gate");
+    assert!(
+        refused
+            .out
+            .contains("refused by the gate; nothing was changed."),
+        "{refused}"
+    );
+    for check in ["approval", "maintenance-window", "justification"] {
+        assert!(
+            refused.out.contains(&format!("✗ {check}")),
+            "{check}: {refused}"
+        );
+    }
+    assert_eq!(live_config(&sim), before, "the VMS is unchanged");
+    assert_eq!(op.snapshots().len(), snapshots, "no snapshot either");
+    let journal = op.journal();
+    let refusals: Vec<&str> = journal
+        .iter()
+        .filter(|e| e["result"] == "refused")
+        .map(|e| e["detail"]["check"].as_str().expect("check"))
+        .collect();
+    for check in ["approval", "maintenance-window", "justification"] {
+        assert!(refusals.contains(&check), "{check}: {refusals:?}");
+    }
+    assert_code(&op.verify(), 0, "audit verify");
+}
+
+/// A commit by a generic identity is refused (`nominative`); `--emergency` lets it
+/// through, journaled as an emergency, but never past the other checks.
+#[test]
+fn a_generic_author_is_refused_unless_emergency() {
+    let sim = SimProcess::start(&[]);
+    let op = Operator::new();
+    let repo = Approved::at(&sim.url);
+    assert_code(&op.apply(&repo, &["--base", "HEAD"]), 0, "the first apply");
+    let admin = ("Admin", "admin@site.example");
+    repo.edit(
+        "sites/paris-hq/cameras/entrance.yaml",
+        "Hall d'entrée — portes",
+        "Hall d'entrée — portes principales",
+    );
+    repo.commit_as("Rename hall-01", Some("WO-3"), admin);
+    let before = live_config(&sim);
+    let refused = op.apply(&repo, &[]);
+    assert_code(&refused, 3, "a generic author");
+    assert!(refused.out.contains("✗ nominative"), "{refused}");
+    assert_eq!(live_config(&sim), before, "the VMS is unchanged");
+
+    let reason = "Camera name wrong on the guard's wall; WO-3 escalated by phone";
+    let emergency = op.apply(&repo, &["--emergency", "--reason", reason]);
+    assert_code(&emergency, 0, "an emergency");
+    assert!(emergency.out.contains("EMERGENCY"), "{emergency}");
+    let journal = op.journal();
+    let applied = journal
+        .iter()
+        .rfind(|e| e["action"] == "apply")
+        .expect("apply journaled");
+    assert_eq!(applied["result"], "success");
+    assert_eq!(applied["emergency"], reason);
+    let ops = operation_entries(&journal);
+    let last = ops.last().expect("the rename");
+    assert_eq!(last["target"], "hall-01");
+    assert_eq!(last["emergency"], reason);
+    assert_code(&op.drift(&repo), 0, "drift");
+
+    // An emergency is no approval: an unapproved recording change stays refused.
+    repo.edit(
+        "sites/paris-hq/cameras/entrance.yaml",
+        "recording: { fps: 25 }",
+        "recording: { fps: 20 }",
+    );
+    repo.commit_as("hall-01 at 20 fps", Some("WO-3"), admin);
+    let before = live_config(&sim);
+    let refused = op.apply(&repo, &["--emergency", "--reason", reason]);
+    assert_code(&refused, 3, "an emergency without approval");
+    assert!(refused.out.contains("✗ approval"), "{refused}");
+    assert!(!refused.out.contains("✗ nominative"), "{refused}");
+    assert_eq!(live_config(&sim), before, "the VMS is unchanged");
+    assert_code(&op.verify(), 0, "audit verify");
+}
