@@ -6,7 +6,7 @@
 //! the snapshot taken before the first change, a journal that says exactly
 //! what happened and still verifies, and a re-run that converges.
 
-mod approved;
+pub mod approved;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

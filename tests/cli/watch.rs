@@ -236,3 +236,111 @@ fn one_unreachable_vms_is_counted_and_the_others_are_checked() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Runs `vmsops watch --apply` until `until` holds (checked every 100 ms), then stops it with SIGTERM.
+fn watch_apply_until(
+    op: &crate::apply::approved::Operator,
+    repo: &crate::apply::approved::Approved,
+    until: impl Fn() -> bool,
+) -> String {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
+        .args([
+            "watch",
+            "--apply",
+            "--interval",
+            "200ms",
+            "--repo",
+            &repo.arg(),
+        ])
+        .env("VMSOPS_TOKEN", TOKEN)
+        .env("VMSOPS_STATE_DIR", op.state())
+        .env("VMSOPS_NOW", crate::apply::approved::IN_WINDOW)
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn watch --apply");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !until() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Give a waiting loop one more cycle to say why it waits.
+    std::thread::sleep(Duration::from_millis(500));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let out = child.wait_with_output().expect("watch stops");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "watch --apply must stop cleanly"
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn fps_of(sim: &SimProcess, id: &str) -> u64 {
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    rt.block_on(async {
+        sim.http().get(&format!("/api/v1/cameras/{id}")).await.json["recording"]["fps"]
+            .as_u64()
+            .unwrap_or(0)
+    })
+}
+
+#[test]
+fn watch_apply_applies_approved_changes_in_the_approvers_name_and_waits_for_the_others() {
+    use crate::apply::approved::{Approved, Operator, APPROVER};
+    let sim = SimProcess::start(&[]);
+    let repo = Approved::at(&sim.url);
+    let op = Operator::new();
+    // The first apply names its trusted base; the loop then follows the branch.
+    let first = op.apply(&repo, &["--base", "HEAD"]);
+    assert_eq!(first.code, 0, "{first}");
+    assert_eq!(fps_of(&sim, "hall-01"), 25);
+
+    // An approved recording change, inside the window: the loop applies it.
+    repo.edit(
+        "sites/paris-hq/cameras/entrance.yaml",
+        "recording: { fps: 25 }",
+        "recording: { fps: 20 }",
+    );
+    repo.commit("hall-01 at 20 fps", Some("WO-2"));
+    repo.approve("wo-2");
+    watch_apply_until(&op, &repo, || fps_of(&sim, "hall-01") == 20);
+    assert_eq!(fps_of(&sim, "hall-01"), 20);
+    let journal = op.journal();
+    let update = journal
+        .iter()
+        .find(|e| e["action"] == "camera.update" && e["result"] == "success")
+        .expect("the loop's update is journaled");
+    assert_eq!(
+        update["operator"], APPROVER.1,
+        "accountable: the approval's tagger"
+    );
+    assert_eq!(update["detail"]["agent"], "watch");
+    assert_eq!(update["approval"]["tag"], "approve/wo-2");
+    assert_eq!(update["detail"]["window"], "tuesday-night");
+
+    // An unapproved change: the loop waits, says why, and changes nothing.
+    repo.edit(
+        "sites/paris-hq/cameras/entrance.yaml",
+        "recording: { fps: 20 }",
+        "recording: { fps: 30 }",
+    );
+    repo.commit("hall-01 at 30 fps", Some("WO-3"));
+    let before = op.journal().len();
+    let logs = watch_apply_until(&op, &repo, || false);
+    assert!(
+        logs.contains("the gate does not allow it yet") && logs.contains("approval"),
+        "{logs}"
+    );
+    assert_eq!(fps_of(&sim, "hall-01"), 20);
+    assert_eq!(
+        op.journal().len(),
+        before,
+        "waiting is not journaled every cycle"
+    );
+    assert_eq!(op.verify().code, 0);
+}
