@@ -343,8 +343,8 @@ fn a_second_apply_is_refused_naming_the_holder_or_waits_for_it() {
 
 /// A healthy first apply, then an approved change of the `standard` profile's fps
 /// (several cameras) committed and tagged `approve/wo-2`.
-fn applied_then_fps_change(addr_sim: &SimProcess, op: &Operator) -> Approved {
-    let repo = Approved::at(&addr_sim.url);
+fn applied_then_fps_change(sim: &SimProcess, op: &Operator) -> Approved {
+    let repo = Approved::at(&sim.url);
     assert_code(&op.apply(&repo, &["--base", "HEAD"]), 0, "the first apply");
     repo.edit("sites/paris-hq/site.yaml", "    fps: 15\n", "    fps: 12\n");
     repo.commit("Standard profile at 12 fps", Some("WO-2"));
