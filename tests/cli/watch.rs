@@ -243,7 +243,7 @@ fn watch_apply_until(
     repo: &crate::apply::approved::Approved,
     until: impl Fn() -> bool,
 ) -> String {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
+    let child = Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
         .args([
             "watch",
             "--apply",
