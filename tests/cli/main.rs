@@ -15,3 +15,4 @@ mod snapshot;
 mod support;
 mod validate;
 mod watch;
+mod zoneminder;
