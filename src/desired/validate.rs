@@ -19,7 +19,7 @@ use super::signers;
 use super::yaml::{SourceFile, YamlPath};
 
 /// Drivers this release knows.
-pub const KNOWN_DRIVERS: &[&str] = &["reference"];
+pub const KNOWN_DRIVERS: &[&str] = &["reference", "zoneminder"];
 
 /// Longest admin session inactivity the procedure allows (PROC-VMS-001 §01).
 pub const MAX_SESSION_TIMEOUT_MINUTES: u32 = 15;

@@ -1,7 +1,8 @@
 //! The driver interface: how vmsops reads and changes one VMS product.
 //!
 //! [`Vms`] is product-neutral; each product has one implementation (today
-//! [`reference::ReferenceDriver`], for the API of SPEC section 4). Callers get
+//! [`reference::ReferenceDriver`], for the API of SPEC section 4, and
+//! [`zoneminder::ZoneMinderDriver`]). Callers get
 //! a boxed driver from [`connect`], which picks the driver named by the site
 //! and reads the credential from the environment. Drivers never print and never
 //! put a credential in an error, a log line or a return value.
@@ -9,6 +10,7 @@
 pub mod error;
 pub mod model;
 pub mod reference;
+pub mod zoneminder;
 
 use std::time::Duration;
 
@@ -165,6 +167,32 @@ pub fn connect_with(
             )?;
             Ok(Box::new(driver))
         }
+        "zoneminder" => {
+            let read = |variable: &Option<String>, field: &'static str| {
+                let variable = variable.clone().ok_or_else(|| {
+                    DriverError::Config(format!("the zoneminder driver needs vms.{field}"))
+                })?;
+                let value = env(&variable).filter(|v| !v.is_empty()).ok_or(
+                    DriverError::MissingCredential {
+                        variable: variable.clone(),
+                        field,
+                    },
+                )?;
+                Ok::<_, DriverError>((variable, value))
+            };
+            let (user_var, user) = read(&vms.username_env, "username_env")?;
+            let (password_var, password) = read(&vms.password_env, "password_env")?;
+            let driver = zoneminder::ZoneMinderDriver::new(
+                &vms.url,
+                zoneminder::Login::new(user, password, &user_var, &password_var),
+                zoneminder::Options {
+                    timeout: options.timeout,
+                    ca_cert_pem: options.ca_cert_pem,
+                    ..zoneminder::Options::default()
+                },
+            )?;
+            Ok(Box::new(driver))
+        }
         other => Err(DriverError::Config(format!(
             "unknown driver `{other}` (known: {})",
             crate::desired::validate::KNOWN_DRIVERS.join(", ")
@@ -192,8 +220,8 @@ mod tests {
             driver: driver.into(),
             url: "http://127.0.0.1:9".into(),
             token_env: Some("SITE_TOKEN".into()),
-            username_env: None,
-            password_env: None,
+            username_env: Some("SITE_USER".into()),
+            password_env: Some("SITE_PASSWORD".into()),
             ca_cert: None,
         }
     }
@@ -222,7 +250,7 @@ mod tests {
 
     #[test]
     fn every_driver_that_validate_accepts_exists() {
-        let env = |k: &str| (k == "SITE_TOKEN").then(|| "t".to_string());
+        let env = |k: &str| k.starts_with("SITE_").then(|| "t".to_string());
         for name in crate::desired::validate::KNOWN_DRIVERS {
             assert!(connect(&site_vms(name), &env).is_ok(), "{name}");
         }

@@ -16,3 +16,4 @@ mod snapshot;
 mod support;
 mod validate;
 mod watch;
+mod zoneminder;

@@ -1,0 +1,927 @@
+//! The `zoneminder` driver: ZoneMinder 1.36's CakePHP API (`{url}/api/...`) over HTTP.
+//!
+//! Logs in with the user and password from the variables that `username_env`
+//! and `password_env` name, and passes the access token as `?token=` (1.36
+//! refuses `Authorization: Bearer`). The token is in URLs, so it must never
+//! reach an error, a log line or a plan: logs and errors carry the URL path
+//! only, transport errors keep only their innermost cause, and ZoneMinder's
+//! error bodies (which echo the URL) are reduced to their message. The token
+//! is renewed before it expires and once on a 401.
+//!
+//! ZoneMinder answers some failures with HTTP 200 and an error body; every
+//! answer is checked for one. It has no ETag: a camera's version is a hash of
+//! the monitor's mapped fields, compared before each update or delete. The
+//! mapping itself is in [`mapping`].
+
+pub mod mapping;
+
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use reqwest::header::{HeaderValue, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use url::Url;
+
+use super::error::DriverError;
+use super::model::{
+    AlertRule, Camera, Capabilities, JournalPage, LiveConfig, OpContext, Recordings, Settings,
+    Unmanaged,
+};
+use super::Vms;
+use crate::desired::model::AlertKind;
+
+/// `format` of this driver's exports.
+pub const EXPORT_FORMAT: &str = "zoneminder/v1";
+/// The setting that `settings.session_timeout_minutes` maps to (seconds).
+pub const SESSION_SETTING: &str = "ZM_COOKIE_LIFETIME";
+/// Largest answer read.
+const MAX_ANSWER_BYTES: usize = 64 << 20;
+/// Longest server message kept in an error.
+const MAX_MESSAGE_CHARS: usize = 300;
+/// A token this close to its expiry is renewed first.
+const TOKEN_MARGIN: Duration = Duration::from_secs(60);
+
+/// A user name and password, and the variables they came from; `Debug` hides the password.
+#[derive(Clone)]
+pub struct Login {
+    user: String,
+    password: String,
+    /// `USER_VAR/PASSWORD_VAR`, for errors.
+    variables: String,
+}
+
+impl Login {
+    /// Credentials read from the variables `user_var` and `password_var`.
+    pub fn new(user: String, password: String, user_var: &str, password_var: &str) -> Self {
+        Login {
+            user,
+            password,
+            variables: format!("{user_var}/{password_var}"),
+        }
+    }
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Login({} from {}, redacted)", self.user, self.variables)
+    }
+}
+
+/// Transport settings of the ZoneMinder driver.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Longest wait for one answer.
+    pub timeout: Duration,
+    /// Longest wait to establish a connection.
+    pub connect_timeout: Duration,
+    /// Tries per read.
+    pub attempts: u32,
+    /// First backoff delay, doubled at each retry.
+    pub backoff: Duration,
+    /// Extra CA certificate (PEM).
+    pub ca_cert_pem: Option<Vec<u8>>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+            attempts: 3,
+            backoff: Duration::from_millis(200),
+            ca_cert_pem: None,
+        }
+    }
+}
+
+struct Token {
+    access: String,
+    renew_at: Instant,
+}
+
+/// A driver for one ZoneMinder.
+pub struct ZoneMinderDriver {
+    client: reqwest::Client,
+    base: Url,
+    host: String,
+    login: Login,
+    options: Options,
+    token: tokio::sync::Mutex<Option<Token>>,
+}
+
+impl std::fmt::Debug for ZoneMinderDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZoneMinderDriver")
+            .field("base", &self.base.as_str())
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A parsed success answer.
+struct Answer {
+    method: Method,
+    path: String,
+    status: u16,
+    body: Value,
+}
+
+impl Answer {
+    fn invalid(&self, reason: impl Into<String>) -> DriverError {
+        DriverError::InvalidResponse {
+            method: self.method.to_string(),
+            path: self.path.clone(),
+            status: self.status,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A form body: `Monitor[Name]=…&…`.
+type Form = Vec<(String, String)>;
+
+impl ZoneMinderDriver {
+    /// A driver for the ZoneMinder whose web root is `url` (e.g. `http://127.0.0.1:8080/zm`).
+    pub fn new(url: &str, login: Login, options: Options) -> Result<Self, DriverError> {
+        let base = Url::parse(url)
+            .map_err(|e| DriverError::Config(format!("vms.url is not a URL: {e}")))?;
+        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+            return Err(DriverError::Config(
+                "vms.url must be an http or https URL".into(),
+            ));
+        }
+        if !base.username().is_empty() || base.password().is_some() {
+            return Err(DriverError::Config(
+                "vms.url must not carry a user or password; use username_env/password_env".into(),
+            ));
+        }
+        let host = match (base.host_str(), base.port_or_known_default()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => return Err(DriverError::Config("vms.url has no host".into())),
+        };
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.timeout)
+            .user_agent(concat!("vmsops/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(pem) = &options.ca_cert_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| {
+                    DriverError::Config("vms.ca_cert holds no PEM certificate".into())
+                })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
+            .build()
+            .map_err(|e| DriverError::Config(format!("cannot set up HTTP: {}", e.without_url())))?;
+        Ok(ZoneMinderDriver {
+            client,
+            base,
+            host,
+            login,
+            options,
+            token: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        url.set_query(None);
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().push("api").extend(segments);
+        }
+        url
+    }
+
+    /// A valid access token: the current one, or a new login.
+    async fn token(&self, renew: bool) -> Result<String, DriverError> {
+        let mut slot = self.token.lock().await;
+        if let Some(t) = slot.as_ref() {
+            if !renew && Instant::now() < t.renew_at {
+                return Ok(t.access.clone());
+            }
+        }
+        let form = vec![
+            ("user".to_string(), self.login.user.clone()),
+            ("pass".to_string(), self.login.password.clone()),
+        ];
+        let answer = self
+            .exchange(Method::POST, &["host", "login.json"], None, Some(&form))
+            .await?;
+        let access = answer
+            .body
+            .get("access_token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| answer.invalid("no access_token: is API use enabled for this account?"))?
+            .to_string();
+        let lifetime = answer
+            .body
+            .get("access_token_expires")
+            .and_then(Value::as_u64)
+            .map(Duration::from_secs)
+            .unwrap_or(Duration::from_secs(3600));
+        tracing::debug!(path = "/api/host/login.json", "logged in to ZoneMinder");
+        *slot = Some(Token {
+            access: access.clone(),
+            renew_at: Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN),
+        });
+        Ok(access)
+    }
+
+    /// One request with the token, retried when safe; a 401 renews the token once.
+    async fn call(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, String)],
+        form: Option<&Form>,
+    ) -> Result<Answer, DriverError> {
+        let attempts = if method == Method::GET {
+            self.options.attempts.max(1)
+        } else {
+            1
+        };
+        let mut renewed = false;
+        let mut attempt = 1;
+        loop {
+            let token = self.token(false).await?;
+            let mut q: Vec<(&str, String)> = query.to_vec();
+            q.push(("token", token));
+            match self
+                .exchange(method.clone(), segments, Some(&q), form)
+                .await
+            {
+                Err(DriverError::Unauthorized { .. }) if !renewed => {
+                    renewed = true;
+                    self.token(true).await?;
+                }
+                Err(e) if e.is_retryable() && attempt < attempts => {
+                    let delay = self.options.backoff.saturating_mul(1 << (attempt - 1));
+                    tracing::debug!(%method, attempt, error = %e, "retrying");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Sends one request and maps every failure to an error that names the path only.
+    async fn exchange(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: Option<&[(&str, String)]>,
+        form: Option<&Form>,
+    ) -> Result<Answer, DriverError> {
+        let mut url = self.url(segments);
+        let path = url.path().to_string();
+        if let Some(q) = query {
+            url.query_pairs_mut()
+                .extend_pairs(q.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        let mut request = self.client.request(method.clone(), url);
+        if let Some(form) = form {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form.iter())
+                .finish();
+            request = request
+                .header(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-www-form-urlencoded"),
+                )
+                .body(body);
+        }
+        let start = Instant::now();
+        let m = method.to_string();
+        let response = request
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&m, &path, e.without_url()))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&m, &path, e.without_url()))?;
+        tracing::debug!(
+            method = %m,
+            %path,
+            status = status.as_u16(),
+            ms = start.elapsed().as_secs_f64() * 1000.0,
+            bytes = bytes.len(),
+            "answer"
+        );
+        if bytes.len() > MAX_ANSWER_BYTES {
+            return Err(DriverError::InvalidResponse {
+                method: m,
+                path,
+                status: status.as_u16(),
+                reason: format!("answer larger than {MAX_ANSWER_BYTES} bytes"),
+            });
+        }
+        let body: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
+            Value::Null
+        } else {
+            match serde_json::from_slice(&bytes) {
+                Ok(v) => v,
+                Err(_) if !status.is_success() => Value::Null,
+                Err(e) => {
+                    return Err(DriverError::InvalidResponse {
+                        method: m,
+                        path,
+                        status: status.as_u16(),
+                        reason: format!("not JSON: {e}"),
+                    })
+                }
+            }
+        };
+        let message = mapping::body_error(&body).map(|s| self.scrub(&s));
+        if status.is_success() {
+            if let Some(message) = message {
+                // HTTP 200 with an error: ZoneMinder's way of refusing content.
+                return Err(DriverError::Rejected {
+                    method: m,
+                    path,
+                    message,
+                    detail: None,
+                });
+            }
+            return Ok(Answer {
+                method,
+                path,
+                status: status.as_u16(),
+                body,
+            });
+        }
+        Err(self.status_error(m, path, status, message))
+    }
+
+    /// Removes the password and any token from a server message, and shortens it.
+    fn scrub(&self, s: &str) -> String {
+        let mut s = s.to_string();
+        if !self.login.password.is_empty() {
+            s = s.replace(&self.login.password, "[redacted]");
+        }
+        if let Some(i) = s.find("token=") {
+            s.truncate(i + "token=".len());
+            s.push_str("[redacted]");
+        }
+        if s.chars().count() > MAX_MESSAGE_CHARS {
+            s = s.chars().take(MAX_MESSAGE_CHARS).collect::<String>() + "…";
+        }
+        s
+    }
+
+    fn status_error(
+        &self,
+        method: String,
+        path: String,
+        status: StatusCode,
+        message: Option<String>,
+    ) -> DriverError {
+        let message =
+            message.unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_lowercase());
+        match status.as_u16() {
+            401 | 403 => DriverError::Unauthorized {
+                method,
+                path,
+                status: status.as_u16(),
+                credential: self.login.variables.clone(),
+            },
+            404 => DriverError::NotFound {
+                method,
+                path,
+                message,
+            },
+            s => DriverError::Status {
+                method,
+                path,
+                status: s,
+                message,
+            },
+        }
+    }
+
+    fn transport_error(&self, method: &str, path: &str, e: reqwest::Error) -> DriverError {
+        if e.is_connect() {
+            return DriverError::Unreachable {
+                method: method.into(),
+                path: path.into(),
+                host: self.host.clone(),
+                reason: root_cause(&e),
+            };
+        }
+        if e.is_timeout() {
+            return DriverError::Timeout {
+                method: method.into(),
+                path: path.into(),
+                after: self.options.timeout,
+            };
+        }
+        DriverError::Connection {
+            method: method.into(),
+            path: path.into(),
+            reason: root_cause(&e),
+        }
+    }
+
+    /// Every monitor, as ZoneMinder's `Monitor` objects with their `Event_Summary`.
+    async fn monitors(&self) -> Result<Vec<(Value, Value)>, DriverError> {
+        let answer = self
+            .call(Method::GET, &["monitors.json"], &[], None)
+            .await?;
+        let list = answer
+            .body
+            .get("monitors")
+            .and_then(Value::as_array)
+            .ok_or_else(|| answer.invalid("no `monitors` list"))?;
+        list.iter()
+            .map(|m| {
+                let monitor = m
+                    .get("Monitor")
+                    .filter(|m| m.is_object())
+                    .ok_or_else(|| answer.invalid("a monitor without `Monitor`"))?;
+                Ok((
+                    monitor.clone(),
+                    m.get("Event_Summary").cloned().unwrap_or(Value::Null),
+                ))
+            })
+            .collect()
+    }
+
+    /// The monitor named `name`, if there is exactly one; two of the same name are an error.
+    async fn monitor(&self, name: &str) -> Result<Option<(Value, Value)>, DriverError> {
+        let mut found: Vec<(Value, Value)> = self
+            .monitors()
+            .await?
+            .into_iter()
+            .filter(|(m, _)| mapping::text(m, "Name") == name)
+            .collect();
+        match found.len() {
+            0 => Ok(None),
+            1 => Ok(found.pop()),
+            n => Err(DriverError::Conflict {
+                method: "GET".into(),
+                path: "/api/monitors.json".into(),
+                message: format!("{n} monitors are named {name}: rename all but one in ZoneMinder"),
+            }),
+        }
+    }
+
+    /// The monitor `name` at version `if_match`, or the driver's 412.
+    async fn monitor_at(
+        &self,
+        method: &str,
+        name: &str,
+        if_match: &str,
+    ) -> Result<Value, DriverError> {
+        let Some((m, _)) = self.monitor(name).await? else {
+            return Err(DriverError::NotFound {
+                method: method.into(),
+                path: format!("/api/monitors ({name})"),
+                message: format!("no monitor named {name}"),
+            });
+        };
+        let current = mapping::version(&m);
+        if current != if_match {
+            return Err(DriverError::VersionMismatch {
+                method: method.into(),
+                path: format!("/api/monitors/{}.json", mapping::text(&m, "Id")),
+                message: format!("monitor {name} is at version {current}, not {if_match}"),
+            });
+        }
+        Ok(m)
+    }
+
+    async fn setting(&self, name: &str) -> Result<String, DriverError> {
+        let file = format!("{name}.json");
+        let answer = self
+            .call(Method::GET, &["configs", "viewByName", &file], &[], None)
+            .await?;
+        answer
+            .body
+            .pointer("/config/Value")
+            .map(|v| mapping::text(&json!({ "v": v }), "v"))
+            .ok_or_else(|| answer.invalid(format!("no value for {name}")))
+    }
+
+    async fn set_setting(&self, name: &str, value: &str) -> Result<(), DriverError> {
+        let file = format!("{name}.json");
+        let form = vec![("Config[Value]".to_string(), value.to_string())];
+        self.call(Method::PUT, &["configs", "edit", &file], &[], Some(&form))
+            .await?;
+        Ok(())
+    }
+
+    async fn settings(&self) -> Result<Settings, DriverError> {
+        let seconds = self.setting(SESSION_SETTING).await?;
+        let secs: u64 = seconds.trim().parse().map_err(|_| {
+            DriverError::Config(format!("{SESSION_SETTING} is `{seconds}`, not seconds"))
+        })?;
+        Ok(Settings {
+            // Rounded up: a lifetime a little over N minutes is not within N.
+            session_timeout_minutes: u32::try_from(secs.div_ceil(60)).unwrap_or(u32::MAX),
+            version: seconds,
+        })
+    }
+
+    async fn save_monitor(
+        &self,
+        method: Method,
+        segments: &[&str],
+        fields: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(), DriverError> {
+        let form: Form = fields
+            .into_iter()
+            .map(|(k, v)| (format!("Monitor[{k}]"), v))
+            .collect();
+        self.call(method, segments, &[], Some(&form)).await?;
+        Ok(())
+    }
+
+    /// Reads a camera back after a change, for its new version.
+    async fn camera(&self, name: &str) -> Result<Camera, DriverError> {
+        let (m, _) = self
+            .monitor(name)
+            .await?
+            .ok_or_else(|| DriverError::NotFound {
+                method: "GET".into(),
+                path: "/api/monitors.json".into(),
+                message: format!("monitor {name} is missing after it was saved"),
+            })?;
+        mapping::camera(&m).map_err(|reason| DriverError::InvalidResponse {
+            method: "GET".into(),
+            path: "/api/monitors.json".into(),
+            status: 200,
+            reason,
+        })
+    }
+
+    async fn first_event(
+        &self,
+        monitor_id: &str,
+        direction: &str,
+    ) -> Result<Option<Value>, DriverError> {
+        let seg = format!("MonitorId:{monitor_id}.json");
+        let query = [
+            ("sort", "StartDateTime".to_string()),
+            ("direction", direction.to_string()),
+            ("limit", "1".to_string()),
+        ];
+        let answer = self
+            .call(Method::GET, &["events", "index", &seg], &query, None)
+            .await?;
+        let events = answer
+            .body
+            .get("events")
+            .and_then(Value::as_array)
+            .ok_or_else(|| answer.invalid("no `events` list"))?;
+        Ok(events.first().and_then(|e| e.get("Event")).cloned())
+    }
+}
+
+/// ZoneMinder's `YYYY-MM-DD HH:MM:SS`, in the server's zone (UTC unless `tz` names another).
+fn parse_time(s: &str, tz: &jiff::tz::TimeZone) -> Option<jiff::Timestamp> {
+    let dt: jiff::civil::DateTime = s.trim().replace(' ', "T").parse().ok()?;
+    dt.to_zoned(tz.clone()).ok().map(|z| z.timestamp())
+}
+
+fn root_cause(e: &reqwest::Error) -> String {
+    let mut cur: &dyn std::error::Error = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    if std::ptr::addr_eq(cur, e as &dyn std::error::Error) {
+        return "transport error".into();
+    }
+    let s = cur.to_string();
+    match s.find("token=") {
+        Some(i) => format!("{}token=[redacted]", &s[..i]),
+        None => s,
+    }
+}
+
+fn form_of(camera: &Camera) -> Result<Vec<(String, String)>, DriverError> {
+    Ok(mapping::monitor_fields(camera)
+        .map_err(DriverError::Config)?
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect())
+}
+
+#[async_trait]
+impl Vms for ZoneMinderDriver {
+    fn capabilities(&self) -> Capabilities {
+        let unmanaged = |field: &str, reason: &str| Unmanaged {
+            field: field.into(),
+            reason: reason.into(),
+        };
+        Capabilities {
+            deletes_recordings_with_camera: true,
+            has_admin_journal: false,
+            sends_request_ids: false,
+            manages_alerts: false,
+            manages_settings: true,
+            unmanaged: vec![
+                unmanaged(
+                    "recording.retention_days",
+                    "ZoneMinder keeps retention in event filters, which its API can neither read nor write: vmsops records the value in the monitor's Notes but ZoneMinder does not enforce it (add a per-monitor AutoDelete filter)",
+                ),
+                unmanaged(
+                    "recording.schedule",
+                    "ZoneMinder has no weekly schedule: a non-empty schedule records all the time (Function=Record), an empty one only monitors; time-of-day spans are kept in Notes, not enforced",
+                ),
+                unmanaged(
+                    "alerts.escalation",
+                    "ZoneMinder has no alert rules, recipients or escalation delays",
+                ),
+            ],
+        }
+    }
+
+    async fn read_live(&self) -> Result<LiveConfig, DriverError> {
+        let mut cameras = Vec::new();
+        for (m, _) in self.monitors().await? {
+            cameras.push(
+                mapping::camera(&m).map_err(|reason| DriverError::InvalidResponse {
+                    method: "GET".into(),
+                    path: "/api/monitors.json".into(),
+                    status: 200,
+                    reason,
+                })?,
+            );
+        }
+        cameras.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(LiveConfig {
+            cameras,
+            alert_rules: Vec::new(),
+            settings: self.settings().await?,
+        })
+    }
+
+    async fn export(&self) -> Result<Value, DriverError> {
+        let monitors: Vec<Value> = self.monitors().await?.into_iter().map(|(m, _)| m).collect();
+        let session = self.setting(SESSION_SETTING).await?;
+        Ok(json!({
+            "format": EXPORT_FORMAT,
+            "monitors": monitors,
+            "configs": { SESSION_SETTING: session },
+        }))
+    }
+
+    async fn import(&self, export: &Value, _ctx: &OpContext) -> Result<(), DriverError> {
+        if export.get("format").and_then(Value::as_str) != Some(EXPORT_FORMAT) {
+            return Err(DriverError::Config(format!(
+                "the snapshot is not a {EXPORT_FORMAT} export"
+            )));
+        }
+        let wanted = export
+            .get("monitors")
+            .and_then(Value::as_array)
+            .ok_or_else(|| DriverError::Config("the snapshot has no monitors list".into()))?;
+        let live = self.monitors().await?;
+        for m in wanted {
+            let name = mapping::text(m, "Name");
+            let fields: Vec<(String, String)> = mapping::RESTORED_FIELDS
+                .iter()
+                .filter(|f| m.get(**f).is_some_and(|v| !v.is_null()))
+                .map(|f| (f.to_string(), mapping::text(m, f)))
+                .collect();
+            match live.iter().find(|(l, _)| mapping::text(l, "Name") == name) {
+                Some((l, _)) => {
+                    let seg = format!("{}.json", mapping::text(l, "Id"));
+                    self.save_monitor(Method::PUT, &["monitors", &seg], fields)
+                        .await?;
+                }
+                None => {
+                    self.save_monitor(Method::POST, &["monitors.json"], fields)
+                        .await?;
+                }
+            }
+        }
+        for (l, _) in &live {
+            let name = mapping::text(l, "Name");
+            if !wanted.iter().any(|m| mapping::text(m, "Name") == name) {
+                let seg = format!("{}.json", mapping::text(l, "Id"));
+                self.call(Method::DELETE, &["monitors", &seg], &[], None)
+                    .await?;
+            }
+        }
+        if let Some(v) = export
+            .pointer(&format!("/configs/{SESSION_SETTING}"))
+            .and_then(Value::as_str)
+        {
+            self.set_setting(SESSION_SETTING, v).await?;
+        }
+        Ok(())
+    }
+
+    async fn create_camera(
+        &self,
+        camera: &Camera,
+        _ctx: &OpContext,
+    ) -> Result<Camera, DriverError> {
+        if self.monitor(&camera.id).await?.is_some() {
+            return Err(DriverError::Conflict {
+                method: "POST".into(),
+                path: "/api/monitors.json".into(),
+                message: format!("a monitor named {} exists", camera.id),
+            });
+        }
+        let mut fields = form_of(camera)?;
+        fields.push(("Type".into(), "Ffmpeg".into()));
+        self.save_monitor(Method::POST, &["monitors.json"], fields)
+            .await?;
+        // ZoneMinder answers only {"message":"Saved"}: the monitor is found by its name.
+        self.camera(&camera.id).await
+    }
+
+    async fn update_camera(
+        &self,
+        camera: &Camera,
+        if_match: &str,
+        _ctx: &OpContext,
+    ) -> Result<Camera, DriverError> {
+        let m = self.monitor_at("PUT", &camera.id, if_match).await?;
+        let seg = format!("{}.json", mapping::text(&m, "Id"));
+        self.save_monitor(Method::PUT, &["monitors", &seg], form_of(camera)?)
+            .await?;
+        self.camera(&camera.id).await
+    }
+
+    async fn delete_camera(
+        &self,
+        id: &str,
+        if_match: &str,
+        _ctx: &OpContext,
+    ) -> Result<(), DriverError> {
+        let m = self.monitor_at("DELETE", id, if_match).await?;
+        let seg = format!("{}.json", mapping::text(&m, "Id"));
+        self.call(Method::DELETE, &["monitors", &seg], &[], None)
+            .await?;
+        Ok(())
+    }
+
+    async fn put_alert_rule(
+        &self,
+        rule: &AlertRule,
+        _if_match: Option<&str>,
+        _ctx: &OpContext,
+    ) -> Result<AlertRule, DriverError> {
+        Err(DriverError::Config(format!(
+            "ZoneMinder has no alert rules (cannot set {})",
+            rule.kind.as_str()
+        )))
+    }
+
+    async fn delete_alert_rule(
+        &self,
+        kind: AlertKind,
+        _if_match: &str,
+        _ctx: &OpContext,
+    ) -> Result<(), DriverError> {
+        Err(DriverError::Config(format!(
+            "ZoneMinder has no alert rules (cannot delete {})",
+            kind.as_str()
+        )))
+    }
+
+    async fn update_settings(
+        &self,
+        settings: &Settings,
+        if_match: &str,
+        _ctx: &OpContext,
+    ) -> Result<Settings, DriverError> {
+        let current = self.settings().await?;
+        if current.version != if_match {
+            return Err(DriverError::VersionMismatch {
+                method: "PUT".into(),
+                path: format!("/api/configs/edit/{SESSION_SETTING}.json"),
+                message: format!("{SESSION_SETTING} is {}, not {if_match}", current.version),
+            });
+        }
+        let seconds = u64::from(settings.session_timeout_minutes) * 60;
+        self.set_setting(SESSION_SETTING, &seconds.to_string())
+            .await?;
+        self.settings().await
+    }
+
+    async fn recordings(&self, camera_id: &str) -> Result<Option<Recordings>, DriverError> {
+        let Some((m, summary)) = self.monitor(camera_id).await? else {
+            // Deleting a monitor deletes its events: nothing is kept.
+            return Ok(None);
+        };
+        let id = mapping::text(&m, "Id");
+        let tz = match self.setting("ZM_TIMEZONE").await {
+            Ok(name) if !name.trim().is_empty() => {
+                jiff::tz::TimeZone::get(name.trim()).unwrap_or(jiff::tz::TimeZone::UTC)
+            }
+            _ => jiff::tz::TimeZone::UTC,
+        };
+        let oldest = self.first_event(&id, "asc").await?;
+        let newest = self.first_event(&id, "desc").await?;
+        let at = |e: &Option<Value>, field: &str| {
+            e.as_ref()
+                .and_then(|e| parse_time(&mapping::text(e, field), &tz))
+        };
+        let newest_end = at(&newest, "EndDateTime").or_else(|| at(&newest, "StartDateTime"));
+        let bytes = mapping::text(&summary, "TotalEventDiskSpace")
+            .parse::<u64>()
+            .unwrap_or(0);
+        Ok(Some(Recordings {
+            camera_id: camera_id.to_string(),
+            oldest: at(&oldest, "StartDateTime"),
+            newest: newest_end,
+            bytes,
+        }))
+    }
+
+    async fn journal_since(&self, _cursor: Option<&str>) -> Result<JournalPage, DriverError> {
+        // ZoneMinder's logs are daemon messages, not a record of who changed what.
+        Ok(JournalPage {
+            entries: Vec::new(),
+            next_cursor: String::new(),
+        })
+    }
+
+    async fn journal_position(&self) -> Result<Option<String>, DriverError> {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn driver(url: &str) -> Result<ZoneMinderDriver, DriverError> {
+        ZoneMinderDriver::new(
+            url,
+            Login::new(
+                "claire".into(),
+                "pa55-word".into(),
+                "ZM_USER",
+                "ZM_PASSWORD",
+            ),
+            Options::default(),
+        )
+    }
+
+    #[test]
+    fn api_urls_hang_off_the_web_root() {
+        let d = driver("http://127.0.0.1:8080/zm").expect("valid");
+        assert_eq!(
+            d.url(&["monitors", "3.json"]).as_str(),
+            "http://127.0.0.1:8080/zm/api/monitors/3.json"
+        );
+        let d = driver("http://127.0.0.1:8080/zm/").expect("valid");
+        assert_eq!(
+            d.url(&["host", "login.json"]).as_str(),
+            "http://127.0.0.1:8080/zm/api/host/login.json"
+        );
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_and_messages() {
+        let d = driver("http://127.0.0.1:1/zm").expect("valid");
+        assert!(!format!("{d:?}").contains("pa55-word"));
+        let s = d.scrub("failed for /zm/api/monitors.json?token=eyJabc.def with pa55-word");
+        assert!(!s.contains("eyJabc") && !s.contains("pa55-word"), "{s}");
+        let e = d.status_error(
+            "GET".into(),
+            "/zm/api/monitors.json".into(),
+            StatusCode::UNAUTHORIZED,
+            None,
+        );
+        assert_eq!(
+            e.to_string(),
+            "GET /zm/api/monitors.json: 401: the VMS refused the credential; check the variable ZM_USER/ZM_PASSWORD"
+        );
+        assert!(driver("http://u:pw@127.0.0.1/zm").is_err());
+    }
+
+    #[test]
+    fn zoneminder_times_are_read_in_its_zone() {
+        let utc = parse_time("2026-11-27 10:00:00", &jiff::tz::TimeZone::UTC).expect("time");
+        assert_eq!(utc.to_string(), "2026-11-27T10:00:00Z");
+        let paris = jiff::tz::TimeZone::get("Europe/Paris").expect("tz");
+        let t = parse_time("2026-11-27 10:00:00", &paris).expect("time");
+        assert_eq!(t.to_string(), "2026-11-27T09:00:00Z");
+        assert!(parse_time("never", &paris).is_none());
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_zoneminder_is_named_without_the_password() {
+        let d = driver("http://127.0.0.1:1/zm").expect("valid");
+        let e = d.read_live().await.expect_err("nothing listens on port 1");
+        let s = e.to_string();
+        assert!(s.contains("/zm/api/host/login.json"), "{s}");
+        assert!(!s.contains("pa55-word"), "{s}");
+    }
+}
