@@ -10,6 +10,7 @@
 pub mod error;
 pub mod model;
 pub mod reference;
+pub mod transport;
 pub mod zoneminder;
 
 use std::time::Duration;

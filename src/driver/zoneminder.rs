@@ -68,32 +68,7 @@ impl std::fmt::Debug for Login {
     }
 }
 
-/// Transport settings of the ZoneMinder driver.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Longest wait for one answer.
-    pub timeout: Duration,
-    /// Longest wait to establish a connection.
-    pub connect_timeout: Duration,
-    /// Tries per read.
-    pub attempts: u32,
-    /// First backoff delay, doubled at each retry.
-    pub backoff: Duration,
-    /// Extra CA certificate (PEM).
-    pub ca_cert_pem: Option<Vec<u8>>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(5),
-            attempts: 3,
-            backoff: Duration::from_millis(200),
-            ca_cert_pem: None,
-        }
-    }
-}
+pub use super::transport::Options;
 
 struct Token {
     access: String,
@@ -161,25 +136,7 @@ impl ZoneMinderDriver {
             (Some(h), None) => h.to_string(),
             _ => return Err(DriverError::Config("vms.url has no host".into())),
         };
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.timeout)
-            .user_agent(concat!("vmsops/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(pem) = &options.ca_cert_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .ok()
-                .filter(|c| !c.is_empty())
-                .ok_or_else(|| {
-                    DriverError::Config("vms.ca_cert holds no PEM certificate".into())
-                })?;
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        let client = builder
-            .build()
-            .map_err(|e| DriverError::Config(format!("cannot set up HTTP: {}", e.without_url())))?;
+        let client = super::transport::http_client(&options)?;
         Ok(ZoneMinderDriver {
             client,
             base,
