@@ -242,6 +242,7 @@ fn watch_apply_until(
     op: &crate::apply::approved::Operator,
     repo: &crate::apply::approved::Approved,
     until: impl Fn() -> bool,
+    at_most: Duration,
 ) -> String {
     let child = Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
         .args([
@@ -261,7 +262,7 @@ fn watch_apply_until(
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn watch --apply");
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + at_most;
     while !until() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -308,7 +309,12 @@ fn watch_apply_applies_approved_changes_in_the_approvers_name_and_waits_for_the_
     );
     repo.commit("hall-01 at 20 fps", Some("WO-2"));
     repo.approve("wo-2");
-    watch_apply_until(&op, &repo, || fps_of(&sim, "hall-01") == 20);
+    watch_apply_until(
+        &op,
+        &repo,
+        || fps_of(&sim, "hall-01") == 20,
+        Duration::from_secs(20),
+    );
     assert_eq!(fps_of(&sim, "hall-01"), 20);
     let journal = op.journal();
     let update = journal
@@ -331,7 +337,8 @@ fn watch_apply_applies_approved_changes_in_the_approvers_name_and_waits_for_the_
     );
     repo.commit("hall-01 at 30 fps", Some("WO-3"));
     let before = op.journal().len();
-    let logs = watch_apply_until(&op, &repo, || false);
+    // A few cycles (200 ms each) are enough to see it wait.
+    let logs = watch_apply_until(&op, &repo, || false, Duration::from_secs(2));
     assert!(
         logs.contains("the gate does not allow it yet") && logs.contains("approval"),
         "{logs}"
