@@ -2,11 +2,11 @@
 //!
 //! Code map (data flows one way: desired + live → plan → gate → apply → journal):
 //! - [`desired`]: the YAML model, loading a revision from git, validation with positions.
-//! - [`driver`]: the `Vms` trait that reads and changes a live VMS; the `reference` driver.
+//! - [`driver`]: the `Vms` trait that reads and changes a live VMS; the `reference` and `zoneminder` drivers.
 //! - [`sim`]: `vmsops sim`, the reference VMS server that the `reference` driver talks to.
 //! - [`plan`]: desired × live → operations (pure), and their renderings.
 //! - [`gate`]: the PROC-VMS-001 checks over a plan (pure), and the git facts they need.
-//! - [`apply`]: the site lock and the executor of a plan's operations.
+//! - [`apply`]: one site's apply (lock, gate, snapshot, executor, journal) and restore.
 //! - [`drift`], [`fleet`]: reading many VMSs concurrently; drift = plan without gate + out-of-band changes.
 //! - [`import`]: site files from a live configuration (pure).
 //! - [`state`], [`atomic`]: the state directory, written atomically.
@@ -14,7 +14,8 @@
 //! - [`audit`]: the hash-chained journal of every operation, `verify`, the monthly review.
 //! - [`connection`]: a site's VMS connection at its last applied commit (snapshot, restore, review).
 //! - [`canonical`]: the canonical JSON that journal hashes and snapshot sha256s are computed over.
-//! - [`watch`]: the long-running drift service (metrics, webhooks).
+//! - [`watch`]: the long-running drift service (metrics, webhooks) and reconcile loop.
+//! - [`duration`]: `30s`, `15m`, `6h`, `200d` on the command line.
 //! - [`exit`]: the exit-code table shared by every command.
 //!
 //! The library never prints: it returns values and diagnostics; the `vmsops`
