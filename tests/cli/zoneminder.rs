@@ -449,6 +449,30 @@ fn zoneminder_lifecycle_through_vmsops() {
     let (query, auto_delete) = retention_row("gate-01").expect("gate-01 filter");
     assert_eq!(auto_delete, "1");
     assert!(query.contains("\"-14 days\""), "{query}");
+    // …which ZoneMinder itself enforces: its zmfilter deletes hall's events older than 7 days.
+    let hall_id = id_of("hall-01");
+    sql(&format!(
+        "INSERT INTO Events (MonitorId, StateId, Name, StartDateTime, EndDateTime, Length, Frames, DiskSpace) VALUES \
+         ({hall_id}, 1, 'vmsops-old', NOW() - INTERVAL 10 DAY, NOW() - INTERVAL 10 DAY + INTERVAL 1 HOUR, 3600, 10, 1000), \
+         ({hall_id}, 1, 'vmsops-new', NOW() - INTERVAL 1 DAY, NOW() - INTERVAL 1 DAY + INTERVAL 1 HOUR, 3600, 10, 1000)"
+    ));
+    let filter_id = sql("SELECT Id FROM Filters WHERE Name='vmsops-retention-hall-01'");
+    let ran = Command::new("runuser")
+        .args(["-u", "www-data", "--", "zmfilter.pl"])
+        .arg(format!("--filter_id={filter_id}"))
+        .output();
+    if ran.is_ok_and(|o| o.status.success()) {
+        let left = sql(&format!(
+            "SELECT Name FROM Events WHERE MonitorId={hall_id} ORDER BY Name"
+        ));
+        assert_eq!(
+            left, "vmsops-new",
+            "the 10-day-old event is deleted, the recent one kept"
+        );
+    } else {
+        eprintln!("retention enforcement part skipped: cannot run zmfilter.pl as www-data");
+    }
+    sql(&format!("DELETE FROM Events WHERE MonitorId={hall_id}"));
     let (code, out, err) = run.vmsops(&[], &["drift", "--repo", "."]);
     assert_eq!(code, 0, "apply then drift must be clean:\n{out}{err}");
 
@@ -501,6 +525,23 @@ fn zoneminder_lifecycle_through_vmsops() {
         ops.contains("yard-01") && ops.contains("retention_days"),
         "{ops}"
     );
+    // A retention filter deleted in ZoneMinder shows too: no filter reads as 0 days.
+    let (query, _) = retention_row("hall-01").expect("hall filter");
+    sql("DELETE FROM Filters WHERE Name='vmsops-retention-hall-01'");
+    let (code, out, err) = run.vmsops(&[], &["drift", "--repo", ".", "--format", "json"]);
+    assert_eq!(code, 2, "{out}{err}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    let hall_ops = v["sites"][0]["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .filter(|o| o.to_string().contains("hall-01"))
+        .map(Value::to_string)
+        .collect::<String>();
+    assert!(hall_ops.contains("retention_days"), "{hall_ops}");
+    sql(&format!(
+        "INSERT INTO Filters (Name, Query_json, AutoDelete, Background) VALUES ('vmsops-retention-hall-01', '{query}', 1, 1)"
+    ));
 
     // Snapshot, then a removal in ZoneMinder, then restore brings it back.
     let (code, out, err) = run.vmsops(
@@ -582,6 +623,26 @@ fn zoneminder_lifecycle_through_vmsops() {
         "{all}"
     );
     assert!(!all.contains("wrong-password"), "{all}");
+    // An account that may not see events cannot open the filter view: the error says why,
+    // without the password, the session cookie or the CSRF token.
+    let user = zm.user.replace('\'', "");
+    sql(&format!(
+        "UPDATE Users SET Events='None' WHERE Username='{user}'"
+    ));
+    let (code, out, err) = run.vmsops(&[("RUST_LOG", "trace")], &["drift", "--repo", "."]);
+    sql(&format!(
+        "UPDATE Users SET Events='Edit' WHERE Username='{user}'"
+    ));
+    let all = format!("{out}{err}");
+    assert_eq!(code, 1, "{all}");
+    assert!(
+        all.contains("index.php?view=filter") && all.contains("Events=Edit"),
+        "{all}"
+    );
+    run.secrets_absent(&all, &api.token);
+    for secret in ["ZMSESSID", "__csrf_magic", "key:"] {
+        assert!(!all.contains(secret), "{secret} printed:\n{all}");
+    }
     api.clear();
     sql("DELETE FROM Filters WHERE Name LIKE 'vmsops-retention-%'");
 }

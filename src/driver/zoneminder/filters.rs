@@ -70,6 +70,12 @@ pub fn csrf_token(html: &str) -> Option<String> {
     (!token.is_empty()).then(|| token.to_string())
 }
 
+/// The user the filter view proposes as a new filter's owner (the logged-in account), as the
+/// web UI posts it in `filter[UserId]`.
+pub fn owner(html: &str) -> Option<String> {
+    selected(html, "filter[UserId]").filter(|id| !id.is_empty())
+}
+
 /// Whether `html` is the filter view of a logged-in user (not the login page).
 pub fn is_filter_view(html: &str) -> bool {
     html.contains("id=\"contentForm\"") && csrf_token(html).is_some()
@@ -244,6 +250,10 @@ mod tests {
 <option value="4">4 Tom &amp; Jerry&</option>
 </select>[background]        </div>
       <form name="contentForm" id="contentForm" method="post" class="validateFormOnSubmit" action="?view=filter&Id=3"><input type='hidden' name='__csrf_magic' value="key:8c7f97a10f96a789a4595bdf79b5ff7ea1ec02cd,1795818594" />
+        <p><label>Filter User</label><select name="filter[UserId]" >
+<option value="1">admin</option>
+<option value="2" selected="selected">vmsops-ci</option>
+</select>
               <td><select name="filter[Query][terms][0][attr]"  data-on-change-this="checkValue">
 <option value="AlarmFrames">Alarm Frames</option>
 <option value="MonitorId" selected="selected">Monitor Id</option>
@@ -276,6 +286,7 @@ mod tests {
             Some("key:8c7f97a10f96a789a4595bdf79b5ff7ea1ec02cd,1795818594")
         );
         assert!(is_filter_view(PAGE));
+        assert_eq!(owner(PAGE).as_deref(), Some("2"));
         assert!(!is_filter_view("<title>ZM - Login</title>"));
         assert_eq!(
             list(PAGE),

@@ -182,11 +182,16 @@ impl ZoneMinderDriver {
         })
     }
 
-    /// Posts a filter form with the CSRF token.
+    /// Posts a filter form with the CSRF token (and, when saving, the owner the page proposes:
+    /// the logged-in account, as the web UI does).
     async fn post_filter(&self, form: Form) -> Result<Page, DriverError> {
         let (html, session) = self.filter_view(None).await?;
         let token = filters::csrf_token(&html).unwrap_or_default();
         let mut form = form;
+        let saving = form.iter().any(|(k, v)| k == "action" && v == "Save");
+        if let Some(owner) = filters::owner(&html).filter(|_| saving) {
+            form.push(("filter[UserId]".into(), owner));
+        }
         form.push(("__csrf_magic".into(), token));
         let path = self.web_path("filter");
         self.web_exchange(
