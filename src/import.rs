@@ -439,6 +439,26 @@ mod tests {
     }
 
     #[test]
+    fn a_camera_without_retention_on_the_vms_is_written_as_30_days_with_a_note() {
+        // A ZoneMinder monitor that no retention filter covers reads as 0 days.
+        let mut live = load_example();
+        let id = live.cameras.keys().next().expect("a camera").clone();
+        live.cameras.get_mut(&id).expect("camera").retention_days = 0;
+        let imported = import(&request(), &live).expect("import");
+        let (back, diags) = write_and_reload(&imported);
+        assert!(diags.iter().all(|d| !d.is_error()), "{diags:#?}");
+        assert_eq!(back.cameras[&id].retention_days, RETENTION_WHEN_NONE);
+        assert!(
+            imported
+                .notes
+                .iter()
+                .any(|n| n.contains("no retention is enforced") && n.contains(&id)),
+            "{:?}",
+            imported.notes
+        );
+    }
+
+    #[test]
     fn empty_vms_and_awkward_names() {
         let mut live = ConfigState {
             alerts: Some(Default::default()),

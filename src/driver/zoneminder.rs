@@ -989,6 +989,46 @@ mod tests {
         assert!(parse_time("never", &paris).is_none());
     }
 
+    /// A web UI that gives a session cookie at login and then shows the login page again,
+    /// as ZoneMinder does for an account that may not see events.
+    async fn refusing_web_ui() -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let mut buf = vec![0; 16 << 10];
+                let _ = conn.read(&mut buf).await;
+                let page = "<title>ZM - Login</title><script>var csrfMagicToken = \"key:c5rf-s3cret,1\";</script>";
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nSet-Cookie: ZMSESSID=c00kie-s3cret; path=/\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                    page.len()
+                );
+                let _ = conn.write_all(answer.as_bytes()).await;
+            }
+        });
+        format!("http://{addr}/zm")
+    }
+
+    #[tokio::test]
+    async fn a_refused_filter_view_is_named_without_cookie_token_or_password() {
+        let d = driver(&refusing_web_ui().await).expect("valid");
+        let e = d
+            .retention_filters()
+            .await
+            .expect_err("the filter view never opens");
+        let s = e.to_string();
+        assert!(s.contains("/zm/index.php?view=filter"), "{s}");
+        assert!(s.contains("Events=Edit"), "{s}");
+        for secret in ["pa55-word", "c00kie-s3cret", "c5rf-s3cret", "ZMSESSID"] {
+            assert!(!s.contains(secret), "{secret} in {s}");
+        }
+        *d.web_session.lock().await = Some("c00kie-s3cret".into());
+        assert!(!format!("{d:?}").contains("c00kie-s3cret"));
+    }
+
     #[tokio::test]
     async fn an_unreachable_zoneminder_is_named_without_the_password() {
         let d = driver("http://127.0.0.1:1/zm").expect("valid");
