@@ -662,7 +662,7 @@ impl Vms for ZoneMinderDriver {
             unmanaged: vec![
                 unmanaged(
                     "recording.schedule",
-                    "ZoneMinder has no weekly schedule: a non-empty schedule records all the time (Function=Record), an empty one only monitors; time-of-day spans are kept in Notes, not enforced",
+                    "ZoneMinder has no weekly schedule: an enabled camera records all the time (Function=Record), a disabled one neither captures nor records (Function=Monitor, Enabled=0); time-of-day spans are kept in Notes, not enforced",
                 ),
                 unmanaged(
                     "alerts.escalation",
