@@ -87,11 +87,24 @@ fn list(items: impl IntoIterator<Item = String>) -> String {
 
 type ProfileKey = (String, u32, u32, Canonical);
 
+/// Retention written for a camera whose VMS enforces none (a ZoneMinder monitor
+/// without a retention filter reads as 0 days): the common 30 days, for a person
+/// to confirm; `apply` then enforces it.
+const RETENTION_WHEN_NONE: u32 = 30;
+
+fn retention(c: &CameraState) -> u32 {
+    if c.retention_days == 0 {
+        RETENTION_WHEN_NONE
+    } else {
+        c.retention_days
+    }
+}
+
 fn profile_key(c: &CameraState) -> ProfileKey {
     (
         c.resolution.clone(),
         c.fps,
-        c.retention_days,
+        retention(c),
         c.schedule.clone(),
     )
 }
@@ -111,6 +124,18 @@ pub fn import(req: &ImportRequest, live: &ConfigState) -> Result<Imported, Impor
         return Err(ImportError::CameraIds(bad.join(", ")));
     }
     let mut notes = Vec::new();
+    let unretained: Vec<&str> = live
+        .cameras
+        .values()
+        .filter(|c| c.retention_days == 0)
+        .map(|c| c.id.as_str())
+        .collect();
+    if !unretained.is_empty() {
+        notes.push(format!(
+            "no retention is enforced on the VMS for {}; written as {RETENTION_WHEN_NONE} days — check it: drift shows it until `apply` enforces it",
+            unretained.join(", ")
+        ));
+    }
 
     // Profiles: cameras with the same recording settings share one, most used first.
     let mut groups: BTreeMap<ProfileKey, Vec<&CameraState>> = BTreeMap::new();
@@ -155,7 +180,7 @@ pub fn import(req: &ImportRequest, live: &ConfigState) -> Result<Imported, Impor
             "  username_env: {username_env}\n  password_env: {password_env}\n"
         )),
     }
-    let retentions: Vec<u32> = live.cameras.values().map(|c| c.retention_days).collect();
+    let retentions: Vec<u32> = live.cameras.values().map(retention).collect();
     let (min_r, max_r) = match (retentions.iter().min(), retentions.iter().max()) {
         (Some(a), Some(b)) => ((*a).clamp(1, 7), (*b).max(30)),
         _ => (7, 30),
@@ -411,6 +436,26 @@ mod tests {
         assert!(diags.iter().all(|d| !d.is_error()), "{diags:#?}");
         assert_eq!(back.settings.expect("settings").session_timeout_minutes, 15);
         assert!(imported.notes[0].contains("30 minutes"));
+    }
+
+    #[test]
+    fn a_camera_without_retention_on_the_vms_is_written_as_30_days_with_a_note() {
+        // A ZoneMinder monitor that no retention filter covers reads as 0 days.
+        let mut live = load_example();
+        let id = live.cameras.keys().next().expect("a camera").clone();
+        live.cameras.get_mut(&id).expect("camera").retention_days = 0;
+        let imported = import(&request(), &live).expect("import");
+        let (back, diags) = write_and_reload(&imported);
+        assert!(diags.iter().all(|d| !d.is_error()), "{diags:#?}");
+        assert_eq!(back.cameras[&id].retention_days, RETENTION_WHEN_NONE);
+        assert!(
+            imported
+                .notes
+                .iter()
+                .any(|n| n.contains("no retention is enforced") && n.contains(&id)),
+            "{:?}",
+            imported.notes
+        );
     }
 
     #[test]

@@ -10,10 +10,16 @@
 //!
 //! ZoneMinder answers some failures with HTTP 200 and an error body; every
 //! answer is checked for one. It has no ETag: a camera's version is a hash of
-//! the monitor's mapped fields, compared before each update or delete. The
-//! mapping itself is in [`mapping`].
+//! the monitor's mapped fields and its retention filter, compared before each
+//! update or delete. The mapping itself is in [`mapping`].
+//!
+//! Retention lives in event filters, which 1.36's API cannot reach: [`web`]
+//! reads and saves them through the web UI (session cookie and CSRF token,
+//! kept out of errors and logs like the token), [`filters`] knows their shape.
 
+pub mod filters;
 pub mod mapping;
+mod web;
 
 use std::time::{Duration, Instant};
 
@@ -83,6 +89,8 @@ pub struct ZoneMinderDriver {
     login: Login,
     options: Options,
     token: tokio::sync::Mutex<Option<Token>>,
+    /// The web UI's session cookie, for retention filters.
+    web_session: tokio::sync::Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for ZoneMinderDriver {
@@ -144,6 +152,7 @@ impl ZoneMinderDriver {
             login,
             options,
             token: tokio::sync::Mutex::new(None),
+            web_session: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -438,7 +447,7 @@ impl ZoneMinderDriver {
         method: &str,
         name: &str,
         if_match: &str,
-    ) -> Result<Value, DriverError> {
+    ) -> Result<(Value, web::RetentionFilters), DriverError> {
         let Some((m, _)) = self.monitor(name).await? else {
             return Err(DriverError::NotFound {
                 method: method.into(),
@@ -446,7 +455,8 @@ impl ZoneMinderDriver {
                 message: format!("no monitor named {name}"),
             });
         };
-        let current = mapping::version(&m);
+        let filters = self.retention_filters().await?;
+        let current = mapping::version(&m, web::retention_of(&filters, &m));
         if current != if_match {
             return Err(DriverError::VersionMismatch {
                 method: method.into(),
@@ -454,7 +464,7 @@ impl ZoneMinderDriver {
                 message: format!("monitor {name} is at version {current}, not {if_match}"),
             });
         }
-        Ok(m)
+        Ok((m, filters))
     }
 
     async fn setting(&self, name: &str) -> Result<String, DriverError> {
@@ -513,12 +523,32 @@ impl ZoneMinderDriver {
                 path: "/api/monitors.json".into(),
                 message: format!("monitor {name} is missing after it was saved"),
             })?;
-        mapping::camera(&m).map_err(|reason| DriverError::InvalidResponse {
-            method: "GET".into(),
-            path: "/api/monitors.json".into(),
-            status: 200,
-            reason,
+        let filters = self.retention_filters().await?;
+        mapping::camera(&m, web::retention_of(&filters, &m)).map_err(|reason| {
+            DriverError::InvalidResponse {
+                method: "GET".into(),
+                path: "/api/monitors.json".into(),
+                status: 200,
+                reason,
+            }
         })
+    }
+
+    /// Reads a camera back after a change and checks that ZoneMinder kept its retention.
+    async fn saved(&self, camera: &Camera) -> Result<Camera, DriverError> {
+        let got = self.camera(&camera.id).await?;
+        if got.recording.retention_days != camera.recording.retention_days {
+            return Err(DriverError::InvalidResponse {
+                method: "POST".into(),
+                path: self.web_path("filter"),
+                status: 200,
+                reason: format!(
+                    "the retention filter of {} reads {} days after saving {}",
+                    camera.id, got.recording.retention_days, camera.recording.retention_days
+                ),
+            });
+        }
+        Ok(got)
     }
 
     async fn first_event(
@@ -588,12 +618,8 @@ impl Vms for ZoneMinderDriver {
             manages_settings: true,
             unmanaged: vec![
                 unmanaged(
-                    "recording.retention_days",
-                    "ZoneMinder keeps retention in event filters, which its API can neither read nor write: vmsops records the value in the monitor's Notes but ZoneMinder does not enforce it (add a per-monitor AutoDelete filter)",
-                ),
-                unmanaged(
                     "recording.schedule",
-                    "ZoneMinder has no weekly schedule: a non-empty schedule records all the time (Function=Record), an empty one only monitors; time-of-day spans are kept in Notes, not enforced",
+                    "ZoneMinder has no weekly schedule: an enabled camera records all the time (Function=Record), a disabled one neither captures nor records (Function=Monitor, Enabled=0); time-of-day spans are kept in Notes, not enforced",
                 ),
                 unmanaged(
                     "alerts.escalation",
@@ -605,13 +631,17 @@ impl Vms for ZoneMinderDriver {
 
     async fn read_live(&self) -> Result<LiveConfig, DriverError> {
         let mut cameras = Vec::new();
-        for (m, _) in self.monitors().await? {
+        let monitors = self.monitors().await?;
+        let filters = self.retention_filters().await?;
+        for (m, _) in monitors {
             cameras.push(
-                mapping::camera(&m).map_err(|reason| DriverError::InvalidResponse {
-                    method: "GET".into(),
-                    path: "/api/monitors.json".into(),
-                    status: 200,
-                    reason,
+                mapping::camera(&m, web::retention_of(&filters, &m)).map_err(|reason| {
+                    DriverError::InvalidResponse {
+                        method: "GET".into(),
+                        path: "/api/monitors.json".into(),
+                        status: 200,
+                        reason,
+                    }
                 })?,
             );
         }
@@ -625,10 +655,19 @@ impl Vms for ZoneMinderDriver {
 
     async fn export(&self) -> Result<Value, DriverError> {
         let monitors: Vec<Value> = self.monitors().await?.into_iter().map(|(m, _)| m).collect();
+        let filters = self.retention_filters().await?;
+        let retention: serde_json::Map<String, Value> = monitors
+            .iter()
+            .filter_map(|m| {
+                let days = web::retention_of(&filters, m)?;
+                Some((mapping::text(m, "Name"), json!(days)))
+            })
+            .collect();
         let session = self.setting(SESSION_SETTING).await?;
         Ok(json!({
             "format": EXPORT_FORMAT,
             "monitors": monitors,
+            "retention_days": retention,
             "configs": { SESSION_SETTING: session },
         }))
     }
@@ -671,6 +710,27 @@ impl Vms for ZoneMinderDriver {
                     .await?;
             }
         }
+        // Retention filters follow the monitors (whose ids may have changed); exports made
+        // before vmsops managed them have none and leave the filters alone.
+        if let Some(retention) = export.get("retention_days").and_then(Value::as_object) {
+            let filters = self.retention_filters().await?;
+            for (m, _) in self.monitors().await? {
+                let name = mapping::text(&m, "Name");
+                match retention.get(&name).and_then(Value::as_u64) {
+                    Some(days) => {
+                        let days = u32::try_from(days).unwrap_or(u32::MAX);
+                        self.set_retention(&m, days, &filters).await?;
+                    }
+                    None => self.remove_retention(&name, &filters).await?,
+                }
+            }
+            for (l, _) in &live {
+                let name = mapping::text(l, "Name");
+                if !wanted.iter().any(|m| mapping::text(m, "Name") == name) {
+                    self.remove_retention(&name, &filters).await?;
+                }
+            }
+        }
         if let Some(v) = export
             .pointer(&format!("/configs/{SESSION_SETTING}"))
             .and_then(Value::as_str)
@@ -697,7 +757,18 @@ impl Vms for ZoneMinderDriver {
         self.save_monitor(Method::POST, &["monitors.json"], fields)
             .await?;
         // ZoneMinder answers only {"message":"Saved"}: the monitor is found by its name.
-        self.camera(&camera.id).await
+        let (m, _) = self
+            .monitor(&camera.id)
+            .await?
+            .ok_or_else(|| DriverError::NotFound {
+                method: "GET".into(),
+                path: "/api/monitors.json".into(),
+                message: format!("monitor {} is missing after it was saved", camera.id),
+            })?;
+        let filters = self.retention_filters().await?;
+        self.set_retention(&m, camera.recording.retention_days, &filters)
+            .await?;
+        self.saved(camera).await
     }
 
     async fn update_camera(
@@ -706,11 +777,13 @@ impl Vms for ZoneMinderDriver {
         if_match: &str,
         _ctx: &OpContext,
     ) -> Result<Camera, DriverError> {
-        let m = self.monitor_at("PUT", &camera.id, if_match).await?;
+        let (m, filters) = self.monitor_at("PUT", &camera.id, if_match).await?;
         let seg = format!("{}.json", mapping::text(&m, "Id"));
         self.save_monitor(Method::PUT, &["monitors", &seg], form_of(camera)?)
             .await?;
-        self.camera(&camera.id).await
+        self.set_retention(&m, camera.recording.retention_days, &filters)
+            .await?;
+        self.saved(camera).await
     }
 
     async fn delete_camera(
@@ -719,11 +792,11 @@ impl Vms for ZoneMinderDriver {
         if_match: &str,
         _ctx: &OpContext,
     ) -> Result<(), DriverError> {
-        let m = self.monitor_at("DELETE", id, if_match).await?;
+        let (m, filters) = self.monitor_at("DELETE", id, if_match).await?;
         let seg = format!("{}.json", mapping::text(&m, "Id"));
         self.call(Method::DELETE, &["monitors", &seg], &[], None)
             .await?;
-        Ok(())
+        self.remove_retention(id, &filters).await
     }
 
     async fn put_alert_rule(
@@ -871,6 +944,46 @@ mod tests {
         let t = parse_time("2026-11-27 10:00:00", &paris).expect("time");
         assert_eq!(t.to_string(), "2026-11-27T09:00:00Z");
         assert!(parse_time("never", &paris).is_none());
+    }
+
+    /// A web UI that gives a session cookie at login and then shows the login page again,
+    /// as ZoneMinder does for an account that may not see events.
+    async fn refusing_web_ui() -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let mut buf = vec![0; 16 << 10];
+                let _ = conn.read(&mut buf).await;
+                let page = "<title>ZM - Login</title><script>var csrfMagicToken = \"key:c5rf-s3cret,1\";</script>";
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nSet-Cookie: ZMSESSID=c00kie-s3cret; path=/\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                    page.len()
+                );
+                let _ = conn.write_all(answer.as_bytes()).await;
+            }
+        });
+        format!("http://{addr}/zm")
+    }
+
+    #[tokio::test]
+    async fn a_refused_filter_view_is_named_without_cookie_token_or_password() {
+        let d = driver(&refusing_web_ui().await).expect("valid");
+        let e = d
+            .retention_filters()
+            .await
+            .expect_err("the filter view never opens");
+        let s = e.to_string();
+        assert!(s.contains("/zm/index.php?view=filter"), "{s}");
+        assert!(s.contains("Events=Edit"), "{s}");
+        for secret in ["pa55-word", "c00kie-s3cret", "c5rf-s3cret", "ZMSESSID"] {
+            assert!(!s.contains(secret), "{secret} in {s}");
+        }
+        *d.web_session.lock().await = Some("c00kie-s3cret".into());
+        assert!(!format!("{d:?}").contains("c00kie-s3cret"));
     }
 
     #[tokio::test]

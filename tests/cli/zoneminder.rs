@@ -143,6 +143,38 @@ impl<'a> Api<'a> {
     }
 }
 
+/// A statement run on ZoneMinder's database (`mariadb -uroot zm`, as on the CI machine); its output.
+fn sql(statement: &str) -> String {
+    let out = Command::new("mariadb")
+        .args(["-uroot", "-N", "-B", "zm", "-e", statement])
+        .output()
+        .expect("mariadb runs");
+    assert!(
+        out.status.success(),
+        "{statement}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A retention filter as ZoneMinder's web UI stores it, made by hand (not through vmsops).
+fn seed_retention(monitor: &str, monitor_id: &str, days: u32) {
+    sql(&format!(
+        "DELETE FROM Filters WHERE Name='vmsops-retention-{monitor}'; \
+         INSERT INTO Filters (Name, Query_json, AutoDelete, Background) VALUES ('vmsops-retention-{monitor}', \
+         '{{\"terms\":[{{\"attr\":\"MonitorId\",\"op\":\"=\",\"val\":\"{monitor_id}\"}},{{\"cnj\":\"and\",\"attr\":\"StartDateTime\",\"op\":\"<\",\"val\":\"-{days} days\"}}],\"sort_field\":\"Id\",\"sort_asc\":\"1\",\"limit\":\"\"}}', 1, 1)"
+    ));
+}
+
+/// The stored retention filter of `monitor`: `Query_json`, `AutoDelete`.
+fn retention_row(monitor: &str) -> Option<(String, String)> {
+    let row = sql(&format!(
+        "SELECT Query_json, AutoDelete FROM Filters WHERE Name='vmsops-retention-{monitor}'"
+    ));
+    let (query, auto_delete) = row.rsplit_once('\t')?;
+    Some((query.to_string(), auto_delete.to_string()))
+}
+
 fn git(repo: &Path, who: (&str, &str), args: &[&str]) -> String {
     let out = Command::new("git")
         .current_dir(repo)
@@ -258,8 +290,20 @@ fn zoneminder_lifecycle_through_vmsops() {
     let Some(zm) = instance() else { return };
     let api = Api::new(&zm);
     api.clear();
+    sql("DELETE FROM Filters WHERE Name LIKE 'vmsops-retention-%'");
     api.add("hall-01", "Record");
     api.add("dock-01", "Record");
+    // Only watches, records nothing: imported as `enabled: false` with a schedule that validates.
+    api.add("yard-01", "Monitor");
+    let id_of = |name: &str| {
+        api.monitor(name).expect("monitor")["Id"]
+            .to_string()
+            .trim_matches('"')
+            .to_string()
+    };
+    seed_retention("hall-01", &id_of("hall-01"), 14);
+    seed_retention("dock-01", &id_of("dock-01"), 30);
+    seed_retention("yard-01", &id_of("yard-01"), 30);
 
     let dir = tempfile::tempdir().expect("repo");
     let state = tempfile::tempdir().expect("state");
@@ -291,7 +335,7 @@ fn zoneminder_lifecycle_through_vmsops() {
         ],
     );
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("imported 2 cameras"), "{out}");
+    assert!(out.contains("imported 3 cameras"), "{out}");
     assert!(out.contains("keeps no administration journal"), "{out}");
     let site = repo.join("sites/zm-lab/site.yaml");
     let key = repo.join(".keys/rs");
@@ -327,9 +371,13 @@ fn zoneminder_lifecycle_through_vmsops() {
     let (code, out, err) = run.vmsops(&[], &["drift", "--repo", "."]);
     assert_eq!(code, 0, "import then drift must be clean:\n{out}{err}");
     assert!(out.contains("No changes"), "{out}");
-
-    // Add a camera, change fps and resolution of one, disable another: one approved apply.
     let cameras = repo.join("sites/zm-lab/cameras");
+    let yard = std::fs::read_to_string(cameras.join("yard.yaml")).expect("yard.yaml");
+    assert!(yard.contains("enabled: false"), "{yard}");
+    let site_text = std::fs::read_to_string(&site).expect("site");
+    assert!(site_text.contains("retention_days: 14"), "{site_text}");
+
+    // Add a camera, change fps, resolution and retention of one, disable another: one approved apply.
     let file = cameras.join("hall.yaml");
     let text = std::fs::read_to_string(&file).expect("cameras");
     let profile = text
@@ -344,17 +392,26 @@ fn zoneminder_lifecycle_through_vmsops() {
             "{}{}",
             text.replacen(
                 &hall,
-                &format!("{hall}    recording: {{ fps: 5, resolution: 1280x720 }}\n"),
+                &format!(
+                    "{hall}    recording: {{ fps: 5, resolution: 1280x720, retention_days: 7 }}\n"
+                ),
                 1
             ),
             camera_yaml("gate-01", &profile)
         ),
     )
     .expect("write");
+    let dock = cameras.join("dock.yaml");
+    let dock_profile = std::fs::read_to_string(&dock)
+        .expect("dock.yaml")
+        .lines()
+        .find(|l| l.trim().starts_with("profile: "))
+        .expect("profile")
+        .to_string();
     edit(
-        &cameras.join("dock.yaml"),
-        &hall,
-        &format!("{hall}    enabled: false\n"),
+        &dock,
+        &dock_profile,
+        &format!("{dock_profile}\n    enabled: false"),
     );
     commit_and_approve(
         repo,
@@ -376,7 +433,46 @@ fn zoneminder_lifecycle_through_vmsops() {
         (hall["Width"].as_u64(), hall["Height"].as_u64()),
         (Some(1280), Some(720))
     );
-    assert_eq!(api.monitor("dock-01").expect("dock")["Enabled"], 0);
+    let dock = api.monitor("dock-01").expect("dock");
+    assert_eq!(
+        (dock["Enabled"].as_u64(), dock["Function"].as_str()),
+        (Some(0), Some("Monitor"))
+    );
+    // Retention is a real ZoneMinder filter: the gate camera got its profile's, hall its own.
+    let (query, auto_delete) = retention_row("hall-01").expect("hall-01 filter");
+    assert_eq!(auto_delete, "1");
+    assert!(query.contains("\"-7 days\""), "{query}");
+    assert!(
+        query.contains(&format!("\"val\":\"{}\"", id_of("hall-01"))),
+        "{query}"
+    );
+    let (query, auto_delete) = retention_row("gate-01").expect("gate-01 filter");
+    assert_eq!(auto_delete, "1");
+    assert!(query.contains("\"-14 days\""), "{query}");
+    // …which ZoneMinder itself enforces: its zmfilter deletes hall's events older than 7 days.
+    let hall_id = id_of("hall-01");
+    sql(&format!(
+        "INSERT INTO Events (MonitorId, StateId, Name, StartDateTime, EndDateTime, Length, Frames, DiskSpace) VALUES \
+         ({hall_id}, 1, 'vmsops-old', NOW() - INTERVAL 10 DAY, NOW() - INTERVAL 10 DAY + INTERVAL 1 HOUR, 3600, 10, 1000), \
+         ({hall_id}, 1, 'vmsops-new', NOW() - INTERVAL 1 DAY, NOW() - INTERVAL 1 DAY + INTERVAL 1 HOUR, 3600, 10, 1000)"
+    ));
+    let filter_id = sql("SELECT Id FROM Filters WHERE Name='vmsops-retention-hall-01'");
+    let ran = Command::new("runuser")
+        .args(["-u", "www-data", "--", "zmfilter.pl"])
+        .arg(format!("--filter_id={filter_id}"))
+        .output();
+    if ran.is_ok_and(|o| o.status.success()) {
+        let left = sql(&format!(
+            "SELECT Name FROM Events WHERE MonitorId={hall_id} ORDER BY Name"
+        ));
+        assert_eq!(
+            left, "vmsops-new",
+            "the 10-day-old event is deleted, the recent one kept"
+        );
+    } else {
+        eprintln!("retention enforcement part skipped: cannot run zmfilter.pl as www-data");
+    }
+    sql(&format!("DELETE FROM Events WHERE MonitorId={hall_id}"));
     let (code, out, err) = run.vmsops(&[], &["drift", "--repo", "."]);
     assert_eq!(code, 0, "apply then drift must be clean:\n{out}{err}");
 
@@ -388,6 +484,10 @@ fn zoneminder_lifecycle_through_vmsops() {
     let (code, out, err) = run.apply(&applied, "OPS-2");
     assert_eq!(code, 0, "{out}{err}");
     assert!(api.monitor("gate-01").is_none());
+    assert!(
+        retention_row("gate-01").is_none(),
+        "its filter goes with it"
+    );
 
     // A camera with a recent recording cannot be removed: ZoneMinder deletes its events.
     let applied = git(repo, APPROVER, &["rev-parse", "HEAD"]);
@@ -413,13 +513,35 @@ fn zoneminder_lifecycle_through_vmsops() {
         eprintln!("recordings-kept part skipped: cannot insert an event with `mariadb -uroot zm`");
     }
 
-    // An edit made directly in ZoneMinder shows as drift.
+    // Edits made directly in ZoneMinder show as drift: a frame rate, and a retention filter.
     api.edit("dock-01", "MaxFPS", "2");
+    sql("UPDATE Filters SET Query_json=REPLACE(Query_json, '-30 days', '-3 days') WHERE Name='vmsops-retention-yard-01'");
     let (code, out, err) = run.vmsops(&[], &["drift", "--repo", ".", "--format", "json"]);
     assert_eq!(code, 2, "{out}{err}");
     let v: Value = serde_json::from_str(&out).expect("json");
     let ops = v["sites"][0]["operations"].to_string();
     assert!(ops.contains("dock-01") && ops.contains("fps"), "{ops}");
+    assert!(
+        ops.contains("yard-01") && ops.contains("retention_days"),
+        "{ops}"
+    );
+    // A retention filter deleted in ZoneMinder shows too: no filter reads as 0 days.
+    let (query, _) = retention_row("hall-01").expect("hall filter");
+    sql("DELETE FROM Filters WHERE Name='vmsops-retention-hall-01'");
+    let (code, out, err) = run.vmsops(&[], &["drift", "--repo", ".", "--format", "json"]);
+    assert_eq!(code, 2, "{out}{err}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    let hall_ops = v["sites"][0]["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .filter(|o| o.to_string().contains("hall-01"))
+        .map(Value::to_string)
+        .collect::<String>();
+    assert!(hall_ops.contains("retention_days"), "{hall_ops}");
+    sql(&format!(
+        "INSERT INTO Filters (Name, Query_json, AutoDelete, Background) VALUES ('vmsops-retention-hall-01', '{query}', 1, 1)"
+    ));
 
     // Snapshot, then a removal in ZoneMinder, then restore brings it back.
     let (code, out, err) = run.vmsops(
@@ -441,6 +563,7 @@ fn zoneminder_lifecycle_through_vmsops() {
     let id = list[0]["id"].as_str().expect("id").to_string();
     let dock = api.monitor("dock-01").expect("dock");
     api.send("DELETE", &format!("monitors/{}.json", dock["Id"]), &[]);
+    sql("DELETE FROM Filters WHERE Name='vmsops-retention-dock-01'");
     let (code, out, err) = run.vmsops(
         &[],
         &[
@@ -459,6 +582,12 @@ fn zoneminder_lifecycle_through_vmsops() {
     let dock = api.monitor("dock-01").expect("dock-01 restored");
     assert_eq!(dock["MaxFPS"], "2.00");
     assert_eq!(dock["Enabled"], 0);
+    let (query, _) = retention_row("dock-01").expect("dock-01 filter restored");
+    assert!(query.contains("\"-30 days\""), "{query}");
+    assert!(
+        query.contains(&format!("\"val\":\"{}\"", id_of("dock-01"))),
+        "{query}"
+    );
 
     // audit review says plainly that ZoneMinder keeps no administration journal.
     let month = IN_WINDOW[..7].to_string();
@@ -475,6 +604,15 @@ fn zoneminder_lifecycle_through_vmsops() {
     // Neither the password nor a token is ever printed, even at trace level.
     let (_, out, err) = run.vmsops(&[("RUST_LOG", "trace")], &["drift", "--repo", "."]);
     run.secrets_absent(&format!("{out}{err}"), &api.token);
+    // …nor the web UI's session cookie or CSRF token, used for the retention filters.
+    let all = format!("{out}{err}");
+    assert!(
+        all.contains("index.php?view=filter"),
+        "the web UI was used: {all}"
+    );
+    for secret in ["ZMSESSID", "__csrf_magic", "key:"] {
+        assert!(!all.contains(secret), "{secret} printed:\n{all}");
+    }
     let (_, out, err) = run.vmsops(
         &[("RUST_LOG", "trace"), ("ZM_PASSWORD", "wrong-password")],
         &["drift", "--repo", "."],
@@ -485,5 +623,26 @@ fn zoneminder_lifecycle_through_vmsops() {
         "{all}"
     );
     assert!(!all.contains("wrong-password"), "{all}");
+    // An account that may not see events cannot open the filter view: the error says why,
+    // without the password, the session cookie or the CSRF token.
+    let user = zm.user.replace('\'', "");
+    sql(&format!(
+        "UPDATE Users SET Events='None' WHERE Username='{user}'"
+    ));
+    let (code, out, err) = run.vmsops(&[("RUST_LOG", "trace")], &["drift", "--repo", "."]);
+    sql(&format!(
+        "UPDATE Users SET Events='Edit' WHERE Username='{user}'"
+    ));
+    let all = format!("{out}{err}");
+    assert_eq!(code, 1, "{all}");
+    assert!(
+        all.contains("index.php?view=filter") && all.contains("Events=Edit"),
+        "{all}"
+    );
+    run.secrets_absent(&all, &api.token);
+    for secret in ["ZMSESSID", "__csrf_magic", "key:"] {
+        assert!(!all.contains(secret), "{secret} printed:\n{all}");
+    }
     api.clear();
+    sql("DELETE FROM Filters WHERE Name LIKE 'vmsops-retention-%'");
 }

@@ -1,21 +1,26 @@
 //! ZoneMinder monitors ↔ vmsops cameras, and ZoneMinder's answer shapes. Pure: no network.
 //!
-//! | vmsops                   | ZoneMinder monitor                                        |
+//! | vmsops                   | ZoneMinder                                                |
 //! |--------------------------|-----------------------------------------------------------|
-//! | `id`                     | `Name`                                                    |
+//! | `id`                     | monitor `Name`                                            |
 //! | `stream_url`             | `Path` (`Type` is `Ffmpeg` for cameras vmsops creates)    |
-//! | `enabled`                | `Enabled` (1/0)                                           |
+//! | `enabled: true`          | `Enabled=1` and `Function=Record`                         |
+//! | `enabled: false`         | `Enabled=0` and `Function=Monitor` (no capture, no recording) |
 //! | `recording.resolution`   | `Width` x `Height`                                        |
 //! | `recording.fps`          | `MaxFPS` (a decimal string, rounded)                      |
-//! | `recording.schedule`     | `Function`: empty → `Monitor`, otherwise `Record`         |
-//! | `name`, `vendor`, `model`, `firmware`, `recording.retention_days`, partial schedules | `Notes`, one `key: value` line each |
+//! | `recording.schedule`     | recorded all the time; partial schedules in `Notes`       |
+//! | `recording.retention_days` | the filter `vmsops-retention-<Name>` (see [`super::filters`]) |
+//! | `name`, `vendor`, `model`, `firmware` | `Notes`, one `key: value` line each          |
 //!
-//! ZoneMinder has no field for a display name, the hardware identity, a
-//! retention or a weekly schedule, so vmsops keeps them in `Notes` and reports
-//! retention and time-of-day spans as unmanaged (not enforced by ZoneMinder).
-//! A monitor without those lines reads as: name = `Name`, vendor/model/firmware
-//! = `unknown`, retention = [`ASSUMED_RETENTION_DAYS`], schedule = always when
-//! `Function` records (`Record`, `Mocord`, `Modect`, `Nodect`).
+//! A camera is enabled if and only if its monitor is `Enabled` and its
+//! `Function` records (`Record`, `Mocord`, `Modect`, `Nodect`): a monitor that
+//! only watches (`Monitor`) or does nothing (`None`) reads as `enabled: false`.
+//! ZoneMinder has no weekly schedule, so the schedule always reads as
+//! "always" unless `Notes` keep a partial one (reported unmanaged, not
+//! enforced); an imported site therefore always validates. A monitor without
+//! a retention filter reads as [`NO_RETENTION`] days, which no policy allows:
+//! drift shows it until a retention is applied. A monitor without `Notes`
+//! lines reads as: name = `Name`, vendor/model/firmware = `unknown`.
 
 use std::collections::BTreeMap;
 
@@ -25,8 +30,9 @@ use sha2::{Digest, Sha256};
 use crate::desired::model::{Day, ScheduleEntry};
 use crate::driver::model::{Camera, Recording};
 
-/// Retention read for a monitor whose `Notes` do not declare one.
-pub const ASSUMED_RETENTION_DAYS: u32 = 30;
+/// Retention read for a monitor that no retention filter covers: events are kept until the
+/// disk fills (ZoneMinder's `PurgeWhenFull`).
+pub const NO_RETENTION: u32 = 0;
 /// What a monitor whose `Notes` lack a hardware line reports.
 pub const UNKNOWN: &str = "unknown";
 /// First line of the `Notes` vmsops writes.
@@ -83,8 +89,6 @@ pub struct Notes {
     pub model: Option<String>,
     /// Firmware.
     pub firmware: Option<String>,
-    /// Declared retention (not enforced by ZoneMinder).
-    pub retention_days: Option<u32>,
     /// Declared schedule when it is not "always" (ZoneMinder records all the time).
     pub schedule: Option<Vec<ScheduleEntry>>,
 }
@@ -103,7 +107,6 @@ impl Notes {
                 "vendor" => n.vendor = Some(value),
                 "model" => n.model = Some(value),
                 "firmware" => n.firmware = Some(value),
-                "retention_days" => n.retention_days = value.parse().ok(),
                 "schedule" => n.schedule = serde_json::from_str(&value).ok(),
                 _ => {}
             }
@@ -124,9 +127,6 @@ impl Notes {
             if let Some(v) = v {
                 out.push(format!("{k}: {}", one_line(v)));
             }
-        }
-        if let Some(r) = self.retention_days {
-            out.push(format!("retention_days: {r}"));
         }
         if let Some(s) = &self.schedule {
             out.push(format!(
@@ -169,9 +169,10 @@ fn number(m: &Value, field: &str) -> Option<f64> {
     }
 }
 
-/// The version of a monitor: a hash of the fields vmsops maps.
-pub fn version(m: &Value) -> String {
+/// The version of a camera: a hash of its monitor's mapped fields and its retention filter.
+pub fn version(m: &Value, retention: Option<u32>) -> String {
     let mut h = Sha256::new();
+    h.update(format!("retention={retention:?}").as_bytes());
     for f in VERSIONED_FIELDS {
         h.update(f.as_bytes());
         h.update([0]);
@@ -184,8 +185,9 @@ pub fn version(m: &Value) -> String {
         .collect()
 }
 
-/// The camera a monitor (the inner `Monitor` object) stands for.
-pub fn camera(m: &Value) -> Result<Camera, String> {
+/// The camera a monitor (the inner `Monitor` object) stands for, with the retention its
+/// filter enforces (`None`: no retention filter).
+pub fn camera(m: &Value, retention: Option<u32>) -> Result<Camera, String> {
     let name = text(m, "Name");
     if name.is_empty() {
         return Err("a monitor has no Name".into());
@@ -194,12 +196,12 @@ pub fn camera(m: &Value) -> Result<Camera, String> {
     let width = number(m, "Width").ok_or_else(|| format!("monitor {name} has no Width"))?;
     let height = number(m, "Height").ok_or_else(|| format!("monitor {name} has no Height"))?;
     let fps = number(m, "MaxFPS").unwrap_or(0.0).round().max(0.0) as u32;
-    let function = text(m, "Function");
-    let schedule = if RECORDING_FUNCTIONS.contains(&function.as_str()) {
-        notes.schedule.clone().unwrap_or_else(always)
-    } else {
-        Vec::new()
-    };
+    let records = RECORDING_FUNCTIONS.contains(&text(m, "Function").as_str());
+    let schedule = notes
+        .schedule
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(always);
     let or_unknown = |v: &Option<String>| {
         v.clone()
             .filter(|s| !s.is_empty())
@@ -212,14 +214,14 @@ pub fn camera(m: &Value) -> Result<Camera, String> {
         model: or_unknown(&notes.model),
         firmware: or_unknown(&notes.firmware),
         stream_url: text(m, "Path"),
-        enabled: number(m, "Enabled").unwrap_or(0.0) != 0.0,
+        enabled: records && number(m, "Enabled").unwrap_or(0.0) != 0.0,
         recording: Recording {
             resolution: format!("{}x{}", width as u64, height as u64),
             fps,
-            retention_days: notes.retention_days.unwrap_or(ASSUMED_RETENTION_DAYS),
+            retention_days: retention.unwrap_or(NO_RETENTION),
             schedule,
         },
-        version: version(m),
+        version: version(m, retention),
     })
 }
 
@@ -237,13 +239,14 @@ pub fn monitor_fields(camera: &Camera) -> Result<BTreeMap<&'static str, String>,
         vendor: Some(camera.vendor.clone()),
         model: Some(camera.model.clone()),
         firmware: Some(camera.firmware.clone()),
-        retention_days: Some(camera.recording.retention_days),
         schedule: (!schedule.is_empty() && !is_always(schedule)).then(|| schedule.clone()),
     };
-    let function = if schedule.is_empty() {
-        "Monitor"
-    } else {
+    // A disabled camera neither captures nor records; an empty schedule cannot pass
+    // `validate`, and is written the same way for safety.
+    let function = if camera.enabled && !schedule.is_empty() {
         "Record"
+    } else {
+        "Monitor"
     };
     Ok(BTreeMap::from([
         ("Name", camera.id.clone()),
@@ -338,21 +341,55 @@ mod tests {
 
     #[test]
     fn a_bare_monitor_reads_with_documented_defaults() {
-        let c = camera(&monitor()).expect("camera");
+        let c = camera(&monitor(), None).expect("camera");
         assert_eq!(c.id, "hall-01");
         assert_eq!(c.name, "hall-01");
         assert_eq!((c.vendor.as_str(), c.firmware.as_str()), (UNKNOWN, UNKNOWN));
         assert_eq!(c.recording.resolution, "1920x1080");
         assert_eq!(c.recording.fps, 15);
-        assert_eq!(c.recording.retention_days, ASSUMED_RETENTION_DAYS);
+        assert_eq!(c.recording.retention_days, NO_RETENTION);
         assert_eq!(c.recording.schedule, always());
         assert!(c.enabled);
-        let mut off = monitor();
-        off["Function"] = json!("Monitor");
-        off["Enabled"] = json!("0");
-        let c = camera(&off).expect("camera");
-        assert!(c.recording.schedule.is_empty());
-        assert!(!c.enabled);
+        assert_eq!(
+            camera(&monitor(), Some(14))
+                .expect("camera")
+                .recording
+                .retention_days,
+            14
+        );
+    }
+
+    #[test]
+    fn a_monitor_that_does_not_record_reads_as_a_disabled_camera_that_validates() {
+        for (function, enabled) in [("Monitor", "1"), ("None", "1"), ("Record", "0")] {
+            let mut m = monitor();
+            m["Function"] = json!(function);
+            m["Enabled"] = json!(enabled);
+            let c = camera(&m, Some(14)).expect("camera");
+            assert!(!c.enabled, "{function}/{enabled}");
+            // `validate` refuses an empty schedule: it reads as always, like the import writes it.
+            assert_eq!(c.recording.schedule, always(), "{function}/{enabled}");
+        }
+        // …and `enabled: false` is written back as a monitor that neither captures nor records.
+        let mut off = cam();
+        off.enabled = false;
+        let fields = monitor_fields(&off).expect("fields");
+        assert_eq!(
+            (fields["Function"].as_str(), fields["Enabled"].as_str()),
+            ("Monitor", "0")
+        );
+        let mut m = monitor();
+        for (k, v) in &fields {
+            m[*k] = json!(v);
+        }
+        let back = camera(&m, Some(14)).expect("camera");
+        assert_eq!(
+            Camera {
+                version: String::new(),
+                ..back
+            },
+            off
+        );
     }
 
     #[test]
@@ -369,7 +406,7 @@ mod tests {
             for (k, v) in &fields {
                 m[*k] = json!(v);
             }
-            let got = camera(&m).expect("camera");
+            let got = camera(&m, Some(14)).expect("camera");
             assert_eq!(
                 Camera {
                     version: String::new(),
@@ -384,6 +421,7 @@ mod tests {
             monitor_fields(&none).expect("fields")["Function"],
             "Monitor"
         );
+        assert!(!monitor_fields(&cam()).expect("fields")["Notes"].contains("retention"));
         assert_eq!(
             monitor_fields(&cam()).expect("fields")["Function"],
             "Record"
@@ -393,26 +431,36 @@ mod tests {
 
     #[test]
     fn the_version_changes_with_any_mapped_field() {
-        let a = version(&monitor());
-        assert_eq!(a, version(&monitor()));
+        let a = version(&monitor(), Some(14));
+        assert_eq!(a, version(&monitor(), Some(14)));
+        assert_ne!(
+            a,
+            version(&monitor(), Some(7)),
+            "the retention filter is versioned"
+        );
+        assert_ne!(a, version(&monitor(), None));
         let mut b = monitor();
         b["MaxFPS"] = json!("5.00");
-        assert_ne!(a, version(&b));
+        assert_ne!(a, version(&b, Some(14)));
         let mut c = monitor();
         c["Colours"] = json!(4);
-        assert_eq!(a, version(&c), "an unmapped field is not versioned");
+        assert_eq!(
+            a,
+            version(&c, Some(14)),
+            "an unmapped field is not versioned"
+        );
     }
 
     #[test]
     fn notes_survive_odd_text() {
         let n = Notes {
             name: Some("Line\nbreak".into()),
-            retention_days: Some(7),
+            vendor: Some("Axis".into()),
             ..Notes::default()
         };
         let back = Notes::parse(&format!("operator's remark\n{}", n.render()));
         assert_eq!(back.name.as_deref(), Some("Line break"));
-        assert_eq!(back.retention_days, Some(7));
+        assert_eq!(back.vendor.as_deref(), Some("Axis"));
     }
 
     #[test]
