@@ -7,7 +7,7 @@
 //! | `enabled: true`          | `Enabled=1` and `Function=Record`                         |
 //! | `enabled: false`         | `Enabled=0` and `Function=Monitor` (no capture, no recording) |
 //! | `recording.resolution`   | `Width` x `Height`                                        |
-//! | `recording.fps`          | `MaxFPS` (a decimal string, rounded)                      |
+//! | `recording.fps`          | `MaxFPS` (a decimal string, rounded; empty = unlimited = 120) |
 //! | `recording.schedule`     | recorded all the time; partial schedules in `Notes`       |
 //! | `recording.retention_days` | the filter `vmsops-retention-<Name>` (see [`super::filters`]) |
 //! | `name`, `vendor`, `model`, `firmware` | `Notes`, one `key: value` line each          |
@@ -185,6 +185,10 @@ pub fn version(m: &Value, retention: Option<u32>) -> String {
         .collect()
 }
 
+/// ZoneMinder's empty `MaxFPS` means "as fast as the camera sends": it reads as
+/// the most vmsops allows, so an imported site validates and round-trips.
+pub const UNLIMITED_FPS: u32 = 120;
+
 /// The camera a monitor (the inner `Monitor` object) stands for, with the retention its
 /// filter enforces (`None`: no retention filter).
 pub fn camera(m: &Value, retention: Option<u32>) -> Result<Camera, String> {
@@ -195,7 +199,10 @@ pub fn camera(m: &Value, retention: Option<u32>) -> Result<Camera, String> {
     let notes = Notes::parse(&text(m, "Notes"));
     let width = number(m, "Width").ok_or_else(|| format!("monitor {name} has no Width"))?;
     let height = number(m, "Height").ok_or_else(|| format!("monitor {name} has no Height"))?;
-    let fps = number(m, "MaxFPS").unwrap_or(0.0).round().max(0.0) as u32;
+    let fps = match number(m, "MaxFPS") {
+        Some(f) if f > 0.0 => f.round().clamp(1.0, f64::from(UNLIMITED_FPS)) as u32,
+        _ => UNLIMITED_FPS,
+    };
     let records = RECORDING_FUNCTIONS.contains(&text(m, "Function").as_str());
     let schedule = notes
         .schedule
@@ -356,6 +363,35 @@ mod tests {
                 .recording
                 .retention_days,
             14
+        );
+    }
+
+    #[test]
+    fn an_unlimited_or_odd_frame_rate_reads_within_what_vmsops_allows() {
+        for (max_fps, fps) in [
+            (json!(""), UNLIMITED_FPS),
+            (json!(null), UNLIMITED_FPS),
+            (json!("0.00"), UNLIMITED_FPS),
+            (json!("0.40"), 1),
+            (json!("240"), 120),
+            (json!("12.60"), 13),
+        ] {
+            let mut m = monitor();
+            m["MaxFPS"] = max_fps.clone();
+            assert_eq!(
+                camera(&m, Some(14)).expect("camera").recording.fps,
+                fps,
+                "{max_fps}"
+            );
+        }
+        // What is written reads back the same: the round trip stays clean.
+        let mut m = monitor();
+        m["MaxFPS"] = json!("");
+        let c = camera(&m, Some(14)).expect("camera");
+        m["MaxFPS"] = json!(c.recording.fps.to_string());
+        assert_eq!(
+            camera(&m, Some(14)).expect("camera").recording.fps,
+            UNLIMITED_FPS
         );
     }
 
