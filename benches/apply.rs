@@ -24,6 +24,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use vmsops::sim::{FaultConfig, Sim, SimConfig, Tokens};
 
+mod support;
 const TOKEN: &str = "bench-token";
 const CAMERAS: usize = 1_000;
 const FILES: usize = 20;
@@ -31,22 +32,6 @@ const FILES: usize = 20;
 const IN_WINDOW: &str = "2026-12-01T01:30:00Z";
 const APPROVER: &str = "rs@client.example";
 const AUTHOR: &str = "claire.martin@integrator.example";
-
-fn camera_yaml(id: usize) -> String {
-    format!(
-        "  - id: cam-{id:05}\n    name: \"Caméra {id}\"\n    vendor: Axis\n    model: P3265-LVE\n    firmware: \"11.9.60\"\n    stream_url: rtsp://cam-{id:05}.cams.example/axis-media/media.amp\n    profile: standard\n"
-    )
-}
-
-fn camera_json(id: usize) -> Value {
-    json!({
-        "id": format!("cam-{id:05}"), "name": format!("Caméra {id}"), "vendor": "Axis", "model": "P3265-LVE",
-        "firmware": "11.9.60", "stream_url": format!("rtsp://cam-{id:05}.cams.example/axis-media/media.amp"),
-        "enabled": true,
-        "recording": {"resolution": "1920x1080", "fps": 15, "retention_days": 30,
-            "schedule": [{"days": ["mon","tue","wed","thu","fri","sat","sun"], "from": "00:00", "to": "24:00"}]}
-    })
-}
 
 /// Runs a tool with no user git or ssh configuration, as `committer` for git; returns its trimmed stdout.
 fn tool(dir: &Path, committer: &str, cmd: &mut Command) -> String {
@@ -116,7 +101,7 @@ fn approved_change(url: &str) -> Change {
     for f in 0..FILES {
         let mut t = String::from("apiVersion: vmsops/v1\nkind: Cameras\ncameras:\n");
         for id in (f * per)..((f + 1) * per).min(CAMERAS) {
-            t.push_str(&camera_yaml(id));
+            t.push_str(&support::camera_yaml(id));
         }
         std::fs::write(root.join(format!("cameras/zone-{f:02}.yaml")), t).expect("write");
     }
@@ -157,20 +142,8 @@ fn approved_change(url: &str) -> Change {
 
 /// The VMS before the change: the example's alert rules and settings, `CAMERAS` cameras at 15 fps.
 fn before_change() -> Value {
-    let manifest = env!("CARGO_MANIFEST_DIR");
-    let tree =
-        vmsops::desired::Tree::open(Path::new(manifest).join("examples").as_path(), "WORKTREE")
-            .expect("tree");
-    let repo = vmsops::desired::load(&tree, "WORKTREE", None).expect("load");
-    let site = repo.sites[0].site.clone().expect("site");
-    let rules: Vec<Value> = site
-        .alerts
-        .expect("alerts")
-        .rules
-        .iter()
-        .map(|r| serde_json::to_value(r).expect("rule"))
-        .collect();
-    let cameras: Vec<Value> = (0..CAMERAS).map(camera_json).collect();
+    let rules: Vec<Value> = support::example_alert_rules();
+    let cameras: Vec<Value> = (0..CAMERAS).map(|i| support::camera_json(i, 15)).collect();
     json!({"format": "reference-vms/v1", "cameras": cameras, "alert_rules": rules,
         "settings": {"session_timeout_minutes": 15}})
 }
@@ -218,42 +191,6 @@ fn reset(rt: &tokio::runtime::Runtime, url: &str, config: &Value) {
     });
 }
 
-/// One run of `cmd` under /usr/bin/time: (wall seconds, peak RSS in MB, exit code, stdout).
-fn measure(cmd: Command) -> (f64, f64, i32, String) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (times, stdout) = (dir.path().join("time"), dir.path().join("stdout"));
-    let mut c = Command::new("/usr/bin/time");
-    c.arg("-f")
-        .arg("%e %M")
-        .arg("-o")
-        .arg(&times)
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => c.env(k, v),
-            None => c.env_remove(k),
-        };
-    }
-    if let Some(d) = cmd.get_current_dir() {
-        c.current_dir(d);
-    }
-    let status = c
-        .stdout(std::fs::File::create(&stdout).expect("stdout file"))
-        .stderr(Stdio::null())
-        .status()
-        .expect("time");
-    let line = std::fs::read_to_string(&times).expect("time output");
-    let mut it = line.split_whitespace();
-    let wall = it
-        .next()
-        .and_then(|w| w.parse::<f64>().ok())
-        .unwrap_or(f64::NAN);
-    let rss = it.next().and_then(|k| k.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0;
-    let out = std::fs::read_to_string(&stdout).unwrap_or_default();
-    (wall, rss, status.code().unwrap_or(-1), out)
-}
-
 struct Row {
     label: String,
     parallelism: usize,
@@ -295,7 +232,7 @@ fn bench_vmsops(
         if let Some(p) = parallelism {
             c.args(["--parallelism", &p.to_string()]);
         }
-        let (wall, rss, code, out) = measure(c);
+        let (wall, rss, code, out) = support::time_once(&c);
         let applied = format!("applied: {CAMERAS} succeeded.");
         assert!(
             code == 0 && out.contains(&applied),
@@ -350,7 +287,7 @@ fn bench_terraform() -> Vec<Row> {
         ("terraform apply (update)", 12),
     ] {
         terraform_config(&path, fps);
-        let (wall, rss, code, _) = measure(apply(&path));
+        let (wall, rss, code, _) = support::time_once(&apply(&path));
         rows.push(Row {
             label: label.into(),
             parallelism: 10,

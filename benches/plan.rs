@@ -14,25 +14,10 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use vmsops::sim::{Sim, SimConfig, Tokens};
 
+mod support;
 const TOKEN: &str = "bench-token";
 const RUNS: usize = 5;
 const FILES: usize = 20;
-
-fn camera_yaml(id: usize) -> String {
-    format!(
-        "  - id: cam-{id:05}\n    name: \"Caméra {id}\"\n    vendor: Axis\n    model: P3265-LVE\n    firmware: \"11.9.60\"\n    stream_url: rtsp://cam-{id:05}.cams.example/axis-media/media.amp\n    profile: standard\n"
-    )
-}
-
-fn camera_json(id: usize, fps: u32) -> Value {
-    json!({
-        "id": format!("cam-{id:05}"), "name": format!("Caméra {id}"), "vendor": "Axis", "model": "P3265-LVE",
-        "firmware": "11.9.60", "stream_url": format!("rtsp://cam-{id:05}.cams.example/axis-media/media.amp"),
-        "enabled": true,
-        "recording": {"resolution": "1920x1080", "fps": fps, "retention_days": 30,
-            "schedule": [{"days": ["mon","tue","wed","thu","fri","sat","sun"], "from": "00:00", "to": "24:00"}]}
-    })
-}
 
 fn write_repo(dir: &Path, n: usize, url: &str) {
     let manifest = env!("CARGO_MANIFEST_DIR");
@@ -54,7 +39,7 @@ fn write_repo(dir: &Path, n: usize, url: &str) {
     for f in 0..FILES {
         let mut t = String::from("apiVersion: vmsops/v1\nkind: Cameras\ncameras:\n");
         for id in (f * per)..((f + 1) * per).min(n) {
-            t.push_str(&camera_yaml(id));
+            t.push_str(&support::camera_yaml(id));
         }
         std::fs::write(root.join(format!("cameras/zone-{f:02}.yaml")), t).expect("write");
     }
@@ -75,19 +60,7 @@ fn write_repo(dir: &Path, n: usize, url: &str) {
 /// Fills the sim: alert rules and settings as desired, `n` cameras at `fps`.
 async fn seed(url: &str, n: usize, fps: u32) {
     let client = reqwest::Client::new();
-    let manifest = env!("CARGO_MANIFEST_DIR");
-    let tree =
-        vmsops::desired::Tree::open(Path::new(manifest).join("examples").as_path(), "WORKTREE")
-            .expect("tree");
-    let repo = vmsops::desired::load(&tree, "WORKTREE", None).expect("load");
-    let site = repo.sites[0].site.clone().expect("site");
-    let rules: Vec<Value> = site
-        .alerts
-        .expect("alerts")
-        .rules
-        .iter()
-        .map(|r| serde_json::to_value(r).expect("rule"))
-        .collect();
+    let rules: Vec<Value> = support::example_alert_rules();
     let body = json!({"format": "reference-vms/v1", "cameras": [], "alert_rules": rules, "settings": {"session_timeout_minutes": 15}});
     let r = client
         .put(format!("{url}/api/v1/config"))
@@ -110,7 +83,7 @@ async fn seed(url: &str, n: usize, fps: u32) {
             let r = client
                 .post(format!("{url}/api/v1/cameras"))
                 .bearer_auth(TOKEN)
-                .json(&camera_json(id, fps))
+                .json(&support::camera_json(id, fps))
                 .send()
                 .await
                 .expect("post");
@@ -128,37 +101,10 @@ fn measure(cmd: &mut dyn FnMut() -> Command, runs: usize) -> (f64, f64, i32) {
     let mut rss: f64 = 0.0;
     let mut code = 0;
     for _ in 0..runs {
-        let out_file = tempfile::NamedTempFile::new().expect("tmp");
-        let mut c = Command::new("/usr/bin/time");
-        let inner = cmd();
-        c.arg("-f")
-            .arg("%e %M")
-            .arg("-o")
-            .arg(out_file.path())
-            .arg(inner.get_program())
-            .args(inner.get_args());
-        for (k, v) in inner.get_envs() {
-            if let Some(v) = v {
-                c.env(k, v);
-            }
-        }
-        if let Some(d) = inner.get_current_dir() {
-            c.current_dir(d);
-        }
-        let status = c
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .expect("time");
-        code = status.code().unwrap_or(-1);
-        let line = std::fs::read_to_string(out_file.path()).expect("time output");
-        let mut it = line.split_whitespace();
-        walls.push(
-            it.next()
-                .and_then(|w| w.parse::<f64>().ok())
-                .unwrap_or(f64::NAN),
-        );
-        rss = rss.max(it.next().and_then(|k| k.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0);
+        let (wall, peak, c, _) = support::time_once(&cmd());
+        walls.push(wall);
+        rss = rss.max(peak);
+        code = c;
     }
     walls.sort_by(f64::total_cmp);
     (walls[walls.len() / 2], rss, code)
