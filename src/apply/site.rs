@@ -601,6 +601,50 @@ fn record_applied(
             journal_seq: Some(e.seq),
         },
     )?;
+    let line = format!(
+        "vmsops: {} applied to site {} at {} by {} (agent {}); journal #{}{}{}",
+        short(a.commit),
+        a.site.name,
+        e.at,
+        accountable,
+        a.agent.as_str(),
+        e.seq,
+        e.snapshot
+            .as_deref()
+            .map(|s| format!(", snapshot {s}"))
+            .unwrap_or_default(),
+        e.approval
+            .as_ref()
+            .map(|ap| format!(", approved by {} ({})", ap.tagger, ap.tag))
+            .unwrap_or_default(),
+    );
+    // The note is a convenience for `git log --notes=vmsops`; the journal is the record.
+    if let Err(e) = note_applied(a.tree, &line) {
+        tracing::warn!(error = %e, "could not attach the git note refs/notes/vmsops");
+    }
+    Ok(())
+}
+
+/// Appends `line` to the `refs/notes/vmsops` note of the applied commit (one line per site and apply).
+fn note_applied(tree: &Tree, line: &str) -> Result<(), git2::Error> {
+    let Some((repo, rev)) = tree.git() else {
+        return Ok(());
+    };
+    let notes_ref = "refs/notes/vmsops";
+    let previous = repo
+        .find_note(Some(notes_ref), rev)
+        .ok()
+        .and_then(|n| n.message().map(String::from))
+        .unwrap_or_default();
+    let text = if previous.is_empty() {
+        format!("{line}\n")
+    } else {
+        format!("{}\n{line}\n", previous.trim_end())
+    };
+    let sig = repo
+        .signature()
+        .or_else(|_| git2::Signature::now("vmsops", "vmsops@localhost"))?;
+    repo.note(&sig, &sig, Some(notes_ref), rev, &text, true)?;
     Ok(())
 }
 

@@ -610,3 +610,44 @@ fn a_generic_author_is_refused_unless_emergency() {
     assert_eq!(live_config(&sim), before, "the VMS is unchanged");
     assert_code(&op.verify(), 0, "audit verify");
 }
+
+#[test]
+fn a_successful_apply_leaves_a_git_note_on_the_applied_commit() {
+    let sim = SimProcess::start(&[]);
+    let repo = Approved::at(&sim.url);
+    let op = Operator::new();
+    let out = op.apply(&repo, &["--base", "HEAD"]);
+    assert_code(&out, 0, "apply");
+    let git = git2::Repository::open(repo.repo.path()).expect("repo");
+    let head = git
+        .head()
+        .expect("head")
+        .peel_to_commit()
+        .expect("commit")
+        .id();
+    let note = git
+        .find_note(Some("refs/notes/vmsops"), head)
+        .expect("a note on the applied commit");
+    let text = note.message().expect("utf-8 note");
+    assert!(text.contains("applied to site paris-hq"), "{text}");
+    assert!(
+        text.contains("approved by rs@client.example (approve/wo-1)"),
+        "{text}"
+    );
+    assert!(text.contains("snapshot "), "{text}");
+    // A refused apply leaves no note: only what was applied is noted.
+    repo.edit(
+        "sites/paris-hq/cameras/entrance.yaml",
+        "recording: { fps: 25 }",
+        "recording: { fps: 30 }",
+    );
+    repo.commit("hall-01 at 30 fps", Some("WO-9"));
+    assert_code(&op.apply(&repo, &[]), 3, "unapproved apply");
+    let head = git
+        .head()
+        .expect("head")
+        .peel_to_commit()
+        .expect("commit")
+        .id();
+    assert!(git.find_note(Some("refs/notes/vmsops"), head).is_err());
+}
