@@ -120,23 +120,7 @@ enum Try {
 impl ReferenceDriver {
     /// A driver for the VMS at `url` (http or https, no user info in it).
     pub fn new(url: &str, credential: Credential, options: Options) -> Result<Self, DriverError> {
-        let base = Url::parse(url)
-            .map_err(|e| DriverError::Config(format!("vms.url is not a URL: {e}")))?;
-        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(DriverError::Config(
-                "vms.url must be an http or https URL".into(),
-            ));
-        }
-        if !base.username().is_empty() || base.password().is_some() {
-            return Err(DriverError::Config(
-                "vms.url must not carry a user or password; use token_env".into(),
-            ));
-        }
-        let host = match (base.host_str(), base.port_or_known_default()) {
-            (Some(h), Some(p)) => format!("{h}:{p}"),
-            (Some(h), None) => h.to_string(),
-            _ => return Err(DriverError::Config("vms.url has no host".into())),
-        };
+        let (base, host) = super::transport::base_url(url, "token_env")?;
         let mut authorization = HeaderValue::from_str(&format!("Bearer {}", credential.token))
             .map_err(|_| {
                 DriverError::Config(format!(

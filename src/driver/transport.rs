@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use url::Url;
+
 use super::DriverError;
 
 /// Transport settings of a driver.
@@ -52,4 +54,27 @@ pub fn http_client(options: &Options) -> Result<reqwest::Client, DriverError> {
     builder
         .build()
         .map_err(|e| DriverError::Config(format!("cannot set up HTTP: {}", e.without_url())))
+}
+
+/// The VMS base URL checked (http or https, a host, no credentials in it — `instead`
+/// says where credentials go), and its `host:port` for messages.
+pub fn base_url(url: &str, instead: &str) -> Result<(Url, String), DriverError> {
+    let base =
+        Url::parse(url).map_err(|e| DriverError::Config(format!("vms.url is not a URL: {e}")))?;
+    if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+        return Err(DriverError::Config(
+            "vms.url must be an http or https URL".into(),
+        ));
+    }
+    if !base.username().is_empty() || base.password().is_some() {
+        return Err(DriverError::Config(format!(
+            "vms.url must not carry a user or password; use {instead}"
+        )));
+    }
+    let host = match (base.host_str(), base.port_or_known_default()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => return Err(DriverError::Config("vms.url has no host".into())),
+    };
+    Ok((base, host))
 }

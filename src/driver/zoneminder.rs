@@ -127,23 +127,7 @@ type Form = Vec<(String, String)>;
 impl ZoneMinderDriver {
     /// A driver for the ZoneMinder whose web root is `url` (e.g. `http://127.0.0.1:8080/zm`).
     pub fn new(url: &str, login: Login, options: Options) -> Result<Self, DriverError> {
-        let base = Url::parse(url)
-            .map_err(|e| DriverError::Config(format!("vms.url is not a URL: {e}")))?;
-        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(DriverError::Config(
-                "vms.url must be an http or https URL".into(),
-            ));
-        }
-        if !base.username().is_empty() || base.password().is_some() {
-            return Err(DriverError::Config(
-                "vms.url must not carry a user or password; use username_env/password_env".into(),
-            ));
-        }
-        let host = match (base.host_str(), base.port_or_known_default()) {
-            (Some(h), Some(p)) => format!("{h}:{p}"),
-            (Some(h), None) => h.to_string(),
-            _ => return Err(DriverError::Config("vms.url has no host".into())),
-        };
+        let (base, host) = super::transport::base_url(url, "username_env/password_env")?;
         let client = super::transport::http_client(&options)?;
         Ok(ZoneMinderDriver {
             client,
