@@ -13,7 +13,8 @@ use crate::desired::history::{commits_between, descends_from, CommitFacts};
 use crate::desired::model::Site;
 use crate::desired::source::SourceError;
 use crate::desired::{self, DesiredRepo, LoadError, SiteDoc, Tree};
-use crate::gate::{approval_tags, DesiredCamera, PolicySource, TagFacts};
+use crate::driver::model::Capabilities;
+use crate::gate::{approval_tags, DesiredCamera, GateInput, Mode, PolicySource, TagFacts};
 
 /// Failures gathering the gate's facts.
 #[derive(Debug, thiserror::Error)]
@@ -164,4 +165,43 @@ pub fn desired_cameras(site: &Site, doc: &SiteDoc) -> Vec<DesiredCamera> {
         .iter()
         .map(|c| DesiredCamera::of(site, &c.camera))
         .collect()
+}
+
+/// The gate's input from what this module gathered: the trusted policy, the git
+/// facts, the desired cameras and review date of `site`; the caller adds the
+/// operator, ticket, recordings and emergency.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "independent facts the gate borrows; a struct would only rename them"
+)]
+pub fn gate_input<'a>(
+    mode: Mode,
+    site: &Site,
+    trusted: &'a Trust,
+    facts: &'a GitFacts,
+    cameras: &'a [DesiredCamera],
+    rev: &'a str,
+    now: jiff::Timestamp,
+    caps: &'a Capabilities,
+) -> GateInput<'a> {
+    let mut input = GateInput::new(
+        mode,
+        &trusted.site.policy,
+        &trusted.site.maintenance_windows,
+        rev,
+        now,
+        caps,
+    );
+    input.policy_source = trusted.source;
+    input.allowed_signers = trusted.signers.as_deref();
+    input.base = trusted.base.as_deref();
+    input.descends_from_base = facts.descends;
+    input.commits = &facts.commits;
+    input.tags = &facts.tags;
+    input.cameras = cameras;
+    input.alerts_reviewed_on = site
+        .alerts
+        .as_ref()
+        .and_then(|a| a.reviewed_on.parse().ok());
+    input
 }

@@ -13,7 +13,7 @@ use jiff::civil::Date;
 use jiff::Timestamp;
 use serde_json::{json, Map, Value};
 
-use super::context::{desired_cameras, git_facts, trust, Bases, ContextError};
+use super::context::{desired_cameras, gate_input, git_facts, trust, Bases, ContextError};
 use super::executor::{execute, Outcome, Progress, StepJournal, StepResult};
 use super::lock::{self, Holder, LockError, SiteLock};
 use super::stamped;
@@ -23,7 +23,7 @@ use crate::audit::{
 use crate::desired::model::Site;
 use crate::desired::{SiteDoc, Tree};
 use crate::driver::{self, DriverError, Vms};
-use crate::gate::{self, GateInput, GateOutcome, Mode, Refusal};
+use crate::gate::{self, GateOutcome, Mode, Refusal};
 use crate::plan::build::{site_plan, SiteInput};
 use crate::plan::document::SitePlan;
 use crate::plan::fingerprint::fingerprint;
@@ -353,31 +353,19 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
         }
     }
     let cameras = desired_cameras(a.site, a.doc);
-    let reviewed = a
-        .site
-        .alerts
-        .as_ref()
-        .and_then(|x| x.reviewed_on.parse().ok());
-    let mut input = GateInput::new(
+    let mut input = gate_input(
         Mode::Apply,
-        &trusted.site.policy,
-        &trusted.site.maintenance_windows,
+        a.site,
+        &trusted,
+        &facts,
+        &cameras,
         a.commit,
         a.now,
         &caps,
     );
-    input.policy_source = trusted.source;
-    input.allowed_signers = trusted.signers.as_deref();
-    input.base = trusted.base.as_deref();
-    // An explicit --base is vouched for by the operator, even when it is the revision itself.
-    input.descends_from_base = facts.descends;
-    input.commits = &facts.commits;
-    input.tags = &facts.tags;
     input.operator = Some(a.operator);
     input.ticket = a.ticket;
     input.recordings = &recordings;
-    input.cameras = &cameras;
-    input.alerts_reviewed_on = reviewed;
     input.emergency = a.emergency;
     let gate = gate::evaluate(&input, &mut plan.operations);
     if let Some(n) = &trusted.note {

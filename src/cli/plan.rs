@@ -4,11 +4,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::ValueEnum;
-use vmsops::apply::context::{desired_cameras, git_facts, trust, Bases};
+use vmsops::apply::context::{desired_cameras, gate_input, git_facts, trust, Bases};
 use vmsops::desired::SiteDoc;
 use vmsops::exit::Exit;
 use vmsops::fleet::{self, SiteRequest};
-use vmsops::gate::{self, GateInput, Mode};
+use vmsops::gate::{self, Mode};
 use vmsops::plan::build::{site_plan, Base, SiteInput};
 use vmsops::plan::document::{CommitInfo, GitChanges, PlanDocument, SitePlan};
 use vmsops::plan::style::Style;
@@ -156,28 +156,18 @@ pub fn run(args: Args) -> CmdResult {
             }),
         });
         let cameras = desired_cameras(site, doc);
-        let reviewed = site
-            .alerts
-            .as_ref()
-            .and_then(|a| a.reviewed_on.parse().ok());
-        let mut input = GateInput::new(
+        let mut input = gate_input(
             Mode::Plan,
-            &trusted.site.policy,
-            &trusted.site.maintenance_windows,
+            site,
+            &trusted,
+            &facts,
+            &cameras,
             &rev,
             now,
             &live.caps,
         );
-        input.policy_source = trusted.source;
-        input.allowed_signers = trusted.signers.as_deref();
-        input.base = trusted.base.as_deref();
-        input.descends_from_base = facts.descends;
-        input.commits = &facts.commits;
-        input.tags = &facts.tags;
         input.ticket = ticket.as_deref();
         input.recordings = &live.recordings;
-        input.cameras = &cameras;
-        input.alerts_reviewed_on = reviewed;
         gate::evaluate(&input, &mut plan.operations);
         if let Some(note) = trusted.note {
             plan.notes.push(note);
