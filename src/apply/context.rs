@@ -126,14 +126,10 @@ pub fn trust(
             ..own(Some(format!(
                 "site `{}` does not exist at the base {}: its policy comes from this revision",
                 site.name,
-                short(commit)
+                crate::desired::history::short_id(commit)
             )))
         }),
     }
-}
-
-fn short(c: &str) -> String {
-    c.chars().take(12).collect()
 }
 
 /// The commits base..rev (or rev alone), the ancestry and the approval tags of `tree`'s revision.

@@ -486,7 +486,10 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
         a.site,
         Timestamp::now(),
         a.operator,
-        Some(format!("before applying {}", short(a.commit))),
+        Some(format!(
+            "before applying {}",
+            crate::desired::history::short_id(a.commit)
+        )),
         Some(a.commit.to_string()),
     );
     let snap = store
@@ -591,7 +594,7 @@ fn record_applied(
     )?;
     let line = format!(
         "vmsops: {} applied to site {} at {} by {} (agent {}); journal #{}{}{}",
-        short(a.commit),
+        crate::desired::history::short_id(a.commit),
         a.site.name,
         e.at,
         accountable,
@@ -663,8 +666,4 @@ async fn rollback(
     let result =
         super::journaled_import(vms, journal, &snapshot.export, &base, detail, a.operator).await?;
     Ok(result.map_err(|e| crate::error_chain(&e)))
-}
-
-fn short(c: &str) -> String {
-    c.chars().take(12).collect()
 }

@@ -20,6 +20,11 @@ pub struct CommitFacts {
     pub tickets: Vec<String>,
 }
 
+/// The first 12 characters of a commit id, for messages (the whole id if it is shorter or not ASCII).
+pub fn short_id(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
 fn git_err(what: String) -> impl FnOnce(git2::Error) -> SourceError {
     move |source| SourceError::Git { what, source }
 }

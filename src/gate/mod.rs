@@ -64,7 +64,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::desired::effective::effective_recording;
-use crate::desired::history::CommitFacts;
+use crate::desired::history::{short_id as short, CommitFacts};
 use crate::desired::model::{Camera, MaintenanceWindow, Policy, Site};
 use crate::driver::model::{Capabilities, Recordings};
 use crate::plan::{Class, OpKind, Operation, Verdict, VerdictStatus};
@@ -412,11 +412,6 @@ fn untrusted_base(mode: Mode) -> Verdict {
             format!("{what}; give --base to check against a trusted policy"),
         ),
     }
-}
-
-/// The first 12 characters of a commit id, for messages.
-fn short(id: &str) -> &str {
-    id.get(..12).unwrap_or(id)
 }
 
 /// True if `op` concerns a camera (its target is a camera id).

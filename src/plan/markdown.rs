@@ -25,7 +25,9 @@ pub fn render(doc: &PlanDocument, title: &str) -> String {
         let commit = site
             .desired_commit
             .as_deref()
-            .map_or("work tree".to_string(), |c| format!("`{}`", short(c)));
+            .map_or("work tree".to_string(), |c| {
+                format!("`{}`", crate::desired::history::short_id(c))
+            });
         let status = if site.error.is_some() { " ❌" } else { "" };
         out.push_str(&format!(
             "| {}{status} | {commit} | {} | {} | {} | {} | {} |\n",
@@ -49,7 +51,7 @@ pub fn render(doc: &PlanDocument, title: &str) -> String {
             section.push_str(&format!(
                 "<details><summary>{} commit(s) since <code>{}</code></summary>\n\n",
                 git.commits.len(),
-                short(&git.base)
+                crate::desired::history::short_id(&git.base)
             ));
             for c in &git.commits {
                 let tickets = if c.tickets.is_empty() {
@@ -59,7 +61,7 @@ pub fn render(doc: &PlanDocument, title: &str) -> String {
                 };
                 section.push_str(&format!(
                     "- `{}` {} — {}{tickets}\n",
-                    short(&c.id),
+                    crate::desired::history::short_id(&c.id),
                     escape(&c.summary),
                     escape(&c.author)
                 ));
@@ -198,10 +200,6 @@ fn op_block(op: &Operation, common: &[super::Verdict]) -> String {
     }
     b.push_str("\n</details>\n");
     b
-}
-
-fn short(id: &str) -> String {
-    id.chars().take(12).collect()
 }
 
 /// Keeps text from opening HTML or breaking a table.

@@ -55,7 +55,7 @@ pub fn render(doc: &PlanDocument, style: Style) -> String {
 
 fn short(commit: &Option<String>) -> String {
     match commit {
-        Some(c) => c.chars().take(12).collect(),
+        Some(c) => crate::desired::history::short_id(c).to_string(),
         None => "work tree".into(),
     }
 }
@@ -74,7 +74,7 @@ fn render_site(out: &mut String, site: &SitePlan, style: Style) {
     if let Some(git) = &site.git {
         out.push_str(&format!(
             "  changes since {}:\n",
-            git.base.chars().take(12).collect::<String>()
+            crate::desired::history::short_id(&git.base)
         ));
         for c in &git.commits {
             let tickets = if c.tickets.is_empty() {
@@ -84,7 +84,7 @@ fn render_site(out: &mut String, site: &SitePlan, style: Style) {
             };
             out.push_str(&format!(
                 "    {} {} — {} <{}>{}\n",
-                c.id.chars().take(12).collect::<String>(),
+                crate::desired::history::short_id(&c.id),
                 c.summary,
                 c.author,
                 c.email,
