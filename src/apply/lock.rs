@@ -150,6 +150,31 @@ pub fn acquire(
     }
 }
 
+/// [`acquire`] without blocking the async runtime: polls every 200 ms up to `timeout`.
+pub async fn acquire_async(
+    path: &Path,
+    site: &str,
+    me: &Holder,
+    timeout: Duration,
+) -> Result<SiteLock, LockError> {
+    let started = Instant::now();
+    loop {
+        match acquire(path, site, me, Duration::ZERO) {
+            Err(LockError::Held { .. }) if started.elapsed() < timeout => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            Err(LockError::Held { site, holder, .. }) => {
+                return Err(LockError::Held {
+                    site,
+                    holder,
+                    waited: started.elapsed(),
+                })
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Drop for SiteLock {
     fn drop(&mut self) {
         // An empty file tells the next holder that this one finished cleanly.

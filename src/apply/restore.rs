@@ -141,20 +141,13 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
         since: Timestamp::now(),
         command: "restore".into(),
     };
-    let started = std::time::Instant::now();
-    let _lock = loop {
-        match lock::acquire(
-            &req.state.lock_path(&site.name),
-            &site.name,
-            &me,
-            Duration::ZERO,
-        ) {
-            Err(LockError::Held { .. }) if started.elapsed() < req.lock_timeout => {
-                tokio::time::sleep(Duration::from_millis(200)).await
-            }
-            other => break other?,
-        }
-    };
+    let _lock = lock::acquire_async(
+        &req.state.lock_path(&site.name),
+        &site.name,
+        &me,
+        req.lock_timeout,
+    )
+    .await?;
     // The state being replaced is itself kept first.
     let export = vms.export().await?;
     let store = SnapshotStore::new(req.state);

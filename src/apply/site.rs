@@ -7,7 +7,7 @@
 //! on disk.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -239,28 +239,13 @@ async fn take_lock(a: &ApplySite<'_>) -> Result<SiteLock, LockError> {
         since: Timestamp::now(),
         command: format!("apply ({})", a.agent.as_str()),
     };
-    let started = Instant::now();
-    loop {
-        match lock::acquire(
-            &a.state.lock_path(&a.site.name),
-            &a.site.name,
-            &me,
-            Duration::ZERO,
-        ) {
-            Err(LockError::Held { site, holder, .. }) if started.elapsed() < a.lock_timeout => {
-                let _ = (site, holder);
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(LockError::Held { site, holder, .. }) => {
-                return Err(LockError::Held {
-                    site,
-                    holder,
-                    waited: started.elapsed(),
-                })
-            }
-            other => return other,
-        }
-    }
+    lock::acquire_async(
+        &a.state.lock_path(&a.site.name),
+        &a.site.name,
+        &me,
+        a.lock_timeout,
+    )
+    .await
 }
 
 /// Applies one site.
