@@ -16,9 +16,6 @@ pub type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 /// Sites read at the same time, by default.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
-/// Longest run of journal pages read in one go (a guard against a VMS that never ends its journal).
-const MAX_JOURNAL_PAGES: usize = 10_000;
-
 /// What to read from one site.
 #[derive(Debug, Clone)]
 pub struct SiteRequest {
@@ -88,20 +85,12 @@ async fn read_one(
     let d = driver::connect_with(&req.vms, &|k| env(k), options)?;
     let caps = d.capabilities();
     let live = d.read_live().await?;
-    let mut journal = Vec::new();
-    if let (Some(after), true) = (&req.journal_after, caps.has_admin_journal) {
-        let mut cursor = after.clone();
-        for _ in 0..MAX_JOURNAL_PAGES {
-            let page = d.journal_since(cursor.as_deref()).await?;
-            let done =
-                page.entries.is_empty() || cursor.as_deref() == Some(page.next_cursor.as_str());
-            journal.extend(page.entries);
-            cursor = Some(page.next_cursor);
-            if done {
-                break;
-            }
+    let journal = match (&req.journal_after, caps.has_admin_journal) {
+        (Some(after), true) => {
+            crate::audit::gather::entries_since(d.as_ref(), after.clone()).await?
         }
-    }
+        _ => Vec::new(),
+    };
     let mut recordings = Vec::new();
     if let Some(ids) = &req.desired_ids {
         for c in live.cameras.iter().filter(|c| !ids.contains(&c.id)) {
