@@ -9,9 +9,9 @@
 use std::path::Path;
 
 use crate::desired::model::Site;
-use crate::desired::source::SourceError;
 use crate::desired::{self, LoadError, Tree};
 use crate::driver::{self, ConnectOptions, DriverError, Vms};
+use crate::git::tree::SourceError;
 use crate::state::{Applied, StateDir, StateError};
 
 /// Failures to find a site's configuration.

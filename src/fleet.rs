@@ -7,8 +7,8 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::desired::model::Vms as VmsConfig;
-use crate::driver::model::{Capabilities, LiveConfig, Recordings, VmsJournalEntry};
 use crate::driver::{self, DriverError};
+use crate::model::{Capabilities, LiveConfig, Recordings, VmsJournalEntry};
 
 /// Looks up an environment variable; shared by the site tasks.
 pub type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;

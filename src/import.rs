@@ -8,10 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::desired::model::{DEFAULT_ALLOWED_SIGNERS, MIN_SNAPSHOT_RETENTION_DAYS};
-use crate::desired::validate::{
-    is_ident, parse_resolution, parse_version, MAX_SESSION_TIMEOUT_MINUTES,
-};
-use crate::plan::schedule::{self, Canonical};
+use crate::model::procedure::MAX_SESSION_TIMEOUT_MINUTES;
+use crate::model::schedule::{self, Canonical};
+use crate::model::{is_ident, parse_resolution, parse_version};
 use crate::plan::state::{CameraState, ConfigState};
 
 /// What `import` needs besides the live state.

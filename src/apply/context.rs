@@ -9,12 +9,13 @@ use std::path::Path;
 
 use git2::Oid;
 
-use crate::desired::history::{commits_between, descends_from, CommitFacts};
 use crate::desired::model::Site;
-use crate::desired::source::SourceError;
 use crate::desired::{self, DesiredRepo, LoadError, SiteDoc, Tree};
-use crate::driver::model::Capabilities;
-use crate::gate::{approval_tags, DesiredCamera, GateInput, Mode, PolicySource, TagFacts};
+use crate::gate::{DesiredCamera, GateInput, Mode, PolicySource, TagFacts};
+use crate::git::approval_tags;
+use crate::git::history::{commits_between, descends_from, CommitFacts};
+use crate::git::tree::SourceError;
+use crate::model::Capabilities;
 
 /// Failures gathering the gate's facts.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +34,7 @@ pub enum ContextError {
     Git(#[from] SourceError),
     /// The approval tags could not be read.
     #[error("cannot read the approve/* tags")]
-    Tags(#[source] crate::gate::facts::FactsError),
+    Tags(#[source] crate::git::tags::FactsError),
 }
 
 /// Where the trusted policy of a site comes from.
@@ -126,7 +127,7 @@ pub fn trust(
             ..own(Some(format!(
                 "site `{}` does not exist at the base {}: its policy comes from this revision",
                 site.name,
-                crate::desired::history::short_id(commit)
+                crate::model::short_id(commit)
             )))
         }),
     }

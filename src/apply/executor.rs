@@ -10,10 +10,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::stream::{self, StreamExt};
 
-use crate::desired::model::AlertKind;
-use crate::driver::model::{AlertRule, Camera, OpContext, Recording, Settings};
+use crate::driver::OpContext;
 use crate::driver::{DriverError, Vms};
-use crate::plan::schedule;
+use crate::model::schedule;
+use crate::model::AlertKind;
+use crate::model::{AlertRule, Camera, Recording, Settings};
 use crate::plan::state::{CameraState, ConfigState};
 use crate::plan::{OpKind, Operation};
 

@@ -7,7 +7,7 @@ pub mod restore;
 pub mod site;
 
 use crate::audit::{AuditError, Journal, NewEntry, Outcome};
-use crate::driver::model::OpContext;
+use crate::driver::OpContext;
 use crate::driver::{DriverError, Vms};
 
 /// The entry, dated now: entries carry when they were written, in order.

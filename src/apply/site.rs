@@ -473,7 +473,7 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
         a.operator,
         Some(format!(
             "before applying {}",
-            crate::desired::history::short_id(a.commit)
+            crate::model::short_id(a.commit)
         )),
         Some(a.commit.to_string()),
     );
@@ -579,7 +579,7 @@ fn record_applied(
     )?;
     let line = format!(
         "vmsops: {} applied to site {} at {} by {} (agent {}); journal #{}{}{}",
-        crate::desired::history::short_id(a.commit),
+        crate::model::short_id(a.commit),
         a.site.name,
         e.at,
         accountable,
@@ -595,32 +595,9 @@ fn record_applied(
             .unwrap_or_default(),
     );
     // The note is a convenience for `git log --notes=vmsops`; the journal is the record.
-    if let Err(e) = note_applied(a.tree, &line) {
+    if let Err(e) = crate::git::notes::append(a.tree, &line) {
         tracing::warn!(error = %e, "could not attach the git note refs/notes/vmsops");
     }
-    Ok(())
-}
-
-/// Appends `line` to the `refs/notes/vmsops` note of the applied commit (one line per site and apply).
-fn note_applied(tree: &Tree, line: &str) -> Result<(), git2::Error> {
-    let Some((repo, rev)) = tree.git() else {
-        return Ok(());
-    };
-    let notes_ref = "refs/notes/vmsops";
-    let previous = repo
-        .find_note(Some(notes_ref), rev)
-        .ok()
-        .and_then(|n| n.message().map(String::from))
-        .unwrap_or_default();
-    let text = if previous.is_empty() {
-        format!("{line}\n")
-    } else {
-        format!("{}\n{line}\n", previous.trim_end())
-    };
-    let sig = repo
-        .signature()
-        .or_else(|_| git2::Signature::now("vmsops", "vmsops@localhost"))?;
-    repo.note(&sig, &sig, Some(notes_ref), rev, &text, true)?;
     Ok(())
 }
 

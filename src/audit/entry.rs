@@ -62,17 +62,7 @@ impl Outcome {
     }
 }
 
-/// The approval tag that let a change through.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Approval {
-    /// The tag name, e.g. `approve/cr-1234`.
-    pub tag: String,
-    /// The tagger, `Name <email>`.
-    pub tagger: String,
-    /// The commit the tag points at.
-    pub target: String,
-}
+pub use crate::model::Approval;
 
 /// What a caller journals; [`super::Journal::append`] adds `seq`, `prev` and `hash`.
 ///

@@ -29,7 +29,7 @@ pub fn log_text(entries: &[Entry]) -> String {
             extra.push(format!("ticket={t}"));
         }
         if let Some(c) = &e.commit {
-            extra.push(format!("commit={}", crate::desired::history::short_id(c)));
+            extra.push(format!("commit={}", crate::model::short_id(c)));
         }
         if let Some(a) = &e.approval {
             extra.push(format!("approval={}", a.tag));

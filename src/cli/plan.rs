@@ -10,7 +10,7 @@ use vmsops::exit::Exit;
 use vmsops::fleet::{self, SiteRequest};
 use vmsops::gate::{self, Mode};
 use vmsops::plan::build::{site_plan, Base, SiteInput};
-use vmsops::plan::document::{CommitInfo, GitChanges, PlanDocument, SitePlan};
+use vmsops::plan::document::{GitChanges, PlanDocument, SitePlan};
 use vmsops::plan::style::Style;
 use vmsops::plan::{markdown, text};
 use vmsops::state::StateDir;
@@ -132,13 +132,7 @@ pub fn run(args: Args) -> CmdResult {
                 .commits
                 .iter()
                 .filter(|c| &c.id != b)
-                .map(|c| CommitInfo {
-                    id: c.id.clone(),
-                    summary: c.summary.clone(),
-                    author: c.author_name.clone(),
-                    email: c.author_email.clone(),
-                    tickets: c.tickets.clone(),
-                })
+                .cloned()
                 .collect(),
         });
         let mut plan: SitePlan = site_plan(&SiteInput {

@@ -105,7 +105,7 @@ pub fn run(args: Args) -> CmdResult {
                 out.push('\n');
             }
             let at = match &repo.commit {
-                Some(c) => format!("commit {}", vmsops::desired::history::short_id(c)),
+                Some(c) => format!("commit {}", vmsops::git::history::short_id(c)),
                 None => "work tree".to_string(),
             };
             for s in &sites {

@@ -1,27 +1,13 @@
 //! The effective recording of a camera: its profile with its overrides applied.
 
-use serde::Serialize;
-
-use super::model::{Camera, ScheduleEntry, Site};
-
-/// Recording parameters as they apply to one camera.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EffectiveRecording {
-    /// `WIDTHxHEIGHT`.
-    pub resolution: String,
-    /// Frames per second.
-    pub fps: u32,
-    /// Days recordings are kept.
-    pub retention_days: u32,
-    /// When to record.
-    pub schedule: Vec<ScheduleEntry>,
-}
+use super::model::{Camera, Site};
+use crate::model::Recording;
 
 /// The camera's profile with its overrides applied, or `None` if the profile does not exist.
-pub fn effective_recording(site: &Site, camera: &Camera) -> Option<EffectiveRecording> {
+pub fn effective_recording(site: &Site, camera: &Camera) -> Option<Recording> {
     let p = site.recording_profiles.get(&camera.profile)?;
     let o = camera.recording.clone().unwrap_or_default();
-    Some(EffectiveRecording {
+    Some(Recording {
         resolution: o.resolution.unwrap_or_else(|| p.resolution.clone()),
         fps: o.fps.unwrap_or(p.fps),
         retention_days: o.retention_days.unwrap_or(p.retention_days),

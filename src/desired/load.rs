@@ -15,8 +15,8 @@ use super::diagnostic::Diagnostic;
 use super::model::{Camera, CamerasFile, Site};
 use super::render::Sources;
 use super::schema::{did_you_mean, expected_keys, FileKind};
-use super::source::{SourceError, Tree};
 use super::yaml::{self, Seg, SourceFile, YamlPath};
+use crate::git::tree::{SourceError, Tree};
 
 /// Fatal failures: nothing could be loaded.
 #[derive(Debug, thiserror::Error)]

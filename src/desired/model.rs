@@ -12,6 +12,12 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::alert::{AlertKind, Escalation};
+use crate::model::procedure::ALERT_REVIEW_MAX_AGE_DAYS;
+pub use crate::model::procedure::MIN_SNAPSHOT_RETENTION_DAYS;
+pub use crate::model::schedule::{Day, ScheduleEntry};
+pub use crate::model::VmsEndpoint as Vms;
+
 /// The only `apiVersion` this release reads.
 pub const API_VERSION: &str = "vmsops/v1";
 
@@ -65,32 +71,6 @@ pub struct Site {
     /// VMS settings; when absent, vmsops does not manage settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<Settings>,
-}
-
-/// Connection to the VMS. Secrets are never written here, only the names of
-/// the environment variables that hold them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct Vms {
-    /// Driver for the VMS product, e.g. `reference`.
-    pub driver: String,
-    /// Base URL of the VMS API (for ZoneMinder, its web root, e.g. `http://host/zm`).
-    pub url: String,
-    /// Name of the environment variable holding the API token.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"))]
-    pub token_env: Option<String>,
-    /// Name of the environment variable holding the user name (products with a login).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"))]
-    pub username_env: Option<String>,
-    /// Name of the environment variable holding the password (products with a login).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"))]
-    pub password_env: Option<String>,
-    /// Extra CA certificate (PEM), a path relative to the site folder.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ca_cert: Option<String>,
 }
 
 /// How approvals are authenticated.
@@ -152,11 +132,8 @@ fn default_true() -> bool {
 }
 
 fn default_review_age() -> u32 {
-    183
+    ALERT_REVIEW_MAX_AGE_DAYS
 }
-
-/// The smallest `snapshot_retention_days` the procedure allows (six months).
-pub const MIN_SNAPSHOT_RETENTION_DAYS: u32 = 183;
 
 fn default_snapshot_retention() -> u32 {
     MIN_SNAPSHOT_RETENTION_DAYS
@@ -191,54 +168,6 @@ pub struct RetentionBounds {
     pub max_days: u32,
 }
 
-/// A day of the week.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Day {
-    /// Monday.
-    Mon,
-    /// Tuesday.
-    Tue,
-    /// Wednesday.
-    Wed,
-    /// Thursday.
-    Thu,
-    /// Friday.
-    Fri,
-    /// Saturday.
-    Sat,
-    /// Sunday.
-    Sun,
-}
-
-impl Day {
-    /// All days, Monday first.
-    pub const ALL: [Day; 7] = [
-        Day::Mon,
-        Day::Tue,
-        Day::Wed,
-        Day::Thu,
-        Day::Fri,
-        Day::Sat,
-        Day::Sun,
-    ];
-
-    /// The lowercase three-letter name used in the files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Day::Mon => "mon",
-            Day::Tue => "tue",
-            Day::Wed => "wed",
-            Day::Thu => "thu",
-            Day::Fri => "fri",
-            Day::Sat => "sat",
-            Day::Sun => "sun",
-        }
-    }
-}
-
 /// A weekly maintenance window. An end that is not after the start crosses
 /// midnight; the window then belongs to its start day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -256,20 +185,6 @@ pub struct MaintenanceWindow {
     pub end: String,
     /// IANA time zone, e.g. `Europe/Paris`.
     pub timezone: String,
-}
-
-/// One span of a recording schedule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct ScheduleEntry {
-    /// Days on which this span records.
-    pub days: Vec<Day>,
-    /// Start, `HH:MM`.
-    #[schemars(pattern(r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"))]
-    pub from: String,
-    /// End, `HH:MM` (`24:00` ends the day).
-    #[schemars(pattern(r"^(([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00)$"))]
-    pub to: String,
 }
 
 /// A named set of recording parameters.
@@ -308,31 +223,6 @@ pub struct RecordingOverrides {
     pub schedule: Option<Vec<ScheduleEntry>>,
 }
 
-/// The kinds of technical alert.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum AlertKind {
-    /// Loss of a camera's video signal; threshold in seconds.
-    SignalLoss,
-    /// Recording storage filling up; threshold in percent used.
-    DiskFull,
-    /// Abnormal temperature; threshold in degrees Celsius.
-    Temperature,
-}
-
-impl AlertKind {
-    /// The name used in files and in the VMS API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertKind::SignalLoss => "signal_loss",
-            AlertKind::DiskFull => "disk_full",
-            AlertKind::Temperature => "temperature",
-        }
-    }
-}
-
 /// Alert rules and their review date.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
@@ -358,17 +248,6 @@ pub struct AlertRule {
     /// Who is notified next, and after how long.
     #[serde(default)]
     pub escalation: Vec<Escalation>,
-}
-
-/// One escalation step of an alert rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct Escalation {
-    /// Minutes after the first notification.
-    #[schemars(range(min = 1))]
-    pub after_minutes: u32,
-    /// Who is notified at this step.
-    pub recipients: Vec<String>,
 }
 
 /// VMS settings.

@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use jiff::civil::Date;
 
-use super::clock::parse_hhmm;
 use super::diagnostic::{Diagnostic, Pos};
 use super::load::{DesiredRepo, SiteDoc};
 use super::model::{
@@ -17,12 +16,10 @@ use super::model::{
 use super::schema::did_you_mean;
 use super::signers;
 use super::yaml::{SourceFile, YamlPath};
+use crate::model::schedule::parse_hhmm;
 
-/// Drivers this release knows.
-pub const KNOWN_DRIVERS: &[&str] = &["reference", "zoneminder"];
-
-/// Longest admin session inactivity the procedure allows (PROC-VMS-001 §01).
-pub const MAX_SESSION_TIMEOUT_MINUTES: u32 = 15;
+use crate::model::procedure::MAX_SESSION_TIMEOUT_MINUTES;
+use crate::model::{is_ident, parse_resolution, parse_version, KNOWN_DRIVERS};
 
 /// Runs every check on the loaded sites; `today` decides whether the alert review is overdue.
 pub fn validate(repo: &DesiredRepo, today: Date) -> Vec<Diagnostic> {
@@ -667,13 +664,6 @@ fn cameras(out: &mut Vec<Diagnostic>, repo: &DesiredRepo, doc: &SiteDoc, site: &
     }
 }
 
-/// `[a-z0-9-]{1,63}`.
-pub fn is_ident(s: &str) -> bool {
-    (1..=63).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
 fn is_env_name(s: &str) -> bool {
     let mut b = s.bytes();
     matches!(b.next(), Some(c) if c.is_ascii_alphabetic() || c == b'_')
@@ -705,25 +695,6 @@ pub fn is_email(s: &str) -> bool {
         && domain
             .split('.')
             .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-}
-
-/// Width and height of `WIDTHxHEIGHT`, each 1 to 16384.
-pub fn parse_resolution(s: &str) -> Option<(u32, u32)> {
-    let (w, h) = s.split_once('x')?;
-    let ok =
-        |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && !p.starts_with('0');
-    if !ok(w) || !ok(h) {
-        return None;
-    }
-    let (w, h): (u32, u32) = (w.parse().ok()?, h.parse().ok()?);
-    ((1..=16384).contains(&w) && (1..=16384).contains(&h)).then_some((w, h))
-}
-
-/// The numbers of a dotted version (`11.9.60`), for numeric comparison.
-pub fn parse_version(s: &str) -> Option<Vec<u64>> {
-    s.split('.')
-        .map(|p| if p.is_empty() { None } else { p.parse().ok() })
-        .collect()
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@
 //! put a credential in an error, a log line or a return value.
 
 pub mod error;
-pub mod model;
 pub mod reference;
 pub mod transport;
 pub mod zoneminder;
@@ -18,12 +17,22 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use error::DriverError;
-pub use model::{
-    AlertRule, Camera, Capabilities, JournalPage, LiveConfig, OpContext, Recording, Recordings,
-    Settings, Unmanaged, VmsJournalEntry,
+use serde::{Deserialize, Serialize};
+
+use crate::model::{AlertKind, VmsEndpoint};
+pub use crate::model::{
+    AlertRule, Camera, Capabilities, JournalPage, LiveConfig, Recording, Recordings, Settings,
+    Unmanaged, VmsJournalEntry,
 };
 
-use crate::desired::model::AlertKind;
+/// Who asks for a mutation and under which id; the caller journals both first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpContext {
+    /// Unique id of this mutation, sent to the VMS.
+    pub request_id: String,
+    /// The person on whose behalf vmsops acts.
+    pub operator: String,
+}
 
 /// Environment variable that overrides the per-request timeout (e.g. `30s`, `2m`).
 pub const TIMEOUT_ENV: &str = "VMSOPS_HTTP_TIMEOUT";
@@ -124,7 +133,7 @@ impl Default for ConnectOptions {
 /// CLI); the timeout may be overridden by [`TIMEOUT_ENV`]. A site with
 /// `vms.ca_cert` needs [`connect_with`], since the certificate is read from git.
 pub fn connect(
-    vms: &crate::desired::model::Vms,
+    vms: &VmsEndpoint,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Box<dyn Vms>, DriverError> {
     connect_with(vms, env, ConnectOptions::default())
@@ -132,7 +141,7 @@ pub fn connect(
 
 /// [`connect`] with explicit transport options.
 pub fn connect_with(
-    vms: &crate::desired::model::Vms,
+    vms: &VmsEndpoint,
     env: &dyn Fn(&str) -> Option<String>,
     mut options: ConnectOptions,
 ) -> Result<Box<dyn Vms>, DriverError> {
@@ -196,7 +205,7 @@ pub fn connect_with(
         }
         other => Err(DriverError::Config(format!(
             "unknown driver `{other}` (known: {})",
-            crate::desired::validate::KNOWN_DRIVERS.join(", ")
+            crate::model::KNOWN_DRIVERS.join(", ")
         ))),
     }
 }
@@ -214,7 +223,7 @@ fn parse_timeout(v: &str) -> Result<Duration, DriverError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::model::Vms as VmsConf;
+    use crate::model::VmsEndpoint as VmsConf;
 
     fn site_vms(driver: &str) -> VmsConf {
         VmsConf {
@@ -252,7 +261,7 @@ mod tests {
     #[test]
     fn every_driver_that_validate_accepts_exists() {
         let env = |k: &str| k.starts_with("SITE_").then(|| "t".to_string());
-        for name in crate::desired::validate::KNOWN_DRIVERS {
+        for name in crate::model::KNOWN_DRIVERS {
             assert!(connect(&site_vms(name), &env).is_ok(), "{name}");
         }
     }

@@ -19,11 +19,12 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::error::DriverError;
-use super::model::{
-    AlertRule, Camera, Capabilities, JournalPage, LiveConfig, OpContext, Recordings, Settings,
-};
+use super::OpContext;
 use super::Vms;
-use crate::desired::model::AlertKind;
+use crate::model::AlertKind;
+use crate::model::{
+    AlertRule, Camera, Capabilities, JournalPage, LiveConfig, Recordings, Settings,
+};
 use wire::{
     AlertRuleOut, CameraOut, SettingsOut, WireAlertRule, WireCamera, WireExport, WireJournalPage,
     WireSettings, EXPORT_FORMAT,

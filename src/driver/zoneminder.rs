@@ -30,12 +30,12 @@ use serde_json::{json, Value};
 use url::Url;
 
 use super::error::DriverError;
-use super::model::{
-    AlertRule, Camera, Capabilities, JournalPage, LiveConfig, OpContext, Recordings, Settings,
-    Unmanaged,
-};
+use super::OpContext;
 use super::Vms;
-use crate::desired::model::AlertKind;
+use crate::model::AlertKind;
+use crate::model::{
+    AlertRule, Camera, Capabilities, JournalPage, LiveConfig, Recordings, Settings, Unmanaged,
+};
 
 /// `format` of this driver's exports.
 pub const EXPORT_FORMAT: &str = "zoneminder/v1";

@@ -10,10 +10,10 @@
 
 use ssh_key::SshSig;
 
-use super::facts::{TagFacts, TagKind};
 use super::{check, short, verdict, Approval, GateInput};
 use crate::desired::model::ApprovalSignatures;
 use crate::desired::signers::{self, Validity};
+use crate::model::tag::{TagFacts, TagKind};
 use crate::plan::{Class, Verdict, VerdictStatus};
 
 /// The SSHSIG namespace git signs tags in.
@@ -21,7 +21,7 @@ const NAMESPACE: &str = "git";
 
 /// True if operations of `class` need an approval.
 pub(super) fn applies(class: Class) -> bool {
-    matches!(class, Class::Recording | Class::Settings | Class::Policy)
+    class.needs_approval()
 }
 
 /// The verdict and, when allowed, the approval to journal.

@@ -9,7 +9,7 @@
 use std::cmp::Ordering;
 
 use super::{check, verdict, GateInput};
-use crate::desired::validate::parse_version;
+use crate::model::parse_version;
 use crate::plan::{OpKind, Operation, Verdict, VerdictStatus};
 
 /// Compares dotted versions numerically; `None` if either is not dotted numbers.

@@ -59,9 +59,9 @@ pub(super) fn check(input: &GateInput<'_>) -> (Verdict, Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::history::CommitFacts;
     use crate::gate::tests::{commit, fixture};
     use crate::gate::Mode;
+    use crate::model::CommitFacts;
 
     /// require_ticket, --ticket, commits, expected status, ticket found.
     type Case<'a> = (

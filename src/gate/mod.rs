@@ -2,7 +2,7 @@
 //!
 //! [`evaluate`] is a pure function: the caller gathers every fact (the trusted
 //! policy read from the base, the commits, the approval tags from
-//! [`facts::approval_tags`], the operator, the ticket, "now", the driver's
+//! `git::approval_tags`, the operator, the ticket, "now", the driver's
 //! capabilities, the recordings) and the gate fills each operation's
 //! `verdicts`. It must never do I/O, read the clock or the environment, or
 //! read the policy of the revision under review unless the caller says that
@@ -42,8 +42,6 @@
 //!   checked later, at apply; every other check says what apply would say now.
 //! - [`Mode::Restore`] runs `nominative` and `justification` only.
 
-pub mod facts;
-
 mod alert_review;
 mod ancestry;
 mod approval;
@@ -55,21 +53,19 @@ mod retention;
 mod window;
 
 #[cfg(test)]
-mod testgit;
-#[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use jiff::civil::Date;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::desired::effective::effective_recording;
-use crate::desired::history::{short_id as short, CommitFacts};
 use crate::desired::model::{Camera, MaintenanceWindow, Policy, Site};
-use crate::driver::model::{Capabilities, Recordings};
+use crate::model::{short_id as short, CommitFacts};
+use crate::model::{Capabilities, Recordings};
 use crate::plan::{Class, OpKind, Operation, Verdict, VerdictStatus};
 
-pub use facts::{approval_tags, TagFacts, TagKind, Tagger};
+pub use crate::model::tag::{TagFacts, TagKind, Tagger};
 
 /// The name of the maintenance window open at `now`, if any (what the journal records for a recording change).
 pub fn open_window(windows: &[MaintenanceWindow], now: Timestamp) -> Option<String> {
@@ -171,7 +167,7 @@ pub struct GateInput<'a> {
     pub descends_from_base: Option<bool>,
     /// The commits being applied: base..rev, or rev alone when that is empty.
     pub commits: &'a [CommitFacts],
-    /// The `approve/*` tags found near `rev` ([`facts::approval_tags`]).
+    /// The `approve/*` tags found near `rev` (`git::approval_tags`).
     pub tags: &'a [TagFacts],
     /// The operator (`--operator` / `VMSOPS_OPERATOR`); `None` in plan.
     pub operator: Option<&'a str>,
@@ -229,16 +225,7 @@ impl<'a> GateInput<'a> {
     }
 }
 
-/// The approval the gate accepted, as the journal records it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Approval {
-    /// Tag name, e.g. `approve/cr-1234`.
-    pub tag: String,
-    /// Tagger email (an approver of the trusted policy).
-    pub tagger: String,
-    /// The approved commit (the revision).
-    pub target: String,
-}
+pub use crate::model::Approval;
 
 /// What the gate concluded about the change as a whole.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -88,8 +88,8 @@ pub(super) fn check(input: &GateInput<'_>, emergency: Option<&str>) -> (Verdict,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::history::CommitFacts;
     use crate::gate::tests::{commit, fixture};
+    use crate::model::CommitFacts;
 
     #[test]
     fn generic_identities_by_name_email_or_local_part() {

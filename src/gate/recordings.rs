@@ -9,7 +9,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::{check, verdict, GateInput};
-use crate::driver::model::Recordings;
+use crate::model::Recordings;
 use crate::plan::{OpKind, Operation, Verdict, VerdictStatus};
 
 /// When `rec` may be purged: its newest recording plus the regulatory retention.

@@ -12,13 +12,13 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
 
 use super::{bypassable, check, verdict, GateInput};
-use crate::desired::clock::parse_hhmm;
 use crate::desired::model::{Day, MaintenanceWindow};
+use crate::model::schedule::parse_hhmm;
 use crate::plan::{Class, Verdict, VerdictStatus};
 
 /// True if operations of `class` must run inside a window.
 pub(super) fn applies(class: Class) -> bool {
-    class == Class::Recording
+    class.needs_window()
 }
 
 /// One opening of a window.

@@ -9,7 +9,7 @@ use super::policy::policy_change;
 use super::state::ConfigState;
 use super::Finding;
 use crate::desired::model::Site;
-use crate::driver::model::{Capabilities, LiveConfig};
+use crate::model::{Capabilities, LiveConfig};
 
 /// The trusted base a plan is compared with (for `policy.change` and the commit list).
 #[derive(Debug, Clone)]
@@ -62,13 +62,13 @@ pub fn site_plan(input: &SiteInput<'_>) -> SitePlan {
     findings.extend(review_finding(input.site, input.today));
     let mut unmanaged = input.caps.unmanaged.clone();
     if !input.caps.manages_alerts {
-        unmanaged.push(crate::driver::model::Unmanaged {
+        unmanaged.push(crate::model::Unmanaged {
             field: "alerts".into(),
             reason: "this driver cannot manage alert rules".into(),
         });
     }
     if !input.caps.manages_settings {
-        unmanaged.push(crate::driver::model::Unmanaged {
+        unmanaged.push(crate::model::Unmanaged {
             field: "settings".into(),
             reason: "this driver cannot manage settings".into(),
         });

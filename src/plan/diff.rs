@@ -5,10 +5,10 @@
 
 use serde_json::{json, Value};
 
-use super::schedule;
 use super::state::{AlertState, CameraState, ConfigState};
 use super::{Change, Class, Finding, OpKind, Operation};
-use crate::desired::validate::MAX_SESSION_TIMEOUT_MINUTES;
+use crate::model::procedure::MAX_SESSION_TIMEOUT_MINUTES;
+use crate::model::schedule;
 
 /// Operations that take `live` to `desired`, and what is worth knowing besides.
 pub fn diff(desired: &ConfigState, live: &ConfigState) -> (Vec<Operation>, Vec<Finding>) {
@@ -207,7 +207,7 @@ fn alert_fields(a: &AlertState) -> Vec<(&'static str, Value)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::model::{AlertKind, Day, ScheduleEntry};
+    use crate::model::{AlertKind, Day, ScheduleEntry};
     use crate::plan::state::{alert_state, SettingsState};
     use std::collections::BTreeMap;
 

@@ -9,22 +9,7 @@ use super::{Finding, OpKind, Operation};
 /// The current `format_version`.
 pub const FORMAT_VERSION: u32 = 1;
 
-pub use crate::driver::model::Unmanaged;
-
-/// One commit between the base and the revision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CommitInfo {
-    /// Full commit id.
-    pub id: String,
-    /// First line of the message.
-    pub summary: String,
-    /// Author name.
-    pub author: String,
-    /// Author email.
-    pub email: String,
-    /// `Ticket:` trailers.
-    pub tickets: Vec<String>,
-}
+pub use crate::model::{CommitFacts as CommitInfo, Unmanaged};
 
 /// What changed in git between `--base` and the revision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,8 +249,8 @@ pub fn sample() -> PlanDocument {
             commits: vec![CommitInfo {
                 id: "3f165b1c0ffee0000000000000000000000000aa".into(),
                 summary: "Raise hall-01 to 25 fps".into(),
-                author: "Claire Martin".into(),
-                email: "claire.martin@integrator.example".into(),
+                author_name: "Claire Martin".into(),
+                author_email: "claire.martin@integrator.example".into(),
                 tickets: vec!["WO-2231".into()],
             }],
         }),

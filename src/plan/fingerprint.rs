@@ -2,7 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::driver::model::LiveConfig;
+use crate::model::LiveConfig;
 
 /// `sha256:` and the hex digest of the configuration's JSON, which drivers emit in sorted order.
 pub fn fingerprint(live: &LiveConfig) -> String {

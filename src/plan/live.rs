@@ -1,9 +1,9 @@
 //! The comparable form of a live configuration read by a driver.
 
-use super::schedule;
 use super::state::{alert_state, CameraState, ConfigState, SettingsState};
 use crate::desired::model::AlertRule as DesiredRule;
-use crate::driver::model::{Capabilities, LiveConfig};
+use crate::model::schedule;
+use crate::model::{Capabilities, LiveConfig};
 
 impl ConfigState {
     /// The live configuration; sections the driver cannot manage are left out.

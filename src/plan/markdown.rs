@@ -26,7 +26,7 @@ pub fn render(doc: &PlanDocument, title: &str) -> String {
             .desired_commit
             .as_deref()
             .map_or("work tree".to_string(), |c| {
-                format!("`{}`", crate::desired::history::short_id(c))
+                format!("`{}`", crate::model::short_id(c))
             });
         let status = if site.error.is_some() { " ❌" } else { "" };
         out.push_str(&format!(
@@ -51,7 +51,7 @@ pub fn render(doc: &PlanDocument, title: &str) -> String {
             section.push_str(&format!(
                 "<details><summary>{} commit(s) since <code>{}</code></summary>\n\n",
                 git.commits.len(),
-                crate::desired::history::short_id(&git.base)
+                crate::model::short_id(&git.base)
             ));
             for c in &git.commits {
                 let tickets = if c.tickets.is_empty() {
@@ -61,9 +61,9 @@ pub fn render(doc: &PlanDocument, title: &str) -> String {
                 };
                 section.push_str(&format!(
                     "- `{}` {} — {}{tickets}\n",
-                    crate::desired::history::short_id(&c.id),
+                    crate::model::short_id(&c.id),
                     escape(&c.summary),
-                    escape(&c.author)
+                    escape(&c.author_name)
                 ));
             }
             section.push_str("\n</details>\n\n");

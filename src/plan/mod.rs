@@ -12,12 +12,13 @@ pub mod markdown;
 pub mod policy;
 #[cfg(test)]
 mod property_tests;
-pub mod schedule;
 pub mod state;
 pub mod style;
 pub mod text;
 
 use serde::{Deserialize, Serialize};
+
+pub use crate::model::Class;
 
 /// The operations of SPEC section 3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -62,26 +63,6 @@ impl OpKind {
             OpKind::PolicyChange => "policy.change",
         }
     }
-}
-
-/// The gate class of an operation; declared from least to most strict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Class {
-    /// name, stream_url.
-    Metadata,
-    /// Any alert operation.
-    Alerts,
-    /// camera.create.
-    CameraAdd,
-    /// camera.delete.
-    CameraRemove,
-    /// settings.update.
-    Settings,
-    /// resolution, fps, retention, schedule or enabled of an existing camera.
-    Recording,
-    /// policy.change.
-    Policy,
 }
 
 /// One field-level change.

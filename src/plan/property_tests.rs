@@ -7,10 +7,10 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use super::diff::diff;
-use super::schedule::{self, Canonical};
 use super::state::{AlertState, CameraState, ConfigState, SettingsState};
 use super::{OpKind, Operation};
-use crate::desired::model::{AlertKind, Day, ScheduleEntry};
+use crate::model::schedule::{self, Canonical};
+use crate::model::{AlertKind, Day, ScheduleEntry};
 
 fn schedule_from_lines(v: &Value) -> Canonical {
     let entries: Vec<ScheduleEntry> = v

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::schedule::{self, Canonical};
 use crate::desired::effective::effective_recording;
 use crate::desired::model::{AlertKind, AlertRule, Camera, Escalation, Site};
+use crate::model::schedule::{self, Canonical};
 
 /// One camera as vmsops compares it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -55,7 +55,7 @@ pub fn render(doc: &PlanDocument, style: Style) -> String {
 
 fn short(commit: &Option<String>) -> String {
     match commit {
-        Some(c) => crate::desired::history::short_id(c).to_string(),
+        Some(c) => crate::model::short_id(c).to_string(),
         None => "work tree".into(),
     }
 }
@@ -74,7 +74,7 @@ fn render_site(out: &mut String, site: &SitePlan, style: Style) {
     if let Some(git) = &site.git {
         out.push_str(&format!(
             "  changes since {}:\n",
-            crate::desired::history::short_id(&git.base)
+            crate::model::short_id(&git.base)
         ));
         for c in &git.commits {
             let tickets = if c.tickets.is_empty() {
@@ -84,10 +84,10 @@ fn render_site(out: &mut String, site: &SitePlan, style: Style) {
             };
             out.push_str(&format!(
                 "    {} {} — {} <{}>{}\n",
-                crate::desired::history::short_id(&c.id),
+                crate::model::short_id(&c.id),
                 c.summary,
-                c.author,
-                c.email,
+                c.author_name,
+                c.author_email,
                 tickets
             ));
         }

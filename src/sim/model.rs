@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::desired::model::{AlertKind, Escalation, ScheduleEntry};
+use crate::model::{AlertKind, Escalation, ScheduleEntry};
 
 /// A camera.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::model::Camera;
-use crate::desired::validate::parse_resolution;
+use crate::model::parse_resolution;
 
 /// The recordings of one camera.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

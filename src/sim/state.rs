@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::journal::Entry;
 use super::model::{AlertRule, Camera, Settings, FACTORY_SESSION_TIMEOUT_MINUTES};
 use super::recordings::Span;
-use crate::desired::model::AlertKind;
+use crate::model::AlertKind;
 
 /// Everything the reference VMS holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,8 +7,8 @@
 use serde::Serialize;
 
 use super::model::{AlertRuleBody, CameraBody, Recording, SettingsBody};
-use crate::desired::clock::parse_hhmm;
-use crate::desired::validate::{is_ident, parse_resolution};
+use crate::model::schedule::parse_hhmm;
+use crate::model::{is_ident, parse_resolution};
 
 /// Longest accepted text field (names, vendors, URLs, recipients).
 const MAX_TEXT: usize = 1024;
@@ -156,7 +156,7 @@ impl Problems {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::model::{Day, ScheduleEntry};
+    use crate::model::{Day, ScheduleEntry};
 
     fn body() -> CameraBody {
         CameraBody {
@@ -237,7 +237,7 @@ mod tests {
                 kind: None,
                 threshold: 1,
                 recipients: vec![],
-                escalation: vec![crate::desired::model::Escalation {
+                escalation: vec![crate::model::Escalation {
                     after_minutes: 0,
                     recipients: vec!["a@b.c".into()],
                 }],

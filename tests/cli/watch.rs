@@ -139,7 +139,7 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
             .map(|c| json!({"id": c.id, "name": c.name, "vendor": c.vendor, "model": c.model, "firmware": c.firmware,
                 "stream_url": c.stream_url, "enabled": c.enabled,
                 "recording": {"resolution": c.resolution, "fps": c.fps, "retention_days": c.retention_days,
-                    "schedule": vmsops::plan::schedule::entries(&c.schedule)}}))
+                    "schedule": vmsops::model::schedule::entries(&c.schedule)}}))
             .collect();
         let rules: Vec<Value> = state.alerts.expect("alerts").values().map(|a| serde_json::to_value(a.to_rule()).expect("rule")).collect();
         let body = json!({"format": "reference-vms/v1", "cameras": cameras, "alert_rules": rules, "settings": {"session_timeout_minutes": 15}});

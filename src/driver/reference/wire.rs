@@ -6,8 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::desired::model::{AlertKind, Escalation};
-use crate::driver::model::{AlertRule, Camera, Recording, Settings, VmsJournalEntry};
+use crate::model::{AlertKind, Escalation};
+use crate::model::{AlertRule, Camera, Recording, Settings, VmsJournalEntry};
 
 /// A camera as the API shows it.
 #[derive(Debug, Deserialize)]

@@ -27,8 +27,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::desired::model::{Day, ScheduleEntry};
-use crate::driver::model::{Camera, Recording};
+use crate::model::{Camera, Recording};
+use crate::model::{Day, ScheduleEntry};
 
 /// Retention read for a monitor that no retention filter covers: events are kept until the
 /// disk fills (ZoneMinder's `PurgeWhenFull`).
@@ -148,7 +148,7 @@ pub fn always() -> Vec<ScheduleEntry> {
 }
 
 fn is_always(schedule: &[ScheduleEntry]) -> bool {
-    crate::plan::schedule::canonical(schedule) == crate::plan::schedule::canonical(&always())
+    crate::model::schedule::canonical(schedule) == crate::model::schedule::canonical(&always())
 }
 
 /// A field as text: strings as they are, numbers and booleans printed, null empty.

@@ -11,7 +11,7 @@ use axum::response::Response;
 
 use super::extract::{self, require_version, Caller, Id, IfMatch};
 use super::{json_response, App};
-use crate::desired::model::AlertKind;
+use crate::model::AlertKind;
 use crate::sim::api_error::ApiError;
 use crate::sim::engine::{Planned, Reply};
 use crate::sim::model::{AlertRule, AlertRuleBody};

@@ -1,29 +1,9 @@
 //! Facts from git history: the commits between two revisions, their authors and trailers.
 
 use git2::{Oid, Repository, Sort};
-use serde::{Deserialize, Serialize};
 
-use super::source::SourceError;
-
-/// One commit as the plan and the gate need it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CommitFacts {
-    /// Full commit id.
-    pub id: String,
-    /// First line of the message.
-    pub summary: String,
-    /// Author name.
-    pub author_name: String,
-    /// Author email.
-    pub author_email: String,
-    /// Values of `Ticket:` trailers.
-    pub tickets: Vec<String>,
-}
-
-/// The first 12 characters of a commit id, for messages (the whole id if it is shorter or not ASCII).
-pub fn short_id(id: &str) -> &str {
-    id.get(..12).unwrap_or(id)
-}
+use super::tree::SourceError;
+pub use crate::model::commit::{short_id, CommitFacts};
 
 fn git_err(what: String) -> impl FnOnce(git2::Error) -> SourceError {
     move |source| SourceError::Git { what, source }

@@ -1,9 +1,9 @@
 //! Gathers the approval facts the gate needs from git: the `approve/*` tags near a revision.
 //!
-//! This is the only part of the gate that reads anything (the repository's
-//! object database, through git2). It reports what it finds, lightweight and
+//! The gate itself reads nothing; this module reads the repository's object
+//! database (through git2) for it. It reports what it finds, lightweight and
 //! misplaced tags included, and never decides: whether a tag approves the
-//! revision is the pure gate's business ([`super::approval`]). It never
+//! revision is the pure gate's business. It never
 //! verifies a signature either; it only separates the signed payload from the
 //! signature block exactly as git does.
 
@@ -11,7 +11,8 @@ use std::collections::HashSet;
 
 use git2::{ObjectType, Oid, Repository};
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+
+use crate::model::tag::{TagFacts, TagKind, Tagger};
 
 /// The prefix of approval tags under `refs/tags/`.
 pub const APPROVE_PREFIX: &str = "approve/";
@@ -43,46 +44,6 @@ pub enum FactsError {
         #[source]
         source: git2::Error,
     },
-}
-
-/// Whether a tag is a tag object or a bare reference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TagKind {
-    /// A tag object with a tagger, a message and possibly a signature.
-    Annotated,
-    /// A reference straight to a commit: no tagger, no signature.
-    Lightweight,
-}
-
-/// Who made an annotated tag, as the tag object says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tagger {
-    /// Tagger name.
-    pub name: String,
-    /// Tagger email.
-    pub email: String,
-    /// When the tag was made, as the tagger's clock said.
-    pub at: Option<Timestamp>,
-}
-
-/// One `approve/*` tag as found in the repository.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TagFacts {
-    /// Tag name without `refs/tags/`, e.g. `approve/cr-1234`.
-    pub name: String,
-    /// Annotated or lightweight.
-    pub kind: TagKind,
-    /// The object the tag names directly (for a tag of a tag, the inner tag's id).
-    pub target: String,
-    /// The commit the tag leads to once every tag is peeled.
-    pub commit: String,
-    /// The tagger (annotated tags only).
-    pub tagger: Option<Tagger>,
-    /// The armored `-----BEGIN SSH SIGNATURE-----` block, when the tag carries one.
-    pub signature: Option<String>,
-    /// The bytes that the signature covers: the raw tag object without the block.
-    pub payload: Vec<u8>,
 }
 
 fn git_err(what: impl Into<String>) -> impl FnOnce(git2::Error) -> FactsError {

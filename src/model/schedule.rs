@@ -1,12 +1,97 @@
-//! Canonical recording schedules, so that equal schedules written differently compare equal.
+//! Weekly schedules: days, `HH:MM` times, schedule entries and their canonical form.
 //!
 //! A schedule is a set of weekly minute intervals: entry order, day order,
-//! `"0:00"` vs `"00:00"` and adjacent or overlapping spans do not matter.
+//! `"0:00"` vs `"00:00"` and adjacent or overlapping spans do not matter, so
+//! equal schedules written differently compare equal once canonical.
 
 use std::collections::BTreeMap;
 
-use crate::desired::clock::{format_hhmm, parse_hhmm};
-use crate::desired::model::{Day, ScheduleEntry};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A day of the week.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Day {
+    /// Monday.
+    Mon,
+    /// Tuesday.
+    Tue,
+    /// Wednesday.
+    Wed,
+    /// Thursday.
+    Thu,
+    /// Friday.
+    Fri,
+    /// Saturday.
+    Sat,
+    /// Sunday.
+    Sun,
+}
+
+impl Day {
+    /// All days, Monday first.
+    pub const ALL: [Day; 7] = [
+        Day::Mon,
+        Day::Tue,
+        Day::Wed,
+        Day::Thu,
+        Day::Fri,
+        Day::Sat,
+        Day::Sun,
+    ];
+
+    /// The lowercase three-letter name used in the files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Day::Mon => "mon",
+            Day::Tue => "tue",
+            Day::Wed => "wed",
+            Day::Thu => "thu",
+            Day::Fri => "fri",
+            Day::Sat => "sat",
+            Day::Sun => "sun",
+        }
+    }
+}
+
+/// One span of a recording schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ScheduleEntry {
+    /// Days on which this span records.
+    pub days: Vec<Day>,
+    /// Start, `HH:MM`.
+    #[schemars(pattern(r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"))]
+    pub from: String,
+    /// End, `HH:MM` (`24:00` ends the day).
+    #[schemars(pattern(r"^(([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00)$"))]
+    pub to: String,
+}
+
+/// Minutes since midnight of `HH:MM` (hours may have one digit); `24:00` only if `allow_end_of_day`.
+pub fn parse_hhmm(s: &str, allow_end_of_day: bool) -> Option<u16> {
+    let (h, m) = s.split_once(':')?;
+    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+        return None;
+    }
+    if !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    match (h, m) {
+        (24, 0) if allow_end_of_day => Some(24 * 60),
+        (0..=23, 0..=59) => Some(h * 60 + m),
+        _ => None,
+    }
+}
+
+/// The canonical `HH:MM` form of a number of minutes since midnight.
+pub fn format_hhmm(minutes: u16) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
 
 /// Per day, sorted and merged `[from, to)` minute intervals.
 pub type Canonical = BTreeMap<Day, Vec<(u16, u16)>>;
@@ -120,5 +205,21 @@ mod tests {
                 "sat,sun 00:00-24:00"
             ]
         );
+    }
+
+    #[test]
+    fn parses_and_refuses() {
+        assert_eq!(parse_hhmm("00:00", false), Some(0));
+        assert_eq!(parse_hhmm("0:00", false), Some(0));
+        assert_eq!(parse_hhmm("23:59", false), Some(1439));
+        assert_eq!(parse_hhmm("24:00", true), Some(1440));
+        for bad in [
+            "24:00", "24:01", "12:60", "7", "07:5", "aa:bb", "", "-1:00", "123:00", "12:00:00",
+        ] {
+            assert_eq!(parse_hhmm(bad, false), None, "{bad}");
+        }
+        assert_eq!(parse_hhmm("24:30", true), None);
+        assert_eq!(format_hhmm(1440), "24:00");
+        assert_eq!(format_hhmm(65), "01:05");
     }
 }
