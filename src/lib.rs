@@ -24,21 +24,18 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::dbg_macro, clippy::print_stdout, clippy::print_stderr)]
 
-pub mod apply;
-pub mod atomic;
 pub mod audit;
 pub mod canonical;
 pub mod connection;
 pub mod desired;
-pub mod drift;
 pub mod driver;
 pub mod duration;
 pub mod exit;
-pub mod fleet;
 pub mod gate;
 pub mod git;
 pub mod import;
 pub mod model;
+pub mod ops;
 pub mod plan;
 pub mod sim;
 pub mod snapshot;

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use std::io::IsTerminal;
 
-use vmsops::apply::executor::{Outcome, Progress, StepResult};
-use vmsops::apply::site::{apply_site, Agent, ApplyOutcome, ApplyReport, ApplySite};
 use vmsops::duration::parse_duration;
 use vmsops::exit::Exit;
+use vmsops::ops::apply::executor::{Outcome, Progress, StepResult};
+use vmsops::ops::apply::{apply_site, Agent, ApplyOutcome, ApplyReport, ApplySite};
 use vmsops::plan::document::PlanDocument;
 use vmsops::plan::style::Style;
 use vmsops::state::StateDir;
@@ -58,7 +58,7 @@ pub struct Args {
 /// Applies every selected site, one after the other.
 pub fn run(args: Args) -> CmdResult {
     let operator = args.operator.clone().unwrap_or_default();
-    let now = super::now()?;
+    let clock = super::clock()?;
     let today = super::today()?;
     let saved: Option<PlanDocument> = match &args.plan {
         Some(p) => {
@@ -118,7 +118,7 @@ pub fn run(args: Args) -> CmdResult {
             lock_timeout: args.lock_timeout,
             saved: saved_site,
             agent: Agent::Cli,
-            now,
+            clock,
             today,
             env: &env,
             progress: &bar,

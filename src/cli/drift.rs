@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use vmsops::drift::drift_sites;
 use vmsops::exit::Exit;
-use vmsops::fleet;
+use vmsops::ops::drift::drift_sites;
+use vmsops::ops::fleet;
 use vmsops::plan::document::PlanDocument;
 use vmsops::state::StateDir;
 

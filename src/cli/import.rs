@@ -89,13 +89,13 @@ pub fn run(args: Args) -> CmdResult {
     };
     let imported = import(&req, &ConfigState::from_live(&live, &caps))?;
     for f in &imported.files {
-        vmsops::atomic::write_atomic(&args.out.join(&f.path), f.text.as_bytes())?;
+        vmsops::state::atomic::write_atomic(&args.out.join(&f.path), f.text.as_bytes())?;
     }
     let signers = args
         .out
         .join(vmsops::desired::model::DEFAULT_ALLOWED_SIGNERS);
     if !signers.exists() {
-        vmsops::atomic::write_atomic(&signers, ALLOWED_SIGNERS_SKELETON.as_bytes())?;
+        vmsops::state::atomic::write_atomic(&signers, ALLOWED_SIGNERS_SKELETON.as_bytes())?;
     }
     for (kind, name) in [
         (vmsops::desired::schema::FileKind::Site, "site"),
@@ -103,7 +103,7 @@ pub fn run(args: Args) -> CmdResult {
     ] {
         let p = args.out.join(format!("schemas/{name}.schema.json"));
         if !p.exists() {
-            vmsops::atomic::write_atomic(
+            vmsops::state::atomic::write_atomic(
                 &p,
                 vmsops::desired::schema::schema_text(kind).as_bytes(),
             )?;

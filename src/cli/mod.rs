@@ -167,7 +167,15 @@ pub fn today() -> Result<jiff::civil::Date, Box<dyn std::error::Error + Send + S
     Ok(now()?.to_zoned(jiff::tz::TimeZone::system()).date())
 }
 
-/// Today's date where vmsops runs; `VMSOPS_NOW` (RFC 3339) pins the clock for tests and replays.
+/// The run's clock: the system's, or the instant `VMSOPS_NOW` pins.
+pub fn clock() -> Result<vmsops::ops::clock::Clock, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(match std::env::var("VMSOPS_NOW") {
+        Ok(v) if !v.is_empty() => vmsops::ops::clock::Clock::pinned(now()?),
+        _ => vmsops::ops::clock::Clock::system(),
+    })
+}
+
+/// Now where vmsops runs; `VMSOPS_NOW` (RFC 3339) pins the clock for tests and replays.
 pub fn now() -> Result<jiff::Timestamp, Box<dyn std::error::Error + Send + Sync>> {
     match std::env::var("VMSOPS_NOW") {
         Ok(v) if !v.is_empty() => v

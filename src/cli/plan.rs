@@ -4,13 +4,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::ValueEnum;
-use vmsops::apply::context::{desired_cameras, gate_input, git_facts, trust, Bases};
 use vmsops::desired::SiteDoc;
 use vmsops::exit::Exit;
-use vmsops::fleet::{self, SiteRequest};
-use vmsops::gate::{self, Mode};
-use vmsops::plan::build::{site_plan, Base, SiteInput};
-use vmsops::plan::document::{GitChanges, PlanDocument, SitePlan};
+use vmsops::gate::Mode;
+use vmsops::ops::context::Bases;
+use vmsops::ops::fleet::{self, SiteRequest};
+use vmsops::ops::gated_plan::{gated_plan, GatedPlanInput};
+use vmsops::plan::document::PlanDocument;
 use vmsops::plan::style::Style;
 use vmsops::plan::{markdown, text};
 use vmsops::state::StateDir;
@@ -118,61 +118,39 @@ pub fn run(args: Args) -> CmdResult {
         let live = match result {
             Ok(l) => l,
             Err(e) => {
-                plans.push(vmsops::drift::error_plan(doc, repo.commit.clone(), &e));
+                plans.push(vmsops::ops::drift::error_plan(doc, repo.commit.clone(), &e));
                 continue;
             }
         };
         let applied = state.applied(&site.name)?.map(|a| a.commit);
-        let base_rev = args.base.clone().or(applied);
-        let trusted = trust(doc, site, base_rev.as_deref(), &args.repo.repo, &mut bases)?;
-        let facts = git_facts(&tree, trusted.base.as_deref())?;
-        let git = trusted.base.as_ref().map(|b| GitChanges {
-            base: b.clone(),
-            commits: facts
-                .commits
-                .iter()
-                .filter(|c| &c.id != b)
-                .cloned()
-                .collect(),
-        });
-        let mut plan: SitePlan = site_plan(&SiteInput {
-            site,
-            cameras: doc.cameras.iter().map(|c| &c.camera).collect(),
-            signers: doc.allowed_signers.as_deref(),
-            desired_commit: repo.commit.clone(),
-            live: &live.live,
-            caps: &live.caps,
-            today,
-            base: git.map(|git| Base {
-                site: &trusted.site,
-                signers: trusted.signers.as_deref(),
-                git,
-            }),
-        });
-        let cameras = desired_cameras(site, doc);
-        let mut input = gate_input(
-            Mode::Plan,
-            site,
-            &trusted,
-            &facts,
-            &cameras,
-            &rev,
-            now,
-            &live.caps,
-        );
-        input.ticket = ticket.as_deref();
-        input.recordings = &live.recordings;
-        gate::evaluate(&input, &mut plan.operations);
-        if let Some(note) = trusted.note {
-            plan.notes.push(note);
-        }
-        plans.push(plan);
+        let gated = gated_plan(
+            &GatedPlanInput {
+                mode: Mode::Plan,
+                repo_dir: &args.repo.repo,
+                tree: &tree,
+                doc,
+                site,
+                desired_commit: repo.commit.clone(),
+                rev: &rev,
+                base: args.base.as_deref().or(applied.as_deref()),
+                live: &live.live,
+                caps: &live.caps,
+                recordings: &live.recordings,
+                now,
+                today,
+                operator: None,
+                ticket: ticket.as_deref(),
+                emergency: None,
+            },
+            &mut bases,
+        )?;
+        plans.push(gated.plan);
     }
     let doc = PlanDocument::new(plans);
     if let Some(path) = &args.out {
         let mut json = serde_json::to_vec_pretty(&doc)?;
         json.push(b'\n');
-        vmsops::atomic::write_atomic(path, &json)?;
+        vmsops::state::atomic::write_atomic(path, &json)?;
     }
     output::print(&render(&doc, args.format, "plan")?)?;
     Ok(if doc.summary.errors > 0 {

@@ -3,10 +3,10 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
-use vmsops::apply::restore::{restore, RestoreRequest};
 use vmsops::connection::site_at_applied;
 use vmsops::duration::parse_duration;
 use vmsops::exit::Exit;
+use vmsops::ops::restore::{restore, RestoreRequest};
 use vmsops::snapshot::SnapshotStore;
 use vmsops::state::StateDir;
 
@@ -79,7 +79,7 @@ pub fn run(args: Args) -> CmdResult {
         operator: &operator,
         ticket: args.ticket.as_deref(),
         lock_timeout: args.lock_timeout,
-        now: super::now()?,
+        clock: super::clock()?,
         env: &env,
     }))?;
     if !report.refusals.is_empty() {

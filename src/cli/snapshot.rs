@@ -11,6 +11,7 @@ use vmsops::audit::{Journal, NewEntry, Outcome};
 use vmsops::connection::site_at_applied;
 use vmsops::exit::Exit;
 use vmsops::snapshot::{SnapshotMeta, SnapshotStore};
+use vmsops::ops::snapshot::take;
 use vmsops::state::StateDir;
 
 use super::{output, CmdResult};
@@ -172,21 +173,15 @@ fn create(args: CreateArgs, state: &StateDir) -> CmdResult {
         entry.commit.clone(),
     );
     let store = SnapshotStore::new(state);
-    let info = store.create(&meta, &export)?;
-    entry.target = Some(info.id.clone());
-    entry.snapshot = Some(info.id.clone());
-    entry.detail = detail(&[
-        ("agent", "cli".into()),
-        ("reason", args.reason.into()),
-        ("sha256", info.sha256.clone().into()),
-    ]);
-    journal.append(entry).map_err(|e| {
-        format!(
-            "snapshot {} was written but could not be journaled: {}",
-            info.id,
-            vmsops::error_chain(&e)
-        )
-    })?;
+    let reason = args.reason;
+    let info = take(&store, &journal, &meta, &export, entry, |info| {
+        detail(&[
+            ("agent", "cli".into()),
+            ("reason", reason.into()),
+            ("sha256", info.sha256.clone().into()),
+        ])
+    })
+    .map_err(|e| vmsops::error_chain(&e))?;
     let mut out = format!("snapshot {} of {} taken\n", info.id, info.site);
     let _ = writeln!(out, "  file:     {}", info.path.display());
     let _ = writeln!(out, "  sha256:   {}", info.sha256);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use vmsops::duration::parse_duration;
 use vmsops::exit::Exit;
-use vmsops::fleet;
+use vmsops::ops::fleet;
 use vmsops::state::StateDir;
 use vmsops::watch::{self, WatchConfig};
 

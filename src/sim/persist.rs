@@ -120,7 +120,7 @@ impl Store {
         })
         .map_err(|e| err(std::io::Error::other(e)))?;
         line.push(b'\n');
-        crate::atomic::write_atomic(path, &line).map_err(&err)?;
+        crate::state::atomic::write_atomic(path, &line).map_err(&err)?;
         let file = OpenOptions::new().append(true).open(path).map_err(&err)?;
         Ok(Store {
             path: path.to_path_buf(),

@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{id, Snapshot, SnapshotError, SnapshotInfo, SnapshotMeta, FORMAT, MIN_RETENTION_DAYS};
-use crate::atomic::write_atomic;
 use crate::canonical;
+use crate::state::atomic::write_atomic;
 use crate::state::StateDir;
 
 /// How many suffixes are tried before giving up (there are 65,536 per second and operator).

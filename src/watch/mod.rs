@@ -19,8 +19,8 @@ use axum::routing::get;
 use sha2::{Digest, Sha256};
 
 use crate::desired::{self, validate::validate, Tree};
-use crate::drift::{drift_sites, has_drift};
-use crate::fleet::{self, Env};
+use crate::ops::drift::{drift_sites, has_drift};
+use crate::ops::fleet::{self, Env};
 use crate::plan::document::SitePlan;
 use crate::state::StateDir;
 use metrics::Metrics;
@@ -317,7 +317,6 @@ async fn cycle(
             &plans,
             &mut memory.backoff,
             env,
-            now,
             today,
         )
         .await;
@@ -345,10 +344,9 @@ async fn reconcile(
     plans: &[SitePlan],
     backoff: &mut HashMap<String, Backoff>,
     env: &Env,
-    now: jiff::Timestamp,
     today: jiff::civil::Date,
 ) {
-    use crate::apply::site::{apply_site, Agent, ApplyOutcome, ApplySite};
+    use crate::ops::apply::{apply_site, Agent, ApplyOutcome, ApplySite};
     let Some(commit) = repo.commit.clone() else {
         return;
     };
@@ -382,10 +380,13 @@ async fn reconcile(
             lock_timeout: opts.lock_timeout,
             saved: None,
             agent: Agent::Watch,
-            now,
+            clock: cfg.pinned_now.map_or_else(
+                crate::ops::clock::Clock::system,
+                crate::ops::clock::Clock::pinned,
+            ),
             today,
             env: &env_fn,
-            progress: &|_: &crate::apply::executor::StepResult| {},
+            progress: &|_: &crate::ops::apply::executor::StepResult| {},
         })
         .await;
         match result {

@@ -367,16 +367,14 @@ fn auto_rollback_restores_the_snapshot_after_a_failure() {
 
     // Two changes go through, the third fails, then the VMS answers again (for the restore).
     let faulty = sim_at(&addr, &state, &["--fail-after", "2:1"]);
+    let earlier = op.snapshots();
     let failed = op.apply(&repo, &["--auto-rollback", "--parallelism", "1"]);
     assert_code(&failed, 1, "the failed apply");
     assert!(
         failed.out.contains("failed: 2 succeeded, 1 failed,"),
         "{failed}"
     );
-    let snapshot = op.snapshots().last().expect("snapshot")["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let snapshot = op.snapshot_taken_since(&earlier);
     assert!(
         failed
             .out
@@ -422,12 +420,10 @@ fn auto_rollback_that_fails_says_so() {
     drop(healthy);
 
     let _faulty = sim_at(&addr, &state, &["--fail-after", "2"]);
+    let earlier = op.snapshots();
     let failed = op.apply(&repo, &["--auto-rollback", "--parallelism", "1"]);
     assert_code(&failed, 1, "the failed apply");
-    let snapshot = op.snapshots().last().expect("snapshot")["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let snapshot = op.snapshot_taken_since(&earlier);
     assert!(!failed.out.contains("Rolled back to"), "{failed}");
     assert!(
         failed

@@ -269,6 +269,17 @@ impl Operator {
             .clone()
     }
 
+    /// The one snapshot taken since `before` was listed (ids, not times: a pinned clock gives them all one time).
+    pub fn snapshot_taken_since(&self, before: &[Value]) -> String {
+        let mut new: Vec<Value> = self
+            .snapshots()
+            .into_iter()
+            .filter(|s| !before.contains(s))
+            .collect();
+        assert_eq!(new.len(), 1, "one new snapshot: {new:?}");
+        new.remove(0)["id"].as_str().expect("id").to_string()
+    }
+
     /// The export held by snapshot `id`, checked against its sha256.
     pub fn snapshot_export(&self, id: &str) -> Value {
         let dir = vmsops::state::StateDir::resolve(Some(self.state()), &|_| None).expect("state");

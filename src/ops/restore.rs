@@ -6,16 +6,17 @@
 
 use std::time::Duration;
 
-use jiff::Timestamp;
 use serde_json::{json, Map};
 
-use super::lock::{self, Holder, LockError};
-use super::stamped;
+use super::clock::Clock;
+use super::journaled_import::journaled_import;
+use super::snapshot::{take, TakeError};
 use crate::audit::{AuditError, Journal, NewEntry, Outcome};
 use crate::connection::SiteAt;
 use crate::driver::DriverError;
 use crate::gate::{self, GateInput, GateOutcome, Mode, Refusal};
 use crate::snapshot::{Snapshot, SnapshotError, SnapshotMeta, SnapshotStore};
+use crate::state::lock::{self, Holder, LockError};
 use crate::state::StateDir;
 
 /// What a restore needs.
@@ -32,8 +33,8 @@ pub struct RestoreRequest<'a> {
     pub ticket: Option<&'a str>,
     /// How long to wait for the site lock.
     pub lock_timeout: Duration,
-    /// Now.
-    pub now: Timestamp,
+    /// The run's clock.
+    pub clock: Clock,
     /// Environment lookup (credentials).
     pub env: &'a (dyn Fn(&str) -> Option<String> + Send + Sync),
 }
@@ -98,7 +99,7 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
         &site.policy,
         &site.maintenance_windows,
         &rev,
-        req.now,
+        req.clock.now(),
         &caps,
     );
     input.operator = Some(req.operator);
@@ -111,7 +112,7 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
         commit: meta.commit.clone(),
         ticket: gate.ticket.clone(),
         snapshot: Some(req.snapshot.id.clone()),
-        ..NewEntry::new(Timestamp::now(), "restore", Outcome::Started)
+        ..NewEntry::new(req.clock.now(), "restore", Outcome::Started)
     };
     let mut report = RestoreReport {
         refusals: Vec::new(),
@@ -126,11 +127,12 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
             detail.insert("check".into(), json!(r.check));
             detail.insert("message".into(), json!(r.message));
             detail.insert("agent".into(), json!("restore"));
-            journal.append(stamped(NewEntry {
+            journal.append(NewEntry {
+                at: req.clock.now(),
                 result: Outcome::Refused,
                 detail: Some(detail),
                 ..base.clone()
-            }))?;
+            })?;
         }
         return Ok(report);
     }
@@ -138,7 +140,7 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
         operator: req.operator.to_string(),
         pid: std::process::id(),
         host: lock::host_name(),
-        since: Timestamp::now(),
+        since: req.clock.now(),
         command: "restore".into(),
     };
     let _lock = lock::acquire_async(
@@ -153,32 +155,32 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
     let store = SnapshotStore::new(req.state);
     let before_meta = SnapshotMeta::for_site(
         site,
-        Timestamp::now(),
+        req.clock.now(),
         req.operator,
         Some(format!("before restoring {}", req.snapshot.id)),
         req.site.commit.clone(),
     );
-    let before = store
-        .create(&before_meta, &export)
-        .map_err(RestoreError::Snapshot)?;
-    journal.append(stamped(NewEntry {
-        action: "snapshot.create".into(),
-        target: Some(before.id.clone()),
-        result: Outcome::Success,
-        snapshot: Some(before.id.clone()),
+    let entry = NewEntry {
+        at: req.clock.now(),
         ..base.clone()
-    }))?;
+    };
+    let before = match take(&store, &journal, &before_meta, &export, entry, |_| None) {
+        Ok(b) => b,
+        Err(TakeError::Store(e)) => return Err(RestoreError::Snapshot(e)),
+        Err(TakeError::Journal { source, .. }) => return Err(source.into()),
+    };
     report.before = Some(before.id.clone());
     let mut detail = Map::new();
     detail.insert("agent".into(), json!("restore"));
     detail.insert("before".into(), json!(before.id));
-    let result = super::journaled_import(
+    let result = journaled_import(
         vms.as_ref(),
         &journal,
         &req.snapshot.export,
         &base,
         detail,
         req.operator,
+        &req.clock,
     )
     .await?;
     result?;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::atomic::write_atomic;
+use crate::state::atomic::write_atomic;
 
 /// Failures reading or writing the state directory.
 #[derive(Debug, thiserror::Error)]

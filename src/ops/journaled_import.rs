@@ -1,20 +1,9 @@
-//! Apply: lock, snapshot, execute the plan's operations, journal each one.
-
-pub mod context;
-pub mod executor;
-pub mod lock;
-pub mod restore;
-pub mod site;
+//! A snapshot's configuration imported into a VMS, journaled before and after: restore and rollback share it.
 
 use crate::audit::{AuditError, Journal, NewEntry, Outcome};
 use crate::driver::OpContext;
 use crate::driver::{DriverError, Vms};
-
-/// The entry, dated now: entries carry when they were written, in order.
-pub(crate) fn stamped(mut e: NewEntry) -> NewEntry {
-    e.at = jiff::Timestamp::now();
-    e
-}
+use crate::ops::clock::Clock;
 
 /// Imports a snapshot's `export` into the VMS, journaled as `restore` before and after.
 ///
@@ -27,16 +16,16 @@ pub(crate) async fn journaled_import(
     base: &NewEntry,
     mut detail: serde_json::Map<String, serde_json::Value>,
     operator: &str,
+    clock: &Clock,
 ) -> Result<Result<(), DriverError>, AuditError> {
     let request_id = uuid::Uuid::new_v4().to_string();
     detail.insert("request_id".into(), serde_json::json!(request_id));
-    let entry = |result, detail| {
-        stamped(NewEntry {
-            action: "restore".into(),
-            result,
-            detail: Some(detail),
-            ..base.clone()
-        })
+    let entry = |result, detail| NewEntry {
+        at: clock.now(),
+        action: "restore".into(),
+        result,
+        detail: Some(detail),
+        ..base.clone()
     };
     journal.append(entry(Outcome::Started, detail.clone()))?;
     let ctx = OpContext {

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use jiff::civil::Date;
 
 use crate::desired::{DesiredRepo, SiteDoc};
-use crate::fleet::{self, Env, SiteRequest};
+use crate::ops::fleet::{self, Env, SiteRequest};
 use crate::plan::build::{site_plan, SiteInput};
 use crate::plan::document::SitePlan;
 use crate::plan::Finding;

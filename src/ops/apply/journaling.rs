@@ -1,0 +1,72 @@
+//! The journal entries of each operation of an apply: written before its request is sent and when it ends.
+
+use serde_json::{json, Map};
+
+use super::executor::{Outcome, StepJournal};
+use super::Agent;
+use crate::audit::{Journal, NewEntry, Outcome as Result_};
+use crate::ops::clock::Clock;
+use crate::plan::Operation;
+
+/// The executor's journal hooks for one apply: every step's start and end.
+pub(super) struct Journaling<'a> {
+    pub journal: &'a Journal,
+    pub base: NewEntry,
+    pub window: Option<String>,
+    pub agent: Agent,
+    pub clock: Clock,
+}
+
+impl Journaling<'_> {
+    fn entry(
+        &self,
+        op: &Operation,
+        request_id: &str,
+        result: Result_,
+        error: Option<&str>,
+    ) -> NewEntry {
+        let mut detail = Map::new();
+        detail.insert("request_id".into(), json!(request_id));
+        detail.insert("op".into(), json!(op.op));
+        detail.insert("class".into(), json!(op.class));
+        detail.insert("changes".into(), json!(op.changes));
+        let window = op
+            .class
+            .needs_window()
+            .then(|| self.window.clone())
+            .flatten();
+        detail.insert("window".into(), json!(window));
+        detail.insert("agent".into(), json!(self.agent.as_str()));
+        detail.insert("error".into(), json!(error));
+        NewEntry {
+            at: self.clock.now(),
+            action: op.op.as_str().to_string(),
+            target: Some(op.target.clone()),
+            result,
+            detail: Some(detail),
+            ..self.base.clone()
+        }
+    }
+}
+
+impl StepJournal for Journaling<'_> {
+    fn started(&self, op: &Operation, request_id: &str) -> Result<(), String> {
+        self.journal
+            .append(self.entry(op, request_id, Result_::Started, None))
+            .map(drop)
+            .map_err(|e| crate::error_chain(&e))
+    }
+
+    fn ended(&self, op: &Operation, request_id: &str, outcome: &Outcome) -> Result<(), String> {
+        let (result, error) = match outcome {
+            Outcome::Succeeded => (Result_::Success, None),
+            Outcome::Failed(e) => (Result_::Failure, Some(e.as_str())),
+            // Never journaled as started: nothing to close.
+            Outcome::NotAttempted => return Ok(()),
+        };
+        self.journal
+            .append(self.entry(op, request_id, result, error))
+            .map(drop)
+            .map_err(|e| crate::error_chain(&e))
+    }
+}

@@ -1,0 +1,203 @@
+//! Applying one site: lock → read live → refuse a stale plan → plan → gate →
+//! bind → snapshot → operations → record the applied commit (SPEC section 6).
+//!
+//! Shared by `vmsops apply` and `vmsops watch --apply`. Every step that
+//! changes something is journaled first; nothing reaches the VMS unless the
+//! gate allowed the whole change, every operation is bound to its payload,
+//! and a snapshot of the live configuration is on disk. Each phase is one
+//! function of [`phases`]; this module holds the types and the sequence.
+
+pub mod bind;
+pub mod executor;
+mod journaling;
+mod phases;
+
+use std::path::Path;
+use std::time::Duration;
+
+use jiff::civil::Date;
+
+use self::bind::BindError;
+use self::executor::{Progress, StepResult};
+use super::clock::Clock;
+use super::context::ContextError;
+use crate::audit::AuditError;
+use crate::desired::model::Site;
+use crate::desired::{SiteDoc, Tree};
+use crate::driver::DriverError;
+use crate::gate::{GateOutcome, Refusal};
+use crate::plan::document::SitePlan;
+use crate::state::{Holder, LockError, StateDir, StateError};
+
+/// Who runs the apply: a person at the command line, or the reconcile loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agent {
+    /// `vmsops apply`.
+    Cli,
+    /// `vmsops watch --apply`.
+    Watch,
+}
+
+impl Agent {
+    /// The name the journal records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Agent::Cli => "cli",
+            Agent::Watch => "watch",
+        }
+    }
+}
+
+/// What an apply of one site needs.
+pub struct ApplySite<'a> {
+    /// The repository folder.
+    pub repo_dir: &'a Path,
+    /// The revision's tree.
+    pub tree: &'a Tree,
+    /// The revision's commit id.
+    pub commit: &'a str,
+    /// The site's documents at the revision.
+    pub doc: &'a SiteDoc,
+    /// The site.
+    pub site: &'a Site,
+    /// `--base`, if given.
+    pub base: Option<&'a str>,
+    /// The state directory.
+    pub state: &'a StateDir,
+    /// The accountable person.
+    pub operator: &'a str,
+    /// `--ticket` / `VMSOPS_TICKET`.
+    pub ticket: Option<&'a str>,
+    /// `--emergency --reason`.
+    pub emergency: Option<&'a str>,
+    /// Operations at a time.
+    pub parallelism: usize,
+    /// Restore the snapshot after a failure.
+    pub auto_rollback: bool,
+    /// How long to wait for the site lock.
+    pub lock_timeout: Duration,
+    /// A saved plan to apply exactly (`apply PLAN.json`).
+    pub saved: Option<&'a SitePlan>,
+    /// Who runs it.
+    pub agent: Agent,
+    /// The run's clock.
+    pub clock: Clock,
+    /// Today (for the alert review).
+    pub today: Date,
+    /// Environment lookup (credentials).
+    pub env: &'a (dyn Fn(&str) -> Option<String> + Send + Sync),
+    /// Told of each operation as it ends.
+    pub progress: &'a dyn Progress,
+}
+
+/// How an apply of one site ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    /// The VMS already matched; the commit is recorded as applied.
+    UpToDate,
+    /// The gate refused; nothing was changed.
+    Refused,
+    /// Every operation succeeded.
+    Applied,
+    /// An operation failed; the rest were not attempted.
+    Failed,
+}
+
+/// The report of one site's apply.
+#[derive(Debug)]
+pub struct ApplyReport {
+    /// The site.
+    pub site: String,
+    /// How it ended.
+    pub outcome: ApplyOutcome,
+    /// The plan, with the gate's verdicts.
+    pub plan: SitePlan,
+    /// The gate's refusals, each once.
+    pub refusals: Vec<Refusal>,
+    /// Each operation and how it ended.
+    pub steps: Vec<StepResult>,
+    /// The snapshot taken before the first change.
+    pub snapshot: Option<String>,
+    /// True if the snapshot was restored after a failure.
+    pub rolled_back: bool,
+    /// Why the automatic rollback failed, when it was attempted and failed.
+    pub rollback_error: Option<String>,
+    /// The previous holder of the lock, when it died without releasing it.
+    pub unfinished: Option<Holder>,
+    /// Gate outcome (approval, ticket, emergency).
+    pub gate: GateOutcome,
+}
+
+/// Failures that stop an apply before or outside the operations.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The site lock is held.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// The VMS could not be reached or answered badly.
+    #[error("site `{site}`: {source}")]
+    Driver {
+        /// The site.
+        site: String,
+        /// The cause.
+        #[source]
+        source: Box<DriverError>,
+    },
+    /// The saved plan no longer matches.
+    #[error("stale plan for site `{site}`: {why}; run `vmsops plan --out` again")]
+    StalePlan {
+        /// The site.
+        site: String,
+        /// What changed.
+        why: String,
+    },
+    /// Git facts could not be gathered.
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    /// The state directory failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The journal failed: nothing may proceed unjournaled.
+    #[error(transparent)]
+    Journal(#[from] AuditError),
+    /// An operation cannot be bound to its payload: nothing was changed.
+    #[error("site `{site}`: {source}")]
+    Bind {
+        /// The site.
+        site: String,
+        /// The operation at fault.
+        #[source]
+        source: BindError,
+    },
+    /// The snapshot could not be taken: no snapshot, no change.
+    #[error("site `{site}`: no snapshot, no change: {why}")]
+    Snapshot {
+        /// The site.
+        site: String,
+        /// Why.
+        why: String,
+    },
+}
+
+/// Applies one site.
+pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
+    let started = phases::start(a).await?;
+    let mut run = phases::gate(a, &started).await?;
+    run.journal_unfinished(&started)?;
+    if run.report.gate.is_refused(&run.report.plan.operations) {
+        run.refuse()?;
+        return Ok(run.report);
+    }
+    run.ensure_baseline(&started).await?;
+    if run.report.plan.operations.is_empty() {
+        run.record_applied(None, 0)?;
+        run.report.outcome = ApplyOutcome::UpToDate;
+        return Ok(run.report);
+    }
+    let bound = run.bind(&started)?;
+    let snapshot = run.snapshot(&started).await?;
+    run.execute(&started, &bound, &snapshot).await;
+    run.conclude(&started, &snapshot).await?;
+    drop(started);
+    Ok(run.report)
+}

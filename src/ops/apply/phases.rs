@@ -1,0 +1,485 @@
+//! The phases of one site's apply, in the order [`super::apply_site`] runs them.
+//!
+//! `start` takes the lock and reads the VMS; `gate` plans and judges; a [`Run`]
+//! then journals the refusal, sets the baseline, binds the operations, takes
+//! the snapshot, executes, and concludes (rollback or record). Every journal
+//! entry and record is dated by the run's one clock.
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Map, Value};
+
+use super::bind::{bind, BoundOp};
+use super::executor::{execute, Outcome};
+use super::journaling::Journaling;
+use super::{Agent, ApplyError, ApplyOutcome, ApplyReport, ApplySite};
+use crate::audit::{Journal, NewEntry, Outcome as Result_};
+use crate::driver::{self, DriverError, Vms};
+use crate::gate::{self, Mode};
+use crate::model::{Capabilities, LiveConfig, Recordings};
+use crate::ops::context::Bases;
+use crate::ops::gated_plan::{gated_plan, GatedPlan, GatedPlanInput};
+use crate::ops::journaled_import::journaled_import;
+use crate::ops::snapshot::{take, TakeError};
+use crate::plan::fingerprint::fingerprint;
+use crate::plan::state::ConfigState;
+use crate::snapshot::{SnapshotInfo, SnapshotMeta, SnapshotStore};
+use crate::state::lock::{self, Holder, SiteLock};
+use crate::state::{Applied, Baseline};
+
+/// What the start of an apply holds: the lock and the VMS as read under it.
+pub(super) struct Started {
+    lock: SiteLock,
+    vms: Box<dyn Vms>,
+    caps: Capabilities,
+    live: LiveConfig,
+}
+
+fn driver_err(site: &str) -> impl Fn(DriverError) -> ApplyError + '_ {
+    move |source| ApplyError::Driver {
+        site: site.to_string(),
+        source: Box::new(source),
+    }
+}
+
+fn stale(site: &str, why: impl Into<String>) -> ApplyError {
+    ApplyError::StalePlan {
+        site: site.to_string(),
+        why: why.into(),
+    }
+}
+
+/// Takes the site lock, connects, reads the live configuration and refuses a saved plan made for another one.
+pub(super) async fn start(a: &ApplySite<'_>) -> Result<Started, ApplyError> {
+    let site = a.site.name.as_str();
+    let me = Holder {
+        operator: a.operator.to_string(),
+        pid: std::process::id(),
+        host: lock::host_name(),
+        since: a.clock.now(),
+        command: format!("apply ({})", a.agent.as_str()),
+    };
+    let lock = lock::acquire_async(&a.state.lock_path(site), site, &me, a.lock_timeout).await?;
+    let options = driver::ConnectOptions {
+        ca_cert_pem: a.doc.ca_cert.clone(),
+        ..driver::ConnectOptions::default()
+    };
+    let vms =
+        driver::connect_with(&a.site.vms, &|k| (a.env)(k), options).map_err(driver_err(site))?;
+    let caps = vms.capabilities();
+    let live = vms.read_live().await.map_err(driver_err(site))?;
+    if let Some(saved) = a.saved {
+        if saved.desired_commit.as_deref() != Some(a.commit) {
+            return Err(stale(
+                site,
+                format!(
+                    "it was made for commit {}, the revision is {}",
+                    saved.desired_commit.as_deref().unwrap_or("(work tree)"),
+                    a.commit
+                ),
+            ));
+        }
+        if saved.live_fingerprint.as_deref() != Some(fingerprint(&live).as_str()) {
+            return Err(stale(
+                site,
+                "the live configuration changed since it was made",
+            ));
+        }
+    }
+    Ok(Started {
+        lock,
+        vms,
+        caps,
+        live,
+    })
+}
+
+/// The recordings of the live cameras that the desired state no longer has (for `recordings-kept`).
+async fn recordings_of_removed(
+    a: &ApplySite<'_>,
+    s: &Started,
+) -> Result<Vec<Recordings>, ApplyError> {
+    let desired: BTreeSet<&str> = a.doc.cameras.iter().map(|c| c.camera.id.as_str()).collect();
+    let mut out = Vec::new();
+    for c in s
+        .live
+        .cameras
+        .iter()
+        .filter(|c| !desired.contains(c.id.as_str()))
+    {
+        if let Some(r) = s
+            .vms
+            .recordings(&c.id)
+            .await
+            .map_err(driver_err(&a.site.name))?
+        {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// One apply after the gate: what it journals under, and its report so far.
+pub(super) struct Run<'a, 'b> {
+    a: &'a ApplySite<'b>,
+    journal: Journal,
+    base_entry: NewEntry,
+    accountable: String,
+    window: Option<String>,
+    /// The report, completed phase by phase.
+    pub report: ApplyReport,
+}
+
+/// Plans the site against its trusted base and runs the gate; a saved plan must still hold the same operations.
+pub(super) async fn gate<'a, 'b>(
+    a: &'a ApplySite<'b>,
+    s: &Started,
+) -> Result<Run<'a, 'b>, ApplyError> {
+    let site = a.site.name.as_str();
+    let recordings = recordings_of_removed(a, s).await?;
+    let applied = a.state.applied(site)?;
+    let GatedPlan {
+        plan,
+        gate,
+        trusted,
+        facts,
+    } = gated_plan(
+        &GatedPlanInput {
+            mode: Mode::Apply,
+            repo_dir: a.repo_dir,
+            tree: a.tree,
+            doc: a.doc,
+            site: a.site,
+            desired_commit: Some(a.commit.to_string()),
+            rev: a.commit,
+            base: a.base.or(applied.as_ref().map(|x| x.commit.as_str())),
+            live: &s.live,
+            caps: &s.caps,
+            recordings: &recordings,
+            now: a.clock.now(),
+            today: a.today,
+            operator: Some(a.operator),
+            ticket: a.ticket,
+            emergency: a.emergency,
+        },
+        &mut Bases::default(),
+    )?;
+    if let Some(saved) = a.saved {
+        let same = saved.operations.len() == plan.operations.len()
+            && saved
+                .operations
+                .iter()
+                .zip(&plan.operations)
+                .all(|(x, y)| x.op == y.op && x.target == y.target && x.changes == y.changes);
+        if !same {
+            return Err(stale(
+                site,
+                "its operations differ from what the same commit and live state give now",
+            ));
+        }
+    }
+    let authors: Vec<String> = facts
+        .commits
+        .iter()
+        .map(|c| format!("{} <{}>", c.author_name, c.author_email))
+        .collect();
+    // The reconcile loop acts for the approver who signed the change, else for its author.
+    let accountable = match (a.agent, &gate.approval) {
+        (Agent::Watch, Some(ap)) => ap.tagger.clone(),
+        _ => a.operator.to_string(),
+    };
+    let base_entry = NewEntry {
+        site: Some(site.to_string()),
+        operator: Some(accountable.clone()),
+        commit: Some(a.commit.to_string()),
+        authors: Some(authors),
+        approval: gate.approval.clone(),
+        ticket: gate.ticket.clone(),
+        emergency: gate.emergency_used.clone(),
+        ..NewEntry::new(a.clock.now(), "apply", Result_::Started)
+    };
+    Ok(Run {
+        a,
+        journal: Journal::open(a.state),
+        base_entry,
+        accountable,
+        window: gate::open_window(&trusted.site.maintenance_windows, a.clock.now()),
+        report: ApplyReport {
+            site: site.to_string(),
+            outcome: ApplyOutcome::Refused,
+            plan,
+            refusals: Vec::new(),
+            steps: Vec::new(),
+            snapshot: None,
+            rolled_back: false,
+            rollback_error: None,
+            unfinished: s.lock.stale.clone(),
+            gate,
+        },
+    })
+}
+
+impl Run<'_, '_> {
+    /// `base_entry` with `f` applied, dated now.
+    fn append(
+        &self,
+        f: impl FnOnce(NewEntry) -> NewEntry,
+    ) -> Result<crate::audit::Entry, ApplyError> {
+        let mut e = f(self.base_entry.clone());
+        e.at = self.a.clock.now();
+        Ok(self.journal.append(e)?)
+    }
+
+    fn agent_detail(&self, mut m: Map<String, Value>) -> Map<String, Value> {
+        m.insert("agent".into(), json!(self.a.agent.as_str()));
+        m
+    }
+
+    /// Journals that the previous holder of the lock died mid-apply.
+    pub(super) fn journal_unfinished(&self, s: &Started) -> Result<(), ApplyError> {
+        let Some(h) = &s.lock.stale else {
+            return Ok(());
+        };
+        let mut detail = Map::new();
+        detail.insert("holder".into(), json!(h));
+        let detail = self.agent_detail(detail);
+        self.append(|b| NewEntry {
+            action: "apply.unfinished".into(),
+            target: Some(self.a.site.name.clone()),
+            result: Result_::Failure,
+            detail: Some(detail),
+            ..b
+        })?;
+        Ok(())
+    }
+
+    /// Records the gate's refusals (the reconcile loop only waits, and says so in its logs instead).
+    pub(super) fn refuse(&mut self) -> Result<(), ApplyError> {
+        self.report.refusals = gate::refusals(&self.report.gate, &self.report.plan.operations);
+        if self.a.agent == Agent::Watch {
+            return Ok(());
+        }
+        for r in &self.report.refusals {
+            let mut detail = Map::new();
+            detail.insert("check".into(), json!(r.check));
+            detail.insert("message".into(), json!(r.message));
+            detail.insert("targets".into(), json!(r.targets));
+            let detail = self.agent_detail(detail);
+            self.append(|b| NewEntry {
+                action: "apply".into(),
+                target: Some(self.a.site.name.clone()),
+                result: Result_::Refused,
+                detail: Some(detail),
+                ..b
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The first apply sets the baseline: what the VMS journal holds before it is not out-of-band news.
+    pub(super) async fn ensure_baseline(&self, s: &Started) -> Result<(), ApplyError> {
+        let site = &self.a.site.name;
+        if self.a.state.baseline(site)?.is_some() {
+            return Ok(());
+        }
+        let cursor = s.vms.journal_position().await.map_err(driver_err(site))?;
+        self.a.state.set_baseline(
+            site,
+            &Baseline {
+                journal_cursor: cursor,
+                at: self.a.clock.now(),
+                reason: "first-apply".into(),
+                url: self.a.site.vms.url.clone(),
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Binds every operation to its payload: a target that vanished fails here, before the snapshot.
+    pub(super) fn bind(&self, s: &Started) -> Result<Vec<BoundOp>, ApplyError> {
+        let desired =
+            ConfigState::from_desired(self.a.site, self.a.doc.cameras.iter().map(|c| &c.camera));
+        let live = ConfigState::from_live(&s.live, &s.caps);
+        bind(&self.report.plan.operations, &desired, &live).map_err(|source| ApplyError::Bind {
+            site: self.a.site.name.clone(),
+            source,
+        })
+    }
+
+    /// No snapshot, no change (PROC-VMS-001 §03).
+    pub(super) async fn snapshot(&mut self, s: &Started) -> Result<SnapshotInfo, ApplyError> {
+        let why = |e: &dyn std::error::Error| ApplyError::Snapshot {
+            site: self.a.site.name.clone(),
+            why: crate::error_chain(e),
+        };
+        let export = s.vms.export().await.map_err(|e| why(&e))?;
+        let meta = SnapshotMeta::for_site(
+            self.a.site,
+            self.a.clock.now(),
+            self.a.operator,
+            Some(format!(
+                "before applying {}",
+                crate::model::short_id(self.a.commit)
+            )),
+            Some(self.a.commit.to_string()),
+        );
+        let entry = NewEntry {
+            at: self.a.clock.now(),
+            ..self.base_entry.clone()
+        };
+        let store = SnapshotStore::new(self.a.state);
+        let snap = match take(&store, &self.journal, &meta, &export, entry, |_| None) {
+            Ok(s) => s,
+            Err(TakeError::Journal { source, .. }) => return Err(source.into()),
+            Err(e) => return Err(why(&e)),
+        };
+        self.report.snapshot = Some(snap.id.clone());
+        Ok(snap)
+    }
+
+    /// Sends the operations, each journaled before and after.
+    pub(super) async fn execute(&mut self, s: &Started, ops: &[BoundOp], snap: &SnapshotInfo) {
+        let hooks = Journaling {
+            journal: &self.journal,
+            base: NewEntry {
+                snapshot: Some(snap.id.clone()),
+                ..self.base_entry.clone()
+            },
+            window: self.window.clone(),
+            agent: self.a.agent,
+            clock: self.a.clock,
+        };
+        self.report.steps = execute(
+            s.vms.as_ref(),
+            ops,
+            self.a.operator,
+            self.a.parallelism,
+            &hooks,
+            self.a.progress,
+            &|| uuid::Uuid::new_v4().to_string(),
+        )
+        .await;
+    }
+
+    /// Rolls back after a failure (with `--auto-rollback`) and journals it, or records the commit as applied.
+    pub(super) async fn conclude(
+        &mut self,
+        s: &Started,
+        snap: &SnapshotInfo,
+    ) -> Result<(), ApplyError> {
+        let failed = self
+            .report
+            .steps
+            .iter()
+            .any(|s| matches!(s.outcome, Outcome::Failed(_)));
+        if !failed {
+            self.record_applied(Some(snap.id.clone()), self.report.steps.len())?;
+            self.report.outcome = ApplyOutcome::Applied;
+            return Ok(());
+        }
+        self.report.outcome = ApplyOutcome::Failed;
+        if self.a.auto_rollback {
+            match self.rollback(s, &snap.id).await? {
+                Ok(()) => self.report.rolled_back = true,
+                Err(why) => self.report.rollback_error = Some(why),
+            }
+        }
+        let mut detail = self.applied_detail(self.report.steps.len());
+        detail.insert("rolled_back".into(), json!(self.report.rolled_back));
+        self.append(|b| NewEntry {
+            target: Some(self.a.site.name.clone()),
+            result: Result_::Failure,
+            snapshot: Some(snap.id.clone()),
+            detail: Some(detail),
+            ..b
+        })?;
+        Ok(())
+    }
+
+    fn applied_detail(&self, operations: usize) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("operations".into(), json!(operations));
+        self.agent_detail(m)
+    }
+
+    /// Journals the apply's success and records the commit as the site's applied (trusted) one.
+    pub(super) fn record_applied(
+        &self,
+        snapshot: Option<String>,
+        operations: usize,
+    ) -> Result<(), ApplyError> {
+        let a = self.a;
+        let detail = self.applied_detail(operations);
+        let e = self.append(|b| NewEntry {
+            target: Some(a.site.name.clone()),
+            result: Result_::Success,
+            snapshot: snapshot.or_else(|| b.snapshot.clone()),
+            detail: Some(detail),
+            ..b
+        })?;
+        a.state.set_applied(
+            &a.site.name,
+            &Applied {
+                commit: a.commit.into(),
+                at: a.clock.now(),
+                operator: self.accountable.clone(),
+                agent: a.agent.as_str().into(),
+                journal_seq: Some(e.seq),
+            },
+        )?;
+        let line = format!(
+            "vmsops: {} applied to site {} at {} by {} (agent {}); journal #{}{}{}",
+            crate::model::short_id(a.commit),
+            a.site.name,
+            e.at,
+            self.accountable,
+            a.agent.as_str(),
+            e.seq,
+            e.snapshot
+                .as_deref()
+                .map(|s| format!(", snapshot {s}"))
+                .unwrap_or_default(),
+            e.approval
+                .as_ref()
+                .map(|ap| format!(", approved by {} ({})", ap.tagger, ap.tag))
+                .unwrap_or_default(),
+        );
+        // The note is a convenience for `git log --notes=vmsops`; the journal is the record.
+        if let Err(e) = crate::git::notes::append(a.tree, &line) {
+            tracing::warn!(error = %e, "could not attach the git note refs/notes/vmsops");
+        }
+        Ok(())
+    }
+
+    /// Restores snapshot `id` through `vms.import`, journaled; the inner error says why the VMS refused it.
+    async fn rollback(&self, s: &Started, id: &str) -> Result<Result<(), String>, ApplyError> {
+        let snapshot =
+            SnapshotStore::new(self.a.state)
+                .load(id)
+                .map_err(|e| ApplyError::Snapshot {
+                    site: self.a.site.name.clone(),
+                    why: crate::error_chain(&e),
+                })?;
+        let mut detail = self.agent_detail(Map::new());
+        detail.insert(
+            "reason".into(),
+            json!("auto-rollback after a failed operation"),
+        );
+        let base = NewEntry {
+            target: Some(id.to_string()),
+            snapshot: Some(id.to_string()),
+            ..self.base_entry.clone()
+        };
+        let result = journaled_import(
+            s.vms.as_ref(),
+            &self.journal,
+            &snapshot.export,
+            &base,
+            detail,
+            self.a.operator,
+            &self.a.clock,
+        )
+        .await?;
+        Ok(result.map_err(|e| crate::error_chain(&e)))
+    }
+}

@@ -1,0 +1,16 @@
+//! The orchestration layer: the only code that sequences I/O (git, the VMS, the state store).
+//!
+//! `cli/` and `watch/` call these functions and render what they return;
+//! the pure parts they sequence (`plan`, `gate`, `import`) never call back up.
+//! Each operation reads one clock, given by its caller, so that a pinned
+//! clock pins every time it writes.
+
+pub mod apply;
+pub mod clock;
+pub mod context;
+pub mod drift;
+pub mod fleet;
+pub mod gated_plan;
+pub mod journaled_import;
+pub mod restore;
+pub mod snapshot;

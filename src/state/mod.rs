@@ -1,0 +1,13 @@
+//! The state store: where the journal, snapshots, site locks, applied commits and baselines live.
+//!
+//! Today a directory on storage distinct from the VMS (PROC-VMS-001 §03);
+//! every file is written atomically and every change to a site is serialised
+//! by its lock. Nothing here talks to a VMS or reads git.
+
+pub mod atomic;
+pub mod dir;
+pub mod lock;
+
+pub use atomic::write_atomic;
+pub use dir::{Applied, Baseline, StateDir, StateError};
+pub use lock::{Holder, LockError, SiteLock};
