@@ -10,6 +10,7 @@
 //! reported (by `verify`, and by `append`, which refuses to extend it), never
 //! hidden. Nothing here prints.
 
+pub mod detail;
 pub mod entry;
 pub mod gather;
 pub mod journal;

@@ -6,12 +6,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Subcommand, ValueEnum};
-use serde_json::{Map, Value};
+use serde_json::Value;
+use vmsops::audit::detail::{to_map, Agent, SnapshotDetail};
 use vmsops::audit::{Journal, NewEntry, Outcome};
 use vmsops::connection::site_at_applied;
 use vmsops::exit::Exit;
-use vmsops::snapshot::{SnapshotMeta, SnapshotStore};
 use vmsops::ops::snapshot::take;
+use vmsops::snapshot::{SnapshotMeta, SnapshotStore};
 use vmsops::state::StateDir;
 
 use super::{output, CmdResult};
@@ -115,16 +116,6 @@ pub fn operator(flag: Option<String>) -> Option<String> {
         .filter(|o| !o.is_empty())
 }
 
-fn detail(pairs: &[(&str, Value)]) -> Option<Map<String, Value>> {
-    Some(
-        pairs
-            .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
-
 fn create(args: CreateArgs, state: &StateDir) -> CmdResult {
     let operator = operator(args.operator).ok_or(
         "a snapshot names who took it: pass --operator ID or set VMSOPS_OPERATOR (PROC-VMS-001 §03)",
@@ -156,11 +147,12 @@ fn create(args: CreateArgs, state: &StateDir) -> CmdResult {
         Err(err) => {
             // A failed snapshot is journaled too: the monthly review lists failures.
             entry.result = Outcome::Failure;
-            entry.detail = detail(&[
-                ("agent", "cli".into()),
-                ("reason", args.reason.clone().into()),
-                ("error", vmsops::error_chain(&err).into()),
-            ]);
+            entry.detail = Some(to_map(&SnapshotDetail {
+                agent: Some(Agent::Cli),
+                reason: args.reason.clone(),
+                error: Some(vmsops::error_chain(&err)),
+                ..SnapshotDetail::default()
+            }));
             journal.append(entry)?;
             return Err(err.into());
         }
@@ -175,11 +167,12 @@ fn create(args: CreateArgs, state: &StateDir) -> CmdResult {
     let store = SnapshotStore::new(state);
     let reason = args.reason;
     let info = take(&store, &journal, &meta, &export, entry, |info| {
-        detail(&[
-            ("agent", "cli".into()),
-            ("reason", reason.into()),
-            ("sha256", info.sha256.clone().into()),
-        ])
+        Some(to_map(&SnapshotDetail {
+            agent: Some(Agent::Cli),
+            reason,
+            sha256: Some(info.sha256.clone()),
+            ..SnapshotDetail::default()
+        }))
     })
     .map_err(|e| vmsops::error_chain(&e))?;
     let mut out = format!("snapshot {} of {} taken\n", info.id, info.site);
@@ -358,12 +351,13 @@ fn prune(args: PruneArgs, state: &StateDir) -> CmdResult {
         entry.target = Some(s.id.clone());
         entry.snapshot = Some(s.id.clone());
         entry.commit = s.commit.clone();
-        entry.detail = detail(&[
-            ("agent", "cli".into()),
-            ("taken_at", s.taken_at.to_string().into()),
-            ("sha256", s.sha256.clone().into()),
-            ("retention_days", Value::from(s.meta.retention_days())),
-        ]);
+        entry.detail = Some(to_map(&SnapshotDetail {
+            agent: Some(Agent::Cli),
+            taken_at: Some(s.taken_at.to_string()),
+            sha256: Some(s.sha256.clone()),
+            retention_days: Some(s.meta.retention_days()),
+            ..SnapshotDetail::default()
+        }));
         journal.append(entry).map_err(|e| {
             format!(
                 "snapshot {} was removed but could not be journaled: {}",

@@ -1,5 +1,6 @@
 //! A snapshot's configuration imported into a VMS, journaled before and after: restore and rollback share it.
 
+use crate::audit::detail::{to_map, RestoreDetail};
 use crate::audit::{AuditError, Journal, NewEntry, Outcome};
 use crate::driver::OpContext;
 use crate::driver::{DriverError, Vms};
@@ -14,33 +15,33 @@ pub(crate) async fn journaled_import(
     journal: &Journal,
     export: &serde_json::Value,
     base: &NewEntry,
-    mut detail: serde_json::Map<String, serde_json::Value>,
+    mut detail: RestoreDetail,
     operator: &str,
     clock: &Clock,
 ) -> Result<Result<(), DriverError>, AuditError> {
     let request_id = uuid::Uuid::new_v4().to_string();
-    detail.insert("request_id".into(), serde_json::json!(request_id));
-    let entry = |result, detail| NewEntry {
+    detail.request_id = Some(request_id.clone());
+    let entry = |result, detail: &RestoreDetail| NewEntry {
         at: clock.now(),
         action: "restore".into(),
         result,
-        detail: Some(detail),
+        detail: Some(to_map(detail)),
         ..base.clone()
     };
-    journal.append(entry(Outcome::Started, detail.clone()))?;
+    journal.append(entry(Outcome::Started, &detail))?;
     let ctx = OpContext {
         request_id,
         operator: operator.to_string(),
     };
     let result = vms.import(export, &ctx).await;
     if let Err(e) = &result {
-        detail.insert("error".into(), serde_json::json!(crate::error_chain(e)));
+        detail.error = Some(crate::error_chain(e));
     }
     let outcome = if result.is_ok() {
         Outcome::Success
     } else {
         Outcome::Failure
     };
-    journal.append(entry(outcome, detail))?;
+    journal.append(entry(outcome, &detail))?;
     Ok(result)
 }

@@ -6,11 +6,10 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Map};
-
 use super::clock::Clock;
 use super::journaled_import::journaled_import;
 use super::snapshot::{take, TakeError};
+use crate::audit::detail::{to_map, Agent, RefusalDetail, RestoreDetail};
 use crate::audit::{AuditError, Journal, NewEntry, Outcome};
 use crate::connection::SiteAt;
 use crate::driver::DriverError;
@@ -123,14 +122,16 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
     if report.gate.is_refused(&[]) {
         report.refusals = gate::refusals(&report.gate, &[]);
         for r in &report.refusals {
-            let mut detail = Map::new();
-            detail.insert("check".into(), json!(r.check));
-            detail.insert("message".into(), json!(r.message));
-            detail.insert("agent".into(), json!("restore"));
+            let detail = RefusalDetail {
+                check: &r.check,
+                message: &r.message,
+                targets: None,
+                agent: Agent::Restore,
+            };
             journal.append(NewEntry {
                 at: req.clock.now(),
                 result: Outcome::Refused,
-                detail: Some(detail),
+                detail: Some(to_map(&detail)),
                 ..base.clone()
             })?;
         }
@@ -170,9 +171,13 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
         Err(TakeError::Journal { source, .. }) => return Err(source.into()),
     };
     report.before = Some(before.id.clone());
-    let mut detail = Map::new();
-    detail.insert("agent".into(), json!("restore"));
-    detail.insert("before".into(), json!(before.id));
+    let detail = RestoreDetail {
+        agent: Agent::Restore,
+        reason: None,
+        before: Some(before.id.clone()),
+        request_id: None,
+        error: None,
+    };
     let result = journaled_import(
         vms.as_ref(),
         &journal,

@@ -1,9 +1,7 @@
 //! The journal entries of each operation of an apply: written before its request is sent and when it ends.
 
-use serde_json::{json, Map};
-
 use super::executor::{Outcome, StepJournal};
-use super::Agent;
+use crate::audit::detail::{to_map, Agent, StepDetail};
 use crate::audit::{Journal, NewEntry, Outcome as Result_};
 use crate::ops::clock::Clock;
 use crate::plan::Operation;
@@ -25,25 +23,21 @@ impl Journaling<'_> {
         result: Result_,
         error: Option<&str>,
     ) -> NewEntry {
-        let mut detail = Map::new();
-        detail.insert("request_id".into(), json!(request_id));
-        detail.insert("op".into(), json!(op.op));
-        detail.insert("class".into(), json!(op.class));
-        detail.insert("changes".into(), json!(op.changes));
-        let window = op
-            .class
-            .needs_window()
-            .then(|| self.window.clone())
-            .flatten();
-        detail.insert("window".into(), json!(window));
-        detail.insert("agent".into(), json!(self.agent.as_str()));
-        detail.insert("error".into(), json!(error));
+        let detail = StepDetail {
+            request_id,
+            op: op.op,
+            class: op.class,
+            changes: &op.changes,
+            window: self.window.as_deref().filter(|_| op.class.needs_window()),
+            agent: self.agent,
+            error,
+        };
         NewEntry {
             at: self.clock.now(),
             action: op.op.as_str().to_string(),
             target: Some(op.target.clone()),
             result,
-            detail: Some(detail),
+            detail: Some(to_map(&detail)),
             ..self.base.clone()
         }
     }

@@ -29,24 +29,7 @@ use crate::gate::{GateOutcome, Refusal};
 use crate::plan::document::SitePlan;
 use crate::state::{Holder, LockError, StateDir, StateError};
 
-/// Who runs the apply: a person at the command line, or the reconcile loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Agent {
-    /// `vmsops apply`.
-    Cli,
-    /// `vmsops watch --apply`.
-    Watch,
-}
-
-impl Agent {
-    /// The name the journal records.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Agent::Cli => "cli",
-            Agent::Watch => "watch",
-        }
-    }
-}
+pub use crate::audit::detail::Agent;
 
 /// What an apply of one site needs.
 pub struct ApplySite<'a> {

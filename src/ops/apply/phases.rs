@@ -7,12 +7,13 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{json, Map, Value};
-
 use super::bind::{bind, BoundOp};
 use super::executor::{execute, Outcome};
 use super::journaling::Journaling;
 use super::{Agent, ApplyError, ApplyOutcome, ApplyReport, ApplySite};
+use crate::audit::detail::{
+    to_map, ApplyEndDetail, RefusalDetail, RestoreDetail, UnfinishedDetail,
+};
 use crate::audit::{Journal, NewEntry, Outcome as Result_};
 use crate::driver::{self, DriverError, Vms};
 use crate::gate::{self, Mode};
@@ -230,24 +231,20 @@ impl Run<'_, '_> {
         Ok(self.journal.append(e)?)
     }
 
-    fn agent_detail(&self, mut m: Map<String, Value>) -> Map<String, Value> {
-        m.insert("agent".into(), json!(self.a.agent.as_str()));
-        m
-    }
-
     /// Journals that the previous holder of the lock died mid-apply.
     pub(super) fn journal_unfinished(&self, s: &Started) -> Result<(), ApplyError> {
         let Some(h) = &s.lock.stale else {
             return Ok(());
         };
-        let mut detail = Map::new();
-        detail.insert("holder".into(), json!(h));
-        let detail = self.agent_detail(detail);
+        let detail = UnfinishedDetail {
+            holder: h,
+            agent: self.a.agent,
+        };
         self.append(|b| NewEntry {
             action: "apply.unfinished".into(),
             target: Some(self.a.site.name.clone()),
             result: Result_::Failure,
-            detail: Some(detail),
+            detail: Some(to_map(&detail)),
             ..b
         })?;
         Ok(())
@@ -260,16 +257,17 @@ impl Run<'_, '_> {
             return Ok(());
         }
         for r in &self.report.refusals {
-            let mut detail = Map::new();
-            detail.insert("check".into(), json!(r.check));
-            detail.insert("message".into(), json!(r.message));
-            detail.insert("targets".into(), json!(r.targets));
-            let detail = self.agent_detail(detail);
+            let detail = RefusalDetail {
+                check: &r.check,
+                message: &r.message,
+                targets: Some(&r.targets),
+                agent: self.a.agent,
+            };
             self.append(|b| NewEntry {
                 action: "apply".into(),
                 target: Some(self.a.site.name.clone()),
                 result: Result_::Refused,
-                detail: Some(detail),
+                detail: Some(to_map(&detail)),
                 ..b
             })?;
         }
@@ -384,22 +382,19 @@ impl Run<'_, '_> {
                 Err(why) => self.report.rollback_error = Some(why),
             }
         }
-        let mut detail = self.applied_detail(self.report.steps.len());
-        detail.insert("rolled_back".into(), json!(self.report.rolled_back));
+        let detail = ApplyEndDetail {
+            operations: self.report.steps.len(),
+            agent: self.a.agent,
+            rolled_back: Some(self.report.rolled_back),
+        };
         self.append(|b| NewEntry {
             target: Some(self.a.site.name.clone()),
             result: Result_::Failure,
             snapshot: Some(snap.id.clone()),
-            detail: Some(detail),
+            detail: Some(to_map(&detail)),
             ..b
         })?;
         Ok(())
-    }
-
-    fn applied_detail(&self, operations: usize) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("operations".into(), json!(operations));
-        self.agent_detail(m)
     }
 
     /// Journals the apply's success and records the commit as the site's applied (trusted) one.
@@ -409,12 +404,16 @@ impl Run<'_, '_> {
         operations: usize,
     ) -> Result<(), ApplyError> {
         let a = self.a;
-        let detail = self.applied_detail(operations);
+        let detail = ApplyEndDetail {
+            operations,
+            agent: a.agent,
+            rolled_back: None,
+        };
         let e = self.append(|b| NewEntry {
             target: Some(a.site.name.clone()),
             result: Result_::Success,
             snapshot: snapshot.or_else(|| b.snapshot.clone()),
-            detail: Some(detail),
+            detail: Some(to_map(&detail)),
             ..b
         })?;
         a.state.set_applied(
@@ -460,11 +459,13 @@ impl Run<'_, '_> {
                     site: self.a.site.name.clone(),
                     why: crate::error_chain(&e),
                 })?;
-        let mut detail = self.agent_detail(Map::new());
-        detail.insert(
-            "reason".into(),
-            json!("auto-rollback after a failed operation"),
-        );
+        let detail = RestoreDetail {
+            agent: self.a.agent,
+            reason: Some("auto-rollback after a failed operation".into()),
+            before: None,
+            request_id: None,
+            error: None,
+        };
         let base = NewEntry {
             target: Some(id.to_string()),
             snapshot: Some(id.to_string()),

@@ -1,0 +1,210 @@
+//! The `detail` of each kind of journal entry, as types.
+//!
+//! Each struct serialises to exactly the keys (and nulls) that the journal has
+//! always held for its action, so the hashes of entries written by any version
+//! stay what they were. Readers keep reading `detail` as a JSON object: an
+//! older journal may hold keys a newer type no longer writes.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::model::Class;
+
+/// Who acted: a person at the command line, the reconcile loop, or a restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Agent {
+    /// `vmsops apply`, `vmsops snapshot …`.
+    Cli,
+    /// `vmsops watch --apply`.
+    Watch,
+    /// `vmsops restore`.
+    Restore,
+}
+
+impl Agent {
+    /// The name the journal records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Agent::Cli => "cli",
+            Agent::Watch => "watch",
+            Agent::Restore => "restore",
+        }
+    }
+}
+
+/// One operation of an apply, at its start and at its end.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepDetail<'a> {
+    /// The id sent to the VMS (how drift tells vmsops's own changes apart).
+    pub request_id: &'a str,
+    /// The operation kind.
+    pub op: crate::plan::OpKind,
+    /// Its gate class.
+    pub class: Class,
+    /// Its field-level changes.
+    pub changes: &'a [crate::plan::Change],
+    /// The maintenance window it ran in (recording changes only).
+    pub window: Option<&'a str>,
+    /// Who ran it.
+    pub agent: Agent,
+    /// Why it failed, at its end.
+    pub error: Option<&'a str>,
+}
+
+/// The gate refused a change (`apply` or `restore`, result `refused`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RefusalDetail<'a> {
+    /// The check id.
+    pub check: &'a str,
+    /// What it says and what to do.
+    pub message: &'a str,
+    /// The operations it refused (not for a restore, which has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub targets: Option<&'a [String]>,
+    /// Who asked.
+    pub agent: Agent,
+}
+
+/// An apply's end (`apply`, result `success` or `failure`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplyEndDetail {
+    /// How many operations it ran.
+    pub operations: usize,
+    /// Who ran it.
+    pub agent: Agent,
+    /// Whether the snapshot was restored (failures only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolled_back: Option<bool>,
+}
+
+/// A previous apply whose process died holding the lock (`apply.unfinished`).
+#[derive(Debug, Clone, Serialize)]
+pub struct UnfinishedDetail<'a, H: Serialize> {
+    /// The lock holder it left behind.
+    pub holder: &'a H,
+    /// Who found it.
+    pub agent: Agent,
+}
+
+/// A configuration imported into the VMS (`restore`, from a restore or a rollback).
+#[derive(Debug, Clone, Serialize)]
+pub struct RestoreDetail {
+    /// Who restored.
+    pub agent: Agent,
+    /// Why, for an automatic rollback.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The snapshot of the state it replaced, for a restore.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    /// The id sent to the VMS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Why the VMS refused the import.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A snapshot taken or removed from the command line (`snapshot.create`, `snapshot.delete`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SnapshotDetail {
+    /// Who took or removed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<Agent>,
+    /// Why it was taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When it was taken (removals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taken_at: Option<String>,
+    /// Its content's SHA-256.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// The retention it recorded (removals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
+    /// Why it could not be taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The JSON object a typed detail is journaled as.
+pub fn to_map(detail: &impl Serialize) -> Map<String, Value> {
+    match serde_json::to_value(detail) {
+        Ok(Value::Object(m)) => m,
+        // Every detail type is a struct of plain fields: it always serialises to an object.
+        _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::plan::{Change, OpKind};
+
+    // The keys and nulls below are what journals written before these types held: pinned.
+    #[test]
+    fn every_detail_keeps_the_keys_the_journal_always_had() {
+        let changes = [Change {
+            path: "recording.fps".into(),
+            from: json!(15),
+            to: json!(25),
+        }];
+        let step = StepDetail {
+            request_id: "r-1",
+            op: OpKind::CameraUpdate,
+            class: Class::Recording,
+            changes: &changes,
+            window: None,
+            agent: Agent::Cli,
+            error: None,
+        };
+        assert_eq!(
+            Value::Object(to_map(&step)),
+            json!({"request_id": "r-1", "op": "camera.update", "class": "recording",
+                   "changes": [{"path": "recording.fps", "from": 15, "to": 25}],
+                   "window": null, "agent": "cli", "error": null})
+        );
+        let targets = ["hall-01".to_string()];
+        let refusal = RefusalDetail {
+            check: "approval",
+            message: "m",
+            targets: Some(&targets),
+            agent: Agent::Watch,
+        };
+        assert_eq!(
+            Value::Object(to_map(&refusal)),
+            json!({"check": "approval", "message": "m", "targets": ["hall-01"], "agent": "watch"})
+        );
+        let restore_refusal = RefusalDetail {
+            targets: None,
+            agent: Agent::Restore,
+            ..refusal
+        };
+        assert_eq!(
+            Value::Object(to_map(&restore_refusal)),
+            json!({"check": "approval", "message": "m", "agent": "restore"})
+        );
+        let end = ApplyEndDetail {
+            operations: 3,
+            agent: Agent::Cli,
+            rolled_back: Some(false),
+        };
+        assert_eq!(
+            Value::Object(to_map(&end)),
+            json!({"operations": 3, "agent": "cli", "rolled_back": false})
+        );
+        let snap = SnapshotDetail {
+            agent: Some(Agent::Cli),
+            sha256: Some("ab".into()),
+            ..SnapshotDetail::default()
+        };
+        assert_eq!(
+            Value::Object(to_map(&snap)),
+            json!({"agent": "cli", "sha256": "ab"})
+        );
+    }
+}
