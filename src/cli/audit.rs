@@ -1,4 +1,8 @@
 //! `vmsops audit verify|log|review`: the journal's integrity, its content, and the monthly review.
+//!
+//! Reads the journal and never writes, truncates or repairs it; the review
+//! only reads the VMS journals. The verdicts are the library's
+//! (`vmsops::audit`): this file gathers, prints and picks the exit code.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -29,6 +33,7 @@ pub struct Args {
     state_dir: Option<PathBuf>,
 }
 
+/// The `audit` subcommands.
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Re-walk the journal's hash chain: exit 0, or 1 naming the first broken entry.
@@ -90,6 +95,7 @@ struct ReviewArgs {
     format: ReviewFormat,
 }
 
+/// `--since`: a date (midnight UTC) or an RFC 3339 time.
 fn parse_since(s: &str) -> Result<Timestamp, String> {
     if let Ok(d) = s.parse::<jiff::civil::Date>() {
         return d
@@ -114,6 +120,7 @@ pub fn run(args: Args) -> CmdResult {
     }
 }
 
+/// `audit verify`: the chain against the anchors; exit 1 at the first break.
 fn verify(state: &StateDir) -> CmdResult {
     let journal = Journal::open(state);
     let anchors = anchors_from_state(state)?;
@@ -159,6 +166,7 @@ fn read_entries(
     Ok((entries, None))
 }
 
+/// `audit log`: the entries that can be read, filtered; exit 1 if a line stopped the reading.
 fn log(args: LogArgs, state: &StateDir) -> CmdResult {
     let (entries, stopped) = read_entries(&Journal::open(state))?;
     let shown: Vec<Entry> = entries
@@ -183,6 +191,7 @@ fn log(args: LogArgs, state: &StateDir) -> CmdResult {
 /// VMS journals read at the same time by `audit review` (it has no option for it).
 const JOURNAL_READS: usize = fleet::DEFAULT_CONCURRENCY;
 
+/// `audit review`: exit 1 when the review is incomplete, 2 when there is anything to look into.
 fn review_cmd(args: ReviewArgs, state: &StateDir) -> CmdResult {
     let journal = Journal::open(state);
     let report = journal.verify_against(&anchors_from_state(state)?)?;

@@ -4,6 +4,9 @@
 //! repository with an approver's signed tag, then runs the real commands a
 //! user would type — validate, plan, apply, drift after an out-of-band change,
 //! a refused unapproved change, audit verify — printing each one first.
+//!
+//! Works only in its own folder and on the VMS it starts: it never touches
+//! the user's repositories, state directory or git configuration.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -21,7 +24,9 @@ pub struct Args {
     dir: Option<PathBuf>,
 }
 
+/// The example site, as shipped in `examples/` (its URL is replaced by the sim's).
 const SITE: &str = include_str!("../../examples/sites/paris-hq/site.yaml");
+/// The example camera files, by path under the site's `cameras/`.
 const CAMERAS: [(&str, &str); 4] = [
     (
         "entrance.yaml",
@@ -40,11 +45,14 @@ const CAMERAS: [(&str, &str); 4] = [
         include_str!("../../examples/sites/paris-hq/cameras/warehouse/dock.yaml"),
     ),
 ];
+/// The schemas, so that editors of the demo repository validate as they type.
 const SITE_SCHEMA: &str = include_str!("../../schemas/site.schema.json");
 const CAMERAS_SCHEMA: &str = include_str!("../../schemas/cameras.schema.json");
 
+/// Any failure of the demo: it ends the demo with a message.
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
+/// The running sim, killed when dropped so that a failed demo leaves no server behind.
 struct Sim(Child);
 
 impl Drop for Sim {
@@ -54,6 +62,7 @@ impl Drop for Sim {
     }
 }
 
+/// Runs `program` in `dir` with `envs`, without the user's git configuration; fails with its stderr.
 fn run_tool(dir: &Path, program: &str, args: &[&str], envs: &[(&str, &str)]) -> Result<(), Error> {
     let out = Command::new(program)
         .args(args)
@@ -74,6 +83,7 @@ fn run_tool(dir: &Path, program: &str, args: &[&str], envs: &[(&str, &str)]) -> 
     Ok(())
 }
 
+/// Writes `text` to `path`, creating its folders.
 fn write(path: &Path, text: &str) -> Result<(), Error> {
     if let Some(d) = path.parent() {
         std::fs::create_dir_all(d)?;
@@ -369,6 +379,7 @@ impl Steps<'_> {
     }
 }
 
+/// Prints a line of the demo's narration.
 fn say(text: &str) -> std::io::Result<()> {
     output::print(text)
 }

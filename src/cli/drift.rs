@@ -1,4 +1,6 @@
 //! `vmsops drift`: differences, findings and out-of-band changes, without the gate.
+//!
+//! Reads and compares; it never changes a VMS (applying is `vmsops apply`'s job).
 
 use vmsops::drift::drift_sites;
 use vmsops::exit::Exit;

@@ -1,4 +1,8 @@
 //! `vmsops import`: onboard an existing VMS into a site repository.
+//!
+//! Only reads the VMS, never changes it. Never overwrites: a site folder that
+//! already exists stops the import, and an existing allowed-signers file or
+//! schema is left as it is.
 
 use std::path::{Path, PathBuf};
 

@@ -1,4 +1,7 @@
 //! `vmsops validate`: check the desired state and show every problem at once.
+//!
+//! Reads the repository only: it never connects to a VMS, never reads the
+//! state directory and never writes a file.
 
 use clap::ValueEnum;
 use serde::Serialize;
@@ -17,6 +20,7 @@ pub struct Args {
     format: Format,
 }
 
+/// Output formats of `validate`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Format {
     /// Diagnostics with the offending lines.
@@ -25,6 +29,7 @@ enum Format {
     Json,
 }
 
+/// One site in the report: its size and its problems.
 #[derive(Serialize)]
 struct SiteSummary {
     site: String,
@@ -35,6 +40,7 @@ struct SiteSummary {
     warnings: usize,
 }
 
+/// The JSON report; `format_version` changes when a field changes meaning.
 #[derive(Serialize)]
 struct Report<'a> {
     format_version: u32,
@@ -163,6 +169,7 @@ fn text_report(
     out
 }
 
+/// `word`, with an `s` unless there is exactly one.
 fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         word.to_string()

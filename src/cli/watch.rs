@@ -1,4 +1,7 @@
 //! `vmsops watch`: drift for every site, every interval, until SIGTERM or SIGINT.
+//!
+//! Checks the options and hands them to the service (`vmsops::watch`); it
+//! holds no checking or applying logic of its own.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

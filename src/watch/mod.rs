@@ -3,7 +3,8 @@
 //! Each cycle re-reads the repository (after an optional `git fetch`), checks
 //! every site concurrently, updates the metrics and posts a webhook only when a
 //! site's drift appears, changes or clears. One unreachable VMS never stops the
-//! others. Never prints: progress goes to tracing.
+//! others. Never prints: progress goes to tracing. Never changes a VMS
+//! unless asked to reconcile (`--apply`), and then only what the gate allows.
 
 pub mod metrics;
 pub mod webhook;
@@ -202,6 +203,7 @@ async fn git_fetch(repo: &std::path::Path, remote: &str) {
     }
 }
 
+/// A digest of the site's operations and findings, to tell a change of drift from the same drift; `None` when clean.
 fn signature(plan: &SitePlan) -> Option<String> {
     if !has_drift(plan) {
         return None;
