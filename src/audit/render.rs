@@ -1,6 +1,7 @@
 //! The journal and the monthly review as text for a terminal and markdown for a ticket or a PR.
 //!
-//! Returns strings; printing is the command layer's job.
+//! Returns strings and never prints (that is the command layer's job); it
+//! decides nothing either: what is listed is the review's choice.
 
 use std::fmt::Write;
 
@@ -59,6 +60,7 @@ pub fn log_text(entries: &[Entry]) -> String {
     out
 }
 
+/// The finding's entry number, marked `VMS` when it is from the VMS's journal.
 fn reference(f: &Finding) -> String {
     match f.source {
         Source::Vmsops => format!("#{}", f.seq),
@@ -66,6 +68,7 @@ fn reference(f: &Finding) -> String {
     }
 }
 
+/// The action and its target.
 fn what(f: &Finding) -> String {
     let mut s = f.action.clone();
     if let Some(t) = &f.target {
@@ -75,6 +78,7 @@ fn what(f: &Finding) -> String {
     s
 }
 
+/// The findings grouped in [`Category::ALL`] order, empty categories left out.
 fn by_category(r: &Review) -> Vec<(Category, Vec<&Finding>)> {
     Category::ALL
         .iter()
@@ -83,6 +87,7 @@ fn by_category(r: &Review) -> Vec<(Category, Vec<&Finding>)> {
         .collect()
 }
 
+/// The last sentence: how many items to investigate.
 fn closing(r: &Review) -> String {
     let n = r.anomalies();
     if n == 0 {
@@ -149,6 +154,7 @@ pub fn review_text(r: &Review) -> String {
     out
 }
 
+/// Text made safe for a markdown table cell.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }

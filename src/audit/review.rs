@@ -282,180 +282,14 @@ pub fn is_generic_identity(identity: &str, generic: &[String]) -> bool {
 /// Reviews `input.month`.
 pub fn review(input: &ReviewInput<'_>) -> Review {
     let month = input.month;
-    let default_generic = crate::desired::model::default_generic_identities();
-    let generic_of = |site: Option<&str>| -> &[String] {
-        site.and_then(|s| input.sites.iter().find(|f| f.site == s))
-            .map_or(&default_generic, |f| &f.generic_identities)
-    };
-    let closed: HashSet<String> = input
-        .entries
-        .iter()
-        .filter(|e| e.result != Outcome::Started)
-        .map(operation_key)
-        .collect();
-    let mut findings = Vec::new();
     let in_month: Vec<&Entry> = input
         .entries
         .iter()
         .filter(|e| month.contains(e.at))
         .collect();
-    for e in &in_month {
-        // One record per operation: its closing entry, or its `started` entry if it never closed.
-        let unfinished = e.result == Outcome::Started;
-        if unfinished && closed.contains(&operation_key(e)) {
-            continue;
-        }
-        let mut add = |category: Category, message: String| {
-            findings.push(Finding {
-                category,
-                source: Source::Vmsops,
-                site: e.site.clone(),
-                seq: e.seq,
-                at: e.at,
-                who: e.operator.clone(),
-                action: e.action.clone(),
-                target: e.target.clone(),
-                result: e.result.as_str().into(),
-                message,
-            })
-        };
-        let class = detail_str(e, "class");
-        let by_restore = detail_str(e, "agent") == Some("restore");
-        if unfinished {
-            add(
-                Category::Unfinished,
-                "started and never finished: check the VMS and the apply's output".into(),
-            );
-        }
-        if let Some(reason) = &e.emergency {
-            add(Category::Emergency, format!("emergency: {reason}"));
-        }
-        match e.result {
-            Outcome::Failure => add(
-                Category::Failed,
-                detail_str(e, "error").map_or("failed".into(), |m| format!("failed: {m}")),
-            ),
-            Outcome::Refused => add(
-                Category::Refused,
-                detail_str(e, "error")
-                    .or(detail_str(e, "reason"))
-                    .map_or("refused by the gate".into(), |m| format!("refused: {m}")),
-            ),
-            // What the gate stopped is listed as refused, not again for each reason.
-            Outcome::Started | Outcome::Success => {}
-        }
-        if e.result == Outcome::Refused {
-            continue;
-        }
-        let generic = generic_of(e.site.as_deref());
-        let mut who: Vec<&str> = e.operator.iter().map(String::as_str).collect();
-        who.extend(e.authors.iter().flatten().map(String::as_str));
-        let generic_ids: Vec<&str> = who
-            .into_iter()
-            .filter(|w| is_generic_identity(w, generic))
-            .collect();
-        if !generic_ids.is_empty() {
-            add(
-                Category::GenericIdentity,
-                format!(
-                    "generic identit{}: {}",
-                    if generic_ids.len() == 1 { "y" } else { "ies" },
-                    generic_ids
-                        .iter()
-                        .map(|w| format!("`{w}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-        }
-        if !HOUSEKEEPING_ACTIONS.contains(&e.action.as_str())
-            && e.ticket.as_deref().is_none_or(|t| t.trim().is_empty())
-        {
-            add(
-                Category::NoTicket,
-                "no ticket (work order or validated request)".into(),
-            );
-        }
-        // restore is the procedure's first reflex: no approval and no window (SPEC section 5).
-        if let (Some(c), false) = (class, by_restore) {
-            if APPROVAL_CLASSES.contains(&c) && e.approval.is_none() {
-                add(
-                    Category::NoApproval,
-                    format!("a {c} change needs an approval tag"),
-                );
-            }
-            if c == "recording" && detail_str(e, "window").is_none() {
-                add(
-                    Category::OutsideWindow,
-                    "recording change outside every maintenance window".into(),
-                );
-            }
-        }
-    }
-
-    let mut notes = Vec::new();
-    let mut errors = Vec::new();
-    let mut vms_entries = 0;
-    for facts in input.sites {
-        let site = &facts.site;
-        match &facts.vms {
-            VmsJournal::Read {
-                entries,
-                request_ids,
-            } => {
-                for v in entries.iter().filter(|v| month.contains(v.at)) {
-                    vms_entries += 1;
-                    let why = if *request_ids {
-                        match &v.request_id {
-                            None => Some("no request id: not sent by vmsops".to_string()),
-                            Some(id) if !input.known_request_ids.contains(id) => Some(format!(
-                                "request id `{id}` is not in the vmsops journal"
-                            )),
-                            Some(_) => None,
-                        }
-                    } else {
-                        (!made_by_vmsops(v, site, input.entries)).then(|| {
-                            format!(
-                                "no vmsops operation on this target within {} minutes",
-                                CORRELATION_WINDOW.as_secs() / 60
-                            )
-                        })
-                    };
-                    if let Some(why) = why {
-                        let behalf = v
-                            .on_behalf_of
-                            .as_ref()
-                            .map(|o| format!(" (on behalf of `{o}`)"))
-                            .unwrap_or_default();
-                        findings.push(Finding {
-                            category: Category::OutOfBand,
-                            source: Source::Vms,
-                            site: Some(site.clone()),
-                            seq: v.seq,
-                            at: v.at,
-                            who: Some(format!("{}{behalf}", v.user)),
-                            action: v.action.clone(),
-                            target: Some(v.target.clone()),
-                            result: v.result.clone(),
-                            message: why,
-                        });
-                    }
-                }
-            }
-            VmsJournal::NotKept { product } => notes.push(format!(
-                "{site}: {product} keeps no administration journal: out-of-band changes are visible only as drift (`vmsops drift`)"
-            )),
-            VmsJournal::NoBaseline => notes.push(format!(
-                "{site}: no baseline for the VMS journal yet (recorded by `vmsops import` or the first apply): out-of-band changes were not checked"
-            )),
-            VmsJournal::NotChecked { reason } => notes.push(format!(
-                "{site}: out-of-band changes were not checked: {reason}"
-            )),
-            VmsJournal::Unavailable { reason } => errors.push(format!(
-                "{site}: the VMS journal could not be read, so out-of-band changes were not checked: {reason}"
-            )),
-        }
-    }
+    let mut findings = vmsops_findings(input, &in_month);
+    let vms = vms_findings(input);
+    findings.extend(vms.findings);
     findings.sort_by(|a, b| {
         (a.category, a.at, a.source == Source::Vms, a.seq).cmp(&(
             b.category,
@@ -473,12 +307,237 @@ pub fn review(input: &ReviewInput<'_>) -> Review {
         from: month.start(),
         to: month.end(),
         entries: in_month.len(),
-        vms_entries,
+        vms_entries: vms.entries,
         journal_break: input.journal_break.clone(),
         findings,
         summary,
-        notes,
-        errors,
+        notes: vms.notes,
+        errors: vms.errors,
+    }
+}
+
+/// The findings from the vmsops journal entries of the month, one record per operation.
+fn vmsops_findings(input: &ReviewInput<'_>, in_month: &[&Entry]) -> Vec<Finding> {
+    let default_generic = crate::desired::model::default_generic_identities();
+    let generic_of = |site: Option<&str>| -> &[String] {
+        site.and_then(|s| input.sites.iter().find(|f| f.site == s))
+            .map_or(&default_generic, |f| &f.generic_identities)
+    };
+    // Closing entries of every month: an operation started on the 31st may close on the 1st.
+    let closed: HashSet<String> = input
+        .entries
+        .iter()
+        .filter(|e| e.result != Outcome::Started)
+        .map(operation_key)
+        .collect();
+    let mut findings = Vec::new();
+    for e in in_month {
+        // One record per operation: its closing entry, or its `started` entry if it never closed.
+        if e.result == Outcome::Started && closed.contains(&operation_key(e)) {
+            continue;
+        }
+        for (category, message) in entry_reasons(e, generic_of(e.site.as_deref())) {
+            findings.push(Finding {
+                category,
+                source: Source::Vmsops,
+                site: e.site.clone(),
+                seq: e.seq,
+                at: e.at,
+                who: e.operator.clone(),
+                action: e.action.clone(),
+                target: e.target.clone(),
+                result: e.result.as_str().into(),
+                message,
+            });
+        }
+    }
+    findings
+}
+
+/// Why one vmsops entry is listed, in the order the checks run; empty when it is in order.
+fn entry_reasons(e: &Entry, generic: &[String]) -> Vec<(Category, String)> {
+    let mut reasons = Vec::new();
+    if e.result == Outcome::Started {
+        reasons.push((
+            Category::Unfinished,
+            "started and never finished: check the VMS and the apply's output".into(),
+        ));
+    }
+    if let Some(reason) = &e.emergency {
+        reasons.push((Category::Emergency, format!("emergency: {reason}")));
+    }
+    match e.result {
+        Outcome::Failure => reasons.push((
+            Category::Failed,
+            detail_str(e, "error").map_or("failed".into(), |m| format!("failed: {m}")),
+        )),
+        Outcome::Refused => {
+            reasons.push((
+                Category::Refused,
+                detail_str(e, "error")
+                    .or(detail_str(e, "reason"))
+                    .map_or("refused by the gate".into(), |m| format!("refused: {m}")),
+            ));
+            // What the gate stopped is listed as refused, not again for each reason.
+            return reasons;
+        }
+        Outcome::Started | Outcome::Success => {}
+    }
+    if let Some(message) = generic_identity_reason(e, generic) {
+        reasons.push((Category::GenericIdentity, message));
+    }
+    if !HOUSEKEEPING_ACTIONS.contains(&e.action.as_str())
+        && e.ticket.as_deref().is_none_or(|t| t.trim().is_empty())
+    {
+        reasons.push((
+            Category::NoTicket,
+            "no ticket (work order or validated request)".into(),
+        ));
+    }
+    reasons.extend(class_reasons(e));
+    reasons
+}
+
+/// The generic identities among the entry's operator and commit authors, in words, if any.
+fn generic_identity_reason(e: &Entry, generic: &[String]) -> Option<String> {
+    let mut who: Vec<&str> = e.operator.iter().map(String::as_str).collect();
+    who.extend(e.authors.iter().flatten().map(String::as_str));
+    let generic_ids: Vec<&str> = who
+        .into_iter()
+        .filter(|w| is_generic_identity(w, generic))
+        .collect();
+    if generic_ids.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "generic identit{}: {}",
+        if generic_ids.len() == 1 { "y" } else { "ies" },
+        generic_ids
+            .iter()
+            .map(|w| format!("`{w}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+/// What the change's plan class requires and the entry lacks: an approval tag, a maintenance window.
+fn class_reasons(e: &Entry) -> Vec<(Category, String)> {
+    let mut reasons = Vec::new();
+    // restore is the procedure's first reflex: no approval and no window (SPEC section 5).
+    if detail_str(e, "agent") == Some("restore") {
+        return reasons;
+    }
+    let Some(c) = detail_str(e, "class") else {
+        return reasons;
+    };
+    if APPROVAL_CLASSES.contains(&c) && e.approval.is_none() {
+        reasons.push((
+            Category::NoApproval,
+            format!("a {c} change needs an approval tag"),
+        ));
+    }
+    if c == "recording" && detail_str(e, "window").is_none() {
+        reasons.push((
+            Category::OutsideWindow,
+            "recording change outside every maintenance window".into(),
+        ));
+    }
+    reasons
+}
+
+/// What the VMS journals of the sites gave: out-of-band changes, and what could not be checked.
+struct VmsSide {
+    /// Changes on a VMS that vmsops did not make.
+    findings: Vec<Finding>,
+    /// VMS journal entries read in the month, all sites.
+    entries: usize,
+    /// What was not checked, and why.
+    notes: Vec<String>,
+    /// What could not be read.
+    errors: Vec<String>,
+}
+
+/// Reads each site's VMS journal facts for the month.
+fn vms_findings(input: &ReviewInput<'_>) -> VmsSide {
+    let mut side = VmsSide {
+        findings: Vec::new(),
+        entries: 0,
+        notes: Vec::new(),
+        errors: Vec::new(),
+    };
+    for facts in input.sites {
+        let site = &facts.site;
+        match &facts.vms {
+            VmsJournal::Read {
+                entries,
+                request_ids,
+            } => {
+                for v in entries.iter().filter(|v| input.month.contains(v.at)) {
+                    side.entries += 1;
+                    if let Some(why) = out_of_band_reason(v, site, *request_ids, input) {
+                        side.findings.push(out_of_band_finding(site, v, why));
+                    }
+                }
+            }
+            VmsJournal::NotKept { product } => side.notes.push(format!(
+                "{site}: {product} keeps no administration journal: out-of-band changes are visible only as drift (`vmsops drift`)"
+            )),
+            VmsJournal::NoBaseline => side.notes.push(format!(
+                "{site}: no baseline for the VMS journal yet (recorded by `vmsops import` or the first apply): out-of-band changes were not checked"
+            )),
+            VmsJournal::NotChecked { reason } => side.notes.push(format!(
+                "{site}: out-of-band changes were not checked: {reason}"
+            )),
+            VmsJournal::Unavailable { reason } => side.errors.push(format!(
+                "{site}: the VMS journal could not be read, so out-of-band changes were not checked: {reason}"
+            )),
+        }
+    }
+    side
+}
+
+/// Why a VMS journal entry is not vmsops's own doing, or `None` when vmsops made it.
+fn out_of_band_reason(
+    v: &VmsJournalEntry,
+    site: &str,
+    request_ids: bool,
+    input: &ReviewInput<'_>,
+) -> Option<String> {
+    if request_ids {
+        return match &v.request_id {
+            None => Some("no request id: not sent by vmsops".to_string()),
+            Some(id) if !input.known_request_ids.contains(id) => {
+                Some(format!("request id `{id}` is not in the vmsops journal"))
+            }
+            Some(_) => None,
+        };
+    }
+    (!made_by_vmsops(v, site, input.entries)).then(|| {
+        format!(
+            "no vmsops operation on this target within {} minutes",
+            CORRELATION_WINDOW.as_secs() / 60
+        )
+    })
+}
+
+/// A VMS journal entry as an out-of-band finding.
+fn out_of_band_finding(site: &str, v: &VmsJournalEntry, why: String) -> Finding {
+    let behalf = v
+        .on_behalf_of
+        .as_ref()
+        .map(|o| format!(" (on behalf of `{o}`)"))
+        .unwrap_or_default();
+    Finding {
+        category: Category::OutOfBand,
+        source: Source::Vms,
+        site: Some(site.to_string()),
+        seq: v.seq,
+        at: v.at,
+        who: Some(format!("{}{behalf}", v.user)),
+        action: v.action.clone(),
+        target: Some(v.target.clone()),
+        result: v.result.clone(),
+        message: why,
     }
 }
 
@@ -584,10 +643,22 @@ mod tests {
         r.findings.iter().map(|f| f.category).collect()
     }
 
+    type Spoil = fn(&mut NewEntry);
+
+    /// Reviews `clean()` spoiled by each row, alone, and expects the row's categories.
+    fn check_spoiled(table: Vec<(&str, Spoil, Vec<Category>)>) {
+        for (name, spoil, want) in table {
+            let mut n = clean();
+            spoil(&mut n);
+            let r = run(&seal_all(vec![n]), &facts(VmsJournal::NoBaseline));
+            assert_eq!(categories(&r), want, "{name}");
+            assert_eq!(r.anomalies(), want.len(), "{name}");
+        }
+    }
+
     #[test]
-    fn each_category_from_one_spoiled_entry() {
-        type Spoil = fn(&mut NewEntry);
-        let table: Vec<(&str, Spoil, Vec<Category>)> = vec![
+    fn each_procedure_category_from_one_spoiled_entry() {
+        check_spoiled(vec![
             ("clean", |_| {}, vec![]),
             ("no ticket", |n| n.ticket = None, vec![Category::NoTicket]),
             (
@@ -631,6 +702,12 @@ mod tests {
                 },
                 vec![],
             ),
+        ]);
+    }
+
+    #[test]
+    fn each_identity_outcome_and_scope_category_from_one_spoiled_entry() {
+        check_spoiled(vec![
             (
                 "generic operator",
                 |n| n.operator = Some("Admin".into()),
@@ -695,14 +772,7 @@ mod tests {
                 },
                 vec![Category::NoTicket],
             ),
-        ];
-        for (name, spoil, want) in table {
-            let mut n = clean();
-            spoil(&mut n);
-            let r = run(&seal_all(vec![n]), &facts(VmsJournal::NoBaseline));
-            assert_eq!(categories(&r), want, "{name}");
-            assert_eq!(r.anomalies(), want.len(), "{name}");
-        }
+        ]);
     }
 
     #[test]

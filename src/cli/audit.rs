@@ -1,17 +1,26 @@
 //! `vmsops audit verify|log|review`: the journal's integrity, its content, and the monthly review.
+//!
+//! Reads the journal and never writes, truncates or repairs it; the review
+//! only reads the VMS journals. The verdicts are the library's
+//! (`vmsops::audit`): this file gathers, prints and picks the exit code.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::{Subcommand, ValueEnum};
 use jiff::Timestamp;
+use tokio::sync::Semaphore;
 use vmsops::audit::review::{review, Month, ReviewInput, SiteFacts, VmsJournal};
 use vmsops::audit::{anchors_from_state, gather, render, Entry, Journal};
 use vmsops::connection::site_at_applied;
 use vmsops::desired::{self, Tree};
+use vmsops::driver::Vms;
 use vmsops::exit::Exit;
-use vmsops::state::StateDir;
+use vmsops::ops::fleet;
+use vmsops::state::{Baseline, StateDir, StateError};
 
+use super::args::resolve_state_dir;
 use super::{output, CmdResult};
 
 /// Arguments of `vmsops audit`.
@@ -24,6 +33,7 @@ pub struct Args {
     state_dir: Option<PathBuf>,
 }
 
+/// The `audit` subcommands.
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Re-walk the journal's hash chain: exit 0, or 1 naming the first broken entry.
@@ -85,6 +95,7 @@ struct ReviewArgs {
     format: ReviewFormat,
 }
 
+/// `--since`: a date (midnight UTC) or an RFC 3339 time.
 fn parse_since(s: &str) -> Result<Timestamp, String> {
     if let Ok(d) = s.parse::<jiff::civil::Date>() {
         return d
@@ -101,8 +112,7 @@ fn parse_since(s: &str) -> Result<Timestamp, String> {
 
 /// Runs an `audit` subcommand.
 pub fn run(args: Args) -> CmdResult {
-    let env = |k: &str| std::env::var(k).ok();
-    let state = StateDir::resolve(args.state_dir.as_deref(), &env)?;
+    let state = resolve_state_dir(args.state_dir.as_deref())?;
     match args.command {
         AuditCommand::Verify => verify(&state),
         AuditCommand::Log(a) => log(a, &state),
@@ -110,6 +120,7 @@ pub fn run(args: Args) -> CmdResult {
     }
 }
 
+/// `audit verify`: the chain against the anchors; exit 1 at the first break.
 fn verify(state: &StateDir) -> CmdResult {
     let journal = Journal::open(state);
     let anchors = anchors_from_state(state)?;
@@ -155,6 +166,7 @@ fn read_entries(
     Ok((entries, None))
 }
 
+/// `audit log`: the entries that can be read, filtered; exit 1 if a line stopped the reading.
 fn log(args: LogArgs, state: &StateDir) -> CmdResult {
     let (entries, stopped) = read_entries(&Journal::open(state))?;
     let shown: Vec<Entry> = entries
@@ -176,12 +188,49 @@ fn log(args: LogArgs, state: &StateDir) -> CmdResult {
     }
 }
 
+/// VMS journals read at the same time by `audit review` (it has no option for it).
+const JOURNAL_READS: usize = fleet::DEFAULT_CONCURRENCY;
+
+/// `audit review`: exit 1 when the review is incomplete, 2 when there is anything to look into.
 fn review_cmd(args: ReviewArgs, state: &StateDir) -> CmdResult {
     let journal = Journal::open(state);
     let report = journal.verify_against(&anchors_from_state(state)?)?;
     let (entries, _) = read_entries(&journal)?;
     let known = state.known_request_ids()?;
+    let sites = sites_to_review(&args, &entries)?;
+    let shown: Vec<Entry> = entries
+        .into_iter()
+        .filter(|e| args.site.is_none() || e.site == args.site)
+        .collect();
+    let facts = gather_facts(&args.repo, state, &sites)?;
+    let result = review(&ReviewInput {
+        month: args.month,
+        entries: &shown,
+        journal_break: report.broken.as_ref().map(|b| b.to_string()),
+        known_request_ids: &known,
+        sites: &facts,
+    });
+    let text = match args.format {
+        ReviewFormat::Text => render::review_text(&result),
+        ReviewFormat::Json => serde_json::to_string_pretty(&result)? + "\n",
+        ReviewFormat::Markdown => render::review_markdown(&result),
+    };
+    output::print(&text)?;
+    Ok(if !result.errors.is_empty() {
+        Exit::Error
+    } else if result.anomalies() > 0 {
+        Exit::Differences
+    } else {
+        Exit::Success
+    })
+}
 
+/// `--site`, else every site of the repository at HEAD plus those the journal
+/// shows were acted on this month; sorted, each once.
+fn sites_to_review(
+    args: &ReviewArgs,
+    entries: &[Entry],
+) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
     let mut sites: Vec<String> = match &args.site {
         Some(s) => vec![s.clone()],
         None => {
@@ -203,93 +252,116 @@ fn review_cmd(args: ReviewArgs, state: &StateDir) -> CmdResult {
     };
     sites.sort();
     sites.dedup();
-    let shown: Vec<Entry> = entries
-        .into_iter()
-        .filter(|e| args.site.is_none() || e.site == args.site)
-        .collect();
+    Ok(sites)
+}
 
+/// A site's VMS journal, still to be read.
+struct JournalRead {
+    driver: Box<dyn Vms>,
+    driver_name: String,
+    baseline: Option<Baseline>,
+}
+
+/// One [`SiteFacts`] per site, in `sites` order: what could be learnt without
+/// the network at once, then the VMS journals, [`JOURNAL_READS`] at a time.
+fn gather_facts(
+    repo: &Path,
+    state: &StateDir,
+    sites: &[String],
+) -> Result<Vec<SiteFacts>, Box<dyn std::error::Error + Send + Sync>> {
     let env = |k: &str| std::env::var(k).ok();
     let rt = tokio::runtime::Runtime::new()?;
-    let mut facts = Vec::new();
-    let mut reads = tokio::task::JoinSet::new();
-    for (i, site) in sites.iter().enumerate() {
-        let at = match site_at_applied(&args.repo, state, site) {
-            Ok(at) => at,
-            Err(e) => {
-                facts.push(SiteFacts {
-                    site: site.clone(),
-                    generic_identities: vmsops::desired::model::default_generic_identities(),
-                    vms: VmsJournal::NotChecked {
-                        reason: format!(
-                            "its configuration cannot be read ({}); the default generic identities were used",
-                            vmsops::error_chain(&e)
-                        ),
-                    },
-                });
-                continue;
-            }
-        };
-        facts.push(SiteFacts {
-            site: site.clone(),
-            generic_identities: at.site.policy.generic_identities.clone(),
-            vms: VmsJournal::NotChecked {
-                reason: "not read yet".into(),
-            },
-        });
-        let baseline = state.baseline(site)?;
-        let driver_name = at.site.vms.driver.clone();
-        match at.connect(&env) {
-            Ok(driver) => {
-                reads.spawn_on(
-                    async move {
-                        let vms =
-                            gather::vms_journal(driver.as_ref(), &driver_name, baseline.as_ref())
-                                .await;
-                        (i, vms)
-                    },
-                    rt.handle(),
-                );
-            }
-            Err(e) => {
-                let last = facts.len() - 1;
-                facts[last].vms = VmsJournal::Unavailable {
-                    reason: vmsops::error_chain(&e),
-                };
-            }
+    let mut facts = Vec::with_capacity(sites.len());
+    let mut reads = Vec::new();
+    for site in sites {
+        let (site_facts, read) = site_facts(repo, state, site, &env)?;
+        if let Some(read) = read {
+            reads.push((facts.len(), read));
         }
+        facts.push(site_facts);
     }
-    let gathered = rt.block_on(async {
-        let mut out = Vec::new();
-        while let Some(r) = reads.join_next().await {
-            out.push(r);
-        }
-        out
-    });
-    for r in gathered {
-        let (i, vms) = r.map_err(|e| format!("reading a VMS journal failed: {e}"))?;
-        if let Some(f) = facts.iter_mut().find(|f| f.site == sites[i]) {
-            f.vms = vms;
-        }
+    for r in rt.block_on(read_journals(reads, JOURNAL_READS)) {
+        let (index, vms) = r.map_err(|e| format!("reading a VMS journal failed: {e}"))?;
+        facts[index].vms = vms;
     }
+    Ok(facts)
+}
 
-    let result = review(&ReviewInput {
-        month: args.month,
-        entries: &shown,
-        journal_break: report.broken.as_ref().map(|b| b.to_string()),
-        known_request_ids: &known,
-        sites: &facts,
-    });
-    let text = match args.format {
-        ReviewFormat::Text => render::review_text(&result),
-        ReviewFormat::Json => serde_json::to_string_pretty(&result)? + "\n",
-        ReviewFormat::Markdown => render::review_markdown(&result),
+/// A site's facts as far as its configuration and connection go, and the
+/// journal read still to do when there is one.
+fn site_facts(
+    repo: &Path,
+    state: &StateDir,
+    site: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(SiteFacts, Option<JournalRead>), StateError> {
+    let at = match site_at_applied(repo, state, site) {
+        Ok(at) => at,
+        Err(e) => {
+            let facts = SiteFacts {
+                site: site.to_string(),
+                generic_identities: vmsops::desired::model::default_generic_identities(),
+                vms: VmsJournal::NotChecked {
+                    reason: format!(
+                        "its configuration cannot be read ({}); the default generic identities were used",
+                        vmsops::error_chain(&e)
+                    ),
+                },
+            };
+            return Ok((facts, None));
+        }
     };
-    output::print(&text)?;
-    Ok(if !result.errors.is_empty() {
-        Exit::Error
-    } else if result.anomalies() > 0 {
-        Exit::Differences
-    } else {
-        Exit::Success
-    })
+    let mut facts = SiteFacts {
+        site: site.to_string(),
+        generic_identities: at.site.policy.generic_identities.clone(),
+        vms: VmsJournal::NotChecked {
+            reason: "not read yet".into(),
+        },
+    };
+    let baseline = state.baseline(site)?;
+    match at.connect(env) {
+        Ok(driver) => {
+            let read = JournalRead {
+                driver,
+                driver_name: at.site.vms.driver.clone(),
+                baseline,
+            };
+            Ok((facts, Some(read)))
+        }
+        Err(e) => {
+            facts.vms = VmsJournal::Unavailable {
+                reason: vmsops::error_chain(&e),
+            };
+            Ok((facts, None))
+        }
+    }
+}
+
+/// Reads the journals, at most `limit` at a time, each in its own task so that
+/// one that panics is reported rather than taking the review down; returns each
+/// with the index it came with, in no particular order.
+async fn read_journals(
+    reads: Vec<(usize, JournalRead)>,
+    limit: usize,
+) -> Vec<Result<(usize, VmsJournal), tokio::task::JoinError>> {
+    let permits = Arc::new(Semaphore::new(limit.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, read) in reads {
+        let permits = Arc::clone(&permits);
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let vms = gather::vms_journal(
+                read.driver.as_ref(),
+                &read.driver_name,
+                read.baseline.as_ref(),
+            )
+            .await;
+            (index, vms)
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        out.push(r);
+    }
+    out
 }

@@ -1,13 +1,18 @@
 //! `vmsops import`: onboard an existing VMS into a site repository.
+//!
+//! Only reads the VMS, never changes it. Never overwrites: a site folder that
+//! already exists stops the import, and an existing allowed-signers file or
+//! schema is left as it is.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use vmsops::driver;
 use vmsops::exit::Exit;
-use vmsops::import::{import, Credentials, ImportRequest, ALLOWED_SIGNERS_SKELETON};
+use vmsops::import::{import, Credentials, ImportRequest, Imported, ALLOWED_SIGNERS_SKELETON};
 use vmsops::plan::state::ConfigState;
 use vmsops::state::{Baseline, StateDir};
 
+use super::args::resolve_state_dir;
 use super::{output, CmdResult};
 
 /// Arguments of `vmsops import`.
@@ -49,37 +54,11 @@ pub fn run(args: Args) -> CmdResult {
         )
         .into());
     }
-    let credentials = match (&args.username_env, &args.password_env) {
-        (Some(u), Some(p)) => Credentials::Login {
-            username_env: u.clone(),
-            password_env: p.clone(),
-        },
-        _ => Credentials::Token(args.token_env.clone()),
-    };
-    let vms = vmsops::desired::model::Vms {
-        driver: args.driver.clone(),
-        url: args.url.clone(),
-        token_env: match &credentials {
-            Credentials::Token(t) => Some(t.clone()),
-            Credentials::Login { .. } => None,
-        },
-        username_env: args.username_env.clone(),
-        password_env: args.password_env.clone(),
-        ca_cert: None,
-    };
-    let env = |k: &str| std::env::var(k).ok();
-    let state = StateDir::resolve(args.state_dir.as_deref(), &env)?;
+    let credentials = credentials(&args);
+    let vms = vms_config(&args, &credentials);
+    let state = resolve_state_dir(args.state_dir.as_deref())?;
     let now = super::now()?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let (live, caps, cursor) = rt.block_on(async {
-        let d = driver::connect(&vms, &env)?;
-        // The journal position first: anything after it is out-of-band unless vmsops made it.
-        let cursor = d.journal_position().await?;
-        let live = d.read_live().await?;
-        Ok::<_, driver::DriverError>((live, d.capabilities(), cursor))
-    })?;
+    let (live, caps, cursor) = read_vms(&vms)?;
     let req = ImportRequest {
         site: args.site.clone(),
         driver: args.driver.clone(),
@@ -88,27 +67,7 @@ pub fn run(args: Args) -> CmdResult {
         today: now.to_zoned(jiff::tz::TimeZone::system()).date(),
     };
     let imported = import(&req, &ConfigState::from_live(&live, &caps))?;
-    for f in &imported.files {
-        vmsops::state::atomic::write_atomic(&args.out.join(&f.path), f.text.as_bytes())?;
-    }
-    let signers = args
-        .out
-        .join(vmsops::desired::model::DEFAULT_ALLOWED_SIGNERS);
-    if !signers.exists() {
-        vmsops::state::atomic::write_atomic(&signers, ALLOWED_SIGNERS_SKELETON.as_bytes())?;
-    }
-    for (kind, name) in [
-        (vmsops::desired::schema::FileKind::Site, "site"),
-        (vmsops::desired::schema::FileKind::Cameras, "cameras"),
-    ] {
-        let p = args.out.join(format!("schemas/{name}.schema.json"));
-        if !p.exists() {
-            vmsops::state::atomic::write_atomic(
-                &p,
-                vmsops::desired::schema::schema_text(kind).as_bytes(),
-            )?;
-        }
-    }
+    write_repo_files(&args.out, &imported)?;
     state.set_baseline(
         &args.site,
         &Baseline {
@@ -118,6 +77,97 @@ pub fn run(args: Args) -> CmdResult {
             url: args.url.clone(),
         },
     )?;
+    output::print(&summary(
+        &args,
+        &site_dir,
+        &live,
+        &imported,
+        cursor.as_deref(),
+        &state,
+    ))?;
+    Ok(Exit::Success)
+}
+
+/// A login when both variables are named, else the token variable.
+fn credentials(args: &Args) -> Credentials {
+    match (&args.username_env, &args.password_env) {
+        (Some(u), Some(p)) => Credentials::Login {
+            username_env: u.clone(),
+            password_env: p.clone(),
+        },
+        _ => Credentials::Token(args.token_env.clone()),
+    }
+}
+
+/// How to reach the VMS, as the site file will say it.
+fn vms_config(args: &Args, credentials: &Credentials) -> vmsops::desired::model::Vms {
+    vmsops::desired::model::Vms {
+        driver: args.driver.clone(),
+        url: args.url.clone(),
+        token_env: match credentials {
+            Credentials::Token(t) => Some(t.clone()),
+            Credentials::Login { .. } => None,
+        },
+        username_env: args.username_env.clone(),
+        password_env: args.password_env.clone(),
+        ca_cert: None,
+    }
+}
+
+/// The VMS's live configuration, its capabilities and its journal position.
+fn read_vms(
+    vms: &vmsops::desired::model::Vms,
+) -> Result<
+    (driver::LiveConfig, driver::Capabilities, Option<String>),
+    Box<dyn std::error::Error + Send + Sync>,
+> {
+    let env = |k: &str| std::env::var(k).ok();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let read = rt.block_on(async {
+        let d = driver::connect(vms, &env)?;
+        // The journal position first: anything after it is out-of-band unless vmsops made it.
+        let cursor = d.journal_position().await?;
+        let live = d.read_live().await?;
+        Ok::<_, driver::DriverError>((live, d.capabilities(), cursor))
+    })?;
+    Ok(read)
+}
+
+/// Writes the site files, and the signers skeleton and schemas where the repository has none yet.
+fn write_repo_files(out: &Path, imported: &Imported) -> std::io::Result<()> {
+    for f in &imported.files {
+        vmsops::state::atomic::write_atomic(&out.join(&f.path), f.text.as_bytes())?;
+    }
+    let signers = out.join(vmsops::desired::model::DEFAULT_ALLOWED_SIGNERS);
+    if !signers.exists() {
+        vmsops::state::atomic::write_atomic(&signers, ALLOWED_SIGNERS_SKELETON.as_bytes())?;
+    }
+    for (kind, name) in [
+        (vmsops::desired::schema::FileKind::Site, "site"),
+        (vmsops::desired::schema::FileKind::Cameras, "cameras"),
+    ] {
+        let p = out.join(format!("schemas/{name}.schema.json"));
+        if !p.exists() {
+            vmsops::state::atomic::write_atomic(
+                &p,
+                vmsops::desired::schema::schema_text(kind).as_bytes(),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// What was imported, where the baseline is, and what to do next.
+fn summary(
+    args: &Args,
+    site_dir: &Path,
+    live: &driver::LiveConfig,
+    imported: &Imported,
+    cursor: Option<&str>,
+    state: &StateDir,
+) -> String {
     let mut out = format!(
         "imported {} cameras, {} alert rules from {} into {}\n",
         live.cameras.len(),
@@ -131,7 +181,7 @@ pub fn run(args: Args) -> CmdResult {
             if *n == 1 { "" } else { "s" }
         ));
     }
-    match &cursor {
+    match cursor {
         Some(c) => out.push_str(&format!("baseline: VMS journal position {c} recorded in {}\n", state.root().display())),
         None => out.push_str("baseline: this VMS keeps no administration journal; drift still compares the live state\n"),
     }
@@ -139,6 +189,5 @@ pub fn run(args: Args) -> CmdResult {
         out.push_str(&format!("note: {n}\n"));
     }
     out.push_str("next: complete policy.approvers and policy/allowed_signers, commit, then `vmsops validate`\n");
-    output::print(&out)?;
-    Ok(Exit::Success)
+    out
 }

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use vmsops::exit::Exit;
 
 mod apply;
+mod args;
 mod audit;
 mod demo;
 mod desired;

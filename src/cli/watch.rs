@@ -1,20 +1,23 @@
 //! `vmsops watch`: drift for every site, every interval, until SIGTERM or SIGINT.
+//!
+//! Checks the options and hands them to the service (`vmsops::watch`); it
+//! holds no checking or applying logic of its own.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use vmsops::duration::parse_duration;
 use vmsops::exit::Exit;
-use vmsops::ops::fleet;
-use vmsops::state::StateDir;
 use vmsops::watch::{self, WatchConfig};
 
-use super::desired::Shard;
+use super::args::FleetArgs;
 use super::plan::env;
 use super::{output, signal, CmdResult};
 
 /// Arguments of `vmsops watch`.
 #[derive(Debug, clap::Args)]
+// watch checks sites rather than reading them once: the shared option keeps its name and default, with its own words.
+#[command(mut_arg("concurrency", |a| a.help("Sites checked at the same time")))]
 pub struct Args {
     /// Time between checks, e.g. 5m (±10% jitter).
     #[arg(long, value_parser = parse_duration)]
@@ -34,15 +37,8 @@ pub struct Args {
     /// Serve Prometheus `/metrics` and `/healthz` here, e.g. 127.0.0.1:9480.
     #[arg(long)]
     metrics_addr: Option<SocketAddr>,
-    /// Only the sites of shard I of N (stable hash of the site name), e.g. `0/3`.
-    #[arg(long)]
-    shard: Option<Shard>,
-    /// Sites checked at the same time.
-    #[arg(long, default_value_t = fleet::DEFAULT_CONCURRENCY)]
-    concurrency: usize,
-    /// State directory (default: $VMSOPS_STATE_DIR, $XDG_STATE_HOME/vmsops, ~/.local/state/vmsops).
-    #[arg(long, env = "VMSOPS_STATE_DIR")]
-    state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    fleet: FleetArgs,
     /// Reconcile: apply each drifting site whose change the gate allows (approved, in a window where needed).
     #[arg(long)]
     apply: bool,
@@ -62,7 +58,7 @@ pub fn run(args: Args) -> CmdResult {
             _ => return Err("--webhook is not an http(s) URL".into()),
         }
     }
-    let state = StateDir::resolve(args.state_dir.as_deref(), &|k| std::env::var(k).ok())?;
+    let state = args.fleet.state()?;
     let cfg = WatchConfig {
         repo: args.repo.clone(),
         rev: args.rev.clone(),
@@ -70,8 +66,8 @@ pub fn run(args: Args) -> CmdResult {
         fetch: args.fetch.clone(),
         webhook: args.webhook.clone(),
         metrics_addr: args.metrics_addr,
-        shard: args.shard.map(|s| (s.index, s.count)),
-        concurrency: args.concurrency,
+        shard: args.fleet.shard.map(|s| (s.index, s.count)),
+        concurrency: args.fleet.concurrency,
         state,
         apply: args.apply.then_some(watch::ApplyOptions {
             parallelism: args.parallelism,

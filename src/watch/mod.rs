@@ -3,7 +3,8 @@
 //! Each cycle re-reads the repository (after an optional `git fetch`), checks
 //! every site concurrently, updates the metrics and posts a webhook only when a
 //! site's drift appears, changes or clears. One unreachable VMS never stops the
-//! others. Never prints: progress goes to tracing.
+//! others. Never prints: progress goes to tracing. Never changes a VMS
+//! unless asked to reconcile (`--apply`), and then only what the gate allows.
 
 pub mod metrics;
 pub mod webhook;
@@ -109,46 +110,12 @@ pub async fn run(
         shutdown.await;
         let _ = stop_tx.send(true);
     });
-    let mut server = None;
-    if let Some(addr) = cfg.metrics_addr {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| WatchError::Bind { addr, source })?;
-        let bound = listener
-            .local_addr()
-            .map_err(|source| WatchError::Bind { addr, source })?;
-        on_listen(bound);
-        let m = Arc::clone(&metrics);
-        let app = axum::Router::new()
-            .route(
-                "/metrics",
-                get(move || {
-                    let m = Arc::clone(&m);
-                    async move {
-                        (
-                            [(
-                                axum::http::header::CONTENT_TYPE,
-                                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                            )],
-                            m.encode(),
-                        )
-                    }
-                }),
-            )
-            .route("/healthz", get(|| async { "ok\n" }));
-        let mut rx = stop_rx.clone();
-        server = Some(tokio::spawn(async move {
-            let stop = async move {
-                let _ = rx.wait_for(|s| *s).await;
-            };
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(stop)
-                .await
-            {
-                tracing::error!(error = %e, "metrics server stopped");
-            }
-        }));
-    }
+    let server = match cfg.metrics_addr {
+        Some(addr) => {
+            Some(serve_metrics(addr, Arc::clone(&metrics), stop_rx.clone(), on_listen).await?)
+        }
+        None => None,
+    };
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -175,6 +142,50 @@ pub async fn run(
     Ok(())
 }
 
+/// Binds `addr` and serves `/metrics` and `/healthz` until `stop` turns true.
+async fn serve_metrics(
+    addr: SocketAddr,
+    metrics: Arc<Metrics>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    on_listen: impl FnOnce(SocketAddr),
+) -> Result<tokio::task::JoinHandle<()>, WatchError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| WatchError::Bind { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| WatchError::Bind { addr, source })?;
+    on_listen(bound);
+    let app = axum::Router::new()
+        .route(
+            "/metrics",
+            get(move || {
+                let m = Arc::clone(&metrics);
+                async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        )],
+                        m.encode(),
+                    )
+                }
+            }),
+        )
+        .route("/healthz", get(|| async { "ok\n" }));
+    Ok(tokio::spawn(async move {
+        let stopped = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(stopped)
+            .await
+        {
+            tracing::error!(error = %e, "metrics server stopped");
+        }
+    }))
+}
+
 async fn git_fetch(repo: &std::path::Path, remote: &str) {
     let fut = tokio::process::Command::new("git")
         .arg("-C")
@@ -192,6 +203,7 @@ async fn git_fetch(repo: &std::path::Path, remote: &str) {
     }
 }
 
+/// A digest of the site's operations and findings, to tell a change of drift from the same drift; `None` when clean.
 fn signature(plan: &SitePlan) -> Option<String> {
     if !has_drift(plan) {
         return None;
@@ -205,6 +217,7 @@ fn signature(plan: &SitePlan) -> Option<String> {
     )
 }
 
+/// One check of every site: fetch, load and validate, drift, metrics and webhooks, then reconcile.
 async fn cycle(
     cfg: &WatchConfig,
     metrics: &Metrics,
@@ -212,40 +225,15 @@ async fn cycle(
     env: &Env,
     client: &reqwest::Client,
 ) {
-    let reported = &mut memory.reported;
     let started = Instant::now();
     if let Some(remote) = &cfg.fetch {
         git_fetch(&cfg.repo, remote).await;
     }
     let now = cfg.pinned_now.unwrap_or_else(jiff::Timestamp::now);
     let today = now.to_zoned(jiff::tz::TimeZone::system()).date();
-    let loaded = Tree::open(&cfg.repo, &cfg.rev)
-        .map_err(desired::LoadError::from)
-        .and_then(|t| desired::load(&t, &cfg.rev, None).map(|r| (t, r)));
-    let (tree, repo) = match loaded {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %crate::error_chain(&e), "cannot read the desired state; every site counts a failed check");
-            for site in reported.keys() {
-                metrics.failed(site, started.elapsed().as_secs_f64());
-            }
-            return;
-        }
-    };
-    let mut diags = repo.diagnostics.clone();
-    diags.extend(validate(&repo, today));
-    let invalid: Vec<String> = diags
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.to_string())
-        .collect();
-    if !invalid.is_empty() {
-        tracing::error!(errors = invalid.len(), first = %invalid[0], "the desired state is invalid; not checking until it is fixed");
-        for s in &repo.sites {
-            metrics.failed(s.name(), started.elapsed().as_secs_f64());
-        }
+    let Some((tree, repo)) = load_valid(cfg, today, started, metrics, &memory.reported) else {
         return;
-    }
+    };
     let sites: Vec<_> = repo
         .sites
         .iter()
@@ -273,40 +261,16 @@ async fn cycle(
     let elapsed = started.elapsed().as_secs_f64();
     let unix = now.as_millisecond() as f64 / 1000.0;
     for plan in &plans {
-        if let Some(e) = &plan.error {
-            tracing::warn!(site = %plan.site, error = %e, "check failed");
-            metrics.failed(&plan.site, elapsed);
-            continue;
-        }
-        metrics.checked(
-            &plan.site,
-            plan.operations.len(),
-            plan.findings.len(),
+        record_check(
+            cfg,
+            metrics,
+            &mut memory.reported,
+            client,
+            plan,
             unix,
             elapsed,
-        );
-        let sig = signature(plan);
-        let previous = reported.get(&plan.site).cloned().flatten();
-        let transition = match (&previous, &sig) {
-            (None, Some(_)) => Some(Transition::Appeared),
-            (Some(a), Some(b)) if a != b => Some(Transition::Changed),
-            (Some(_), None) => Some(Transition::Cleared),
-            _ => None,
-        };
-        tracing::info!(site = %plan.site, operations = plan.operations.len(), findings = plan.findings.len(), "checked");
-        if let Some(t) = transition {
-            if let Some(url) = &cfg.webhook {
-                match webhook::post(client, url, &webhook::payload(plan, t), 4).await {
-                    Ok(()) => tracing::info!(site = %plan.site, transition = ?t, "webhook posted"),
-                    Err(e) => {
-                        // Not recorded as reported: the next cycle tries again.
-                        tracing::error!(site = %plan.site, error = %e, "webhook failed");
-                        continue;
-                    }
-                }
-            }
-        }
-        reported.insert(plan.site.clone(), sig);
+        )
+        .await;
     }
     if let Some(opts) = cfg.apply {
         reconcile(
@@ -320,6 +284,98 @@ async fn cycle(
             today,
         )
         .await;
+    }
+}
+
+/// The desired state at `cfg.rev`, if it can be read and is valid; otherwise logs
+/// why and counts a failed check for every site it can name.
+fn load_valid(
+    cfg: &WatchConfig,
+    today: jiff::civil::Date,
+    started: Instant,
+    metrics: &Metrics,
+    reported: &Reported,
+) -> Option<(Tree, desired::DesiredRepo)> {
+    let loaded = Tree::open(&cfg.repo, &cfg.rev)
+        .map_err(desired::LoadError::from)
+        .and_then(|t| desired::load(&t, &cfg.rev, None).map(|r| (t, r)));
+    let (tree, repo) = match loaded {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %crate::error_chain(&e), "cannot read the desired state; every site counts a failed check");
+            // The sites cannot be listed: those already reported on are the ones known.
+            for site in reported.keys() {
+                metrics.failed(site, started.elapsed().as_secs_f64());
+            }
+            return None;
+        }
+    };
+    let mut diags = repo.diagnostics.clone();
+    diags.extend(validate(&repo, today));
+    let invalid: Vec<String> = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    if !invalid.is_empty() {
+        tracing::error!(errors = invalid.len(), first = %invalid[0], "the desired state is invalid; not checking until it is fixed");
+        for s in &repo.sites {
+            metrics.failed(s.name(), started.elapsed().as_secs_f64());
+        }
+        return None;
+    }
+    Some((tree, repo))
+}
+
+/// Records one site's check in the metrics and, when its drift appeared, changed
+/// or cleared, posts the webhook; remembers what was reported.
+async fn record_check(
+    cfg: &WatchConfig,
+    metrics: &Metrics,
+    reported: &mut Reported,
+    client: &reqwest::Client,
+    plan: &SitePlan,
+    unix: f64,
+    elapsed: f64,
+) {
+    if let Some(e) = &plan.error {
+        tracing::warn!(site = %plan.site, error = %e, "check failed");
+        metrics.failed(&plan.site, elapsed);
+        return;
+    }
+    metrics.checked(
+        &plan.site,
+        plan.operations.len(),
+        plan.findings.len(),
+        unix,
+        elapsed,
+    );
+    let sig = signature(plan);
+    let previous = reported.get(&plan.site).cloned().flatten();
+    tracing::info!(site = %plan.site, operations = plan.operations.len(), findings = plan.findings.len(), "checked");
+    if let (Some(t), Some(url)) = (
+        transition(previous.as_deref(), sig.as_deref()),
+        &cfg.webhook,
+    ) {
+        match webhook::post(client, url, &webhook::payload(plan, t), 4).await {
+            Ok(()) => tracing::info!(site = %plan.site, transition = ?t, "webhook posted"),
+            Err(e) => {
+                // Not recorded as reported: the next cycle tries again.
+                tracing::error!(site = %plan.site, error = %e, "webhook failed");
+                return;
+            }
+        }
+    }
+    reported.insert(plan.site.clone(), sig);
+}
+
+/// How a site's drift signature moved since it was last reported.
+fn transition(previous: Option<&str>, now: Option<&str>) -> Option<Transition> {
+    match (previous, now) {
+        (None, Some(_)) => Some(Transition::Appeared),
+        (Some(a), Some(b)) if a != b => Some(Transition::Changed),
+        (Some(_), None) => Some(Transition::Cleared),
+        _ => None,
     }
 }
 

@@ -1,7 +1,8 @@
 //! The webhook posted when a site's drift appears, changes or clears.
 //!
 //! The body carries `text` (what Slack and Teams incoming webhooks display)
-//! plus structured fields for other receivers.
+//! plus structured fields for other receivers. The webhook URL is a secret:
+//! it never appears in an error or a log line from here.
 
 use std::time::Duration;
 
