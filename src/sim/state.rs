@@ -109,8 +109,25 @@ impl State {
         }
     }
 
+    /// The changes that write `camera` at `now`: the camera, and its recording
+    /// span, which grows from now on if and only if the camera is enabled.
+    pub fn put_camera(&self, camera: Camera, now: Timestamp) -> [Change; 2] {
+        [
+            self.span_change(&camera.id, Some(&camera), now),
+            Change::PutCamera(camera),
+        ]
+    }
+
+    /// The changes that delete camera `id` at `now`: its recordings are kept, frozen.
+    pub fn delete_camera(&self, id: &str, now: Timestamp) -> [Change; 2] {
+        [
+            self.span_change(id, None, now),
+            Change::DeleteCamera(id.to_string()),
+        ]
+    }
+
     /// The change that keeps a camera's recording span in step with the camera.
-    pub fn span_change(&self, id: &str, camera: Option<&Camera>, now: Timestamp) -> Change {
+    fn span_change(&self, id: &str, camera: Option<&Camera>, now: Timestamp) -> Change {
         Change::PutSpan(
             id.to_string(),
             Span::after_change(self.recordings.get(id), camera, now),

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use crate::sim::api_error::ApiError;
 use crate::sim::auth::User;
 use crate::sim::engine::Attempt;
+use crate::sim::model::Versioned;
 
 /// Longest `X-Request-Id` / `X-On-Behalf-Of` kept in the journal.
 const MAX_HEADER_CHARS: usize = 256;
@@ -195,6 +196,20 @@ pub fn require_version(
         Some(m) if m.admits(current) => Ok(()),
         Some(_) => Err(ApiError::version_mismatch(what, current)),
     }
+}
+
+/// The existing object a change applies to, once its preconditions hold, in
+/// the API's order: 404 if it is missing (`missing` says how), 400 if
+/// `If-Match` is malformed, then 428/412 as [`require_version`] decides.
+pub fn existing<'s, T: Versioned>(
+    found: Option<&'s T>,
+    missing: impl FnOnce() -> ApiError,
+    what: &str,
+    if_match: Result<Option<IfMatch>, ApiError>,
+) -> Result<&'s T, ApiError> {
+    let current = found.ok_or_else(missing)?;
+    require_version(what, if_match?.as_ref(), current.version())?;
+    Ok(current)
 }
 
 /// `"N"`, the `ETag` of version N.

@@ -10,7 +10,7 @@ use super::extract::{self, require_version, Caller, IfMatch};
 use super::{json_response, App};
 use crate::sim::api_error::ApiError;
 use crate::sim::engine::{Planned, Reply};
-use crate::sim::model::{Settings, SettingsBody};
+use crate::sim::model::SettingsBody;
 use crate::sim::state::Change;
 use crate::sim::validate::Problems;
 
@@ -36,15 +36,9 @@ pub async fn put(
         let body: SettingsBody = extract::json(&body?)?;
         let mut problems = Problems::default();
         problems.settings("", &body);
-        if !problems.is_empty() {
-            return Err(ApiError::unprocessable("invalid settings")
-                .with_detail(serde_json::json!(problems.items)));
-        }
+        problems.check("invalid settings")?;
         require_version("the settings", if_match?.as_ref(), state.settings.version)?;
-        let settings = Settings {
-            session_timeout_minutes: body.session_timeout_minutes,
-            version: ctx.version,
-        };
+        let settings = body.into_settings(ctx.version);
         Ok(Planned {
             reply: Reply::json(StatusCode::OK, &settings)?.with_etag(ctx.version),
             changes: vec![Change::PutSettings(settings)],
