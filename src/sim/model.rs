@@ -3,6 +3,9 @@
 //! Versions are integers here; the API also shows them as `ETag: "N"`.
 //! Request bodies have their own types (`*Body`): `version` in a body is
 //! ignored, and a body is checked by `validate` before it becomes an object.
+//!
+//! Must never hold a token or anything the state file should not keep; the
+//! shapes here are what the API shows and what the state file stores.
 
 use serde::{Deserialize, Serialize};
 

@@ -3,6 +3,9 @@
 //! State only changes by applying a [`Record`] (a journal entry plus the
 //! changes of a successful mutation), both live and when a state file is
 //! replayed, so a restart resumes exactly where the server stopped.
+//!
+//! Must never be changed while serving other than through [`State::apply`]:
+//! a change made any other way is not in the state file's log and is lost on replay.
 
 use std::collections::BTreeMap;
 

@@ -3,6 +3,8 @@
 //! Every problem of a body is reported at once, as `{"field","message"}`
 //! items in the 422 answer's `detail`. Policy (retention bounds, the 15-minute
 //! session limit) is not the VMS's business and is not checked here.
+//!
+//! Must never stop at the first problem, nor check policy.
 
 use serde::Serialize;
 

@@ -2,14 +2,14 @@
 //!
 //! `PUT` without `If-Match` creates a missing rule and answers 412 if the rule
 //! exists (the client's implicit precondition, "it does not exist yet", fails).
+//!
+//! Must never hold two rules of one kind.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::extract::{self, require_version, Caller, Id, IfMatch};
+use super::extract::{self, require_version, Caller, Id, IfMatch, Submission};
 use super::{json_response, App};
 use crate::desired::model::AlertKind;
 use crate::sim::api_error::ApiError;
@@ -52,11 +52,8 @@ pub async fn put(
     State(app): State<App>,
     caller: Caller,
     Id(kind): Id,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Submission { if_match, body }: Submission,
 ) -> Response {
-    let body = extract::body(body);
-    let if_match = IfMatch::from_headers(&headers);
     let action = match &if_match {
         Ok(None) => "alert.create",
         _ => "alert.update",

@@ -1,4 +1,6 @@
 //! `/api/v1/cameras`: list (paginated), read, create, update, delete, recordings.
+//!
+//! Must never delete a camera's recordings: they outlive the camera.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -7,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{self, Caller, Id, IfMatch, Params};
+use super::extract::{self, Caller, Id, IfMatch, Params, Submission};
 use super::{json_response, App};
 use crate::sim::api_error::ApiError;
 use crate::sim::engine::{Ctx, Planned, Reply};
@@ -179,11 +181,8 @@ pub async fn update(
     State(app): State<App>,
     caller: Caller,
     Id(id): Id,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Submission { if_match, body }: Submission,
 ) -> Response {
-    let body = extract::body(body);
-    let if_match = IfMatch::from_headers(&headers);
     let attempt = caller.attempt("camera.update", id.clone());
     app.mutate(attempt, move |state, ctx| {
         let (id, body) = parse_camera(&body?, Some(&id))?;

@@ -7,15 +7,13 @@
 
 use std::collections::BTreeSet;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::extract::{self, Caller, IfMatch};
+use super::extract::{self, Caller, Submission};
 use super::{json_response, App};
 use crate::sim::api_error::ApiError;
 use crate::sim::engine::{Ctx, Planned, Reply};
@@ -55,11 +53,8 @@ pub async fn get(State(app): State<App>) -> Result<Response, ApiError> {
 pub async fn put(
     State(app): State<App>,
     caller: Caller,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Submission { if_match, body }: Submission,
 ) -> Response {
-    let body = extract::body(body);
-    let if_match = IfMatch::from_headers(&headers);
     let attempt = caller.attempt("config.import", "config".into());
     app.mutate(attempt, move |state, ctx| {
         let body: ConfigBody = extract::json(&body?)?;

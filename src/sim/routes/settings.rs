@@ -1,12 +1,12 @@
 //! `/api/v1/settings`: the VMS-wide settings, one versioned object.
+//!
+//! Must never change the settings without a matching `If-Match`.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::extract::{self, require_version, Caller, IfMatch};
+use super::extract::{self, require_version, Caller, Submission};
 use super::{json_response, App};
 use crate::sim::api_error::ApiError;
 use crate::sim::engine::{Planned, Reply};
@@ -26,11 +26,8 @@ pub async fn get(State(app): State<App>) -> Result<Response, ApiError> {
 pub async fn put(
     State(app): State<App>,
     caller: Caller,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Submission { if_match, body }: Submission,
 ) -> Response {
-    let body = extract::body(body);
-    let if_match = IfMatch::from_headers(&headers);
     let attempt = caller.attempt("settings.update", "settings".into());
     app.mutate(attempt, move |state, ctx| {
         let body: SettingsBody = extract::json(&body?)?;
