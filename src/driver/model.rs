@@ -3,6 +3,8 @@
 //! Drivers translate their product's API into these types and back. Nothing
 //! here knows HTTP or a product's wire format; versions are opaque strings
 //! that a driver hands back unchanged as `if_match`.
+//!
+//! Must never carry a credential: these types end up in plans and snapshots.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
