@@ -2,8 +2,8 @@
 //!
 //! Reads and compares; it never changes a VMS (applying is `vmsops apply`'s job).
 
-use vmsops::ops::drift::drift_sites;
 use vmsops::exit::Exit;
+use vmsops::ops::drift::drift_sites;
 use vmsops::plan::document::PlanDocument;
 
 use super::args::FleetArgs;

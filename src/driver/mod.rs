@@ -8,6 +8,8 @@
 //! put a credential in an error, a log line or a return value.
 
 pub mod error;
+pub mod export;
+pub mod messages;
 pub mod reference;
 pub mod transport;
 pub mod zoneminder;
@@ -154,52 +156,30 @@ pub fn connect_with(
     if let Some(v) = env(TIMEOUT_ENV).filter(|v| !v.is_empty()) {
         options.timeout = parse_timeout(&v)?;
     }
+    let transport = transport::Options {
+        timeout: options.timeout,
+        ca_cert_pem: options.ca_cert_pem,
+        ..transport::Options::default()
+    };
     match vms.driver.as_str() {
         "reference" => {
-            let variable = vms.token_env.clone().ok_or_else(|| {
-                DriverError::Config("the reference driver needs vms.token_env".into())
-            })?;
-            let token =
-                env(&variable)
-                    .filter(|t| !t.is_empty())
-                    .ok_or(DriverError::MissingCredential {
-                        variable: variable.clone(),
-                        field: "token_env",
-                    })?;
+            let (variable, token) = credential(env, "reference", &vms.token_env, "token_env")?;
             let driver = reference::ReferenceDriver::new(
                 &vms.url,
                 reference::Credential::new(token, variable),
-                reference::Options {
-                    timeout: options.timeout,
-                    ca_cert_pem: options.ca_cert_pem,
-                    ..reference::Options::default()
-                },
+                transport,
             )?;
             Ok(Box::new(driver))
         }
         "zoneminder" => {
-            let read = |variable: &Option<String>, field: &'static str| {
-                let variable = variable.clone().ok_or_else(|| {
-                    DriverError::Config(format!("the zoneminder driver needs vms.{field}"))
-                })?;
-                let value = env(&variable).filter(|v| !v.is_empty()).ok_or(
-                    DriverError::MissingCredential {
-                        variable: variable.clone(),
-                        field,
-                    },
-                )?;
-                Ok::<_, DriverError>((variable, value))
-            };
-            let (user_var, user) = read(&vms.username_env, "username_env")?;
-            let (password_var, password) = read(&vms.password_env, "password_env")?;
+            let (user_var, user) =
+                credential(env, "zoneminder", &vms.username_env, "username_env")?;
+            let (password_var, password) =
+                credential(env, "zoneminder", &vms.password_env, "password_env")?;
             let driver = zoneminder::ZoneMinderDriver::new(
                 &vms.url,
                 zoneminder::Login::new(user, password, &user_var, &password_var),
-                zoneminder::Options {
-                    timeout: options.timeout,
-                    ca_cert_pem: options.ca_cert_pem,
-                    ..zoneminder::Options::default()
-                },
+                transport,
             )?;
             Ok(Box::new(driver))
         }
@@ -208,6 +188,27 @@ pub fn connect_with(
             crate::model::KNOWN_DRIVERS.join(", ")
         ))),
     }
+}
+
+/// The name and value of the variable that the site field `vms.{field}` names,
+/// which `driver` needs; an unset or empty variable is a missing credential.
+fn credential(
+    env: &dyn Fn(&str) -> Option<String>,
+    driver: &str,
+    variable: &Option<String>,
+    field: &'static str,
+) -> Result<(String, String), DriverError> {
+    let variable = variable
+        .clone()
+        .ok_or_else(|| DriverError::Config(format!("the {driver} driver needs vms.{field}")))?;
+    let value =
+        env(&variable)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| DriverError::MissingCredential {
+                variable: variable.clone(),
+                field,
+            })?;
+    Ok((variable, value))
 }
 
 fn parse_timeout(v: &str) -> Result<Duration, DriverError> {

@@ -21,6 +21,7 @@ use url::Url;
 use super::error::DriverError;
 use super::OpContext;
 use super::Vms;
+use super::{messages, transport};
 use crate::model::AlertKind;
 use crate::model::{
     AlertRule, Camera, Capabilities, JournalPage, LiveConfig, Recordings, Settings,
@@ -32,8 +33,6 @@ use wire::{
 
 /// Largest answer read; anything bigger is an invalid answer.
 const MAX_ANSWER_BYTES: usize = 256 << 20;
-/// Longest server message kept in an error.
-const MAX_MESSAGE_CHARS: usize = 300;
 /// Journal entries asked for per request.
 const JOURNAL_PAGE: u32 = 1000;
 
@@ -121,7 +120,7 @@ enum Try {
 impl ReferenceDriver {
     /// A driver for the VMS at `url` (http or https, no user info in it).
     pub fn new(url: &str, credential: Credential, options: Options) -> Result<Self, DriverError> {
-        let (base, host) = super::transport::base_url(url, "token_env")?;
+        let (base, host) = transport::base_url(url, "token_env")?;
         let mut authorization = HeaderValue::from_str(&format!("Bearer {}", credential.token))
             .map_err(|_| {
                 DriverError::Config(format!(
@@ -130,7 +129,7 @@ impl ReferenceDriver {
                 ))
             })?;
         authorization.set_sensitive(true);
-        let client = super::transport::http_client(&options)?;
+        let client = transport::http_client(&options)?;
         Ok(ReferenceDriver {
             client,
             base,
@@ -298,31 +297,16 @@ impl ReferenceDriver {
 
     /// The error for a transport failure, and whether the request may have been sent.
     fn transport_error(&self, method: &str, path: &str, e: &reqwest::Error) -> (DriverError, bool) {
-        // Connect failures first: a connect timeout is "unreachable", not a slow answer.
-        if e.is_connect() {
-            let error = DriverError::Unreachable {
-                method: method.into(),
-                path: path.into(),
-                host: self.host.clone(),
-                reason: root_cause(e),
-            };
-            return (error, false);
-        }
-        if e.is_timeout() {
-            let error = DriverError::Timeout {
-                method: method.into(),
-                path: path.into(),
-                after: self.options.timeout,
-            };
-            return (error, true);
-        }
-        let reason = root_cause(e);
-        let error = DriverError::Connection {
-            method: method.into(),
-            path: path.into(),
-            reason,
-        };
-        (error, true)
+        let error = transport::no_answer(
+            method,
+            path,
+            &self.host,
+            self.options.timeout,
+            e,
+            root_cause,
+        );
+        // Only a connection that was never made proves the request was not sent.
+        (error, !e.is_connect())
     }
 
     fn status_error(
@@ -341,7 +325,7 @@ impl ReferenceDriver {
         let parsed = serde_json::from_slice::<ErrorBody>(body).ok();
         let message = parsed
             .as_ref()
-            .map(|b| truncate(&b.error))
+            .map(|b| messages::shorten(&b.error))
             .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_lowercase());
         match status.as_u16() {
             401 | 403 => DriverError::Unauthorized {
@@ -371,7 +355,7 @@ impl ReferenceDriver {
                 message,
                 detail: parsed
                     .filter(|b| !b.detail.is_null())
-                    .map(|b| truncate(&b.detail.to_string())),
+                    .map(|b| messages::shorten(&b.detail.to_string())),
             },
             s => DriverError::Status {
                 method,
@@ -416,6 +400,33 @@ impl ReferenceDriver {
         })
         .await
     }
+
+    /// A mutation answered with the changed object, read as `W` and turned into `T`.
+    async fn mutate_into<W: DeserializeOwned, T: From<W>>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: Vec<u8>,
+        if_match: Option<&str>,
+        ctx: &OpContext,
+    ) -> Result<T, DriverError> {
+        let answer = self
+            .mutate(method, segments, Some(body), if_match, ctx)
+            .await?;
+        Ok(answer.json::<W>()?.into())
+    }
+
+    /// Deletes the object at `segments` if its version is still `if_match`.
+    async fn delete(
+        &self,
+        segments: &[&str],
+        if_match: &str,
+        ctx: &OpContext,
+    ) -> Result<(), DriverError> {
+        self.mutate(Method::DELETE, segments, None, Some(if_match), ctx)
+            .await?;
+        Ok(())
+    }
 }
 
 fn encode(value: &impl serde::Serialize) -> Result<Vec<u8>, DriverError> {
@@ -423,31 +434,14 @@ fn encode(value: &impl serde::Serialize) -> Result<Vec<u8>, DriverError> {
         .map_err(|e| DriverError::Config(format!("cannot encode a request: {e}")))
 }
 
-fn truncate(s: &str) -> String {
-    if s.chars().count() > MAX_MESSAGE_CHARS {
-        let mut t: String = s.chars().take(MAX_MESSAGE_CHARS).collect();
-        t.push('…');
-        t
-    } else {
-        s.to_string()
-    }
-}
-
-/// The innermost cause of a transport error (e.g. "Connection refused (os
-/// error 111)"): it carries no URL and no header, unlike the outer layers.
+/// The innermost cause of a transport error, shortened; it carries no URL and
+/// no header, unlike the outer layers.
 fn root_cause(e: &reqwest::Error) -> String {
-    let mut cur: &dyn std::error::Error = e;
-    while let Some(next) = cur.source() {
-        cur = next;
+    match messages::innermost_cause(e) {
+        Some(cause) => messages::shorten(&cause),
+        None if e.is_body() || e.is_decode() => "the answer was cut short".into(),
+        None => "transport error".into(),
     }
-    if std::ptr::addr_eq(cur, e as &dyn std::error::Error) {
-        return if e.is_body() || e.is_decode() {
-            "the answer was cut short".into()
-        } else {
-            "transport error".into()
-        };
-    }
-    truncate(&cur.to_string())
 }
 
 #[async_trait]
@@ -495,11 +489,7 @@ impl Vms for ReferenceDriver {
     }
 
     async fn import(&self, export: &serde_json::Value, ctx: &OpContext) -> Result<(), DriverError> {
-        if export.get("format").and_then(|f| f.as_str()) != Some(EXPORT_FORMAT) {
-            return Err(DriverError::Config(format!(
-                "the snapshot is not a {EXPORT_FORMAT} export"
-            )));
-        }
+        super::export::check_format(export, EXPORT_FORMAT)?;
         self.mutate(
             Method::PUT,
             &["api", "v1", "config"],
@@ -513,16 +503,8 @@ impl Vms for ReferenceDriver {
 
     async fn create_camera(&self, camera: &Camera, ctx: &OpContext) -> Result<Camera, DriverError> {
         let body = encode(&CameraOut::from(camera))?;
-        let answer = self
-            .mutate(
-                Method::POST,
-                &["api", "v1", "cameras"],
-                Some(body),
-                None,
-                ctx,
-            )
-            .await?;
-        Ok(answer.json::<WireCamera>()?.into())
+        self.mutate_into::<WireCamera, _>(Method::POST, &["api", "v1", "cameras"], body, None, ctx)
+            .await
     }
 
     async fn update_camera(
@@ -532,16 +514,9 @@ impl Vms for ReferenceDriver {
         ctx: &OpContext,
     ) -> Result<Camera, DriverError> {
         let body = encode(&CameraOut::from(camera))?;
-        let answer = self
-            .mutate(
-                Method::PUT,
-                &["api", "v1", "cameras", &camera.id],
-                Some(body),
-                Some(if_match),
-                ctx,
-            )
-            .await?;
-        Ok(answer.json::<WireCamera>()?.into())
+        let segments = ["api", "v1", "cameras", &camera.id];
+        self.mutate_into::<WireCamera, _>(Method::PUT, &segments, body, Some(if_match), ctx)
+            .await
     }
 
     async fn delete_camera(
@@ -550,15 +525,8 @@ impl Vms for ReferenceDriver {
         if_match: &str,
         ctx: &OpContext,
     ) -> Result<(), DriverError> {
-        self.mutate(
-            Method::DELETE,
-            &["api", "v1", "cameras", id],
-            None,
-            Some(if_match),
-            ctx,
-        )
-        .await?;
-        Ok(())
+        self.delete(&["api", "v1", "cameras", id], if_match, ctx)
+            .await
     }
 
     async fn put_alert_rule(
@@ -568,16 +536,9 @@ impl Vms for ReferenceDriver {
         ctx: &OpContext,
     ) -> Result<AlertRule, DriverError> {
         let body = encode(&AlertRuleOut::from(rule))?;
-        let answer = self
-            .mutate(
-                Method::PUT,
-                &["api", "v1", "alert-rules", rule.kind.as_str()],
-                Some(body),
-                if_match,
-                ctx,
-            )
-            .await?;
-        Ok(answer.json::<WireAlertRule>()?.into())
+        let segments = ["api", "v1", "alert-rules", rule.kind.as_str()];
+        self.mutate_into::<WireAlertRule, _>(Method::PUT, &segments, body, if_match, ctx)
+            .await
     }
 
     async fn delete_alert_rule(
@@ -586,15 +547,8 @@ impl Vms for ReferenceDriver {
         if_match: &str,
         ctx: &OpContext,
     ) -> Result<(), DriverError> {
-        self.mutate(
-            Method::DELETE,
-            &["api", "v1", "alert-rules", kind.as_str()],
-            None,
-            Some(if_match),
-            ctx,
-        )
-        .await?;
-        Ok(())
+        self.delete(&["api", "v1", "alert-rules", kind.as_str()], if_match, ctx)
+            .await
     }
 
     async fn update_settings(
@@ -606,16 +560,9 @@ impl Vms for ReferenceDriver {
         let body = encode(&SettingsOut {
             session_timeout_minutes: settings.session_timeout_minutes,
         })?;
-        let answer = self
-            .mutate(
-                Method::PUT,
-                &["api", "v1", "settings"],
-                Some(body),
-                Some(if_match),
-                ctx,
-            )
-            .await?;
-        Ok(answer.json::<WireSettings>()?.into())
+        let segments = ["api", "v1", "settings"];
+        self.mutate_into::<WireSettings, _>(Method::PUT, &segments, body, Some(if_match), ctx)
+            .await
     }
 
     async fn recordings(&self, camera_id: &str) -> Result<Option<Recordings>, DriverError> {

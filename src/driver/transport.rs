@@ -1,4 +1,8 @@
-//! The HTTP transport every driver shares: timeouts, retries, an extra CA.
+//! The HTTP transport every driver shares: timeouts, retries, an extra CA,
+//! the check of the VMS base URL and the errors of a request that got no answer.
+//!
+//! Must never put a URL's query, user info or a header into an error: those
+//! carry credentials. Product-specific requests and answers belong to the drivers.
 
 use std::time::Duration;
 
@@ -77,4 +81,37 @@ pub fn base_url(url: &str, instead: &str) -> Result<(Url, String), DriverError> 
         _ => return Err(DriverError::Config("vms.url has no host".into())),
     };
     Ok((base, host))
+}
+
+/// The error for a request that got no complete answer, naming `method` and
+/// `path` only; `cause` says what went wrong in words that carry no request data.
+pub fn no_answer(
+    method: &str,
+    path: &str,
+    host: &str,
+    timeout: Duration,
+    e: &reqwest::Error,
+    cause: impl Fn(&reqwest::Error) -> String,
+) -> DriverError {
+    // Connect failures first: a connect timeout is "unreachable", not a slow answer.
+    if e.is_connect() {
+        return DriverError::Unreachable {
+            method: method.into(),
+            path: path.into(),
+            host: host.into(),
+            reason: cause(e),
+        };
+    }
+    if e.is_timeout() {
+        return DriverError::Timeout {
+            method: method.into(),
+            path: path.into(),
+            after: timeout,
+        };
+    }
+    DriverError::Connection {
+        method: method.into(),
+        path: path.into(),
+        reason: cause(e),
+    }
 }

@@ -32,6 +32,7 @@ use url::Url;
 use super::error::DriverError;
 use super::OpContext;
 use super::Vms;
+use super::{messages, transport};
 use crate::model::AlertKind;
 use crate::model::{
     AlertRule, Camera, Capabilities, JournalPage, LiveConfig, Recordings, Settings, Unmanaged,
@@ -43,8 +44,6 @@ pub const EXPORT_FORMAT: &str = "zoneminder/v1";
 pub const SESSION_SETTING: &str = "ZM_COOKIE_LIFETIME";
 /// Largest answer read.
 const MAX_ANSWER_BYTES: usize = 64 << 20;
-/// Longest server message kept in an error.
-const MAX_MESSAGE_CHARS: usize = 300;
 /// A token this close to its expiry is renewed first.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
@@ -111,6 +110,14 @@ struct Answer {
 }
 
 impl Answer {
+    /// The list `field` of the answer, or an invalid answer without it.
+    fn list(&self, field: &str) -> Result<&Vec<Value>, DriverError> {
+        self.body
+            .get(field)
+            .and_then(Value::as_array)
+            .ok_or_else(|| self.invalid(format!("no `{field}` list")))
+    }
+
     fn invalid(&self, reason: impl Into<String>) -> DriverError {
         DriverError::InvalidResponse {
             method: self.method.to_string(),
@@ -121,14 +128,21 @@ impl Answer {
     }
 }
 
+/// A whole answer, before it is read as JSON or as a web page.
+struct Raw {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    bytes: Vec<u8>,
+}
+
 /// A form body: `Monitor[Name]=…&…`.
 type Form = Vec<(String, String)>;
 
 impl ZoneMinderDriver {
     /// A driver for the ZoneMinder whose web root is `url` (e.g. `http://127.0.0.1:8080/zm`).
     pub fn new(url: &str, login: Login, options: Options) -> Result<Self, DriverError> {
-        let (base, host) = super::transport::base_url(url, "username_env/password_env")?;
-        let client = super::transport::http_client(&options)?;
+        let (base, host) = transport::base_url(url, "username_env/password_env")?;
+        let client = transport::http_client(&options)?;
         Ok(ZoneMinderDriver {
             client,
             base,
@@ -223,7 +237,7 @@ impl ZoneMinderDriver {
         }
     }
 
-    /// Sends one request and maps every failure to an error that names the path only.
+    /// Sends one API request and maps every failure to an error that names the path only.
     async fn exchange(
         &self,
         method: Method,
@@ -237,80 +251,92 @@ impl ZoneMinderDriver {
             url.query_pairs_mut()
                 .extend_pairs(q.iter().map(|(k, v)| (*k, v.as_str())));
         }
-        let mut request = self.client.request(method.clone(), url);
-        if let Some(form) = form {
-            let body = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(form.iter())
-                .finish();
-            request = request
-                .header(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("application/x-www-form-urlencoded"),
-                )
-                .body(body);
-        }
+        let request = with_form(self.client.request(method.clone(), url), form);
+        let raw = self
+            .fetch(request, method.as_str(), &path, "answer")
+            .await?;
+        self.api_answer(method, path, raw)
+    }
+
+    /// Sends `request` and reads the whole answer, logged as `what`; a transport
+    /// failure names `method` and `path` only.
+    async fn fetch(
+        &self,
+        request: reqwest::RequestBuilder,
+        method: &str,
+        path: &str,
+        what: &str,
+    ) -> Result<Raw, DriverError> {
         let start = Instant::now();
-        let m = method.to_string();
         let response = request
             .send()
             .await
-            .map_err(|e| self.transport_error(&m, &path, e.without_url()))?;
+            .map_err(|e| self.transport_error(method, path, e.without_url()))?;
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| self.transport_error(&m, &path, e.without_url()))?;
+            .map_err(|e| self.transport_error(method, path, e.without_url()))?;
         tracing::debug!(
-            method = %m,
+            %method,
             %path,
             status = status.as_u16(),
             ms = start.elapsed().as_secs_f64() * 1000.0,
             bytes = bytes.len(),
-            "answer"
+            "{what}"
         );
-        if bytes.len() > MAX_ANSWER_BYTES {
-            return Err(DriverError::InvalidResponse {
-                method: m,
-                path,
-                status: status.as_u16(),
-                reason: format!("answer larger than {MAX_ANSWER_BYTES} bytes"),
-            });
+        Ok(Raw {
+            status,
+            headers,
+            bytes: bytes.into(),
+        })
+    }
+
+    /// An API answer read as JSON (empty: null). ZoneMinder's error bodies
+    /// become errors, also those it sends with HTTP 200.
+    fn api_answer(&self, method: Method, path: String, raw: Raw) -> Result<Answer, DriverError> {
+        let status = raw.status;
+        let invalid = |reason: String| DriverError::InvalidResponse {
+            method: method.to_string(),
+            path: path.clone(),
+            status: status.as_u16(),
+            reason,
+        };
+        if raw.bytes.len() > MAX_ANSWER_BYTES {
+            return Err(invalid(format!(
+                "answer larger than {MAX_ANSWER_BYTES} bytes"
+            )));
         }
-        let body: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
+        let body: Value = if raw.bytes.iter().all(u8::is_ascii_whitespace) {
             Value::Null
         } else {
-            match serde_json::from_slice(&bytes) {
+            match serde_json::from_slice(&raw.bytes) {
                 Ok(v) => v,
+                // An error status says enough; its HTML page is not worth an error of its own.
                 Err(_) if !status.is_success() => Value::Null,
-                Err(e) => {
-                    return Err(DriverError::InvalidResponse {
-                        method: m,
-                        path,
-                        status: status.as_u16(),
-                        reason: format!("not JSON: {e}"),
-                    })
-                }
+                Err(e) => return Err(invalid(format!("not JSON: {e}"))),
             }
         };
         let message = mapping::body_error(&body).map(|s| self.scrub(&s));
-        if status.is_success() {
-            if let Some(message) = message {
-                // HTTP 200 with an error: ZoneMinder's way of refusing content.
-                return Err(DriverError::Rejected {
-                    method: m,
-                    path,
-                    message,
-                    detail: None,
-                });
-            }
-            return Ok(Answer {
-                method,
+        if !status.is_success() {
+            return Err(self.status_error(method.to_string(), path, status, message));
+        }
+        if let Some(message) = message {
+            // HTTP 200 with an error: ZoneMinder's way of refusing content.
+            return Err(DriverError::Rejected {
+                method: method.to_string(),
                 path,
-                status: status.as_u16(),
-                body,
+                message,
+                detail: None,
             });
         }
-        Err(self.status_error(m, path, status, message))
+        Ok(Answer {
+            method,
+            path,
+            status: status.as_u16(),
+            body,
+        })
     }
 
     /// Removes the password and any token from a server message, and shortens it.
@@ -323,10 +349,7 @@ impl ZoneMinderDriver {
             s.truncate(i + "token=".len());
             s.push_str("[redacted]");
         }
-        if s.chars().count() > MAX_MESSAGE_CHARS {
-            s = s.chars().take(MAX_MESSAGE_CHARS).collect::<String>() + "…";
-        }
-        s
+        messages::shorten(&s)
     }
 
     fn status_error(
@@ -360,26 +383,14 @@ impl ZoneMinderDriver {
     }
 
     fn transport_error(&self, method: &str, path: &str, e: reqwest::Error) -> DriverError {
-        if e.is_connect() {
-            return DriverError::Unreachable {
-                method: method.into(),
-                path: path.into(),
-                host: self.host.clone(),
-                reason: root_cause(&e),
-            };
-        }
-        if e.is_timeout() {
-            return DriverError::Timeout {
-                method: method.into(),
-                path: path.into(),
-                after: self.options.timeout,
-            };
-        }
-        DriverError::Connection {
-            method: method.into(),
-            path: path.into(),
-            reason: root_cause(&e),
-        }
+        transport::no_answer(
+            method,
+            path,
+            &self.host,
+            self.options.timeout,
+            &e,
+            root_cause,
+        )
     }
 
     /// Every monitor, as ZoneMinder's `Monitor` objects with their `Event_Summary`.
@@ -387,11 +398,7 @@ impl ZoneMinderDriver {
         let answer = self
             .call(Method::GET, &["monitors.json"], &[], None)
             .await?;
-        let list = answer
-            .body
-            .get("monitors")
-            .and_then(Value::as_array)
-            .ok_or_else(|| answer.invalid("no `monitors` list"))?;
+        let list = answer.list("monitors")?;
         list.iter()
             .map(|m| {
                 let monitor = m
@@ -497,8 +504,9 @@ impl ZoneMinderDriver {
         Ok(())
     }
 
-    /// Reads a camera back after a change, for its new version.
-    async fn camera(&self, name: &str) -> Result<Camera, DriverError> {
+    /// The monitor named `name`, just saved: ZoneMinder answers a save with
+    /// `{"message":"Saved"}` only, so the monitor is found again by its name.
+    async fn saved_monitor(&self, name: &str) -> Result<Value, DriverError> {
         let (m, _) = self
             .monitor(name)
             .await?
@@ -507,15 +515,27 @@ impl ZoneMinderDriver {
                 path: "/api/monitors.json".into(),
                 message: format!("monitor {name} is missing after it was saved"),
             })?;
+        Ok(m)
+    }
+
+    /// Reads a camera back after a change, for its new version.
+    async fn camera(&self, name: &str) -> Result<Camera, DriverError> {
+        let m = self.saved_monitor(name).await?;
         let filters = self.retention_filters().await?;
-        mapping::camera(&m, web::retention_of(&filters, &m)).map_err(|reason| {
-            DriverError::InvalidResponse {
-                method: "GET".into(),
-                path: "/api/monitors.json".into(),
-                status: 200,
-                reason,
-            }
-        })
+        camera_of(&m, &filters)
+    }
+
+    /// Gives monitor `m` the retention of `camera`, then reads the camera back
+    /// and checks that ZoneMinder kept that retention.
+    async fn finish_save(
+        &self,
+        m: &Value,
+        camera: &Camera,
+        filters: &web::RetentionFilters,
+    ) -> Result<Camera, DriverError> {
+        self.set_retention(m, camera.recording.retention_days, filters)
+            .await?;
+        self.saved(camera).await
     }
 
     /// Reads a camera back after a change and checks that ZoneMinder kept its retention.
@@ -549,11 +569,7 @@ impl ZoneMinderDriver {
         let answer = self
             .call(Method::GET, &["events", "index", &seg], &query, None)
             .await?;
-        let events = answer
-            .body
-            .get("events")
-            .and_then(Value::as_array)
-            .ok_or_else(|| answer.invalid("no `events` list"))?;
+        let events = answer.list("events")?;
         Ok(events.first().and_then(|e| e.get("Event")).cloned())
     }
 }
@@ -564,19 +580,48 @@ fn parse_time(s: &str, tz: &jiff::tz::TimeZone) -> Option<jiff::Timestamp> {
     dt.to_zoned(tz.clone()).ok().map(|z| z.timestamp())
 }
 
+/// The innermost cause of a transport error, with any `token=` in it redacted.
 fn root_cause(e: &reqwest::Error) -> String {
-    let mut cur: &dyn std::error::Error = e;
-    while let Some(next) = cur.source() {
-        cur = next;
-    }
-    if std::ptr::addr_eq(cur, e as &dyn std::error::Error) {
+    let Some(s) = messages::innermost_cause(e) else {
         return "transport error".into();
-    }
-    let s = cur.to_string();
+    };
     match s.find("token=") {
         Some(i) => format!("{}token=[redacted]", &s[..i]),
         None => s,
     }
+}
+
+/// `request` with `form` as its body, when there is one.
+fn with_form(request: reqwest::RequestBuilder, form: Option<&Form>) -> reqwest::RequestBuilder {
+    let Some(form) = form else {
+        return request;
+    };
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form.iter())
+        .finish();
+    request
+        .header(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        )
+        .body(body)
+}
+
+/// The camera monitor `m` stands for, with the retention its filter enforces.
+fn camera_of(m: &Value, filters: &web::RetentionFilters) -> Result<Camera, DriverError> {
+    mapping::camera(m, web::retention_of(filters, m)).map_err(|reason| {
+        DriverError::InvalidResponse {
+            method: "GET".into(),
+            path: "/api/monitors.json".into(),
+            status: 200,
+            reason,
+        }
+    })
+}
+
+/// `{Id}.json`, the path segment of monitor `m` in the API.
+fn monitor_file(m: &Value) -> String {
+    format!("{}.json", mapping::text(m, "Id"))
 }
 
 fn form_of(camera: &Camera) -> Result<Vec<(String, String)>, DriverError> {
@@ -618,16 +663,7 @@ impl Vms for ZoneMinderDriver {
         let monitors = self.monitors().await?;
         let filters = self.retention_filters().await?;
         for (m, _) in monitors {
-            cameras.push(
-                mapping::camera(&m, web::retention_of(&filters, &m)).map_err(|reason| {
-                    DriverError::InvalidResponse {
-                        method: "GET".into(),
-                        path: "/api/monitors.json".into(),
-                        status: 200,
-                        reason,
-                    }
-                })?,
-            );
+            cameras.push(camera_of(&m, &filters)?);
         }
         cameras.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(LiveConfig {
@@ -657,11 +693,7 @@ impl Vms for ZoneMinderDriver {
     }
 
     async fn import(&self, export: &Value, _ctx: &OpContext) -> Result<(), DriverError> {
-        if export.get("format").and_then(Value::as_str) != Some(EXPORT_FORMAT) {
-            return Err(DriverError::Config(format!(
-                "the snapshot is not a {EXPORT_FORMAT} export"
-            )));
-        }
+        super::export::check_format(export, EXPORT_FORMAT)?;
         let wanted = export
             .get("monitors")
             .and_then(Value::as_array)
@@ -676,8 +708,7 @@ impl Vms for ZoneMinderDriver {
                 .collect();
             match live.iter().find(|(l, _)| mapping::text(l, "Name") == name) {
                 Some((l, _)) => {
-                    let seg = format!("{}.json", mapping::text(l, "Id"));
-                    self.save_monitor(Method::PUT, &["monitors", &seg], fields)
+                    self.save_monitor(Method::PUT, &["monitors", &monitor_file(l)], fields)
                         .await?;
                 }
                 None => {
@@ -686,13 +717,18 @@ impl Vms for ZoneMinderDriver {
                 }
             }
         }
-        for (l, _) in &live {
-            let name = mapping::text(l, "Name");
-            if !wanted.iter().any(|m| mapping::text(m, "Name") == name) {
-                let seg = format!("{}.json", mapping::text(l, "Id"));
-                self.call(Method::DELETE, &["monitors", &seg], &[], None)
-                    .await?;
-            }
+        // The live monitors the export does not name, by name: deleted with their filters.
+        let dropped: Vec<&Value> = live
+            .iter()
+            .map(|(l, _)| l)
+            .filter(|l| {
+                let name = mapping::text(l, "Name");
+                !wanted.iter().any(|m| mapping::text(m, "Name") == name)
+            })
+            .collect();
+        for l in &dropped {
+            self.call(Method::DELETE, &["monitors", &monitor_file(l)], &[], None)
+                .await?;
         }
         // Retention filters follow the monitors (whose ids may have changed); exports made
         // before vmsops managed them have none and leave the filters alone.
@@ -708,11 +744,9 @@ impl Vms for ZoneMinderDriver {
                     None => self.remove_retention(&name, &filters).await?,
                 }
             }
-            for (l, _) in &live {
-                let name = mapping::text(l, "Name");
-                if !wanted.iter().any(|m| mapping::text(m, "Name") == name) {
-                    self.remove_retention(&name, &filters).await?;
-                }
+            for l in &dropped {
+                self.remove_retention(&mapping::text(l, "Name"), &filters)
+                    .await?;
             }
         }
         if let Some(v) = export
@@ -740,19 +774,9 @@ impl Vms for ZoneMinderDriver {
         fields.push(("Type".into(), "Ffmpeg".into()));
         self.save_monitor(Method::POST, &["monitors.json"], fields)
             .await?;
-        // ZoneMinder answers only {"message":"Saved"}: the monitor is found by its name.
-        let (m, _) = self
-            .monitor(&camera.id)
-            .await?
-            .ok_or_else(|| DriverError::NotFound {
-                method: "GET".into(),
-                path: "/api/monitors.json".into(),
-                message: format!("monitor {} is missing after it was saved", camera.id),
-            })?;
+        let m = self.saved_monitor(&camera.id).await?;
         let filters = self.retention_filters().await?;
-        self.set_retention(&m, camera.recording.retention_days, &filters)
-            .await?;
-        self.saved(camera).await
+        self.finish_save(&m, camera, &filters).await
     }
 
     async fn update_camera(
@@ -762,12 +786,13 @@ impl Vms for ZoneMinderDriver {
         _ctx: &OpContext,
     ) -> Result<Camera, DriverError> {
         let (m, filters) = self.monitor_at("PUT", &camera.id, if_match).await?;
-        let seg = format!("{}.json", mapping::text(&m, "Id"));
-        self.save_monitor(Method::PUT, &["monitors", &seg], form_of(camera)?)
-            .await?;
-        self.set_retention(&m, camera.recording.retention_days, &filters)
-            .await?;
-        self.saved(camera).await
+        self.save_monitor(
+            Method::PUT,
+            &["monitors", &monitor_file(&m)],
+            form_of(camera)?,
+        )
+        .await?;
+        self.finish_save(&m, camera, &filters).await
     }
 
     async fn delete_camera(
@@ -777,8 +802,7 @@ impl Vms for ZoneMinderDriver {
         _ctx: &OpContext,
     ) -> Result<(), DriverError> {
         let (m, filters) = self.monitor_at("DELETE", id, if_match).await?;
-        let seg = format!("{}.json", mapping::text(&m, "Id"));
-        self.call(Method::DELETE, &["monitors", &seg], &[], None)
+        self.call(Method::DELETE, &["monitors", &monitor_file(&m)], &[], None)
             .await?;
         self.remove_retention(id, &filters).await
     }

@@ -1,4 +1,6 @@
 //! The API's error answers: `{"error": "...", "detail": ...}` with a fitting status.
+//!
+//! Must never answer in plain text or put a header (a token is one) in a message.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -2,6 +2,8 @@
 //!
 //! Tokens are kept only as SHA-256 digests, so a lookup's timing says nothing
 //! about a token's characters, and no token is ever echoed in an error.
+//!
+//! Must never keep a token in clear or put one in a log line.
 
 use std::collections::HashMap;
 

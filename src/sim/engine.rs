@@ -108,6 +108,62 @@ pub struct Answer {
     pub result: Result<Reply, ApiError>,
 }
 
+impl Answer {
+    /// A failure answered before anything was journaled.
+    pub fn unjournaled(error: ApiError) -> Answer {
+        Answer {
+            seq: None,
+            result: Err(error),
+        }
+    }
+}
+
+/// A planned attempt before it is journaled: its place in the journal and its outcome.
+struct Decision {
+    seq: u64,
+    revision: u64,
+    result: Result<Planned, ApiError>,
+}
+
+impl Decision {
+    /// The record to journal and the answer to give once it is durable. A failure
+    /// is journaled too, with no changes and the revision left as it was.
+    fn into_record(self, attempt: Attempt, now: Timestamp) -> (Record, Result<Reply, ApiError>) {
+        let entry = Entry {
+            seq: self.seq,
+            at: now,
+            user: attempt.user,
+            action: attempt.action.to_string(),
+            target: attempt.target,
+            result: if self.result.is_ok() {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            },
+            request_id: attempt.request_id,
+            on_behalf_of: attempt.on_behalf_of,
+        };
+        match self.result {
+            Ok(p) => (
+                Record {
+                    revision: self.revision + 1,
+                    entry,
+                    changes: p.changes,
+                },
+                Ok(p.reply),
+            ),
+            Err(e) => (
+                Record {
+                    revision: self.revision,
+                    entry,
+                    changes: Vec::new(),
+                },
+                Err(e),
+            ),
+        }
+    }
+}
+
 struct Writer {
     store: Option<Store>,
     faults: Faults,
@@ -139,6 +195,9 @@ impl Engine {
     }
 
     /// Runs one mutation attempt to the end; blocks on fsync, so call it off the async workers.
+    ///
+    /// The writer lock is held throughout, so mutations are serialised; the
+    /// state lock is only taken to plan (shared) and to apply (exclusive).
     pub fn mutate(
         &self,
         attempt: Attempt,
@@ -146,110 +205,81 @@ impl Engine {
     ) -> Answer {
         let mut writer = match self.writer.lock() {
             Ok(w) => w,
-            Err(e) => {
-                return Answer {
-                    seq: None,
-                    result: Err(poisoned(e)),
-                }
-            }
+            Err(e) => return Answer::unjournaled(poisoned(e)),
         };
         let now = Timestamp::now();
         let fault = writer.faults.decide();
-        let planned = {
-            let state = match self.state.read() {
-                Ok(s) => s,
-                Err(e) => {
-                    return Answer {
-                        seq: None,
-                        result: Err(poisoned(e)),
-                    }
-                }
-            };
-            let ctx = Ctx {
-                version: state.revision + 1,
-                now,
-            };
-            let result = match fault {
-                Some(Fault::Unavailable) => Err(ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "temporarily unavailable (injected by --fail-rate)",
-                )),
-                Some(Fault::Internal) => Err(ApiError::internal(
-                    "internal error (injected by --fail-after)",
-                )),
-                None => plan(&state, ctx),
-            };
-            (state.next_seq(), state.revision, result)
+        let planned = match self.plan(fault, now, plan) {
+            Ok(p) => p,
+            Err(e) => return Answer::unjournaled(e),
         };
-        let (seq, revision, result) = planned;
-        let entry = Entry {
-            seq,
-            at: now,
-            user: attempt.user,
-            action: attempt.action.to_string(),
-            target: attempt.target,
-            result: if result.is_ok() {
-                Outcome::Success
-            } else {
-                Outcome::Failure
-            },
-            request_id: attempt.request_id,
-            on_behalf_of: attempt.on_behalf_of,
-        };
-        let (record, result) = match result {
-            Ok(p) => (
-                Record {
-                    revision: revision + 1,
-                    entry,
-                    changes: p.changes,
-                },
-                Ok(p.reply),
-            ),
-            Err(e) => (
-                Record {
-                    revision,
-                    entry,
-                    changes: Vec::new(),
-                },
-                Err(e),
-            ),
-        };
-        let succeeded = result.is_ok();
+        let seq = planned.seq;
+        let (record, result) = planned.into_record(attempt, now);
         if let Some(store) = writer.store.as_mut() {
             if let Err(e) = store.append(&record) {
                 tracing::error!(error = %crate::error_chain(&e), "cannot save a mutation");
-                return Answer {
-                    seq: None,
-                    result: Err(ApiError::internal(
-                        "the change could not be saved; nothing was changed",
-                    )),
-                };
+                return Answer::unjournaled(ApiError::internal(
+                    "the change could not be saved; nothing was changed",
+                ));
             }
         }
         match self.state.write() {
             Ok(mut s) => s.apply(record),
-            Err(e) => {
-                return Answer {
-                    seq: None,
-                    result: Err(poisoned(e)),
-                }
-            }
+            Err(e) => return Answer::unjournaled(poisoned(e)),
         }
-        if succeeded {
+        if result.is_ok() {
             writer.faults.succeeded();
         }
-        if let Some(store) = writer.store.as_mut() {
-            if store.wants_compaction() {
-                if let Ok(state) = self.state.read() {
-                    if let Err(e) = store.compact(&state) {
-                        tracing::warn!(error = %crate::error_chain(&e), "state compaction failed; the log keeps growing");
-                    }
-                }
-            }
-        }
+        self.compact_if_due(&mut writer);
         Answer {
             seq: Some(seq),
             result,
+        }
+    }
+
+    /// Plans the mutation against the current state, unless a fault was injected:
+    /// an injected fault is answered before `plan` sees anything, so it changes nothing.
+    fn plan(
+        &self,
+        fault: Option<Fault>,
+        now: Timestamp,
+        plan: impl FnOnce(&State, Ctx) -> Result<Planned, ApiError>,
+    ) -> Result<Decision, ApiError> {
+        let state = self.state.read().map_err(poisoned)?;
+        let ctx = Ctx {
+            version: state.revision + 1,
+            now,
+        };
+        let result = match fault {
+            Some(Fault::Unavailable) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily unavailable (injected by --fail-rate)",
+            )),
+            Some(Fault::Internal) => Err(ApiError::internal(
+                "internal error (injected by --fail-after)",
+            )),
+            None => plan(&state, ctx),
+        };
+        Ok(Decision {
+            seq: state.next_seq(),
+            revision: state.revision,
+            result,
+        })
+    }
+
+    /// Compacts the state file once its log has outgrown the snapshot; a failed
+    /// compaction only means a longer log, so it is logged and not answered.
+    fn compact_if_due(&self, writer: &mut Writer) {
+        let Some(store) = writer.store.as_mut() else {
+            return;
+        };
+        if !store.wants_compaction() {
+            return;
+        }
+        if let Ok(state) = self.state.read() {
+            if let Err(e) = store.compact(&state) {
+                tracing::warn!(error = %crate::error_chain(&e), "state compaction failed; the log keeps growing");
+            }
         }
     }
 }

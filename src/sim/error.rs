@@ -1,4 +1,7 @@
 //! Why the reference VMS cannot start or keep its state.
+//!
+//! Must never carry a token: a malformed `USER:TOKEN` entry is named by its
+//! origin and position only.
 
 use std::path::PathBuf;
 

@@ -123,24 +123,23 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn fail_after_n_fails_everything_after() {
-        let fa: FailAfter = "2".parse().expect("valid");
-        let mut f = Faults::new(FaultConfig {
+    /// Faults as `--fail-after SPEC` sets them.
+    fn failing_after(spec: &str) -> Faults {
+        let fa: FailAfter = spec.parse().expect("valid");
+        Faults::new(FaultConfig {
             fail_after: Some(fa),
             ..FaultConfig::default()
-        });
-        assert_eq!(run(&mut f, 5), "..FFF");
+        })
+    }
+
+    #[test]
+    fn fail_after_n_fails_everything_after() {
+        assert_eq!(run(&mut failing_after("2"), 5), "..FFF");
     }
 
     #[test]
     fn fail_after_n_m_fails_a_window() {
-        let fa: FailAfter = "2:2".parse().expect("valid");
-        let mut f = Faults::new(FaultConfig {
-            fail_after: Some(fa),
-            ..FaultConfig::default()
-        });
-        assert_eq!(run(&mut f, 6), "..FF..");
+        assert_eq!(run(&mut failing_after("2:2"), 6), "..FF..");
     }
 
     #[test]

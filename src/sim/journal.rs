@@ -2,6 +2,9 @@
 //!
 //! Written only by the server (every mutation, failed ones too, except
 //! unauthenticated requests, which have no user) and read-only through the API.
+//!
+//! Must never drop or rewrite an entry: the journal is the VMS's audit trail,
+//! and `seq` must stay gap-free from 1.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};

@@ -3,10 +3,37 @@
 //! Versions are integers here; the API also shows them as `ETag: "N"`.
 //! Request bodies have their own types (`*Body`): `version` in a body is
 //! ignored, and a body is checked by `validate` before it becomes an object.
+//!
+//! Must never hold a token or anything the state file should not keep; the
+//! shapes here are what the API shows and what the state file stores.
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::{AlertKind, Escalation, ScheduleEntry};
+
+/// An object with a version, bumped by every change; `If-Match` names it.
+pub trait Versioned {
+    /// The current version.
+    fn version(&self) -> u64;
+}
+
+impl Versioned for Camera {
+    fn version(&self) -> u64 {
+        self.version
+    }
+}
+
+impl Versioned for AlertRule {
+    fn version(&self) -> u64 {
+        self.version
+    }
+}
+
+impl Versioned for Settings {
+    fn version(&self) -> u64 {
+        self.version
+    }
+}
 
 /// A camera.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,11 +152,34 @@ pub struct AlertRuleBody {
     pub escalation: Vec<Escalation>,
 }
 
+impl AlertRuleBody {
+    /// The rule of `kind` this body describes, at `version` (`kind` wins over the body's own).
+    pub fn into_rule(self, kind: AlertKind, version: u64) -> AlertRule {
+        AlertRule {
+            kind,
+            threshold: self.threshold,
+            recipients: self.recipients,
+            escalation: self.escalation,
+            version,
+        }
+    }
+}
+
 /// Settings in a request body.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SettingsBody {
     /// Admin console inactivity limit, in minutes.
     pub session_timeout_minutes: u32,
+}
+
+impl SettingsBody {
+    /// The settings this body describes, at `version`.
+    pub fn into_settings(self, version: u64) -> Settings {
+        Settings {
+            session_timeout_minutes: self.session_timeout_minutes,
+            version,
+        }
+    }
 }
 
 /// The format name of a full export.

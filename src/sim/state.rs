@@ -3,6 +3,9 @@
 //! State only changes by applying a [`Record`] (a journal entry plus the
 //! changes of a successful mutation), both live and when a state file is
 //! replayed, so a restart resumes exactly where the server stopped.
+//!
+//! Must never be changed while serving other than through [`State::apply`]:
+//! a change made any other way is not in the state file's log and is lost on replay.
 
 use std::collections::BTreeMap;
 
@@ -109,8 +112,25 @@ impl State {
         }
     }
 
+    /// The changes that write `camera` at `now`: the camera, and its recording
+    /// span, which grows from now on if and only if the camera is enabled.
+    pub fn put_camera(&self, camera: Camera, now: Timestamp) -> [Change; 2] {
+        [
+            self.span_change(&camera.id, Some(&camera), now),
+            Change::PutCamera(camera),
+        ]
+    }
+
+    /// The changes that delete camera `id` at `now`: its recordings are kept, frozen.
+    pub fn delete_camera(&self, id: &str, now: Timestamp) -> [Change; 2] {
+        [
+            self.span_change(id, None, now),
+            Change::DeleteCamera(id.to_string()),
+        ]
+    }
+
     /// The change that keeps a camera's recording span in step with the camera.
-    pub fn span_change(&self, id: &str, camera: Option<&Camera>, now: Timestamp) -> Change {
+    fn span_change(&self, id: &str, camera: Option<&Camera>, now: Timestamp) -> Change {
         Change::PutSpan(
             id.to_string(),
             Span::after_change(self.recordings.get(id), camera, now),

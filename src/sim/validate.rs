@@ -3,9 +3,12 @@
 //! Every problem of a body is reported at once, as `{"field","message"}`
 //! items in the 422 answer's `detail`. Policy (retention bounds, the 15-minute
 //! session limit) is not the VMS's business and is not checked here.
+//!
+//! Must never stop at the first problem, nor check policy.
 
 use serde::Serialize;
 
+use super::api_error::ApiError;
 use super::model::{AlertRuleBody, CameraBody, Recording, SettingsBody};
 use crate::model::schedule::parse_hhmm;
 use crate::model::{is_ident, parse_resolution};
@@ -29,15 +32,19 @@ pub struct Problems {
     pub items: Vec<Problem>,
 }
 
+/// `field` under `prefix`: `prefix.field`, or either one alone when the other is empty.
+fn join(prefix: &str, field: &str) -> String {
+    match (prefix.is_empty(), field.is_empty()) {
+        (true, _) => field.to_string(),
+        (false, true) => prefix.to_string(),
+        (false, false) => format!("{prefix}.{field}"),
+    }
+}
+
 impl Problems {
     fn push(&mut self, prefix: &str, field: &str, message: impl Into<String>) {
-        let field = match (prefix.is_empty(), field.is_empty()) {
-            (true, _) => field.to_string(),
-            (false, true) => prefix.to_string(),
-            (false, false) => format!("{prefix}.{field}"),
-        };
         self.items.push(Problem {
-            field,
+            field: join(prefix, field),
             message: message.into(),
         });
     }
@@ -71,12 +78,7 @@ impl Problems {
         if !c.stream_url.trim().is_empty() && url::Url::parse(&c.stream_url).is_err() {
             self.push(prefix, "stream_url", "not a URL");
         }
-        let rec = if prefix.is_empty() {
-            "recording".to_string()
-        } else {
-            format!("{prefix}.recording")
-        };
-        self.recording(&rec, &c.recording);
+        self.recording(&join(prefix, "recording"), &c.recording);
     }
 
     fn recording(&mut self, prefix: &str, r: &Recording) {
@@ -114,11 +116,7 @@ impl Problems {
     pub fn alert_rule(&mut self, prefix: &str, r: &AlertRuleBody) {
         self.recipients(prefix, "recipients", &r.recipients);
         for (i, e) in r.escalation.iter().enumerate() {
-            let p = if prefix.is_empty() {
-                format!("escalation[{i}]")
-            } else {
-                format!("{prefix}.escalation[{i}]")
-            };
+            let p = join(prefix, &format!("escalation[{i}]"));
             if e.after_minutes == 0 {
                 self.push(&p, "after_minutes", "must be at least 1");
             }
@@ -150,6 +148,14 @@ impl Problems {
     /// True if and only if no problem was found.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
+    }
+
+    /// Ok if no problem was found, else the 422 answer: `message` and every problem in `detail`.
+    pub fn check(self, message: &str) -> Result<(), ApiError> {
+        if self.items.is_empty() {
+            return Ok(());
+        }
+        Err(ApiError::unprocessable(message).with_detail(serde_json::json!(self.items)))
     }
 }
 

@@ -3,6 +3,8 @@
 //! Kept apart from the simulator's own types on purpose: the driver and the
 //! server are two implementations of one contract (SPEC section 4), so a
 //! test between them checks the contract rather than a shared struct.
+//!
+//! Must never be shared with the simulator's model, for the reason above.
 
 use serde::{Deserialize, Serialize};
 

@@ -327,6 +327,15 @@ mod tests {
         })
     }
 
+    /// The test monitor with `fields` written over it, as a save in ZoneMinder does.
+    fn saved(fields: &BTreeMap<&'static str, String>) -> Value {
+        let mut m = monitor();
+        for (k, v) in fields {
+            m[*k] = json!(v);
+        }
+        m
+    }
+
     fn cam() -> Camera {
         Camera {
             id: "hall-01".into(),
@@ -414,11 +423,7 @@ mod tests {
             (fields["Function"].as_str(), fields["Enabled"].as_str()),
             ("Monitor", "0")
         );
-        let mut m = monitor();
-        for (k, v) in &fields {
-            m[*k] = json!(v);
-        }
-        let back = camera(&m, Some(14)).expect("camera");
+        let back = camera(&saved(&fields), Some(14)).expect("camera");
         assert_eq!(
             Camera {
                 version: String::new(),
@@ -438,11 +443,7 @@ mod tests {
         }];
         for want in [cam(), partial] {
             let fields = monitor_fields(&want).expect("fields");
-            let mut m = monitor();
-            for (k, v) in &fields {
-                m[*k] = json!(v);
-            }
-            let got = camera(&m, Some(14)).expect("camera");
+            let got = camera(&saved(&fields), Some(14)).expect("camera");
             assert_eq!(
                 Camera {
                     version: String::new(),

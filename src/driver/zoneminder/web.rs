@@ -8,14 +8,13 @@
 //! page text is ever copied into an error.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
-use reqwest::header::{HeaderValue, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{HeaderValue, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::Method;
 use serde_json::Value;
 
 use super::filters::{self, Filter};
-use super::{mapping, Form, ZoneMinderDriver};
+use super::{mapping, with_form, Form, ZoneMinderDriver};
 use crate::driver::error::DriverError;
 
 /// The retention filters vmsops manages, by monitor name: the filter's id and what it says.
@@ -67,31 +66,20 @@ impl ZoneMinderDriver {
                 .map_err(|_| DriverError::Config("ZoneMinder sent an unusable session".into()))?;
             request = request.header(COOKIE, value);
         }
-        if let Some(form) = form {
-            let body = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(form.iter())
-                .finish();
-            request = request
-                .header(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("application/x-www-form-urlencoded"),
-                )
-                .body(body);
-        }
+        let request = with_form(request, form);
         let m = method.to_string();
-        let start = Instant::now();
-        let response = request
-            .send()
-            .await
-            .map_err(|e| self.transport_error(&m, path, e.without_url()))?;
-        let status = response.status();
-        let location = response
-            .headers()
+        let raw = self.fetch(request, &m, path, "web answer").await?;
+        let status = raw.status;
+        if !(status.is_success() || status.is_redirection()) {
+            return Err(self.status_error(m, path.to_string(), status, None));
+        }
+        let location = raw
+            .headers
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let session = response
-            .headers()
+        let session = raw
+            .headers
             .get_all(SET_COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
@@ -99,25 +87,10 @@ impl ZoneMinderDriver {
             .filter(|(k, v)| *k == SESSION_COOKIE && !v.is_empty() && *v != "deleted")
             .map(|(_, v)| v.to_string())
             .next_back();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(&m, path, e.without_url()))?;
-        tracing::debug!(
-            method = %m,
-            %path,
-            status = status.as_u16(),
-            ms = start.elapsed().as_secs_f64() * 1000.0,
-            bytes = bytes.len(),
-            "web answer"
-        );
-        if !(status.is_success() || status.is_redirection()) {
-            return Err(self.status_error(m, path.to_string(), status, None));
-        }
         Ok(Page {
             status: status.as_u16(),
             location,
-            html: String::from_utf8_lossy(&bytes).into_owned(),
+            html: String::from_utf8_lossy(&raw.bytes).into_owned(),
             session,
         })
     }

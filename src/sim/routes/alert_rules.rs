@@ -2,14 +2,14 @@
 //!
 //! `PUT` without `If-Match` creates a missing rule and answers 412 if the rule
 //! exists (the client's implicit precondition, "it does not exist yet", fails).
+//!
+//! Must never hold two rules of one kind.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::extract::{self, require_version, Caller, Id, IfMatch};
+use super::extract::{self, require_version, Caller, Id, IfMatch, Submission};
 use super::{json_response, App};
 use crate::model::AlertKind;
 use crate::sim::api_error::ApiError;
@@ -52,11 +52,8 @@ pub async fn put(
     State(app): State<App>,
     caller: Caller,
     Id(kind): Id,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Submission { if_match, body }: Submission,
 ) -> Response {
-    let body = extract::body(body);
-    let if_match = IfMatch::from_headers(&headers);
     let action = match &if_match {
         Ok(None) => "alert.create",
         _ => "alert.update",
@@ -74,10 +71,7 @@ pub async fn put(
             problems.add("kind", format!("differs from the path ({kind})"));
         }
         problems.alert_rule("", &body);
-        if !problems.is_empty() {
-            return Err(ApiError::unprocessable("invalid alert rule")
-                .with_detail(serde_json::json!(problems.items)));
-        }
+        problems.check("invalid alert rule")?;
         let status = match (state.alert_rules.get(&k), if_match?) {
             (None, None) => StatusCode::CREATED,
             (None, Some(_)) => return Err(not_found(&kind)),
@@ -92,13 +86,7 @@ pub async fn put(
                 StatusCode::OK
             }
         };
-        let rule = AlertRule {
-            kind: k,
-            threshold: body.threshold,
-            recipients: body.recipients,
-            escalation: body.escalation,
-            version: ctx.version,
-        };
+        let rule = body.into_rule(k, ctx.version);
         let mut reply = Reply::json(status, &rule)?.with_etag(ctx.version);
         if status == StatusCode::CREATED {
             reply = reply.with_location(format!("/api/v1/alert-rules/{kind}"));
@@ -122,11 +110,11 @@ pub async fn delete(
     let attempt = caller.attempt("alert.delete", kind.clone());
     app.mutate(attempt, move |state, _| {
         let k = kind_of(&kind).ok_or_else(|| not_found(&kind))?;
-        let cur = state.alert_rules.get(&k).ok_or_else(|| not_found(&kind))?;
-        require_version(
+        extract::existing(
+            state.alert_rules.get(&k),
+            || not_found(&kind),
             &format!("alert rule {kind}"),
-            if_match?.as_ref(),
-            cur.version,
+            if_match,
         )?;
         Ok(Planned {
             changes: vec![Change::DeleteAlertRule(k)],

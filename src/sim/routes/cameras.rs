@@ -1,4 +1,6 @@
 //! `/api/v1/cameras`: list (paginated), read, create, update, delete, recordings.
+//!
+//! Must never delete a camera's recordings: they outlive the camera.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -7,12 +9,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{self, require_version, Caller, Id, IfMatch, Params};
+use super::extract::{self, Caller, Id, IfMatch, Params, Submission};
 use super::{json_response, App};
 use crate::sim::api_error::ApiError;
-use crate::sim::engine::{Planned, Reply};
+use crate::sim::engine::{Ctx, Planned, Reply};
 use crate::sim::model::{Camera, CameraBody};
-use crate::sim::state::Change;
+use crate::sim::state::State as SimState;
 use crate::sim::validate::Problems;
 
 /// Page size when `limit` is not given.
@@ -125,11 +127,26 @@ fn parse_camera(bytes: &[u8], path_id: Option<&str>) -> Result<(String, CameraBo
         }
     };
     problems.camera("", &body);
-    if !problems.is_empty() {
-        return Err(ApiError::unprocessable("invalid camera")
-            .with_detail(serde_json::json!(problems.items)));
-    }
+    problems.check("invalid camera")?;
     Ok((id, body))
+}
+
+/// Writes `camera` with its recording span and answers `status` with it; a
+/// created camera's answer also says where it lives.
+fn put_camera(
+    state: &SimState,
+    ctx: Ctx,
+    camera: Camera,
+    status: StatusCode,
+) -> Result<Planned, ApiError> {
+    let mut reply = Reply::json(status, &camera)?.with_etag(ctx.version);
+    if status == StatusCode::CREATED {
+        reply = reply.with_location(format!("/api/v1/cameras/{}", camera.id));
+    }
+    Ok(Planned {
+        changes: state.put_camera(camera, ctx.now).into(),
+        reply,
+    })
 }
 
 /// `POST /api/v1/cameras`: 201, or 409 if the id exists.
@@ -153,17 +170,8 @@ pub async fn create(
                 format!("camera {id} already exists"),
             ));
         }
-        let camera = body.into_camera(id.clone(), ctx.version);
-        let reply = Reply::json(StatusCode::CREATED, &camera)?
-            .with_etag(ctx.version)
-            .with_location(format!("/api/v1/cameras/{id}"));
-        Ok(Planned {
-            changes: vec![
-                state.span_change(&id, Some(&camera), ctx.now),
-                Change::PutCamera(camera),
-            ],
-            reply,
-        })
+        let camera = body.into_camera(id, ctx.version);
+        put_camera(state, ctx, camera, StatusCode::CREATED)
     })
     .await
 }
@@ -173,16 +181,17 @@ pub async fn update(
     State(app): State<App>,
     caller: Caller,
     Id(id): Id,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Submission { if_match, body }: Submission,
 ) -> Response {
-    let body = extract::body(body);
-    let if_match = IfMatch::from_headers(&headers);
     let attempt = caller.attempt("camera.update", id.clone());
     app.mutate(attempt, move |state, ctx| {
         let (id, body) = parse_camera(&body?, Some(&id))?;
-        let current = state.cameras.get(&id).ok_or_else(|| not_found(&id))?;
-        require_version(&format!("camera {id}"), if_match?.as_ref(), current.version)?;
+        let current = extract::existing(
+            state.cameras.get(&id),
+            || not_found(&id),
+            &format!("camera {id}"),
+            if_match,
+        )?;
         let mut problems = Problems::default();
         for (field, old, new) in [
             ("vendor", &current.vendor, &body.vendor),
@@ -196,21 +205,9 @@ pub async fn update(
                 );
             }
         }
-        if !problems.is_empty() {
-            return Err(
-                ApiError::unprocessable("vendor, model and firmware cannot be changed")
-                    .with_detail(serde_json::json!(problems.items)),
-            );
-        }
-        let camera = body.into_camera(id.clone(), ctx.version);
-        let reply = Reply::json(StatusCode::OK, &camera)?.with_etag(ctx.version);
-        Ok(Planned {
-            changes: vec![
-                state.span_change(&id, Some(&camera), ctx.now),
-                Change::PutCamera(camera),
-            ],
-            reply,
-        })
+        problems.check("vendor, model and firmware cannot be changed")?;
+        let camera = body.into_camera(id, ctx.version);
+        put_camera(state, ctx, camera, StatusCode::OK)
     })
     .await
 }
@@ -225,13 +222,14 @@ pub async fn delete(
     let if_match = IfMatch::from_headers(&headers);
     let attempt = caller.attempt("camera.delete", id.clone());
     app.mutate(attempt, move |state, ctx| {
-        let current = state.cameras.get(&id).ok_or_else(|| not_found(&id))?;
-        require_version(&format!("camera {id}"), if_match?.as_ref(), current.version)?;
+        extract::existing(
+            state.cameras.get(&id),
+            || not_found(&id),
+            &format!("camera {id}"),
+            if_match,
+        )?;
         Ok(Planned {
-            changes: vec![
-                state.span_change(&id, None, ctx.now),
-                Change::DeleteCamera(id),
-            ],
+            changes: state.delete_camera(&id, ctx.now).into(),
             reply: Reply::no_content(),
         })
     })

@@ -7,18 +7,16 @@
 
 use std::collections::BTreeSet;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::extract::{self, Caller, IfMatch};
+use super::extract::{self, Caller, Submission};
 use super::{json_response, App};
 use crate::sim::api_error::ApiError;
-use crate::sim::engine::{Planned, Reply};
+use crate::sim::engine::{Ctx, Planned, Reply};
 use crate::sim::model::{AlertRule, Camera, ConfigBody, Settings, EXPORT_FORMAT};
 use crate::sim::state::{Change, State as SimState};
 use crate::sim::validate::Problems;
@@ -55,50 +53,13 @@ pub async fn get(State(app): State<App>) -> Result<Response, ApiError> {
 pub async fn put(
     State(app): State<App>,
     caller: Caller,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Submission { if_match, body }: Submission,
 ) -> Response {
-    let body = extract::body(body);
-    let if_match = IfMatch::from_headers(&headers);
     let attempt = caller.attempt("config.import", "config".into());
     app.mutate(attempt, move |state, ctx| {
         let body: ConfigBody = extract::json(&body?)?;
-        let mut problems = Problems::default();
-        if body.format != EXPORT_FORMAT {
-            problems.add("format", format!("must be {EXPORT_FORMAT}"));
-        }
-        let mut ids = BTreeSet::new();
-        for (i, c) in body.cameras.iter().enumerate() {
-            let prefix = format!("cameras[{i}]");
-            match &c.id {
-                Some(id) => {
-                    problems.camera_id(&prefix, id);
-                    if !ids.insert(id.clone()) {
-                        problems.add(&format!("{prefix}.id"), format!("duplicate id {id}"));
-                    }
-                }
-                None => problems.add(&format!("{prefix}.id"), "is required"),
-            }
-            problems.camera(&prefix, c);
-        }
-        let mut kinds = BTreeSet::new();
-        for (i, r) in body.alert_rules.iter().enumerate() {
-            let prefix = format!("alert_rules[{i}]");
-            match r.kind {
-                Some(k) if !kinds.insert(k) => problems.add(
-                    &format!("{prefix}.kind"),
-                    format!("duplicate kind {}", k.as_str()),
-                ),
-                Some(_) => {}
-                None => problems.add(&format!("{prefix}.kind"), "is required"),
-            }
-            problems.alert_rule(&prefix, r);
-        }
-        problems.settings("settings", &body.settings);
-        if !problems.is_empty() {
-            return Err(ApiError::unprocessable("invalid configuration")
-                .with_detail(serde_json::json!(problems.items)));
-        }
+        problems_of(&body).check("invalid configuration")?;
+        // Optional: without If-Match an import replaces whatever is there.
         if let Some(m) = if_match? {
             if !m.admits(state.revision) {
                 return Err(ApiError::version_mismatch(
@@ -107,61 +68,98 @@ pub async fn put(
                 ));
             }
         }
-        let mut changes = Vec::new();
-        for id in state.cameras.keys().filter(|id| !ids.contains(*id)) {
-            changes.push(state.span_change(id, None, ctx.now));
-            changes.push(Change::DeleteCamera(id.clone()));
-        }
-        for k in state.alert_rules.keys().filter(|k| !kinds.contains(*k)) {
-            changes.push(Change::DeleteAlertRule(*k));
-        }
-        let cameras: Vec<Camera> = body
-            .cameras
-            .into_iter()
-            .map(|c| {
-                let id = c.id.clone().unwrap_or_default();
-                c.into_camera(id, ctx.version)
-            })
-            .collect();
-        let rules: Vec<AlertRule> = body
-            .alert_rules
-            .into_iter()
-            .filter_map(|r| {
-                Some(AlertRule {
-                    kind: r.kind?,
-                    threshold: r.threshold,
-                    recipients: r.recipients,
-                    escalation: r.escalation,
-                    version: ctx.version,
-                })
-            })
-            .collect();
-        let settings = Settings {
-            session_timeout_minutes: body.settings.session_timeout_minutes,
-            version: ctx.version,
-        };
-        let mut sorted_cameras: Vec<&Camera> = cameras.iter().collect();
-        sorted_cameras.sort_by(|a, b| a.id.cmp(&b.id));
-        let mut sorted_rules: Vec<&AlertRule> = rules.iter().collect();
-        sorted_rules.sort_by_key(|r| r.kind);
-        let reply = Reply::json(
-            StatusCode::OK,
-            &Export {
-                format: EXPORT_FORMAT,
-                exported_at: ctx.now,
-                cameras: sorted_cameras,
-                alert_rules: sorted_rules,
-                settings: &settings,
-            },
-        )?
-        .with_etag(ctx.version);
-        for c in cameras {
-            changes.push(state.span_change(&c.id, Some(&c), ctx.now));
-            changes.push(Change::PutCamera(c));
-        }
-        changes.extend(rules.into_iter().map(Change::PutAlertRule));
-        changes.push(Change::PutSettings(settings));
-        Ok(Planned { changes, reply })
+        plan_import(state, ctx, body)
     })
     .await
+}
+
+/// Every problem of an import: its format, each camera (ids required and
+/// unique), each alert rule (kinds required and unique) and the settings.
+fn problems_of(body: &ConfigBody) -> Problems {
+    let mut problems = Problems::default();
+    if body.format != EXPORT_FORMAT {
+        problems.add("format", format!("must be {EXPORT_FORMAT}"));
+    }
+    let mut ids = BTreeSet::new();
+    for (i, c) in body.cameras.iter().enumerate() {
+        let prefix = format!("cameras[{i}]");
+        match &c.id {
+            Some(id) => {
+                problems.camera_id(&prefix, id);
+                if !ids.insert(id) {
+                    problems.add(&format!("{prefix}.id"), format!("duplicate id {id}"));
+                }
+            }
+            None => problems.add(&format!("{prefix}.id"), "is required"),
+        }
+        problems.camera(&prefix, c);
+    }
+    let mut kinds = BTreeSet::new();
+    for (i, r) in body.alert_rules.iter().enumerate() {
+        let prefix = format!("alert_rules[{i}]");
+        match r.kind {
+            Some(k) if !kinds.insert(k) => problems.add(
+                &format!("{prefix}.kind"),
+                format!("duplicate kind {}", k.as_str()),
+            ),
+            Some(_) => {}
+            None => problems.add(&format!("{prefix}.kind"), "is required"),
+        }
+        problems.alert_rule(&prefix, r);
+    }
+    problems.settings("settings", &body.settings);
+    problems
+}
+
+/// The changes of a valid import and its answer: what the import leaves out is
+/// deleted, what it brings is written at the new version.
+fn plan_import(state: &SimState, ctx: Ctx, body: ConfigBody) -> Result<Planned, ApiError> {
+    // Valid, so every camera has an id and every rule a kind.
+    let ids: BTreeSet<String> = body.cameras.iter().filter_map(|c| c.id.clone()).collect();
+    let kinds: BTreeSet<_> = body.alert_rules.iter().filter_map(|r| r.kind).collect();
+    let mut changes = Vec::new();
+    for id in state.cameras.keys().filter(|id| !ids.contains(*id)) {
+        changes.extend(state.delete_camera(id, ctx.now));
+    }
+    for k in state.alert_rules.keys().filter(|k| !kinds.contains(*k)) {
+        changes.push(Change::DeleteAlertRule(*k));
+    }
+    let cameras: Vec<Camera> = body
+        .cameras
+        .into_iter()
+        .map(|c| {
+            let id = c.id.clone().unwrap_or_default();
+            c.into_camera(id, ctx.version)
+        })
+        .collect();
+    let rules: Vec<AlertRule> = body
+        .alert_rules
+        .into_iter()
+        .filter_map(|r| {
+            let kind = r.kind?;
+            Some(r.into_rule(kind, ctx.version))
+        })
+        .collect();
+    let settings = body.settings.into_settings(ctx.version);
+    let mut sorted_cameras: Vec<&Camera> = cameras.iter().collect();
+    sorted_cameras.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut sorted_rules: Vec<&AlertRule> = rules.iter().collect();
+    sorted_rules.sort_by_key(|r| r.kind);
+    let reply = Reply::json(
+        StatusCode::OK,
+        &Export {
+            format: EXPORT_FORMAT,
+            exported_at: ctx.now,
+            cameras: sorted_cameras,
+            alert_rules: sorted_rules,
+            settings: &settings,
+        },
+    )?
+    .with_etag(ctx.version);
+    for c in cameras {
+        changes.extend(state.put_camera(c, ctx.now));
+    }
+    changes.extend(rules.into_iter().map(Change::PutAlertRule));
+    changes.push(Change::PutSettings(settings));
+    Ok(Planned { changes, reply })
 }

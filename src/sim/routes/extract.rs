@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequestParts, Path, Query};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use crate::sim::api_error::ApiError;
 use crate::sim::auth::User;
 use crate::sim::engine::Attempt;
+use crate::sim::model::Versioned;
 
 /// Longest `X-Request-Id` / `X-On-Behalf-Of` kept in the journal.
 const MAX_HEADER_CHARS: usize = 256;
@@ -91,6 +92,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
             .await
             .map(|Query(q)| Params(q))
             .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}
+
+/// What a mutating request brings besides its caller and path: its `If-Match`
+/// header and its body, both still unchecked. Neither is rejected here: a
+/// malformed one must fail inside the mutation, so that the attempt is journaled.
+#[derive(Debug)]
+pub struct Submission {
+    /// The parsed `If-Match` header, or why it is malformed (400).
+    pub if_match: Result<Option<IfMatch>, ApiError>,
+    /// The body, or why it could not be read (413 past the size limit).
+    pub body: Result<Bytes, ApiError>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Submission {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let if_match = IfMatch::from_headers(request.headers());
+        let body = body(Bytes::from_request(request, state).await);
+        Ok(Submission { if_match, body })
     }
 }
 
@@ -195,6 +217,20 @@ pub fn require_version(
         Some(m) if m.admits(current) => Ok(()),
         Some(_) => Err(ApiError::version_mismatch(what, current)),
     }
+}
+
+/// The existing object a change applies to, once its preconditions hold, in
+/// the API's order: 404 if it is missing (`missing` says how), 400 if
+/// `If-Match` is malformed, then 428/412 as [`require_version`] decides.
+pub fn existing<'s, T: Versioned>(
+    found: Option<&'s T>,
+    missing: impl FnOnce() -> ApiError,
+    what: &str,
+    if_match: Result<Option<IfMatch>, ApiError>,
+) -> Result<&'s T, ApiError> {
+    let current = found.ok_or_else(missing)?;
+    require_version(what, if_match?.as_ref(), current.version())?;
+    Ok(current)
 }
 
 /// `"N"`, the `ETag` of version N.

@@ -1,4 +1,6 @@
 //! `GET /api/v1/journal?since=SEQ&limit=N`: the administration journal, read-only.
+//!
+//! Must never change the journal: the journal has no write route.
 
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -50,9 +50,8 @@ impl App {
         let engine = Arc::clone(&self.engine);
         let answer = tokio::task::spawn_blocking(move || engine.mutate(attempt, plan))
             .await
-            .unwrap_or_else(|_| Answer {
-                seq: None,
-                result: Err(ApiError::internal("the request handler failed")),
+            .unwrap_or_else(|_| {
+                Answer::unjournaled(ApiError::internal("the request handler failed"))
             });
         let mut response = match answer.result {
             Ok(reply) => reply_response(reply),

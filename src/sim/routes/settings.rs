@@ -1,16 +1,16 @@
 //! `/api/v1/settings`: the VMS-wide settings, one versioned object.
+//!
+//! Must never change the settings without a matching `If-Match`.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::extract::{self, require_version, Caller, IfMatch};
+use super::extract::{self, require_version, Caller, Submission};
 use super::{json_response, App};
 use crate::sim::api_error::ApiError;
 use crate::sim::engine::{Planned, Reply};
-use crate::sim::model::{Settings, SettingsBody};
+use crate::sim::model::SettingsBody;
 use crate::sim::state::Change;
 use crate::sim::validate::Problems;
 
@@ -26,25 +26,16 @@ pub async fn get(State(app): State<App>) -> Result<Response, ApiError> {
 pub async fn put(
     State(app): State<App>,
     caller: Caller,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Submission { if_match, body }: Submission,
 ) -> Response {
-    let body = extract::body(body);
-    let if_match = IfMatch::from_headers(&headers);
     let attempt = caller.attempt("settings.update", "settings".into());
     app.mutate(attempt, move |state, ctx| {
         let body: SettingsBody = extract::json(&body?)?;
         let mut problems = Problems::default();
         problems.settings("", &body);
-        if !problems.is_empty() {
-            return Err(ApiError::unprocessable("invalid settings")
-                .with_detail(serde_json::json!(problems.items)));
-        }
+        problems.check("invalid settings")?;
         require_version("the settings", if_match?.as_ref(), state.settings.version)?;
-        let settings = Settings {
-            session_timeout_minutes: body.session_timeout_minutes,
-            version: ctx.version,
-        };
+        let settings = body.into_settings(ctx.version);
         Ok(Planned {
             reply: Reply::json(StatusCode::OK, &settings)?.with_etag(ctx.version),
             changes: vec![Change::PutSettings(settings)],

@@ -1,0 +1,67 @@
+//! What text from a VMS or from the transport a driver may put in an error:
+//! server messages shortened, transport failures reduced to their innermost
+//! cause. Shared by every driver; knows no product and sends nothing.
+//!
+//! Must never return a URL, a header or a query string: callers rely on it to
+//! keep credentials out of errors, and add their own redaction where their
+//! product echoes secrets in plain text.
+
+/// Longest server message kept in an error.
+pub const MAX_MESSAGE_CHARS: usize = 300;
+
+/// `s`, cut to [`MAX_MESSAGE_CHARS`] characters with `…` when longer.
+pub fn shorten(s: &str) -> String {
+    if s.chars().count() > MAX_MESSAGE_CHARS {
+        let mut t: String = s.chars().take(MAX_MESSAGE_CHARS).collect();
+        t.push('…');
+        t
+    } else {
+        s.to_string()
+    }
+}
+
+/// The text of the innermost cause of `e` (e.g. "Connection refused (os error
+/// 111)"), or None when `e` has no cause: only the outer layers of a transport
+/// error carry the URL and headers, the innermost one never does.
+pub fn innermost_cause(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut innermost = None;
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        innermost = Some(next);
+        cur = next;
+    }
+    innermost.map(ToString::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_messages_are_cut_short() {
+        assert_eq!(shorten("short"), "short");
+        let long = "x".repeat(MAX_MESSAGE_CHARS + 5);
+        let cut = shorten(&long);
+        assert_eq!(cut.chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn only_the_innermost_cause_is_kept() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("GET http://host/?token=s3cret")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = Outer(std::io::Error::other("connection refused"));
+        assert_eq!(innermost_cause(&e).as_deref(), Some("connection refused"));
+        assert_eq!(innermost_cause(&std::io::Error::other("alone")), None);
+    }
+}
