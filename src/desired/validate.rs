@@ -81,20 +81,7 @@ impl Checker<'_> {
         self.out.push(d);
     }
 
-    /// An error about a whole mapping, shown at its key.
-    fn error_on_key(
-        &mut self,
-        code: &'static str,
-        path: &YamlPath,
-        message: String,
-        label: &str,
-        help: String,
-    ) {
-        let at = self.src.locate_key(path);
-        self.push(Diagnostic::error(code, message), at, label, help);
-    }
-
-    /// An error about the value at `path`.
+    /// An error about the value at `path` (the common case; other diagnostics go through [`Self::push`]).
     fn error(
         &mut self,
         code: &'static str,
@@ -105,19 +92,6 @@ impl Checker<'_> {
     ) {
         let at = self.pos(path);
         self.push(Diagnostic::error(code, message), at, label, help);
-    }
-
-    /// A warning about the value at `path`.
-    fn warning(
-        &mut self,
-        code: &'static str,
-        path: &YamlPath,
-        message: String,
-        label: &str,
-        help: String,
-    ) {
-        let at = self.pos(path);
-        self.push(Diagnostic::warning(code, message), at, label, help);
     }
 
     /// Every check of one `site.yaml`, section by section.
@@ -153,7 +127,7 @@ impl Checker<'_> {
         self.alerts(site, today);
         if let Some(s) = &site.settings {
             let t = s.session_timeout_minutes;
-            if t == 0 || t > MAX_SESSION_TIMEOUT_MINUTES {
+            if !is_allowed_session_timeout(t) {
                 self.error("settings::session-timeout", &r.key("settings").key("session_timeout_minutes"),
                     format!("session_timeout_minutes is {t}; the procedure requires 1 to {MAX_SESSION_TIMEOUT_MINUTES} minutes"),
                     "outside 1..=15", "PROC-VMS-001 §01 disconnects idle admin sessions after at most 15 minutes: set 15 or less".into());
@@ -221,7 +195,8 @@ impl Checker<'_> {
             );
         }
         if v.token_env.is_none() && !login {
-            self.error_on_key("vms::credentials", &r, "no credentials: set `token_env` (or `username_env` and `password_env`)".into(), "how does vmsops log in?",
+            // About the whole `vms` mapping: shown at its key.
+            self.push(Diagnostic::error("vms::credentials", "no credentials: set `token_env` (or `username_env` and `password_env`)"), self.src.locate_key(&r), "how does vmsops log in?",
                 "add `token_env: VMSOPS_TOKEN` and export the token in that variable where vmsops runs".into());
         }
     }
@@ -275,18 +250,20 @@ impl Checker<'_> {
             }
         }
         if p.approvers.is_empty() {
-            self.warning(
-                "policy::no-approver",
-                &r,
-                "no approver: recording, settings and policy changes can never be approved".into(),
+            self.push(
+                Diagnostic::warning(
+                    "policy::no-approver",
+                    "no approver: recording, settings and policy changes can never be approved",
+                ),
+                self.pos(&r),
                 "approvers is empty",
                 "list the Responsable(s) Sécurité emails in `policy.approvers`".into(),
             );
         }
         match p.approval_signatures {
-            ApprovalSignatures::None => self.warning("policy::unsigned-approvals", &r.key("approval_signatures"),
-                "approval_signatures is `none`: approvals are not authenticated, anyone can type an approver's email as tagger".into(),
-                "approvals unauthenticated", "use `ssh` and list the approvers' keys in the allowed_signers file".into()),
+            ApprovalSignatures::None => self.push(Diagnostic::warning("policy::unsigned-approvals",
+                "approval_signatures is `none`: approvals are not authenticated, anyone can type an approver's email as tagger"),
+                self.pos(&r.key("approval_signatures")), "approvals unauthenticated", "use `ssh` and list the approvers' keys in the allowed_signers file".into()),
             ApprovalSignatures::Ssh => self.signers(site, doc),
         }
     }
@@ -536,8 +513,8 @@ impl Checker<'_> {
                 "write the date the review actually took place".into(),
             );
         } else if age > max {
-            self.warning("alert-review", &path,
-                format!("alert rules last reviewed on {d}, {age} days ago (the policy allows {max})"), "review overdue",
+            self.push(Diagnostic::warning("alert-review",
+                format!("alert rules last reviewed on {d}, {age} days ago (the policy allows {max})")), self.pos(&path), "review overdue",
                 "review thresholds, recipients and escalation with the Responsable Sécurité, then set `reviewed_on` to the review date (PROC-VMS-001 §02)".into());
         }
     }
@@ -729,6 +706,11 @@ impl Checker<'_> {
             help,
         );
     }
+}
+
+/// True for a session timeout the procedure allows: 1 to [`MAX_SESSION_TIMEOUT_MINUTES`] minutes.
+pub fn is_allowed_session_timeout(minutes: u32) -> bool {
+    (1..=MAX_SESSION_TIMEOUT_MINUTES).contains(&minutes)
 }
 
 /// `[a-z0-9-]{1,63}`.
