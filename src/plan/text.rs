@@ -57,6 +57,7 @@ pub fn render(doc: &PlanDocument, style: Style) -> String {
     out
 }
 
+/// A commit's short id, or `work tree`.
 fn short(commit: &Option<String>) -> String {
     match commit {
         Some(c) => crate::desired::history::short_id(c).to_string(),
@@ -64,6 +65,7 @@ fn short(commit: &Option<String>) -> String {
     }
 }
 
+/// One site: its heading, commits, status, operations, findings and unmanaged fields.
 fn render_site(out: &mut String, site: &SitePlan, style: Style) {
     out.push_str(&style.bold(&format!(
         "{} — {} at {}, desired {}\n",
@@ -140,6 +142,7 @@ fn render_site(out: &mut String, site: &SitePlan, style: Style) {
     out.push('\n');
 }
 
+/// What an operation acts on, and what happens to it.
 fn noun(op: OpKind) -> (&'static str, &'static str) {
     match op {
         OpKind::CameraCreate => ("camera", "created"),
@@ -153,25 +156,20 @@ fn noun(op: OpKind) -> (&'static str, &'static str) {
     }
 }
 
+/// One line per verdict, marked and coloured by its status.
 fn render_verdicts<'a>(
     out: &mut String,
     verdicts: impl IntoIterator<Item = &'a super::Verdict>,
     style: Style,
 ) {
     for v in verdicts {
-        let line = format!("{}: {}", v.check, v.message);
-        match v.status {
-            VerdictStatus::Refused => out.push_str(&format!(
-                "    {}\n",
-                style.red(&format!("✗ refused by {line}"))
-            )),
-            VerdictStatus::Warning => {
-                out.push_str(&format!("    {}\n", style.yellow(&format!("! {line}"))))
-            }
-            VerdictStatus::Allowed => {
-                out.push_str(&format!("    {}\n", style.dim(&format!("✓ {line}"))))
-            }
-        }
+        let (paint, mark): (fn(&Style, &str) -> String, &str) = match v.status {
+            VerdictStatus::Refused => (Style::red, "✗ refused by"),
+            VerdictStatus::Warning => (Style::yellow, "!"),
+            VerdictStatus::Allowed => (Style::dim, "✓"),
+        };
+        let line = format!("{mark} {}: {}", v.check, v.message);
+        out.push_str(&format!("    {}\n", paint(&style, &line)));
     }
 }
 
@@ -206,6 +204,7 @@ fn render_op(out: &mut String, op: &Operation, common: &[super::Verdict], style:
     );
 }
 
+/// A JSON value on one line.
 fn scalar(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
@@ -213,6 +212,7 @@ fn scalar(v: &Value) -> String {
     }
 }
 
+/// The lines of a list value (`null` is no line); `None` for a scalar.
 fn lines_of(v: &Value) -> Option<Vec<String>> {
     match v {
         Value::Array(items) => Some(items.iter().map(scalar).collect()),
