@@ -3,7 +3,9 @@
 //! Pure: takes the live state (in comparable form) and today's date, returns
 //! file paths and texts. Cameras that share recording settings share a profile;
 //! the policy is a skeleton for a person to complete, and the result validates
-//! as written (with warnings for what only a person can decide).
+//! as written (with warnings for what only a person can decide). Never talks
+//! to the VMS or writes a file itself, and never writes a secret: credentials
+//! are named by their environment variables only.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -80,10 +82,12 @@ fn q(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
+/// A YAML flow sequence of already-written items.
 fn list(items: impl IntoIterator<Item = String>) -> String {
     format!("[{}]", items.into_iter().collect::<Vec<_>>().join(", "))
 }
 
+/// What makes two cameras share a recording profile: resolution, fps, retention (as written), schedule.
 type ProfileKey = (String, u32, u32, Canonical);
 
 /// Retention written for a camera whose VMS enforces none (a ZoneMinder monitor
@@ -91,6 +95,7 @@ type ProfileKey = (String, u32, u32, Canonical);
 /// to confirm; `apply` then enforces it.
 const RETENTION_WHEN_NONE: u32 = 30;
 
+/// The retention written for a camera: its own, or [`RETENTION_WHEN_NONE`].
 fn retention(c: &CameraState) -> u32 {
     if c.retention_days == 0 {
         RETENTION_WHEN_NONE
@@ -99,6 +104,7 @@ fn retention(c: &CameraState) -> u32 {
     }
 }
 
+/// The profile key of a camera.
 fn profile_key(c: &CameraState) -> ProfileKey {
     (
         c.resolution.clone(),
@@ -110,6 +116,24 @@ fn profile_key(c: &CameraState) -> ProfileKey {
 
 /// Builds the files of a site from its live configuration.
 pub fn import(req: &ImportRequest, live: &ConfigState) -> Result<Imported, ImportError> {
+    check_names(req, live)?;
+    let mut notes: Vec<String> = unretained_note(live).into_iter().collect();
+    let profiles = Profiles::of(live);
+    let site_dir = format!("sites/{}", req.site);
+    let mut files = vec![ImportedFile {
+        path: format!("{site_dir}/site.yaml"),
+        text: site_yaml(req, live, &profiles, &mut notes),
+    }];
+    files.extend(camera_files(live, &profiles, &site_dir));
+    Ok(Imported {
+        files,
+        profiles: profiles.counts(),
+        notes,
+    })
+}
+
+/// The site name and every camera id must be usable as identifiers in the repository.
+fn check_names(req: &ImportRequest, live: &ConfigState) -> Result<(), ImportError> {
     if !is_ident(&req.site) {
         return Err(ImportError::SiteName(req.site.clone()));
     }
@@ -122,42 +146,88 @@ pub fn import(req: &ImportRequest, live: &ConfigState) -> Result<Imported, Impor
     if !bad.is_empty() {
         return Err(ImportError::CameraIds(bad.join(", ")));
     }
-    let mut notes = Vec::new();
+    Ok(())
+}
+
+/// The note for cameras whose VMS enforces no retention, if any.
+fn unretained_note(live: &ConfigState) -> Option<String> {
     let unretained: Vec<&str> = live
         .cameras
         .values()
         .filter(|c| c.retention_days == 0)
         .map(|c| c.id.as_str())
         .collect();
-    if !unretained.is_empty() {
-        notes.push(format!(
-            "no retention is enforced on the VMS for {}; written as {RETENTION_WHEN_NONE} days — check it: drift shows it until `apply` enforces it",
-            unretained.join(", ")
-        ));
-    }
+    (!unretained.is_empty()).then(|| format!(
+        "no retention is enforced on the VMS for {}; written as {RETENTION_WHEN_NONE} days — check it: drift shows it until `apply` enforces it",
+        unretained.join(", ")
+    ))
+}
 
-    // Profiles: cameras with the same recording settings share one, most used first.
-    let mut groups: BTreeMap<ProfileKey, Vec<&CameraState>> = BTreeMap::new();
-    for c in live.cameras.values() {
-        groups.entry(profile_key(c)).or_default().push(c);
-    }
-    let mut ordered: Vec<(ProfileKey, Vec<&CameraState>)> = groups.into_iter().collect();
-    ordered.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
-    let mut names: BTreeMap<ProfileKey, String> = BTreeMap::new();
-    let mut used: BTreeSet<String> = BTreeSet::new();
-    for (key, _) in &ordered {
-        let height = parse_resolution(&key.0).map_or(0, |(_, h)| h);
-        let base = format!("p{height}-{}fps-{}d", key.1, key.2);
-        let mut name = base.clone();
-        let mut n = 2;
-        while !used.insert(name.clone()) {
-            name = format!("{base}-{n}");
-            n += 1;
+/// The recording profiles of an import: cameras with the same recording settings share one.
+struct Profiles<'a> {
+    /// Each profile's settings and cameras, most used first.
+    ordered: Vec<(ProfileKey, Vec<&'a CameraState>)>,
+    /// Each profile's name, e.g. `p1080-15fps-30d`, unique.
+    names: BTreeMap<ProfileKey, String>,
+}
+
+impl<'a> Profiles<'a> {
+    /// Groups the cameras of `live` and names the groups.
+    fn of(live: &'a ConfigState) -> Self {
+        let mut groups: BTreeMap<ProfileKey, Vec<&CameraState>> = BTreeMap::new();
+        for c in live.cameras.values() {
+            groups.entry(profile_key(c)).or_default().push(c);
         }
-        names.insert(key.clone(), name);
+        let mut ordered: Vec<(ProfileKey, Vec<&CameraState>)> = groups.into_iter().collect();
+        ordered.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+        let mut names: BTreeMap<ProfileKey, String> = BTreeMap::new();
+        let mut used: BTreeSet<String> = BTreeSet::new();
+        for (key, _) in &ordered {
+            let height = parse_resolution(&key.0).map_or(0, |(_, h)| h);
+            let base = format!("p{height}-{}fps-{}d", key.1, key.2);
+            let mut name = base.clone();
+            let mut n = 2;
+            while !used.insert(name.clone()) {
+                name = format!("{base}-{n}");
+                n += 1;
+            }
+            names.insert(key.clone(), name);
+        }
+        Self { ordered, names }
     }
 
-    let site_dir = format!("sites/{}", req.site);
+    /// The name of the profile camera `c` uses.
+    fn name_of(&self, c: &CameraState) -> &str {
+        &self.names[&profile_key(c)]
+    }
+
+    /// Each profile's name and how many cameras use it, most used first.
+    fn counts(&self) -> Vec<(String, usize)> {
+        self.ordered
+            .iter()
+            .map(|(k, c)| (self.names[k].clone(), c.len()))
+            .collect()
+    }
+}
+
+/// The text of `site.yaml`, section by section; notes what a person should check.
+fn site_yaml(
+    req: &ImportRequest,
+    live: &ConfigState,
+    profiles: &Profiles<'_>,
+    notes: &mut Vec<String>,
+) -> String {
+    let mut site = header_and_vms(req);
+    site.push_str(&policy_section(live));
+    site.push_str("maintenance_windows: []   # e.g. - { name: tuesday-night, days: [tue], start: \"02:00\", end: \"05:00\", timezone: Europe/Paris }\n");
+    site.push_str(&profiles_section(profiles, notes));
+    site.push_str(&alerts_section(req, live));
+    site.push_str(&settings_section(live, notes));
+    site
+}
+
+/// The schema line, where the site came from, its name and how to reach its VMS.
+fn header_and_vms(req: &ImportRequest) -> String {
     let mut site = String::new();
     site.push_str("# yaml-language-server: $schema=../../schemas/site.schema.json\n");
     site.push_str(&format!(
@@ -179,15 +249,28 @@ pub fn import(req: &ImportRequest, live: &ConfigState) -> Result<Imported, Impor
             "  username_env: {username_env}\n  password_env: {password_env}\n"
         )),
     }
+    site
+}
+
+/// A policy skeleton: no approver yet, the installed models, retention bounds that fit every camera.
+fn policy_section(live: &ConfigState) -> String {
     let retentions: Vec<u32> = live.cameras.values().map(retention).collect();
     let (min_r, max_r) = match (retentions.iter().min(), retentions.iter().max()) {
         (Some(a), Some(b)) => ((*a).clamp(1, 7), (*b).max(30)),
         _ => (7, 30),
     };
-    site.push_str("policy:\n");
+    let mut site = String::from("policy:\n");
     site.push_str("  # The Responsable(s) Sécurité who approve changes; add their SSH keys to policy/allowed_signers.\n");
     site.push_str("  approvers: []\n  generic_identities: [admin, root, administrator]\n  require_ticket: true\n");
-    // Homologated models: what is installed, at its lowest firmware, for a person to confirm.
+    site.push_str(&approved_models(live));
+    site.push_str(&format!(
+        "  retention: {{ min_days: {min_r}, max_days: {max_r} }}\n  regulatory_retention_days: {max_r}\n  alert_review_max_age_days: 183\n  snapshot_retention_days: {MIN_SNAPSHOT_RETENTION_DAYS}\n  approval_signatures: ssh\n  allowed_signers: {DEFAULT_ALLOWED_SIGNERS}\n"
+    ));
+    site
+}
+
+/// Homologated models: what is installed, at its lowest firmware, for a person to confirm.
+fn approved_models(live: &ConfigState) -> String {
     let mut models: BTreeMap<(&str, &str), &str> = BTreeMap::new();
     for c in live.cameras.values() {
         if parse_version(&c.firmware).is_none() {
@@ -201,31 +284,30 @@ pub fn import(req: &ImportRequest, live: &ConfigState) -> Result<Imported, Impor
         }
     }
     if models.is_empty() {
-        site.push_str("  approved_models: []\n");
-    } else {
-        site.push_str("  approved_models:   # installed models at their lowest firmware: confirm the homologation\n");
-        for ((vendor, model), fw) in &models {
-            site.push_str(&format!(
-                "    - {{ vendor: {}, model: {}, min_firmware: {} }}\n",
-                q(vendor),
-                q(model),
-                q(fw)
-            ));
-        }
+        return "  approved_models: []\n".into();
     }
-    site.push_str(&format!(
-        "  retention: {{ min_days: {min_r}, max_days: {max_r} }}\n  regulatory_retention_days: {max_r}\n  alert_review_max_age_days: 183\n  snapshot_retention_days: {MIN_SNAPSHOT_RETENTION_DAYS}\n  approval_signatures: ssh\n  allowed_signers: {DEFAULT_ALLOWED_SIGNERS}\n"
-    ));
-    site.push_str("maintenance_windows: []   # e.g. - { name: tuesday-night, days: [tue], start: \"02:00\", end: \"05:00\", timezone: Europe/Paris }\n");
-    site.push_str("recording_profiles:\n");
-    if ordered.is_empty() {
-        site.truncate(site.len() - 1);
-        site.push_str(" {}\n");
+    let mut s = String::from("  approved_models:   # installed models at their lowest firmware: confirm the homologation\n");
+    for ((vendor, model), fw) in &models {
+        s.push_str(&format!(
+            "    - {{ vendor: {}, model: {}, min_firmware: {} }}\n",
+            q(vendor),
+            q(model),
+            q(fw)
+        ));
     }
-    for (key, cams) in &ordered {
+    s
+}
+
+/// `recording_profiles`, most used first; an empty schedule is written always-on, with a note.
+fn profiles_section(profiles: &Profiles<'_>, notes: &mut Vec<String>) -> String {
+    if profiles.ordered.is_empty() {
+        return "recording_profiles: {}\n".into();
+    }
+    let mut site = String::from("recording_profiles:\n");
+    for (key, cams) in &profiles.ordered {
+        let name = &profiles.names[key];
         site.push_str(&format!(
-            "  {}:   # {} camera{}\n",
-            names[key],
+            "  {name}:   # {} camera{}\n",
             cams.len(),
             if cams.len() == 1 { "" } else { "s" }
         ));
@@ -237,8 +319,7 @@ pub fn import(req: &ImportRequest, live: &ConfigState) -> Result<Imported, Impor
         if entries.is_empty() {
             // A schedule that never records cannot be written; the cameras' own `enabled` says whether they record.
             notes.push(format!(
-                "profile {} had an empty schedule on the VMS; written as always-on — check it",
-                names[key]
+                "profile {name} had an empty schedule on the VMS; written as always-on — check it"
             ));
             site.push_str("    schedule:\n      - { days: [mon, tue, wed, thu, fri, sat, sun], from: \"00:00\", to: \"24:00\" }\n");
         } else {
@@ -253,53 +334,66 @@ pub fn import(req: &ImportRequest, live: &ConfigState) -> Result<Imported, Impor
             }
         }
     }
-    if let Some(alerts) = &live.alerts {
-        site.push_str(&format!("alerts:\n  reviewed_on: {}\n", req.today));
-        if alerts.is_empty() {
-            site.push_str("  rules: []\n");
-        } else {
-            site.push_str("  rules:\n");
-        }
-        for a in alerts.values() {
-            let r = a.to_rule();
-            site.push_str(&format!(
-                "    - kind: {}\n      threshold: {}\n      recipients: {}\n",
-                r.kind.as_str(),
-                r.threshold,
-                list(r.recipients.iter().map(|s| q(s)))
-            ));
-            if !r.escalation.is_empty() {
-                site.push_str("      escalation:\n");
-                for s in &r.escalation {
-                    site.push_str(&format!(
-                        "        - {{ after_minutes: {}, recipients: {} }}\n",
-                        s.after_minutes,
-                        list(s.recipients.iter().map(|x| q(x)))
-                    ));
-                }
+    site
+}
+
+/// `alerts`, reviewed today: the rules as the VMS has them; nothing when the driver does not manage alerts.
+fn alerts_section(req: &ImportRequest, live: &ConfigState) -> String {
+    let Some(alerts) = &live.alerts else {
+        return String::new();
+    };
+    let mut site = format!("alerts:\n  reviewed_on: {}\n", req.today);
+    if alerts.is_empty() {
+        site.push_str("  rules: []\n");
+    } else {
+        site.push_str("  rules:\n");
+    }
+    for a in alerts.values() {
+        let r = a.to_rule();
+        site.push_str(&format!(
+            "    - kind: {}\n      threshold: {}\n      recipients: {}\n",
+            r.kind.as_str(),
+            r.threshold,
+            list(r.recipients.iter().map(|s| q(s)))
+        ));
+        if !r.escalation.is_empty() {
+            site.push_str("      escalation:\n");
+            for s in &r.escalation {
+                site.push_str(&format!(
+                    "        - {{ after_minutes: {}, recipients: {} }}\n",
+                    s.after_minutes,
+                    list(s.recipients.iter().map(|x| q(x)))
+                ));
             }
         }
     }
-    if let Some(s) = &live.settings {
-        if s.session_timeout_minutes > MAX_SESSION_TIMEOUT_MINUTES || s.session_timeout_minutes == 0
-        {
-            notes.push(format!(
-                "the VMS's session timeout is {} minutes; site.yaml asks for {MAX_SESSION_TIMEOUT_MINUTES} (PROC-VMS-001 §01), so the first plan shows that change",
-                s.session_timeout_minutes
-            ));
-            site.push_str(&format!(
-                "settings:\n  session_timeout_minutes: {MAX_SESSION_TIMEOUT_MINUTES}   # live value {}: PROC-VMS-001 §01 requires at most {MAX_SESSION_TIMEOUT_MINUTES}\n",
-                s.session_timeout_minutes
-            ));
-        } else {
-            site.push_str(&format!(
-                "settings:\n  session_timeout_minutes: {}\n",
-                s.session_timeout_minutes
-            ));
-        }
-    }
+    site
+}
 
-    // Camera files: one per id prefix (`hall-01` → hall.yaml), or chunks for very large sites.
+/// `settings`: the live session timeout, or the procedure's maximum (with a note) when it
+/// breaks the procedure; nothing when the driver does not manage settings.
+fn settings_section(live: &ConfigState, notes: &mut Vec<String>) -> String {
+    let Some(s) = &live.settings else {
+        return String::new();
+    };
+    if crate::model::procedure::is_allowed_session_timeout(s.session_timeout_minutes) {
+        return format!(
+            "settings:\n  session_timeout_minutes: {}\n",
+            s.session_timeout_minutes
+        );
+    }
+    notes.push(format!(
+        "the VMS's session timeout is {} minutes; site.yaml asks for {MAX_SESSION_TIMEOUT_MINUTES} (PROC-VMS-001 §01), so the first plan shows that change",
+        s.session_timeout_minutes
+    ));
+    format!(
+        "settings:\n  session_timeout_minutes: {MAX_SESSION_TIMEOUT_MINUTES}   # live value {}: PROC-VMS-001 §01 requires at most {MAX_SESSION_TIMEOUT_MINUTES}\n",
+        s.session_timeout_minutes
+    )
+}
+
+/// The cameras files: one per id prefix (`hall-01` → hall.yaml), or chunks of 500 for very large sites.
+fn camera_files(live: &ConfigState, profiles: &Profiles<'_>, site_dir: &str) -> Vec<ImportedFile> {
     let mut by_file: BTreeMap<String, Vec<&CameraState>> = BTreeMap::new();
     for c in live.cameras.values() {
         let prefix =
@@ -319,35 +413,28 @@ pub fn import(req: &ImportRequest, live: &ConfigState) -> Result<Imported, Impor
             .map(|(i, ch)| (format!("cameras-{:03}", i + 1), ch.to_vec()))
             .collect();
     }
-    let mut files = vec![ImportedFile {
-        path: format!("{site_dir}/site.yaml"),
-        text: site,
-    }];
-    for (name, cams) in by_file {
-        let mut t = String::from("# yaml-language-server: $schema=../../../schemas/cameras.schema.json\napiVersion: vmsops/v1\nkind: Cameras\ncameras:\n");
-        for c in cams {
-            t.push_str(&format!(
-                "  - id: {}\n    name: {}\n    vendor: {}\n    model: {}\n    firmware: {}\n    stream_url: {}\n    profile: {}\n",
-                c.id, q(&c.name), q(&c.vendor), q(&c.model), q(&c.firmware), q(&c.stream_url), names[&profile_key(c)]
-            ));
-            if !c.enabled {
-                t.push_str("    enabled: false\n");
-            }
-        }
-        files.push(ImportedFile {
+    by_file
+        .into_iter()
+        .map(|(name, cams)| ImportedFile {
             path: format!("{site_dir}/cameras/{name}.yaml"),
-            text: t,
-        });
+            text: cameras_yaml(&cams, profiles),
+        })
+        .collect()
+}
+
+/// The text of one cameras file.
+fn cameras_yaml(cams: &[&CameraState], profiles: &Profiles<'_>) -> String {
+    let mut t = String::from("# yaml-language-server: $schema=../../../schemas/cameras.schema.json\napiVersion: vmsops/v1\nkind: Cameras\ncameras:\n");
+    for c in cams {
+        t.push_str(&format!(
+            "  - id: {}\n    name: {}\n    vendor: {}\n    model: {}\n    firmware: {}\n    stream_url: {}\n    profile: {}\n",
+            c.id, q(&c.name), q(&c.vendor), q(&c.model), q(&c.firmware), q(&c.stream_url), profiles.name_of(c)
+        ));
+        if !c.enabled {
+            t.push_str("    enabled: false\n");
+        }
     }
-    let profiles = ordered
-        .iter()
-        .map(|(k, c)| (names[k].clone(), c.len()))
-        .collect();
-    Ok(Imported {
-        files,
-        profiles,
-        notes,
-    })
+    t
 }
 
 /// The allowed signers file written when the repository has none yet.

@@ -3,7 +3,8 @@
 //!
 //! Errors are collected, not returned at the first one: a camera that fails to
 //! deserialize is reported and skipped, and the others are still loaded and
-//! checked. Only failures to open the repository itself are fatal.
+//! checked. Only failures to open the repository itself are fatal. Never
+//! judges values beyond their types (that is `validate`), and never writes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -180,6 +181,7 @@ fn belongs(file: &str, dir: &str) -> bool {
     }
 }
 
+/// Reads files from one tree, keeping the parsed files and every diagnostic.
 struct Loader<'t> {
     tree: &'t Tree,
     files: HashMap<String, Arc<SourceFile>>,
@@ -228,6 +230,7 @@ impl Loader<'_> {
         Some((file, value))
     }
 
+    /// The `site.yaml` of `dir`, with the allowed signers file and CA certificate it names.
     fn site(&mut self, dir: String) -> SiteDoc {
         let file = join(&dir, "site.yaml");
         let mut doc = SiteDoc {
@@ -254,6 +257,7 @@ impl Loader<'_> {
         doc
     }
 
+    /// Every cameras file of the site `doc`, each camera on its own.
     fn cameras(&mut self, doc: &mut SiteDoc) {
         let files = match self.tree.yaml_files_under(&join(&doc.dir, "cameras")) {
             Ok(f) => f,
@@ -368,6 +372,7 @@ pub fn check_bytes(kind: FileKind, path: &str, bytes: Vec<u8>) -> Vec<Diagnostic
     diags
 }
 
+/// `name` inside the folder `dir` (`""` is the repository root).
 fn join(dir: &str, name: &str) -> String {
     if dir.is_empty() {
         name.to_string()
@@ -376,6 +381,7 @@ fn join(dir: &str, name: &str) -> String {
     }
 }
 
+/// What kind of YAML value `v` is, for a message.
 fn describe(v: &Value) -> &'static str {
     match v {
         Value::Null => "nothing",
@@ -388,6 +394,7 @@ fn describe(v: &Value) -> &'static str {
     }
 }
 
+/// `expected` was wanted at `path`, and `got` is something else.
 fn type_error(src: &SourceFile, path: &YamlPath, expected: &str, got: &Value) -> Diagnostic {
     Diagnostic::error(
         "schema::type",
@@ -411,68 +418,42 @@ fn section_errors(src: &SourceFile, value: Value, diags: &mut Vec<Diagnostic>) {
             continue;
         };
         let p = root.key(&key);
-        match key.as_str() {
-            "apiVersion" => drop(deserialize_at::<m::ApiVersion>(
-                src,
-                FileKind::Site,
-                &p,
-                v,
-                diags,
-            )),
-            "kind" => drop(deserialize_at::<m::SiteKind>(
-                src,
-                FileKind::Site,
-                &p,
-                v,
-                diags,
-            )),
-            "name" => drop(deserialize_at::<String>(src, FileKind::Site, &p, v, diags)),
-            "vms" => drop(deserialize_at::<m::Vms>(src, FileKind::Site, &p, v, diags)),
-            "policy" => drop(deserialize_at::<m::Policy>(
-                src,
-                FileKind::Site,
-                &p,
-                v,
-                diags,
-            )),
-            "maintenance_windows" => drop(deserialize_at::<Vec<m::MaintenanceWindow>>(
-                src,
-                FileKind::Site,
-                &p,
-                v,
-                diags,
-            )),
-            "recording_profiles" => drop(deserialize_at::<BTreeMap<String, m::RecordingProfile>>(
-                src,
-                FileKind::Site,
-                &p,
-                v,
-                diags,
-            )),
-            "alerts" => drop(deserialize_at::<Option<m::Alerts>>(
-                src,
-                FileKind::Site,
-                &p,
-                v,
-                diags,
-            )),
-            "settings" => drop(deserialize_at::<Option<m::Settings>>(
-                src,
-                FileKind::Site,
-                &p,
-                v,
-                diags,
-            )),
-            _ => {}
-        }
+        let check: CheckSection = match key.as_str() {
+            "apiVersion" => check_section::<m::ApiVersion>,
+            "kind" => check_section::<m::SiteKind>,
+            "name" => check_section::<String>,
+            "vms" => check_section::<m::Vms>,
+            "policy" => check_section::<m::Policy>,
+            "maintenance_windows" => check_section::<Vec<m::MaintenanceWindow>>,
+            "recording_profiles" => check_section::<BTreeMap<String, m::RecordingProfile>>,
+            "alerts" => check_section::<Option<m::Alerts>>,
+            "settings" => check_section::<Option<m::Settings>>,
+            _ => continue,
+        };
+        check(src, &p, v, diags);
     }
 }
 
+/// [`check_section`] for one section's type.
+type CheckSection = fn(&SourceFile, &YamlPath, Value, &mut Vec<Diagnostic>);
+
+/// Deserializes one site.yaml section alone as a `T`, for its diagnostics only.
+fn check_section<T: DeserializeOwned>(
+    src: &SourceFile,
+    path: &YamlPath,
+    value: Value,
+    diags: &mut Vec<Diagnostic>,
+) {
+    drop(deserialize_at::<T>(src, FileKind::Site, path, value, diags));
+}
+
+/// Drops a diagnostic already reported at the same place with the same message.
 fn dedup(diags: &mut Vec<Diagnostic>) {
     let mut seen = std::collections::HashSet::new();
     diags.retain(|d| seen.insert((d.line, d.column, d.message.clone())));
 }
 
+/// The path of a key serde ignored, under `base`.
 fn ignored_path(base: &YamlPath, p: &serde_ignored::Path<'_>) -> YamlPath {
     match p {
         serde_ignored::Path::Root => base.clone(),
@@ -519,6 +500,7 @@ pub(crate) fn deserialize_at<T: DeserializeOwned>(
     }
 }
 
+/// A key the schema does not know; a credential written in `vms` is reported as a secret.
 fn unknown_key(src: &SourceFile, kind: FileKind, path: &YamlPath) -> Diagnostic {
     let key = match path.0.last() {
         Some(Seg::Key(k)) => k.clone(),
@@ -577,6 +559,7 @@ fn is_secret_key(key: &str) -> bool {
     )
 }
 
+/// A serde error at `path`, with a code, label and help that fit its kind.
 fn serde_error(src: &SourceFile, path: &YamlPath, message: &str) -> Diagnostic {
     let at = if path.0.is_empty() {
         "the document".to_string()

@@ -2,6 +2,8 @@
 //!
 //! Pure: takes what `load` read and today's date, returns diagnostics. Every
 //! diagnostic points at the value at fault; nothing stops at the first problem.
+//! Never reads a file or talks to a VMS, and never shows a value that may be a
+//! secret (those diagnostics are concealed, their text masked).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -18,7 +20,7 @@ use super::signers;
 use super::yaml::{SourceFile, YamlPath};
 use crate::model::schedule::parse_hhmm;
 
-use crate::model::procedure::MAX_SESSION_TIMEOUT_MINUTES;
+use crate::model::procedure::{is_allowed_session_timeout, MAX_SESSION_TIMEOUT_MINUTES};
 use crate::model::{is_ident, parse_resolution, parse_version, KNOWN_DRIVERS};
 
 /// Runs every check on the loaded sites; `today` decides whether the alert review is overdue.
@@ -57,6 +59,7 @@ pub fn validate(repo: &DesiredRepo, today: Date) -> Vec<Diagnostic> {
     out
 }
 
+/// Files diagnostics about one source file, at paths under `root`.
 struct Checker<'a> {
     out: &'a mut Vec<Diagnostic>,
     src: &'a SourceFile,
@@ -64,26 +67,18 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// Where the value at `path` is in this file.
     fn pos(&self, path: &YamlPath) -> Pos {
         self.src.locate_value(path)
     }
 
-    /// An error about a whole mapping, shown at its key.
-    fn error_on_key(
-        &mut self,
-        code: &'static str,
-        path: &YamlPath,
-        message: String,
-        label: &str,
-        help: String,
-    ) {
-        let d = Diagnostic::error(code, message)
-            .in_file(&self.src.path)
-            .at(self.src.locate_key(path), label)
-            .with_help(help);
+    /// Files `d` in this file at `at`, with its label and help.
+    fn push(&mut self, d: Diagnostic, at: Pos, label: &str, help: String) {
+        let d = d.in_file(&self.src.path).at(at, label).with_help(help);
         self.out.push(d);
     }
 
+    /// An error about the value at `path` (the common case; other diagnostics go through [`Self::push`]).
     fn error(
         &mut self,
         code: &'static str,
@@ -92,28 +87,11 @@ impl Checker<'_> {
         label: &str,
         help: String,
     ) {
-        let d = Diagnostic::error(code, message)
-            .in_file(&self.src.path)
-            .at(self.pos(path), label)
-            .with_help(help);
-        self.out.push(d);
+        let at = self.pos(path);
+        self.push(Diagnostic::error(code, message), at, label, help);
     }
 
-    fn warning(
-        &mut self,
-        code: &'static str,
-        path: &YamlPath,
-        message: String,
-        label: &str,
-        help: String,
-    ) {
-        let d = Diagnostic::warning(code, message)
-            .in_file(&self.src.path)
-            .at(self.pos(path), label)
-            .with_help(help);
-        self.out.push(d);
-    }
-
+    /// Every check of one `site.yaml`, section by section.
     fn site(&mut self, site: &Site, doc: &SiteDoc, today: Date) {
         let r = self.root.clone();
         if !is_ident(&site.name) {
@@ -146,7 +124,7 @@ impl Checker<'_> {
         self.alerts(site, today);
         if let Some(s) = &site.settings {
             let t = s.session_timeout_minutes;
-            if t == 0 || t > MAX_SESSION_TIMEOUT_MINUTES {
+            if !is_allowed_session_timeout(t) {
                 self.error("settings::session-timeout", &r.key("settings").key("session_timeout_minutes"),
                     format!("session_timeout_minutes is {t}; the procedure requires 1 to {MAX_SESSION_TIMEOUT_MINUTES} minutes"),
                     "outside 1..=15", "PROC-VMS-001 §01 disconnects idle admin sessions after at most 15 minutes: set 15 or less".into());
@@ -154,6 +132,7 @@ impl Checker<'_> {
         }
     }
 
+    /// `vms`: a known driver, an http(s) URL, and credentials named, never written.
     fn vms(&mut self, site: &Site) {
         let r = self.root.key("vms");
         let v = &site.vms;
@@ -193,12 +172,12 @@ impl Checker<'_> {
         ] {
             if let Some(name) = val {
                 if !is_env_name(name) {
+                    // The value may be the secret itself: locate it, never show it.
                     let d = Diagnostic::error("vms::secret-in-repo", format!("`{key}` must name an environment variable, and `{}` is not a variable name", mask(name)))
-                        .in_file(&self.src.path)
-                        .at(self.pos(&r.key(key)), "a token written in the file?")
-                        .with_help(format!("if this is the secret itself, remove it from the repository and rotate it; set `{key}` to the NAME of the variable that holds it, e.g. `VMSOPS_TOKEN`"))
                         .concealed();
-                    self.out.push(d);
+                    let at = self.pos(&r.key(key));
+                    self.push(d, at, "a token written in the file?",
+                        format!("if this is the secret itself, remove it from the repository and rotate it; set `{key}` to the NAME of the variable that holds it, e.g. `VMSOPS_TOKEN`"));
                 }
             }
         }
@@ -213,11 +192,13 @@ impl Checker<'_> {
             );
         }
         if v.token_env.is_none() && !login {
-            self.error_on_key("vms::credentials", &r, "no credentials: set `token_env` (or `username_env` and `password_env`)".into(), "how does vmsops log in?",
+            // About the whole `vms` mapping: shown at its key.
+            self.push(Diagnostic::error("vms::credentials", "no credentials: set `token_env` (or `username_env` and `password_env`)"), self.src.locate_key(&r), "how does vmsops log in?",
                 "add `token_env: VMSOPS_TOKEN` and export the token in that variable where vmsops runs".into());
         }
     }
 
+    /// `policy`: approvers, retention bounds, firmware versions, approval signatures.
     fn policy(&mut self, site: &Site, doc: &SiteDoc) {
         let r = self.root.key("policy");
         let p = &site.policy;
@@ -237,24 +218,18 @@ impl Checker<'_> {
                 "set 1 <= min_days <= max_days".into(),
             );
         }
-        if p.regulatory_retention_days == 0 {
-            self.error(
-                "policy::regulatory-retention",
-                &r.key("regulatory_retention_days"),
-                "regulatory_retention_days must be at least 1".into(),
-                "zero",
-                "set how many days recordings must legally be kept".into(),
-            );
-        }
-        if p.alert_review_max_age_days == 0 {
-            self.error(
-                "policy::alert-review-age",
-                &r.key("alert_review_max_age_days"),
-                "alert_review_max_age_days must be at least 1".into(),
-                "zero",
-                "PROC-VMS-001 §02 asks for a review at least every six months: 183".into(),
-            );
-        }
+        self.at_least_one(
+            "policy::regulatory-retention",
+            "regulatory_retention_days",
+            p.regulatory_retention_days,
+            "set how many days recordings must legally be kept",
+        );
+        self.at_least_one(
+            "policy::alert-review-age",
+            "alert_review_max_age_days",
+            p.alert_review_max_age_days,
+            "PROC-VMS-001 §02 asks for a review at least every six months: 183",
+        );
         if p.snapshot_retention_days < MIN_SNAPSHOT_RETENTION_DAYS {
             self.error("policy::snapshot-retention", &r.key("snapshot_retention_days"),
                 format!("snapshot_retention_days is {}; the procedure keeps configuration snapshots at least six months ({MIN_SNAPSHOT_RETENTION_DAYS} days)", p.snapshot_retention_days),
@@ -272,22 +247,38 @@ impl Checker<'_> {
             }
         }
         if p.approvers.is_empty() {
-            self.warning(
-                "policy::no-approver",
-                &r,
-                "no approver: recording, settings and policy changes can never be approved".into(),
+            self.push(
+                Diagnostic::warning(
+                    "policy::no-approver",
+                    "no approver: recording, settings and policy changes can never be approved",
+                ),
+                self.pos(&r),
                 "approvers is empty",
                 "list the Responsable(s) Sécurité emails in `policy.approvers`".into(),
             );
         }
         match p.approval_signatures {
-            ApprovalSignatures::None => self.warning("policy::unsigned-approvals", &r.key("approval_signatures"),
-                "approval_signatures is `none`: approvals are not authenticated, anyone can type an approver's email as tagger".into(),
-                "approvals unauthenticated", "use `ssh` and list the approvers' keys in the allowed_signers file".into()),
+            ApprovalSignatures::None => self.push(Diagnostic::warning("policy::unsigned-approvals",
+                "approval_signatures is `none`: approvals are not authenticated, anyone can type an approver's email as tagger"),
+                self.pos(&r.key("approval_signatures")), "approvals unauthenticated", "use `ssh` and list the approvers' keys in the allowed_signers file".into()),
             ApprovalSignatures::Ssh => self.signers(site, doc),
         }
     }
 
+    /// The policy number `policy.<key>` is not 0.
+    fn at_least_one(&mut self, code: &'static str, key: &str, value: u32, help: &str) {
+        if value == 0 {
+            self.error(
+                code,
+                &self.root.key("policy").key(key),
+                format!("{key} must be at least 1"),
+                "zero",
+                help.into(),
+            );
+        }
+    }
+
+    /// The allowed signers file: present, well-formed, with a `git` key for every approver.
     fn signers(&mut self, site: &Site, doc: &SiteDoc) {
         let r = self.root.key("policy");
         let path = &site.policy.allowed_signers;
@@ -321,6 +312,7 @@ impl Checker<'_> {
         }
     }
 
+    /// `maintenance_windows`: days, times and time zone of each.
     fn windows(&mut self, site: &Site) {
         let r = self.root.key("maintenance_windows");
         for (i, w) in site.maintenance_windows.iter().enumerate() {
@@ -352,6 +344,7 @@ impl Checker<'_> {
         }
     }
 
+    /// `value` is not an `HH:MM` time (`24:00` allowed only as an end).
     fn time_error(&mut self, path: &YamlPath, value: &str, allow_24: bool) {
         let range = if allow_24 {
             "00:00 to 24:00"
@@ -367,6 +360,7 @@ impl Checker<'_> {
         );
     }
 
+    /// A `WIDTHxHEIGHT` resolution.
     fn resolution(&mut self, path: &YamlPath, value: &str) {
         if parse_resolution(value).is_none() {
             self.error(
@@ -379,6 +373,7 @@ impl Checker<'_> {
         }
     }
 
+    /// A frame rate from 1 to 120.
     fn fps(&mut self, path: &YamlPath, fps: u32) {
         if !(1..=120).contains(&fps) {
             self.error(
@@ -391,6 +386,7 @@ impl Checker<'_> {
         }
     }
 
+    /// A retention inside `policy.retention`.
     fn retention(&mut self, path: &YamlPath, days: u32, bounds: &RetentionBounds) {
         if days < bounds.min_days || days > bounds.max_days {
             self.error(
@@ -409,6 +405,7 @@ impl Checker<'_> {
         }
     }
 
+    /// A recording schedule: not empty, each entry with days and `from` before `to`.
     fn schedule(&mut self, path: &YamlPath, entries: &[ScheduleEntry]) {
         if entries.is_empty() {
             self.error("recording::empty-schedule", path, "empty recording schedule: the camera would never record".into(), "no entry",
@@ -442,6 +439,7 @@ impl Checker<'_> {
         }
     }
 
+    /// A camera's recording overrides, each checked like the profile field it replaces.
     fn overrides(&mut self, path: &YamlPath, o: &RecordingOverrides, bounds: &RetentionBounds) {
         if let Some(r) = &o.resolution {
             self.resolution(&path.key("resolution"), r);
@@ -457,100 +455,112 @@ impl Checker<'_> {
         }
     }
 
+    /// The alert rules of the site, when it manages them.
     fn alerts(&mut self, site: &Site, today: Date) {
         let Some(alerts) = &site.alerts else { return };
-        let r = self.root.key("alerts");
-        match alerts.reviewed_on.parse::<Date>() {
-            Err(_) => self.error(
-                "alerts::reviewed-on",
-                &r.key("reviewed_on"),
-                format!("`{}` is not a date", alerts.reviewed_on),
-                "not YYYY-MM-DD",
-                "write the date of the last review as YYYY-MM-DD".into(),
-            ),
-            Ok(d) => {
-                let max = i64::from(site.policy.alert_review_max_age_days);
-                let age = (today - d).get_days() as i64;
-                if d > today {
-                    self.error(
-                        "alerts::reviewed-on",
-                        &r.key("reviewed_on"),
-                        format!("alert review date {d} is in the future"),
-                        "after today",
-                        "write the date the review actually took place".into(),
-                    );
-                } else if age > max {
-                    self.warning("alert-review", &r.key("reviewed_on"),
-                        format!("alert rules last reviewed on {d}, {age} days ago (the policy allows {max})"), "review overdue",
-                        "review thresholds, recipients and escalation with the Responsable Sécurité, then set `reviewed_on` to the review date (PROC-VMS-001 §02)".into());
-                }
-            }
-        }
+        self.review_date(
+            &alerts.reviewed_on,
+            site.policy.alert_review_max_age_days,
+            today,
+        );
+        let rules = self.root.key("alerts").key("rules");
         let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
         for (i, rule) in alerts.rules.iter().enumerate() {
-            let p = r.key("rules").index(i);
+            let p = rules.index(i);
             if let Some(first) = seen.insert(rule.kind.as_str(), i) {
-                let first_pos = self.pos(&r.key("rules").index(first).key("kind"));
+                let first_pos = self.pos(&rules.index(first).key("kind"));
                 let d = Diagnostic::error(
                     "alerts::duplicate-kind",
                     format!("two `{}` alert rules", rule.kind.as_str()),
                 )
-                .in_file(&self.src.path)
-                .at(self.pos(&p.key("kind")), "second rule")
-                .with_related(&self.src.path, first_pos, "first rule")
-                .with_help("keep one rule per kind; use escalation steps for more recipients");
-                self.out.push(d);
-            }
-            if rule.kind == super::model::AlertKind::DiskFull
-                && !(1..=100).contains(&rule.threshold)
-            {
-                self.error(
-                    "alerts::threshold",
-                    &p.key("threshold"),
-                    format!("disk_full threshold {} is not a percentage", rule.threshold),
-                    "outside 1..=100",
-                    "give the percentage of disk used that triggers the alert, e.g. 90".into(),
+                .with_related(&self.src.path, first_pos, "first rule");
+                let at = self.pos(&p.key("kind"));
+                self.push(
+                    d,
+                    at,
+                    "second rule",
+                    "keep one rule per kind; use escalation steps for more recipients".into(),
                 );
             }
-            if rule.recipients.is_empty() {
-                self.error(
-                    "alerts::recipients",
-                    &p.key("recipients"),
-                    "alert rule without recipients".into(),
-                    "nobody notified",
-                    "list at least one email".into(),
-                );
-            }
-            for (j, e) in rule.recipients.iter().enumerate() {
-                self.email(&p.key("recipients").index(j), e);
-            }
-            for (k, step) in rule.escalation.iter().enumerate() {
-                let sp = p.key("escalation").index(k);
-                if step.after_minutes == 0 {
-                    self.error(
-                        "alerts::escalation",
-                        &sp.key("after_minutes"),
-                        "escalation after 0 minutes".into(),
-                        "zero",
-                        "escalate after at least one minute".into(),
-                    );
-                }
-                if step.recipients.is_empty() {
-                    self.error(
-                        "alerts::recipients",
-                        &sp.key("recipients"),
-                        "escalation step without recipients".into(),
-                        "nobody notified",
-                        "list at least one email".into(),
-                    );
-                }
-                for (j, e) in step.recipients.iter().enumerate() {
-                    self.email(&sp.key("recipients").index(j), e);
-                }
-            }
+            self.alert_rule(&p, rule);
         }
     }
 
+    /// `alerts.reviewed_on`: a past date, no older than the policy allows (PROC-VMS-001 §02).
+    fn review_date(&mut self, reviewed_on: &str, max_age_days: u32, today: Date) {
+        let path = self.root.key("alerts").key("reviewed_on");
+        let Ok(d) = reviewed_on.parse::<Date>() else {
+            self.error(
+                "alerts::reviewed-on",
+                &path,
+                format!("`{reviewed_on}` is not a date"),
+                "not YYYY-MM-DD",
+                "write the date of the last review as YYYY-MM-DD".into(),
+            );
+            return;
+        };
+        let max = i64::from(max_age_days);
+        let age = (today - d).get_days() as i64;
+        if d > today {
+            self.error(
+                "alerts::reviewed-on",
+                &path,
+                format!("alert review date {d} is in the future"),
+                "after today",
+                "write the date the review actually took place".into(),
+            );
+        } else if age > max {
+            self.push(Diagnostic::warning("alert-review",
+                format!("alert rules last reviewed on {d}, {age} days ago (the policy allows {max})")), self.pos(&path), "review overdue",
+                "review thresholds, recipients and escalation with the Responsable Sécurité, then set `reviewed_on` to the review date (PROC-VMS-001 §02)".into());
+        }
+    }
+
+    /// One alert rule at `p`: its threshold, its recipients and its escalation steps.
+    fn alert_rule(&mut self, p: &YamlPath, rule: &super::model::AlertRule) {
+        if rule.kind == super::model::AlertKind::DiskFull && !(1..=100).contains(&rule.threshold) {
+            self.error(
+                "alerts::threshold",
+                &p.key("threshold"),
+                format!("disk_full threshold {} is not a percentage", rule.threshold),
+                "outside 1..=100",
+                "give the percentage of disk used that triggers the alert, e.g. 90".into(),
+            );
+        }
+        self.recipients(p, &rule.recipients, "alert rule");
+        for (k, step) in rule.escalation.iter().enumerate() {
+            let sp = p.key("escalation").index(k);
+            if step.after_minutes == 0 {
+                self.error(
+                    "alerts::escalation",
+                    &sp.key("after_minutes"),
+                    "escalation after 0 minutes".into(),
+                    "zero",
+                    "escalate after at least one minute".into(),
+                );
+            }
+            self.recipients(&sp, &step.recipients, "escalation step");
+        }
+    }
+
+    /// The `recipients` of the rule or escalation step at `owner_path`: at least one, all emails.
+    fn recipients(&mut self, owner_path: &YamlPath, recipients: &[String], owner: &str) {
+        let path = owner_path.key("recipients");
+        if recipients.is_empty() {
+            self.error(
+                "alerts::recipients",
+                &path,
+                format!("{owner} without recipients"),
+                "nobody notified",
+                "list at least one email".into(),
+            );
+        }
+        for (j, e) in recipients.iter().enumerate() {
+            self.email(&path.index(j), e);
+        }
+    }
+
+    /// An email address.
     fn email(&mut self, path: &YamlPath, value: &str) {
         if !is_email(value) {
             self.error(
@@ -564,6 +574,7 @@ impl Checker<'_> {
     }
 }
 
+/// The cameras of one site: each on its own, and ids unique across the site's files.
 fn cameras(out: &mut Vec<Diagnostic>, repo: &DesiredRepo, doc: &SiteDoc, site: &Site) {
     let profiles: Vec<String> = site.recording_profiles.keys().cloned().collect();
     let mut first: HashMap<&str, (&str, &YamlPath)> = HashMap::new();
@@ -576,39 +587,64 @@ fn cameras(out: &mut Vec<Diagnostic>, repo: &DesiredRepo, doc: &SiteDoc, site: &
             src,
             root: c.path.clone(),
         };
-        let r = c.path.clone();
         let cam = &c.camera;
-        if !is_ident(&cam.id) {
-            k.error(
-                "camera::id",
-                &r.key("id"),
-                format!("invalid camera id `{}`", cam.id),
-                "not [a-z0-9-]{1,63}",
-                "use 1 to 63 lowercase letters, digits or `-`, e.g. `hall-01`".into(),
-            );
-        }
+        k.camera_id(cam);
         if let Some((ffile, fpath)) = first.get(cam.id.as_str()) {
             let fpos = repo
                 .files
                 .get(*ffile)
                 .map(|f| f.locate_value(&fpath.key("id")));
-            let mut d = Diagnostic::error(
-                "camera::duplicate-id",
-                format!(
-                    "camera id `{}` is declared twice in site `{}`",
-                    cam.id, site.name
-                ),
-            )
-            .in_file(&c.file)
-            .at(src.locate_value(&r.key("id")), "second declaration")
-            .with_help("camera ids are unique within a site: rename or remove one of them");
-            if let Some(p) = fpos {
-                d = d.with_related(ffile, p, "first declared here");
-            }
-            k.out.push(d);
+            k.duplicate_camera_id(cam, &site.name, fpos.map(|p| (*ffile, p)));
         } else {
             first.insert(&cam.id, (&c.file, &c.path));
         }
+        k.camera(cam, site, &profiles);
+    }
+}
+
+impl Checker<'_> {
+    /// The camera's id is a valid identifier.
+    fn camera_id(&mut self, cam: &super::model::Camera) {
+        if !is_ident(&cam.id) {
+            self.error(
+                "camera::id",
+                &self.root.key("id"),
+                format!("invalid camera id `{}`", cam.id),
+                "not [a-z0-9-]{1,63}",
+                "use 1 to 63 lowercase letters, digits or `-`, e.g. `hall-01`".into(),
+            );
+        }
+    }
+
+    /// The camera's id was already declared in this site, at `first` when its file is known.
+    fn duplicate_camera_id(
+        &mut self,
+        cam: &super::model::Camera,
+        site_name: &str,
+        first: Option<(&str, Pos)>,
+    ) {
+        let mut d = Diagnostic::error(
+            "camera::duplicate-id",
+            format!(
+                "camera id `{}` is declared twice in site `{site_name}`",
+                cam.id
+            ),
+        );
+        if let Some((file, pos)) = first {
+            d = d.with_related(file, pos, "first declared here");
+        }
+        let at = self.pos(&self.root.key("id"));
+        self.push(
+            d,
+            at,
+            "second declaration",
+            "camera ids are unique within a site: rename or remove one of them".into(),
+        );
+    }
+
+    /// Everything about one camera but its id: filled fields, stream URL, profile, overrides.
+    fn camera(&mut self, cam: &super::model::Camera, site: &Site, profiles: &[String]) {
+        let r = self.root.clone();
         for (key, val) in [
             ("name", &cam.name),
             ("vendor", &cam.vendor),
@@ -616,7 +652,7 @@ fn cameras(out: &mut Vec<Diagnostic>, repo: &DesiredRepo, doc: &SiteDoc, site: &
             ("firmware", &cam.firmware),
         ] {
             if val.trim().is_empty() {
-                k.error(
+                self.error(
                     "camera::empty",
                     &r.key(key),
                     format!("camera `{}` has an empty `{key}`", cam.id),
@@ -629,41 +665,47 @@ fn cameras(out: &mut Vec<Diagnostic>, repo: &DesiredRepo, doc: &SiteDoc, site: &
             .map(|u| u.host().is_none())
             .unwrap_or(true)
         {
-            k.error("camera::stream-url", &r.key("stream_url"), format!("`{}` is not a stream URL", cam.stream_url), "not a URL",
+            self.error("camera::stream-url", &r.key("stream_url"), format!("`{}` is not a stream URL", cam.stream_url), "not a URL",
                 "write the camera's stream URL, e.g. rtsp://hall-01.cams.example/axis-media/media.amp".into());
         }
         if !site.recording_profiles.contains_key(&cam.profile) {
-            let help = match did_you_mean(&cam.profile, &profiles) {
-                Some(s) => format!(
-                    "did you mean `{s}`? Profiles of site `{}`: {}",
-                    site.name,
-                    profiles.join(", ")
-                ),
-                None if profiles.is_empty() => {
-                    "define it under `recording_profiles` in site.yaml".into()
-                }
-                None => format!(
-                    "use one of: {}, or define it under `recording_profiles` in site.yaml",
-                    profiles.join(", ")
-                ),
-            };
-            k.error(
-                "camera::unknown-profile",
-                &r.key("profile"),
-                format!(
-                    "camera `{}` uses unknown recording profile `{}`",
-                    cam.id, cam.profile
-                ),
-                "not a key of recording_profiles",
-                help,
-            );
+            self.unknown_profile(cam, site, profiles);
         }
         if let Some(o) = &cam.recording {
-            k.overrides(&r.key("recording"), o, &site.policy.retention);
+            self.overrides(&r.key("recording"), o, &site.policy.retention);
         }
+    }
+
+    /// The camera names a recording profile the site does not define.
+    fn unknown_profile(&mut self, cam: &super::model::Camera, site: &Site, profiles: &[String]) {
+        let help = match did_you_mean(&cam.profile, profiles) {
+            Some(s) => format!(
+                "did you mean `{s}`? Profiles of site `{}`: {}",
+                site.name,
+                profiles.join(", ")
+            ),
+            None if profiles.is_empty() => {
+                "define it under `recording_profiles` in site.yaml".into()
+            }
+            None => format!(
+                "use one of: {}, or define it under `recording_profiles` in site.yaml",
+                profiles.join(", ")
+            ),
+        };
+        self.error(
+            "camera::unknown-profile",
+            &self.root.key("profile"),
+            format!(
+                "camera `{}` uses unknown recording profile `{}`",
+                cam.id, cam.profile
+            ),
+            "not a key of recording_profiles",
+            help,
+        );
     }
 }
 
+/// An environment variable name: `[A-Za-z_][A-Za-z0-9_]*`, at most 128 bytes.
 fn is_env_name(s: &str) -> bool {
     let mut b = s.bytes();
     matches!(b.next(), Some(c) if c.is_ascii_alphabetic() || c == b'_')

@@ -14,6 +14,11 @@ pub const ALERT_REVIEW_MAX_AGE_DAYS: u32 = 183;
 /// Longest admin session inactivity the procedure allows, in minutes (§01).
 pub const MAX_SESSION_TIMEOUT_MINUTES: u32 = 15;
 
+/// True for a session timeout the procedure allows: 1 to [`MAX_SESSION_TIMEOUT_MINUTES`] minutes.
+pub fn is_allowed_session_timeout(minutes: u32) -> bool {
+    (1..=MAX_SESSION_TIMEOUT_MINUTES).contains(&minutes)
+}
+
 /// The gate class of an operation; declared from least to most strict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

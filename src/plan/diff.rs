@@ -1,7 +1,11 @@
 //! The diff engine: desired × live → ordered operations and findings.
 //!
 //! Deterministic (cameras by id, then alert rules by kind, then settings) and
-//! free of noise: both sides arrive normalised (see `state`).
+//! free of noise: both sides arrive normalised (see `state`). Never judges
+//! whether an operation may run (that is the gate's job) and never turns a
+//! read-only field (vendor, model, firmware) into an operation: those are findings.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
@@ -14,102 +18,127 @@ use crate::model::schedule;
 pub fn diff(desired: &ConfigState, live: &ConfigState) -> (Vec<Operation>, Vec<Finding>) {
     let mut ops = Vec::new();
     let mut findings = Vec::new();
-    let ids: std::collections::BTreeSet<&String> =
-        desired.cameras.keys().chain(live.cameras.keys()).collect();
-    for id in ids {
-        match (desired.cameras.get(id), live.cameras.get(id)) {
+    camera_ops(desired, live, &mut ops, &mut findings);
+    alert_ops(desired, live, &mut ops);
+    settings_ops(desired, live, &mut ops, &mut findings);
+    (ops, findings)
+}
+
+/// The two sides of every key present on either side, in key order.
+fn pair_up<'a, K: Ord, V>(
+    want: &'a BTreeMap<K, V>,
+    have: &'a BTreeMap<K, V>,
+) -> impl Iterator<Item = (&'a K, Option<&'a V>, Option<&'a V>)> {
+    let keys: BTreeSet<&K> = want.keys().chain(have.keys()).collect();
+    keys.into_iter().map(|k| (k, want.get(k), have.get(k)))
+}
+
+/// Every field of something only the desired side has, as changes from nothing.
+fn all_added(fields: Vec<(&'static str, Value)>) -> Vec<Change> {
+    fields
+        .into_iter()
+        .map(|(p, v)| change(p, Value::Null, v))
+        .collect()
+}
+
+/// Every field of something only the live side has, as changes to nothing.
+fn all_removed(fields: Vec<(&'static str, Value)>) -> Vec<Change> {
+    fields
+        .into_iter()
+        .map(|(p, v)| change(p, v, Value::Null))
+        .collect()
+}
+
+/// Camera creates, deletes and updates by id; read-only fields become findings.
+fn camera_ops(
+    desired: &ConfigState,
+    live: &ConfigState,
+    ops: &mut Vec<Operation>,
+    findings: &mut Vec<Finding>,
+) {
+    for (id, want, have) in pair_up(&desired.cameras, &live.cameras) {
+        match (want, have) {
             (Some(d), None) => ops.push(Operation::new(
                 OpKind::CameraCreate,
                 id.clone(),
                 Class::CameraAdd,
-                camera_fields(d)
-                    .into_iter()
-                    .map(|(p, v)| change(p, Value::Null, v))
-                    .collect(),
+                all_added(camera_fields(d)),
             )),
             (None, Some(l)) => ops.push(Operation::new(
                 OpKind::CameraDelete,
                 id.clone(),
                 Class::CameraRemove,
-                camera_fields(l)
-                    .into_iter()
-                    .map(|(p, v)| change(p, v, Value::Null))
-                    .collect(),
+                all_removed(camera_fields(l)),
             )),
             (Some(d), Some(l)) => {
                 findings.extend(read_only_findings(d, l));
-                if let Some(op) = camera_update(d, l) {
-                    ops.push(op);
-                }
+                ops.extend(camera_update(d, l));
             }
             (None, None) => {}
         }
     }
-    if let (Some(want), Some(have)) = (&desired.alerts, &live.alerts) {
-        let kinds: std::collections::BTreeSet<_> = want.keys().chain(have.keys()).collect();
-        for kind in kinds {
-            let target = kind.as_str().to_string();
-            match (want.get(kind), have.get(kind)) {
-                (Some(d), None) => ops.push(Operation::new(
-                    OpKind::AlertCreate,
-                    target,
-                    Class::Alerts,
-                    alert_fields(d)
-                        .into_iter()
-                        .map(|(p, v)| change(p, Value::Null, v))
-                        .collect(),
-                )),
-                (None, Some(l)) => ops.push(Operation::new(
-                    OpKind::AlertDelete,
-                    target,
-                    Class::Alerts,
-                    alert_fields(l)
-                        .into_iter()
-                        .map(|(p, v)| change(p, v, Value::Null))
-                        .collect(),
-                )),
-                (Some(d), Some(l)) => {
-                    let changes = changed(alert_fields(l), alert_fields(d));
-                    if !changes.is_empty() {
-                        ops.push(Operation::new(
-                            OpKind::AlertUpdate,
-                            target,
-                            Class::Alerts,
-                            changes,
-                        ));
-                    }
-                }
-                (None, None) => {}
-            }
+}
+
+/// Alert rule creates, deletes and updates by kind; only when both sides manage alerts.
+fn alert_ops(desired: &ConfigState, live: &ConfigState, ops: &mut Vec<Operation>) {
+    // `None` on either side means alerts are not managed there: never diffed.
+    let (Some(want), Some(have)) = (&desired.alerts, &live.alerts) else {
+        return;
+    };
+    for (kind, want, have) in pair_up(want, have) {
+        let (op, changes) = match (want, have) {
+            (Some(d), None) => (OpKind::AlertCreate, all_added(alert_fields(d))),
+            (None, Some(l)) => (OpKind::AlertDelete, all_removed(alert_fields(l))),
+            (Some(d), Some(l)) => (
+                OpKind::AlertUpdate,
+                changed(alert_fields(l), alert_fields(d)),
+            ),
+            (None, None) => continue,
+        };
+        // Only an update can come out empty (equal rules): that is no operation.
+        if !changes.is_empty() {
+            ops.push(Operation::new(
+                op,
+                kind.as_str().to_string(),
+                Class::Alerts,
+                changes,
+            ));
         }
     }
-    if let Some(l) = &live.settings {
-        if l.session_timeout_minutes > MAX_SESSION_TIMEOUT_MINUTES {
-            findings.push(Finding {
-                kind: "session-timeout".into(),
-                target: "settings".into(),
-                message: format!(
-                    "the VMS disconnects idle admin sessions after {} minutes; PROC-VMS-001 §01 requires at most {MAX_SESSION_TIMEOUT_MINUTES}",
-                    l.session_timeout_minutes
-                ),
-            });
-        }
-        if let Some(d) = &desired.settings {
-            if d.session_timeout_minutes != l.session_timeout_minutes {
-                ops.push(Operation::new(
-                    OpKind::SettingsUpdate,
-                    "settings".into(),
-                    Class::Settings,
-                    vec![change(
-                        "session_timeout_minutes",
-                        json!(l.session_timeout_minutes),
-                        json!(d.session_timeout_minutes),
-                    )],
-                ));
-            }
+}
+
+/// The session timeout: a finding when the VMS breaks the procedure, an update when it differs.
+fn settings_ops(
+    desired: &ConfigState,
+    live: &ConfigState,
+    ops: &mut Vec<Operation>,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(l) = &live.settings else { return };
+    if l.session_timeout_minutes > MAX_SESSION_TIMEOUT_MINUTES {
+        findings.push(Finding {
+            kind: "session-timeout".into(),
+            target: "settings".into(),
+            message: format!(
+                "the VMS disconnects idle admin sessions after {} minutes; PROC-VMS-001 §01 requires at most {MAX_SESSION_TIMEOUT_MINUTES}",
+                l.session_timeout_minutes
+            ),
+        });
+    }
+    if let Some(d) = &desired.settings {
+        if d.session_timeout_minutes != l.session_timeout_minutes {
+            ops.push(Operation::new(
+                OpKind::SettingsUpdate,
+                "settings".into(),
+                Class::Settings,
+                vec![change(
+                    "session_timeout_minutes",
+                    json!(l.session_timeout_minutes),
+                    json!(d.session_timeout_minutes),
+                )],
+            ));
         }
     }
-    (ops, findings)
 }
 
 fn change(path: &str, from: Value, to: Value) -> Change {
@@ -120,7 +149,7 @@ fn change(path: &str, from: Value, to: Value) -> Change {
     }
 }
 
-/// The fields compared for a camera, in display order, with their class.
+/// The fields compared for a camera, in display order ([`field_class`] gives their class).
 fn camera_fields(c: &CameraState) -> Vec<(&'static str, Value)> {
     vec![
         ("name", json!(c.name)),
@@ -136,6 +165,7 @@ fn camera_fields(c: &CameraState) -> Vec<(&'static str, Value)> {
     ]
 }
 
+/// The gate class of a writable camera field; `None` for read-only ones.
 fn field_class(path: &str) -> Option<Class> {
     match path {
         "name" | "stream_url" => Some(Class::Metadata),
@@ -149,6 +179,7 @@ fn field_class(path: &str) -> Option<Class> {
     }
 }
 
+/// The fields whose values differ, as changes from `from` to `to` (same fields, same order).
 fn changed(from: Vec<(&'static str, Value)>, to: Vec<(&'static str, Value)>) -> Vec<Change> {
     from.into_iter()
         .zip(to)
@@ -157,6 +188,7 @@ fn changed(from: Vec<(&'static str, Value)>, to: Vec<(&'static str, Value)>) -> 
         .collect()
 }
 
+/// The update of a camera, classed by its strictest change; `None` when nothing writable differs.
 fn camera_update(d: &CameraState, l: &CameraState) -> Option<Operation> {
     let changes: Vec<Change> = changed(camera_fields(l), camera_fields(d))
         .into_iter()
@@ -172,6 +204,7 @@ fn camera_update(d: &CameraState, l: &CameraState) -> Option<Operation> {
     ))
 }
 
+/// A finding per read-only field that differs: vmsops reports them, never writes them.
 fn read_only_findings(d: &CameraState, l: &CameraState) -> Vec<Finding> {
     [("vendor", &d.vendor, &l.vendor), ("model", &d.model, &l.model), ("firmware", &d.firmware, &l.firmware)]
         .into_iter()
@@ -186,6 +219,7 @@ fn read_only_findings(d: &CameraState, l: &CameraState) -> Vec<Finding> {
         .collect()
 }
 
+/// The fields compared for an alert rule, escalation steps as one line each.
 fn alert_fields(a: &AlertState) -> Vec<(&'static str, Value)> {
     let escalation: Vec<String> = a
         .escalation
@@ -209,7 +243,6 @@ mod tests {
     use super::*;
     use crate::model::{AlertKind, Day, ScheduleEntry};
     use crate::plan::state::{alert_state, SettingsState};
-    use std::collections::BTreeMap;
 
     fn cam(id: &str) -> CameraState {
         CameraState {

@@ -1,19 +1,42 @@
 //! The markdown rendering of a plan, for a pull-request comment.
 //!
 //! Stays under [`MAX_CHARS`]: past that, the remaining operations are counted,
-//! not shown, and the reader is pointed at the JSON plan.
+//! not shown, and the reader is pointed at the JSON plan. Never lets user text
+//! (names, messages, values) open HTML, break a table or close a code fence.
 
 use serde_json::Value;
 
-use super::document::PlanDocument;
-use super::{OpKind, Operation, VerdictStatus};
+use super::document::{GitChanges, PlanDocument, SitePlan, Summary};
+use super::effect::{class_name, Effect};
+use super::{Operation, Verdict, VerdictStatus};
+use crate::model::short_id;
 
 /// Hard limit: GitHub refuses comments over 65,536 characters.
 pub const MAX_CHARS: usize = 60_000;
 
+/// Room for the closing note, whatever happens: sections stop fitting before this.
+const BUDGET: usize = MAX_CHARS - 400;
+
 /// Renders a plan as markdown of at most [`MAX_CHARS`] characters, under `### vmsops {title}`.
 pub fn render(doc: &PlanDocument, title: &str) -> String {
     let mut out = format!("### vmsops {}\n\n", escape(title));
+    summary_table(&mut out, doc);
+    let omitted: usize = doc.sites.iter().map(|s| push_site(&mut out, s)).sum();
+    if omitted > 0 {
+        out.push_str(&format!(
+            "\n_…and {omitted} more operation(s) not shown to keep this comment under {MAX_CHARS} characters; run `vmsops plan --format json` for the full plan._\n"
+        ));
+    }
+    out
+}
+
+/// True if `more` still fits after `out` within [`BUDGET`].
+fn fits(out: &str, more: &str) -> bool {
+    out.len() + more.len() <= BUDGET
+}
+
+/// The summary line, then one table row per site with its counts.
+fn summary_table(out: &mut String, doc: &PlanDocument) {
     let s = &doc.summary;
     out.push_str(&format!("**{}**", s.line()));
     if s.refused > 0 {
@@ -21,13 +44,11 @@ pub fn render(doc: &PlanDocument, title: &str) -> String {
     }
     out.push_str("\n\n| site | desired | add | change | remove | refused | findings |\n|---|---|---:|---:|---:|---:|---:|\n");
     for site in &doc.sites {
-        let one = super::document::Summary::of(std::slice::from_ref(site));
+        let one = Summary::of(std::slice::from_ref(site));
         let commit = site
             .desired_commit
             .as_deref()
-            .map_or("work tree".to_string(), |c| {
-                format!("`{}`", crate::model::short_id(c))
-            });
+            .map_or("work tree".to_string(), |c| format!("`{}`", short_id(c)));
         let status = if site.error.is_some() { " ❌" } else { "" };
         out.push_str(&format!(
             "| {}{status} | {commit} | {} | {} | {} | {} | {} |\n",
@@ -39,110 +60,121 @@ pub fn render(doc: &PlanDocument, title: &str) -> String {
             one.findings
         ));
     }
-    // Room for the closing note, whatever happens.
-    let budget = MAX_CHARS - 400;
-    let mut omitted = 0usize;
-    for site in &doc.sites {
-        let mut section = format!("\n#### {}\n\n", escape(&site.site));
-        for n in &site.notes {
-            section.push_str(&format!("> ⚠️ {}\n\n", escape(n)));
-        }
-        if let Some(git) = &site.git {
-            section.push_str(&format!(
-                "<details><summary>{} commit(s) since <code>{}</code></summary>\n\n",
-                git.commits.len(),
-                crate::model::short_id(&git.base)
-            ));
-            for c in &git.commits {
-                let tickets = if c.tickets.is_empty() {
-                    String::new()
-                } else {
-                    format!(" — {}", escape(&c.tickets.join(", ")))
-                };
-                section.push_str(&format!(
-                    "- `{}` {} — {}{tickets}\n",
-                    crate::model::short_id(&c.id),
-                    escape(&c.summary),
-                    escape(&c.author_name)
-                ));
-            }
-            section.push_str("\n</details>\n\n");
-        }
-        if let Some(e) = &site.error {
-            section.push_str(&format!("❌ could not be planned: {}\n", escape(e)));
-        } else if site.operations.is_empty() {
-            section.push_str("No changes: the VMS matches the desired state.\n");
-        }
-        let common = super::common_verdicts(&site.operations);
-        if !common.is_empty() {
-            section.push_str("**Gate, for the whole change:**\n\n");
-            for v in &common {
-                section.push_str(&format!(
-                    "- {} **{}**: {}\n",
-                    icon(v.status),
-                    v.check,
-                    escape(&v.message)
-                ));
-            }
-            section.push('\n');
-        }
-        if out.len() + section.len() > budget {
-            omitted += site.operations.len();
-            continue;
-        }
-        out.push_str(&section);
-        for op in &site.operations {
-            let block = op_block(op, &common);
-            if out.len() + block.len() > budget {
-                omitted += 1;
-                continue;
-            }
-            out.push_str(&block);
-        }
-        if !site.findings.is_empty() {
-            let mut f = String::from("\n**Findings**\n\n");
-            for x in &site.findings {
-                f.push_str(&format!(
-                    "- ⚠️ `{}` {}: {}\n",
-                    x.kind,
-                    escape(&x.target),
-                    escape(&x.message)
-                ));
-            }
-            if out.len() + f.len() <= budget {
-                out.push_str(&f);
-            }
-        }
-        if !site.unmanaged.is_empty() {
-            let mut u = String::from("\n<sub>Not managed by this driver: ");
-            u.push_str(
-                &site
-                    .unmanaged
-                    .iter()
-                    .map(|x| format!("`{}`", x.field))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            );
-            u.push_str("</sub>\n");
-            if out.len() + u.len() <= budget {
-                out.push_str(&u);
-            }
-        }
-    }
-    if omitted > 0 {
-        out.push_str(&format!(
-            "\n_…and {omitted} more operation(s) not shown to keep this comment under {MAX_CHARS} characters; run `vmsops plan --format json` for the full plan._\n"
-        ));
-    }
-    out
 }
 
-fn symbol(op: OpKind) -> &'static str {
-    match op {
-        OpKind::CameraCreate | OpKind::AlertCreate => "+",
-        OpKind::CameraDelete | OpKind::AlertDelete => "-",
-        _ => "~",
+/// Appends one site's section, as much of it as fits; returns how many operations were left out.
+fn push_site(out: &mut String, site: &SitePlan) -> usize {
+    let common = super::common_verdicts(&site.operations);
+    let section = site_head(site, &common);
+    if !fits(out, &section) {
+        return site.operations.len();
     }
+    out.push_str(&section);
+    let mut omitted = 0;
+    for op in &site.operations {
+        let block = op_block(op, &common);
+        if fits(out, &block) {
+            out.push_str(&block);
+        } else {
+            omitted += 1;
+        }
+    }
+    // Findings and unmanaged fields are dropped silently when they do not fit: they are not operations.
+    for extra in [findings_block(site), unmanaged_line(site)]
+        .into_iter()
+        .flatten()
+    {
+        if fits(out, &extra) {
+            out.push_str(&extra);
+        }
+    }
+    omitted
+}
+
+/// A site's title, notes, commits, status and the gate's verdicts on the whole change.
+fn site_head(site: &SitePlan, common: &[Verdict]) -> String {
+    let mut section = format!("\n#### {}\n\n", escape(&site.site));
+    for n in &site.notes {
+        section.push_str(&format!("> ⚠️ {}\n\n", escape(n)));
+    }
+    if let Some(git) = &site.git {
+        section.push_str(&git_details(git));
+    }
+    if let Some(e) = &site.error {
+        section.push_str(&format!("❌ could not be planned: {}\n", escape(e)));
+    } else if site.operations.is_empty() {
+        section.push_str("No changes: the VMS matches the desired state.\n");
+    }
+    if !common.is_empty() {
+        section.push_str("**Gate, for the whole change:**\n\n");
+        for v in common {
+            section.push_str(&format!(
+                "- {} **{}**: {}\n",
+                icon(v.status),
+                v.check,
+                escape(&v.message)
+            ));
+        }
+        section.push('\n');
+    }
+    section
+}
+
+/// The commits since the base, folded.
+fn git_details(git: &GitChanges) -> String {
+    let mut s = format!(
+        "<details><summary>{} commit(s) since <code>{}</code></summary>\n\n",
+        git.commits.len(),
+        short_id(&git.base)
+    );
+    for c in &git.commits {
+        let tickets = if c.tickets.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", escape(&c.tickets.join(", ")))
+        };
+        s.push_str(&format!(
+            "- `{}` {} — {}{tickets}\n",
+            short_id(&c.id),
+            escape(&c.summary),
+            escape(&c.author_name)
+        ));
+    }
+    s.push_str("\n</details>\n\n");
+    s
+}
+
+/// The site's findings, if any.
+fn findings_block(site: &SitePlan) -> Option<String> {
+    if site.findings.is_empty() {
+        return None;
+    }
+    let mut f = String::from("\n**Findings**\n\n");
+    for x in &site.findings {
+        f.push_str(&format!(
+            "- ⚠️ `{}` {}: {}\n",
+            x.kind,
+            escape(&x.target),
+            escape(&x.message)
+        ));
+    }
+    Some(f)
+}
+
+/// The fields this driver does not manage, on one small line, if any.
+fn unmanaged_line(site: &SitePlan) -> Option<String> {
+    if site.unmanaged.is_empty() {
+        return None;
+    }
+    let fields = site
+        .unmanaged
+        .iter()
+        .map(|x| format!("`{}`", x.field))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(format!(
+        "\n<sub>Not managed by this driver: {fields}</sub>\n"
+    ))
 }
 
 /// A value on one line of a ```diff block: no newline, no fence.
@@ -155,6 +187,7 @@ fn value(v: &Value) -> String {
     }
 }
 
+/// The mark of a verdict.
 fn icon(status: VerdictStatus) -> &'static str {
     match status {
         VerdictStatus::Refused => "⛔",
@@ -163,30 +196,23 @@ fn icon(status: VerdictStatus) -> &'static str {
     }
 }
 
-fn op_block(op: &Operation, common: &[super::Verdict]) -> String {
-    let class = serde_json::to_value(op.class)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default();
+/// One operation, folded: its changes as a diff, then the verdicts not shown for the whole change.
+fn op_block(op: &Operation, common: &[Verdict]) -> String {
+    let effect = Effect::of(op.op);
     let mark = if op.is_refused() { "⛔ " } else { "" };
     let mut b = format!(
-        "<details><summary>{mark}<code>{} {} {}</code> — {class}</summary>\n\n```diff\n",
-        symbol(op.op),
+        "<details><summary>{mark}<code>{} {} {}</code> — {}</summary>\n\n```diff\n",
+        effect.symbol(),
         op.op.as_str(),
-        escape(&op.target)
+        escape(&op.target),
+        class_name(op.class)
     );
     for c in &op.changes {
-        match op.op {
-            OpKind::CameraCreate | OpKind::AlertCreate => {
-                b.push_str(&format!("+ {}: {}\n", c.path, value(&c.to)))
-            }
-            OpKind::CameraDelete | OpKind::AlertDelete => {
-                b.push_str(&format!("- {}: {}\n", c.path, value(&c.from)))
-            }
-            _ => {
-                b.push_str(&format!("- {}: {}\n", c.path, value(&c.from)));
-                b.push_str(&format!("+ {}: {}\n", c.path, value(&c.to)));
-            }
+        if effect != Effect::Add {
+            b.push_str(&format!("- {}: {}\n", c.path, value(&c.from)));
+        }
+        if effect != Effect::Remove {
+            b.push_str(&format!("+ {}: {}\n", c.path, value(&c.to)));
         }
     }
     b.push_str("```\n");

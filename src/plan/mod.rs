@@ -6,6 +6,7 @@
 pub mod build;
 pub mod diff;
 pub mod document;
+mod effect;
 pub mod fingerprint;
 pub mod live;
 pub mod markdown;

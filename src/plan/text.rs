@@ -1,9 +1,13 @@
-//! The Terraform-like text rendering of a plan.
+//! The Terraform-like text rendering of a plan, for a terminal or a CI log.
+//!
+//! Colours only through [`Style`], so that `Style { color: false }` never
+//! emits an escape sequence; never decides anything about the plan it shows.
 
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 use super::document::{PlanDocument, SitePlan};
+use super::effect::{class_name, Effect};
 use super::style::Style;
 use super::{Change, OpKind, Operation, VerdictStatus};
 
@@ -53,6 +57,7 @@ pub fn render(doc: &PlanDocument, style: Style) -> String {
     out
 }
 
+/// A commit's short id, or `work tree`.
 fn short(commit: &Option<String>) -> String {
     match commit {
         Some(c) => crate::model::short_id(c).to_string(),
@@ -60,6 +65,7 @@ fn short(commit: &Option<String>) -> String {
     }
 }
 
+/// One site: its heading, commits, status, operations, findings and unmanaged fields.
 fn render_site(out: &mut String, site: &SitePlan, style: Style) {
     out.push_str(&style.bold(&format!(
         "{} — {} at {}, desired {}\n",
@@ -136,6 +142,7 @@ fn render_site(out: &mut String, site: &SitePlan, style: Style) {
     out.push('\n');
 }
 
+/// What an operation acts on, and what happens to it.
 fn noun(op: OpKind) -> (&'static str, &'static str) {
     match op {
         OpKind::CameraCreate => ("camera", "created"),
@@ -149,51 +156,45 @@ fn noun(op: OpKind) -> (&'static str, &'static str) {
     }
 }
 
+/// One line per verdict, marked and coloured by its status.
 fn render_verdicts<'a>(
     out: &mut String,
     verdicts: impl IntoIterator<Item = &'a super::Verdict>,
     style: Style,
 ) {
     for v in verdicts {
-        let line = format!("{}: {}", v.check, v.message);
-        match v.status {
-            VerdictStatus::Refused => out.push_str(&format!(
-                "    {}\n",
-                style.red(&format!("✗ refused by {line}"))
-            )),
-            VerdictStatus::Warning => {
-                out.push_str(&format!("    {}\n", style.yellow(&format!("! {line}"))))
-            }
-            VerdictStatus::Allowed => {
-                out.push_str(&format!("    {}\n", style.dim(&format!("✓ {line}"))))
-            }
-        }
+        let (paint, mark): (fn(&Style, &str) -> String, &str) = match v.status {
+            VerdictStatus::Refused => (Style::red, "✗ refused by"),
+            VerdictStatus::Warning => (Style::yellow, "!"),
+            VerdictStatus::Allowed => (Style::dim, "✓"),
+        };
+        let line = format!("{mark} {}: {}", v.check, v.message);
+        out.push_str(&format!("    {}\n", paint(&style, &line)));
     }
 }
 
+/// One operation: its heading, its changes, then the verdicts not shown for the whole change.
 fn render_op(out: &mut String, op: &Operation, common: &[super::Verdict], style: Style) {
     let (kind, verb) = noun(op.op);
-    let class = serde_json::to_value(op.class)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default();
     out.push_str(&style.dim(&format!(
-        "  # {kind} {} will be {verb} [{class}]\n",
-        op.target
+        "  # {kind} {} will be {verb} [{}]\n",
+        op.target,
+        class_name(op.class)
     )));
-    let (sym, paint): (&str, fn(&Style, &str) -> String) = match op.op {
-        OpKind::CameraCreate | OpKind::AlertCreate => ("+", Style::green),
-        OpKind::CameraDelete | OpKind::AlertDelete => ("-", Style::red),
-        _ => ("~", Style::yellow),
+    let effect = Effect::of(op.op);
+    let paint: fn(&Style, &str) -> String = match effect {
+        Effect::Add => Style::green,
+        Effect::Remove => Style::red,
+        Effect::Change => Style::yellow,
     };
     out.push_str(&format!(
         "  {} {kind} \"{}\" {{\n",
-        paint(&style, sym),
+        paint(&style, effect.symbol()),
         op.target
     ));
     let width = op.changes.iter().map(|c| c.path.len()).max().unwrap_or(0);
     for c in &op.changes {
-        render_change(out, c, sym, width, style);
+        render_change(out, c, effect, width, style);
     }
     out.push_str("    }\n");
     render_verdicts(
@@ -203,6 +204,7 @@ fn render_op(out: &mut String, op: &Operation, common: &[super::Verdict], style:
     );
 }
 
+/// A JSON value on one line.
 fn scalar(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
@@ -210,6 +212,7 @@ fn scalar(v: &Value) -> String {
     }
 }
 
+/// The lines of a list value (`null` is no line); `None` for a scalar.
 fn lines_of(v: &Value) -> Option<Vec<String>> {
     match v {
         Value::Array(items) => Some(items.iter().map(scalar).collect()),
@@ -218,7 +221,9 @@ fn lines_of(v: &Value) -> Option<Vec<String>> {
     }
 }
 
-fn render_change(out: &mut String, c: &Change, sym: &str, width: usize, style: Style) {
+/// One field change: a line diff for lists, `from -> to` for scalars.
+fn render_change(out: &mut String, c: &Change, effect: Effect, width: usize, style: Style) {
+    let sym = effect.symbol();
     let list = matches!(c.from, Value::Array(_)) || matches!(c.to, Value::Array(_));
     if list {
         if let (Some(from), Some(to)) = (lines_of(&c.from), lines_of(&c.to)) {
@@ -245,13 +250,13 @@ fn render_change(out: &mut String, c: &Change, sym: &str, width: usize, style: S
             return;
         }
     }
-    let value = match (sym, &c.from, &c.to) {
-        ("+", _, to) => style.green(&scalar(to)),
-        ("-", from, _) => style.red(&scalar(from)),
-        (_, from, to) => format!(
+    let value = match effect {
+        Effect::Add => style.green(&scalar(&c.to)),
+        Effect::Remove => style.red(&scalar(&c.from)),
+        Effect::Change => format!(
             "{} -> {}",
-            style.red(&scalar(from)),
-            style.green(&scalar(to))
+            style.red(&scalar(&c.from)),
+            style.green(&scalar(&c.to))
         ),
     };
     out.push_str(&format!(
