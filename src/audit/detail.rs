@@ -208,3 +208,93 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod pinned {
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::audit::{Entry, Outcome};
+    use crate::plan::{Change, OpKind};
+
+    const JOURNAL: &str = include_str!("../../tests/cli/fixtures/journal-0.1.jsonl");
+
+    fn field<'de, T: Deserialize<'de>>(d: &'de Map<String, Value>, k: &str) -> T {
+        T::deserialize(&d[k]).unwrap_or_else(|e| panic!("{k}: {e}"))
+    }
+
+    fn agent(d: &Map<String, Value>) -> Agent {
+        match d["agent"].as_str() {
+            Some("cli") => Agent::Cli,
+            Some("watch") => Agent::Watch,
+            Some("restore") => Agent::Restore,
+            other => panic!("agent {other:?}"),
+        }
+    }
+
+    fn opt(d: &Map<String, Value>, k: &str) -> Option<String> {
+        d.get(k).and_then(Value::as_str).map(String::from)
+    }
+
+    /// The typed detail that today's code writes for what `e` records.
+    fn rebuilt(e: &Entry, d: &Map<String, Value>) -> Map<String, Value> {
+        let result = e.result;
+        match (e.action.as_str(), result) {
+            ("apply" | "restore", Outcome::Refused) => {
+                let targets: Option<Vec<String>> = d.get("targets").map(|_| field(d, "targets"));
+                to_map(&RefusalDetail {
+                    check: d["check"].as_str().expect("check"),
+                    message: d["message"].as_str().expect("message"),
+                    targets: targets.as_deref(),
+                    agent: agent(d),
+                })
+            }
+            ("apply", _) => to_map(&ApplyEndDetail {
+                operations: field(d, "operations"),
+                agent: agent(d),
+                rolled_back: d.get("rolled_back").map(|_| field(d, "rolled_back")),
+            }),
+            ("restore", _) => to_map(&RestoreDetail {
+                agent: agent(d),
+                reason: opt(d, "reason"),
+                before: opt(d, "before"),
+                request_id: opt(d, "request_id"),
+                error: opt(d, "error"),
+            }),
+            ("snapshot.create" | "snapshot.delete", _) => to_map(&SnapshotDetail {
+                agent: Some(agent(d)),
+                reason: opt(d, "reason"),
+                taken_at: opt(d, "taken_at"),
+                sha256: opt(d, "sha256"),
+                retention_days: d.get("retention_days").map(|_| field(d, "retention_days")),
+                error: opt(d, "error"),
+            }),
+            _ => {
+                let changes: Vec<Change> = field(d, "changes");
+                let op: OpKind = field(d, "op");
+                to_map(&StepDetail {
+                    request_id: d["request_id"].as_str().expect("request_id"),
+                    op,
+                    class: field(d, "class"),
+                    changes: &changes,
+                    window: d["window"].as_str(),
+                    agent: agent(d),
+                    error: d["error"].as_str(),
+                })
+            }
+        }
+    }
+
+    #[test]
+    fn every_detail_of_a_pinned_journal_is_what_the_types_write() {
+        let mut checked = 0;
+        for line in JOURNAL.lines() {
+            let e: Entry = serde_json::from_str(line).expect("entry");
+            let Some(d) = &e.detail else { continue };
+            assert_eq!(&rebuilt(&e, d), d, "entry #{} ({})", e.seq, e.action);
+            checked += 1;
+        }
+        assert!(checked > 30, "{checked} details checked");
+    }
+}

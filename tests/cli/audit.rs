@@ -494,3 +494,18 @@ fn the_review_says_what_it_could_not_check() {
         "{out}"
     );
 }
+
+// Regression guard: a journal written by vmsops 0.1 (the demo, a snapshot, a refused and a
+// successful restore) must keep verifying whatever the code that writes entries becomes.
+#[test]
+fn a_journal_written_by_an_earlier_release_still_verifies() {
+    let state = tempfile::tempdir().expect("state");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/fixtures/journal-0.1.jsonl"),
+        state.path().join("journal.jsonl"),
+    )
+    .expect("copy the pinned journal");
+    let (code, out, err) = run_with(state.path(), &["audit", "verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("37 entries, hash chain intact"), "{out}");
+}
