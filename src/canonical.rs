@@ -57,10 +57,10 @@ pub fn write_str(s: &str, out: &mut String) {
 
 /// Lowercase hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    use std::fmt::Write as _;
     let mut hex = String::with_capacity(64);
-    for b in digest {
-        hex.push_str(&format!("{b:02x}"));
+    for b in Sha256::digest(bytes) {
+        let _ = write!(hex, "{b:02x}");
     }
     hex
 }

@@ -15,12 +15,10 @@ use serde_json::Value;
 
 use super::entry::{Entry, Outcome};
 use crate::driver::VmsJournalEntry;
+use crate::model::Class;
 
 /// Actions that only keep vmsops's own records and change nothing on a VMS: no ticket needed.
 pub const HOUSEKEEPING_ACTIONS: &[&str] = &["snapshot.create", "snapshot.delete"];
-
-/// Plan classes that need an approval tag (SPEC section 5).
-pub const APPROVAL_CLASSES: &[&str] = &["recording", "settings", "policy"];
 
 /// How far apart a VMS journal entry and a vmsops entry on the same target may
 /// be and still be the same change, for drivers that cannot send request ids.
@@ -430,13 +428,15 @@ fn class_reasons(e: &Entry) -> Vec<(Category, String)> {
     let Some(c) = detail_str(e, "class") else {
         return reasons;
     };
-    if APPROVAL_CLASSES.contains(&c) && e.approval.is_none() {
+    // A class this release does not know (a newer writer) needs neither.
+    let class: Option<Class> = serde_json::from_value(serde_json::Value::from(c)).ok();
+    if class.is_some_and(Class::needs_approval) && e.approval.is_none() {
         reasons.push((
             Category::NoApproval,
             format!("a {c} change needs an approval tag"),
         ));
     }
-    if c == "recording" && detail_str(e, "window").is_none() {
+    if class.is_some_and(Class::needs_window) && detail_str(e, "window").is_none() {
         reasons.push((
             Category::OutsideWindow,
             "recording change outside every maintenance window".into(),

@@ -11,7 +11,7 @@ use vmsops::audit::detail::{to_map, Agent, SnapshotDetail};
 use vmsops::audit::{Journal, NewEntry, Outcome};
 use vmsops::connection::site_at_applied;
 use vmsops::exit::Exit;
-use vmsops::ops::snapshot::take;
+use vmsops::ops::snapshot::{prune as prune_journaled, take};
 use vmsops::snapshot::{SnapshotMeta, SnapshotStore};
 use vmsops::state::StateDir;
 
@@ -338,33 +338,16 @@ fn prune(args: PruneArgs, state: &StateDir) -> CmdResult {
     let store = SnapshotStore::new(state);
     let journal = Journal::open(state);
     let plan = store.prune_plan(args.site.as_deref(), args.older_than, now)?;
-    if !plan.remove.is_empty() {
-        // Check the journal can take the removals before removing anything.
-        journal.last()?;
-    }
+    prune_journaled(
+        &store,
+        &journal,
+        &plan,
+        operator.as_deref(),
+        &super::clock()?,
+    )
+    .map_err(|e| vmsops::error_chain(&e))?;
     let mut out = String::new();
     for s in &plan.remove {
-        store.remove(s)?;
-        let mut entry = NewEntry::new(now, "snapshot.delete", Outcome::Success);
-        entry.site = Some(s.site.clone());
-        entry.operator = operator.clone();
-        entry.target = Some(s.id.clone());
-        entry.snapshot = Some(s.id.clone());
-        entry.commit = s.commit.clone();
-        entry.detail = Some(to_map(&SnapshotDetail {
-            agent: Some(Agent::Cli),
-            taken_at: Some(s.taken_at.to_string()),
-            sha256: Some(s.sha256.clone()),
-            retention_days: Some(s.meta.retention_days()),
-            ..SnapshotDetail::default()
-        }));
-        journal.append(entry).map_err(|e| {
-            format!(
-                "snapshot {} was removed but could not be journaled: {}",
-                s.id,
-                vmsops::error_chain(&e)
-            )
-        })?;
         let _ = writeln!(out, "removed {} ({}, taken {})", s.id, s.site, s.taken_at);
     }
     for r in &plan.retained {

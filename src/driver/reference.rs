@@ -211,7 +211,7 @@ impl ReferenceDriver {
             .options
             .backoff
             .saturating_mul(1 << (attempt - 1).min(16));
-        d.mul_f64(rand::random_range(0.5..=1.0))
+        d.mul_f64(0.5 + fastrand::f64() * 0.5)
     }
 
     async fn try_once(

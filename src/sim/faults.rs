@@ -94,7 +94,7 @@ impl Faults {
                 return Some(Fault::Internal);
             }
         }
-        if self.config.fail_rate > 0.0 && rand::random_bool(self.config.fail_rate) {
+        if self.config.fail_rate > 0.0 && fastrand::f64() < self.config.fail_rate {
             return Some(Fault::Unavailable);
         }
         None

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{AlertKind, Escalation, ScheduleEntry};
+use crate::model::{AlertKind, Escalation};
 
 /// An object with a version, bumped by every change; `If-Match` names it.
 pub trait Versioned {
@@ -58,18 +58,7 @@ pub struct Camera {
     pub version: u64,
 }
 
-/// Recording parameters of a camera.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Recording {
-    /// `WIDTHxHEIGHT`.
-    pub resolution: String,
-    /// Frames per second, 1 to 120.
-    pub fps: u32,
-    /// Days recordings are kept.
-    pub retention_days: u32,
-    /// When to record.
-    pub schedule: Vec<ScheduleEntry>,
-}
+pub use crate::model::Recording;
 
 /// A technical alert rule; at most one per kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-pub use store::{PrunePlan, PruneReport, Retained, SnapshotStore};
+pub use store::{PrunePlan, Retained, SnapshotStore};
 
 /// The `format` of a snapshot file.
 pub const FORMAT: &str = "vmsops-snapshot/v1";

@@ -48,15 +48,6 @@ pub struct Retained {
     pub until: Timestamp,
 }
 
-/// What pruning did.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PruneReport {
-    /// Ids removed.
-    pub removed: Vec<String>,
-    /// Kept because of their retention.
-    pub retained: Vec<Retained>,
-}
-
 /// The three keys of a snapshot file besides `format`, read without the export.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -412,25 +403,6 @@ impl SnapshotStore {
         }
         Ok(())
     }
-
-    /// [`SnapshotStore::prune_plan`], then removes what it chose.
-    pub fn prune(
-        &self,
-        site: Option<&str>,
-        older_than: Duration,
-        now: Timestamp,
-    ) -> Result<PruneReport, SnapshotError> {
-        let plan = self.prune_plan(site, older_than, now)?;
-        let mut removed = Vec::new();
-        for s in &plan.remove {
-            self.remove(s)?;
-            removed.push(s.id.clone());
-        }
-        Ok(PruneReport {
-            removed,
-            retained: plan.retained,
-        })
-    }
 }
 
 #[cfg(test)]
@@ -606,10 +578,9 @@ mod tests {
         );
         assert_eq!(plan.retained[1].until, ts("2027-04-02T00:00:00Z"));
 
-        let report = store
-            .prune(Some("paris-hq"), Duration::from_secs(86_400), now)
-            .expect("prune");
-        assert_eq!(report.removed, vec![old.id.clone()]);
+        for s in &plan.remove {
+            store.remove(s).expect("remove");
+        }
         assert!(!old.path.exists());
         for kept in [&recent, &long, &fresh] {
             assert!(kept.path.exists(), "{}", kept.id);

@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::routing::get;
-use sha2::{Digest, Sha256};
 
 use crate::desired::{self, validate::validate, Tree};
 use crate::ops::drift::{drift_sites, has_drift};
@@ -209,12 +208,7 @@ fn signature(plan: &SitePlan) -> Option<String> {
         return None;
     }
     let bytes = serde_json::to_vec(&(&plan.operations, &plan.findings)).unwrap_or_default();
-    Some(
-        Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-    )
+    Some(crate::canonical::sha256_hex(&bytes))
 }
 
 /// One check of every site: fetch, load and validate, drift, metrics and webhooks, then reconcile.

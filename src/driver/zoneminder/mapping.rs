@@ -25,7 +25,6 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::model::{Camera, Recording};
 use crate::model::{Day, ScheduleEntry};
@@ -171,18 +170,16 @@ fn number(m: &Value, field: &str) -> Option<f64> {
 
 /// The version of a camera: a hash of its monitor's mapped fields and its retention filter.
 pub fn version(m: &Value, retention: Option<u32>) -> String {
-    let mut h = Sha256::new();
-    h.update(format!("retention={retention:?}").as_bytes());
+    let mut bytes = format!("retention={retention:?}").into_bytes();
     for f in VERSIONED_FIELDS {
-        h.update(f.as_bytes());
-        h.update([0]);
-        h.update(text(m, f).as_bytes());
-        h.update([0]);
+        bytes.extend_from_slice(f.as_bytes());
+        bytes.push(0);
+        bytes.extend_from_slice(text(m, f).as_bytes());
+        bytes.push(0);
     }
-    h.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let mut hex = crate::canonical::sha256_hex(&bytes);
+    hex.truncate(16);
+    hex
 }
 
 /// ZoneMinder's empty `MaxFPS` means "as fast as the camera sends": it reads as
