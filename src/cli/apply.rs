@@ -83,7 +83,7 @@ pub fn run(args: Args) -> CmdResult {
     let commit = repo.commit.clone().unwrap_or_default();
     let state = StateDir::resolve(args.state_dir.as_deref(), &|k| std::env::var(k).ok())?;
     let env = |k: &str| std::env::var(k).ok();
-    let rt = tokio::runtime::Runtime::new()?;
+    let rt = super::runtime()?;
     let style = Style {
         color: super::color_enabled(&std::io::stdout()),
     };

@@ -270,7 +270,7 @@ fn gather_facts(
     sites: &[String],
 ) -> Result<Vec<SiteFacts>, Box<dyn std::error::Error + Send + Sync>> {
     let env = |k: &str| std::env::var(k).ok();
-    let rt = tokio::runtime::Runtime::new()?;
+    let rt = super::runtime()?;
     let mut facts = Vec::with_capacity(sites.len());
     let mut reads = Vec::new();
     for site in sites {

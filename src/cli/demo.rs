@@ -299,9 +299,7 @@ fn commit(repo: &Path, flags: &str, subject: &str, trailer: &str) -> Result<(), 
 
 /// Lowers hall-02 to 5 fps through the VMS's API with the `tech` account, as a person would.
 fn change_out_of_band(url: &str, tech_token: &str) -> Result<(), Error> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = super::runtime()?;
     rt.block_on(async {
         let client = reqwest::Client::new();
         let cam = client

@@ -29,7 +29,7 @@ pub fn run(args: Args) -> CmdResult {
     let (_tree, repo) = load_valid(&args.repo, &args.repo.rev, today)?;
     let state = args.fleet.state()?;
     let sites = sharded(&repo.sites, args.fleet.shard);
-    let rt = tokio::runtime::Runtime::new()?;
+    let rt = super::runtime()?;
     let plans = rt.block_on(drift_sites(
         &repo,
         &sites,

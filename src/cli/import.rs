@@ -122,9 +122,7 @@ fn read_vms(
     Box<dyn std::error::Error + Send + Sync>,
 > {
     let env = |k: &str| std::env::var(k).ok();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = super::runtime()?;
     let read = rt.block_on(async {
         let d = driver::connect(vms, &env)?;
         // The journal position first: anything after it is out-of-band unless vmsops made it.

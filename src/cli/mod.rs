@@ -158,6 +158,16 @@ fn init_tracing(verbose: u8, format: LogFormat) {
     }
 }
 
+/// The async runtime a command runs its I/O on, built here and nowhere else.
+///
+/// Multi-threaded: sites and operations run concurrently, and the journal's
+/// fsyncs, snapshot writes and git2 calls go to its blocking pool.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+}
+
 /// Colour only on a terminal, never with `NO_COLOR`.
 pub fn color_enabled(stream: &impl IsTerminal) -> bool {
     stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())

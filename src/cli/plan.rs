@@ -108,7 +108,7 @@ pub fn run(args: Args) -> CmdResult {
             })
         })
         .collect();
-    let rt = tokio::runtime::Runtime::new()?;
+    let rt = super::runtime()?;
     let results = rt.block_on(fleet::read_all(requests, args.concurrency, env()));
     let rev = repo.commit.clone().unwrap_or_else(|| "WORKTREE".into());
     let mut bases = Bases::default();

@@ -71,7 +71,7 @@ pub fn run(args: Args) -> CmdResult {
             return Err("not confirmed: nothing was changed".into());
         }
     }
-    let rt = tokio::runtime::Runtime::new()?;
+    let rt = super::runtime()?;
     let report = rt.block_on(restore(&RestoreRequest {
         snapshot: &snapshot,
         site: &site,

@@ -70,9 +70,7 @@ pub fn run(args: Args) -> CmdResult {
         journal = summary.journal,
         "state loaded"
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = super::runtime()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await

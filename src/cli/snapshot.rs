@@ -139,9 +139,7 @@ fn create(args: CreateArgs, state: &StateDir) -> CmdResult {
     entry.operator = Some(operator.clone());
     entry.commit = at.applied.as_ref().map(|a| a.commit.clone());
     let env = |k: &str| std::env::var(k).ok();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = super::runtime()?;
     let export = match rt.block_on(async { at.connect(&env)?.export().await }) {
         Ok(e) => e,
         Err(err) => {

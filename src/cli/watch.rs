@@ -79,7 +79,7 @@ pub fn run(args: Args) -> CmdResult {
             .map(|_| super::now())
             .transpose()?,
     };
-    let rt = tokio::runtime::Runtime::new()?;
+    let rt = super::runtime()?;
     rt.block_on(watch::run(cfg, env(), signal::shutdown(), |addr| {
         let _ = output::print(&format!("metrics on http://{addr}/metrics\n"));
     }))?;

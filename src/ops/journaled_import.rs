@@ -4,6 +4,7 @@ use crate::audit::detail::{to_map, RestoreDetail};
 use crate::audit::{AuditError, Journal, NewEntry, Outcome};
 use crate::driver::OpContext;
 use crate::driver::{DriverError, Vms};
+use crate::ops::blocking::blocking;
 use crate::ops::clock::Clock;
 
 /// Imports a snapshot's `export` into the VMS, journaled as `restore` before and after.
@@ -28,7 +29,7 @@ pub(crate) async fn journaled_import(
         detail: Some(to_map(detail)),
         ..base.clone()
     };
-    journal.append(entry(Outcome::Started, &detail))?;
+    blocking(|| journal.append(entry(Outcome::Started, &detail)))?;
     let ctx = OpContext {
         request_id,
         operator: operator.to_string(),
@@ -42,6 +43,6 @@ pub(crate) async fn journaled_import(
     } else {
         Outcome::Failure
     };
-    journal.append(entry(outcome, &detail))?;
+    blocking(|| journal.append(entry(outcome, &detail)))?;
     Ok(result)
 }

@@ -6,6 +6,7 @@
 //! clock pins every time it writes.
 
 pub mod apply;
+pub mod blocking;
 pub mod clock;
 pub mod context;
 pub mod drift;

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use super::blocking::blocking;
 use super::clock::Clock;
 use super::journaled_import::journaled_import;
 use super::snapshot::{take, TakeError};
@@ -128,12 +129,13 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
                 targets: None,
                 agent: Agent::Restore,
             };
-            journal.append(NewEntry {
+            let entry = NewEntry {
                 at: req.clock.now(),
                 result: Outcome::Refused,
                 detail: Some(to_map(&detail)),
                 ..base.clone()
-            })?;
+            };
+            blocking(|| journal.append(entry))?;
         }
         return Ok(report);
     }
@@ -165,7 +167,7 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
         at: req.clock.now(),
         ..base.clone()
     };
-    let before = match take(&store, &journal, &before_meta, &export, entry, |_| None) {
+    let before = match blocking(|| take(&store, &journal, &before_meta, &export, entry, |_| None)) {
         Ok(b) => b,
         Err(TakeError::Store(e)) => return Err(RestoreError::Snapshot(e)),
         Err(TakeError::Journal { source, .. }) => return Err(source.into()),

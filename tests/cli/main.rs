@@ -3,6 +3,7 @@
 //! the OS picks. One test binary keeps link times down.
 
 mod apply;
+mod architecture;
 mod audit;
 mod bad_input;
 mod ci_examples;

@@ -3,6 +3,7 @@
 use super::executor::{Outcome, StepJournal};
 use crate::audit::detail::{to_map, Agent, StepDetail};
 use crate::audit::{Journal, NewEntry, Outcome as Result_};
+use crate::ops::blocking::blocking;
 use crate::ops::clock::Clock;
 use crate::plan::Operation;
 
@@ -45,8 +46,8 @@ impl Journaling<'_> {
 
 impl StepJournal for Journaling<'_> {
     fn started(&self, op: &Operation, request_id: &str) -> Result<(), String> {
-        self.journal
-            .append(self.entry(op, request_id, Result_::Started, None))
+        let entry = self.entry(op, request_id, Result_::Started, None);
+        blocking(|| self.journal.append(entry))
             .map(drop)
             .map_err(|e| crate::error_chain(&e))
     }
@@ -58,8 +59,8 @@ impl StepJournal for Journaling<'_> {
             // Never journaled as started: nothing to close.
             Outcome::NotAttempted => return Ok(()),
         };
-        self.journal
-            .append(self.entry(op, request_id, result, error))
+        let entry = self.entry(op, request_id, result, error);
+        blocking(|| self.journal.append(entry))
             .map(drop)
             .map_err(|e| crate::error_chain(&e))
     }

@@ -18,6 +18,7 @@ use crate::audit::{Journal, NewEntry, Outcome as Result_};
 use crate::driver::{self, DriverError, Vms};
 use crate::gate::{self, Mode};
 use crate::model::{Capabilities, LiveConfig, Recordings};
+use crate::ops::blocking::blocking;
 use crate::ops::context::Bases;
 use crate::ops::gated_plan::{gated_plan, GatedPlan, GatedPlanInput};
 use crate::ops::journaled_import::journaled_import;
@@ -144,27 +145,29 @@ pub(super) async fn gate<'a, 'b>(
         gate,
         trusted,
         facts,
-    } = gated_plan(
-        &GatedPlanInput {
-            mode: Mode::Apply,
-            repo_dir: a.repo_dir,
-            tree: a.tree,
-            doc: a.doc,
-            site: a.site,
-            desired_commit: Some(a.commit.to_string()),
-            rev: a.commit,
-            base: a.base.or(applied.as_ref().map(|x| x.commit.as_str())),
-            live: &s.live,
-            caps: &s.caps,
-            recordings: &recordings,
-            now: a.clock.now(),
-            today: a.today,
-            operator: Some(a.operator),
-            ticket: a.ticket,
-            emergency: a.emergency,
-        },
-        &mut Bases::default(),
-    )?;
+    } = blocking(|| {
+        gated_plan(
+            &GatedPlanInput {
+                mode: Mode::Apply,
+                repo_dir: a.repo_dir,
+                tree: a.tree,
+                doc: a.doc,
+                site: a.site,
+                desired_commit: Some(a.commit.to_string()),
+                rev: a.commit,
+                base: a.base.or(applied.as_ref().map(|x| x.commit.as_str())),
+                live: &s.live,
+                caps: &s.caps,
+                recordings: &recordings,
+                now: a.clock.now(),
+                today: a.today,
+                operator: Some(a.operator),
+                ticket: a.ticket,
+                emergency: a.emergency,
+            },
+            &mut Bases::default(),
+        )
+    })?;
     if let Some(saved) = a.saved {
         let same = saved.operations.len() == plan.operations.len()
             && saved
@@ -228,7 +231,7 @@ impl Run<'_, '_> {
     ) -> Result<crate::audit::Entry, ApplyError> {
         let mut e = f(self.base_entry.clone());
         e.at = self.a.clock.now();
-        Ok(self.journal.append(e)?)
+        Ok(blocking(|| self.journal.append(e))?)
     }
 
     /// Journals that the previous holder of the lock died mid-apply.
@@ -281,15 +284,17 @@ impl Run<'_, '_> {
             return Ok(());
         }
         let cursor = s.vms.journal_position().await.map_err(driver_err(site))?;
-        self.a.state.set_baseline(
-            site,
-            &Baseline {
-                journal_cursor: cursor,
-                at: self.a.clock.now(),
-                reason: "first-apply".into(),
-                url: self.a.site.vms.url.clone(),
-            },
-        )?;
+        blocking(|| {
+            self.a.state.set_baseline(
+                site,
+                &Baseline {
+                    journal_cursor: cursor,
+                    at: self.a.clock.now(),
+                    reason: "first-apply".into(),
+                    url: self.a.site.vms.url.clone(),
+                },
+            )
+        })?;
         Ok(())
     }
 
@@ -326,7 +331,7 @@ impl Run<'_, '_> {
             ..self.base_entry.clone()
         };
         let store = SnapshotStore::new(self.a.state);
-        let snap = match take(&store, &self.journal, &meta, &export, entry, |_| None) {
+        let snap = match blocking(|| take(&store, &self.journal, &meta, &export, entry, |_| None)) {
             Ok(s) => s,
             Err(TakeError::Journal { source, .. }) => return Err(source.into()),
             Err(e) => return Err(why(&e)),
@@ -416,16 +421,18 @@ impl Run<'_, '_> {
             detail: Some(to_map(&detail)),
             ..b
         })?;
-        a.state.set_applied(
-            &a.site.name,
-            &Applied {
-                commit: a.commit.into(),
-                at: a.clock.now(),
-                operator: self.accountable.clone(),
-                agent: a.agent.as_str().into(),
-                journal_seq: Some(e.seq),
-            },
-        )?;
+        blocking(|| {
+            a.state.set_applied(
+                &a.site.name,
+                &Applied {
+                    commit: a.commit.into(),
+                    at: a.clock.now(),
+                    operator: self.accountable.clone(),
+                    agent: a.agent.as_str().into(),
+                    journal_seq: Some(e.seq),
+                },
+            )
+        })?;
         let line = format!(
             "vmsops: {} applied to site {} at {} by {} (agent {}); journal #{}{}{}",
             crate::model::short_id(a.commit),
@@ -444,7 +451,7 @@ impl Run<'_, '_> {
                 .unwrap_or_default(),
         );
         // The note is a convenience for `git log --notes=vmsops`; the journal is the record.
-        if let Err(e) = crate::git::notes::append(a.tree, &line) {
+        if let Err(e) = blocking(|| crate::git::notes::append(a.tree, &line)) {
             tracing::warn!(error = %e, "could not attach the git note refs/notes/vmsops");
         }
         Ok(())
