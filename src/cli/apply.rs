@@ -196,20 +196,7 @@ fn render(r: &ApplyReport, style: Style) -> String {
         )));
     }
     match r.outcome {
-        ApplyOutcome::Refused => {
-            out.push_str(&style.red(&format!(
-                "{}: refused by the gate; nothing was changed.\n",
-                r.site
-            )));
-            for f in &r.refusals {
-                let targets = if f.targets.is_empty() {
-                    String::new()
-                } else {
-                    format!(" [{}]", f.targets.join(", "))
-                };
-                out.push_str(&format!("  ✗ {}{targets}: {}\n", f.check, f.message));
-            }
-        }
+        ApplyOutcome::Refused => render_refusals(r, style, &mut out),
         ApplyOutcome::UpToDate => out.push_str(&format!(
             "{}: no changes; the VMS matches the desired state.\n",
             r.site
@@ -227,53 +214,75 @@ fn render(r: &ApplyReport, style: Style) -> String {
                     r.site
                 )));
             }
-            for s in &r.steps {
-                let line = format!("{} {}", s.op.op.as_str(), s.op.target);
-                match &s.outcome {
-                    Outcome::Succeeded => out.push_str(&format!("  {} {line}\n", style.green("✓"))),
-                    Outcome::Failed(e) => {
-                        out.push_str(&format!("  {} {line}: {e}\n", style.red("✗")))
-                    }
-                    Outcome::NotAttempted => {
-                        out.push_str(&format!("  {} {line}: not attempted\n", style.dim("-")))
-                    }
-                }
-            }
-            let ok = r
-                .steps
-                .iter()
-                .filter(|s| s.outcome == Outcome::Succeeded)
-                .count();
-            let failed = r
-                .steps
-                .iter()
-                .filter(|s| matches!(s.outcome, Outcome::Failed(_)))
-                .count();
-            let skipped = r.steps.len() - ok - failed;
-            if r.outcome == ApplyOutcome::Applied {
-                out.push_str(&style.green(&format!("{}: applied: {ok} succeeded.\n", r.site)));
-            } else {
-                out.push_str(&style.red(&format!(
-                    "{}: failed: {ok} succeeded, {failed} failed, {skipped} not attempted.",
-                    r.site
-                )));
-                if r.rolled_back {
-                    out.push_str(&format!(
-                        " Rolled back to snapshot {}.",
-                        r.snapshot.as_deref().unwrap_or("?")
-                    ));
-                } else if let (Some(s), Some(e)) = (&r.snapshot, &r.rollback_error) {
-                    out.push_str(&format!(
-                        " The rollback to snapshot {s} failed: {e}. Run `vmsops restore {s}` once the VMS answers, or re-run apply to converge."
-                    ));
-                } else if let Some(s) = &r.snapshot {
-                    out.push_str(&format!(
-                        " Re-run apply to converge, or `vmsops restore {s}`."
-                    ));
-                }
-                out.push('\n');
-            }
+            render_steps(r, style, &mut out);
+            render_summary(r, style, &mut out);
         }
     }
     out
+}
+
+fn render_refusals(r: &ApplyReport, style: Style, out: &mut String) {
+    out.push_str(&style.red(&format!(
+        "{}: refused by the gate; nothing was changed.\n",
+        r.site
+    )));
+    for f in &r.refusals {
+        let targets = if f.targets.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", f.targets.join(", "))
+        };
+        out.push_str(&format!("  ✗ {}{targets}: {}\n", f.check, f.message));
+    }
+}
+
+fn render_steps(r: &ApplyReport, style: Style, out: &mut String) {
+    for s in &r.steps {
+        let line = format!("{} {}", s.op.op.as_str(), s.op.target);
+        match &s.outcome {
+            Outcome::Succeeded => out.push_str(&format!("  {} {line}\n", style.green("✓"))),
+            Outcome::Failed(e) => out.push_str(&format!("  {} {line}: {e}\n", style.red("✗"))),
+            Outcome::NotAttempted => {
+                out.push_str(&format!("  {} {line}: not attempted\n", style.dim("-")))
+            }
+        }
+    }
+}
+
+/// The last line: how many succeeded, and after a failure what happened to the snapshot.
+fn render_summary(r: &ApplyReport, style: Style, out: &mut String) {
+    let ok = r
+        .steps
+        .iter()
+        .filter(|s| s.outcome == Outcome::Succeeded)
+        .count();
+    let failed = r
+        .steps
+        .iter()
+        .filter(|s| matches!(s.outcome, Outcome::Failed(_)))
+        .count();
+    let skipped = r.steps.len() - ok - failed;
+    if r.outcome == ApplyOutcome::Applied {
+        out.push_str(&style.green(&format!("{}: applied: {ok} succeeded.\n", r.site)));
+        return;
+    }
+    out.push_str(&style.red(&format!(
+        "{}: failed: {ok} succeeded, {failed} failed, {skipped} not attempted.",
+        r.site
+    )));
+    if r.rolled_back {
+        out.push_str(&format!(
+            " Rolled back to snapshot {}.",
+            r.snapshot.as_deref().unwrap_or("?")
+        ));
+    } else if let (Some(s), Some(e)) = (&r.snapshot, &r.rollback_error) {
+        out.push_str(&format!(
+            " The rollback to snapshot {s} failed: {e}. Run `vmsops restore {s}` once the VMS answers, or re-run apply to converge."
+        ));
+    } else if let Some(s) = &r.snapshot {
+        out.push_str(&format!(
+            " Re-run apply to converge, or `vmsops restore {s}`."
+        ));
+    }
+    out.push('\n');
 }

@@ -13,10 +13,11 @@ use super::snapshot::{take, TakeError};
 use crate::audit::detail::{to_map, Agent, RefusalDetail, RestoreDetail};
 use crate::audit::{AuditError, Journal, NewEntry, Outcome};
 use crate::connection::SiteAt;
-use crate::driver::DriverError;
+use crate::driver::{DriverError, Vms};
 use crate::gate::{self, GateInput, GateOutcome, Mode, Refusal};
-use crate::snapshot::{Snapshot, SnapshotError, SnapshotMeta, SnapshotStore};
-use crate::state::lock::{self, Holder, LockError};
+use crate::model::Capabilities;
+use crate::snapshot::{Snapshot, SnapshotError, SnapshotInfo, SnapshotMeta, SnapshotStore};
+use crate::state::lock::{self, Holder, LockError, SiteLock};
 use crate::state::StateDir;
 
 /// What a restore needs.
@@ -93,18 +94,7 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
     let journal = Journal::open(req.state);
     let vms = req.site.connect(&|k| (req.env)(k))?;
     let caps = vms.capabilities();
-    let rev = req.site.commit.clone().unwrap_or_default();
-    let mut input = GateInput::new(
-        Mode::Restore,
-        &site.policy,
-        &site.maintenance_windows,
-        &rev,
-        req.clock.now(),
-        &caps,
-    );
-    input.operator = Some(req.operator);
-    input.ticket = req.ticket;
-    let gate = gate::evaluate(&input, &mut []);
+    let gate = judge(req, &caps);
     let base = NewEntry {
         site: Some(site.name.clone()),
         operator: Some(req.operator.to_string()),
@@ -122,56 +112,12 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
     };
     if report.gate.is_refused(&[]) {
         report.refusals = gate::refusals(&report.gate, &[]);
-        for r in &report.refusals {
-            let detail = RefusalDetail {
-                check: &r.check,
-                message: &r.message,
-                targets: None,
-                agent: Agent::Restore,
-            };
-            let entry = NewEntry {
-                at: req.clock.now(),
-                result: Outcome::Refused,
-                detail: Some(to_map(&detail)),
-                ..base.clone()
-            };
-            blocking(|| journal.append(entry))?;
-        }
+        journal_refusals(req, &journal, &base, &report.refusals)?;
         return Ok(report);
     }
-    let me = Holder {
-        operator: req.operator.to_string(),
-        pid: std::process::id(),
-        host: lock::host_name(),
-        since: req.clock.now(),
-        command: "restore".into(),
-    };
-    let _lock = lock::acquire_async(
-        &req.state.lock_path(&site.name),
-        &site.name,
-        &me,
-        req.lock_timeout,
-    )
-    .await?;
+    let _lock = take_lock(req).await?;
     // The state being replaced is itself kept first.
-    let export = vms.export().await?;
-    let store = SnapshotStore::new(req.state);
-    let before_meta = SnapshotMeta::for_site(
-        site,
-        req.clock.now(),
-        req.operator,
-        Some(format!("before restoring {}", req.snapshot.id)),
-        req.site.commit.clone(),
-    );
-    let entry = NewEntry {
-        at: req.clock.now(),
-        ..base.clone()
-    };
-    let before = match blocking(|| take(&store, &journal, &before_meta, &export, entry, |_| None)) {
-        Ok(b) => b,
-        Err(TakeError::Store(e)) => return Err(RestoreError::Snapshot(e)),
-        Err(TakeError::Journal { source, .. }) => return Err(source.into()),
-    };
+    let before = snapshot_before(req, vms.as_ref(), &journal, &base).await?;
     report.before = Some(before.id.clone());
     let detail = RestoreDetail {
         agent: Agent::Restore,
@@ -193,4 +139,86 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
     result?;
     report.restored = true;
     Ok(report)
+}
+
+/// Journals each refusal of the gate (result `refused`).
+fn journal_refusals(
+    req: &RestoreRequest<'_>,
+    journal: &Journal,
+    base: &NewEntry,
+    refusals: &[Refusal],
+) -> Result<(), RestoreError> {
+    for r in refusals {
+        let detail = RefusalDetail {
+            check: &r.check,
+            message: &r.message,
+            targets: None,
+            agent: Agent::Restore,
+        };
+        let entry = NewEntry {
+            at: req.clock.now(),
+            result: Outcome::Refused,
+            detail: Some(to_map(&detail)),
+            ..base.clone()
+        };
+        blocking(|| journal.append(entry))?;
+    }
+    Ok(())
+}
+
+/// A snapshot of the configuration the restore is about to replace, journaled.
+async fn snapshot_before(
+    req: &RestoreRequest<'_>,
+    vms: &dyn Vms,
+    journal: &Journal,
+    base: &NewEntry,
+) -> Result<SnapshotInfo, RestoreError> {
+    let export = vms.export().await?;
+    let store = SnapshotStore::new(req.state);
+    let meta = SnapshotMeta::for_site(
+        &req.site.site,
+        req.clock.now(),
+        req.operator,
+        Some(format!("before restoring {}", req.snapshot.id)),
+        req.site.commit.clone(),
+    );
+    let entry = NewEntry {
+        at: req.clock.now(),
+        ..base.clone()
+    };
+    match blocking(|| take(&store, journal, &meta, &export, entry, |_| None)) {
+        Ok(b) => Ok(b),
+        Err(TakeError::Store(e)) => Err(RestoreError::Snapshot(e)),
+        Err(TakeError::Journal { source, .. }) => Err(source.into()),
+    }
+}
+
+/// The gate in restore mode: a named operator and, with `require_ticket`, a ticket.
+fn judge(req: &RestoreRequest<'_>, caps: &Capabilities) -> GateOutcome {
+    let site = &req.site.site;
+    let rev = req.site.commit.clone().unwrap_or_default();
+    let mut input = GateInput::new(
+        Mode::Restore,
+        &site.policy,
+        &site.maintenance_windows,
+        &rev,
+        req.clock.now(),
+        caps,
+    );
+    input.operator = Some(req.operator);
+    input.ticket = req.ticket;
+    gate::evaluate(&input, &mut [])
+}
+
+/// The site lock, held for the whole restore.
+async fn take_lock(req: &RestoreRequest<'_>) -> Result<SiteLock, LockError> {
+    let site = &req.site.site.name;
+    let me = Holder {
+        operator: req.operator.to_string(),
+        pid: std::process::id(),
+        host: lock::host_name(),
+        since: req.clock.now(),
+        command: "restore".into(),
+    };
+    lock::acquire_async(&req.state.lock_path(site), site, &me, req.lock_timeout).await
 }

@@ -132,56 +132,68 @@ pub(super) struct Run<'a, 'b> {
     pub report: ApplyReport,
 }
 
-/// Plans the site against its trusted base and runs the gate; a saved plan must still hold the same operations.
+/// Plans the site against its trusted base and runs the gate (git2 reads off the async workers).
+async fn gated(a: &ApplySite<'_>, s: &Started) -> Result<GatedPlan, ApplyError> {
+    let recordings = recordings_of_removed(a, s).await?;
+    let applied = a.state.applied(&a.site.name)?;
+    let input = GatedPlanInput {
+        mode: Mode::Apply,
+        repo_dir: a.repo_dir,
+        tree: a.tree,
+        doc: a.doc,
+        site: a.site,
+        desired_commit: Some(a.commit.to_string()),
+        rev: a.commit,
+        base: a.base.or(applied.as_ref().map(|x| x.commit.as_str())),
+        live: &s.live,
+        caps: &s.caps,
+        recordings: &recordings,
+        now: a.clock.now(),
+        today: a.today,
+        operator: Some(a.operator),
+        ticket: a.ticket,
+        emergency: a.emergency,
+    };
+    Ok(blocking(|| gated_plan(&input, &mut Bases::default()))?)
+}
+
+/// A saved plan must still hold the operations that the same commit and live state give now.
+fn same_as_saved(
+    a: &ApplySite<'_>,
+    plan: &crate::plan::document::SitePlan,
+) -> Result<(), ApplyError> {
+    let Some(saved) = a.saved else {
+        return Ok(());
+    };
+    let same = saved.operations.len() == plan.operations.len()
+        && saved
+            .operations
+            .iter()
+            .zip(&plan.operations)
+            .all(|(x, y)| x.op == y.op && x.target == y.target && x.changes == y.changes);
+    if same {
+        Ok(())
+    } else {
+        Err(stale(
+            &a.site.name,
+            "its operations differ from what the same commit and live state give now",
+        ))
+    }
+}
+
+/// The gate phase: the gated plan, checked against a saved plan, and the run that journals under its verdict.
 pub(super) async fn gate<'a, 'b>(
     a: &'a ApplySite<'b>,
     s: &Started,
 ) -> Result<Run<'a, 'b>, ApplyError> {
     let site = a.site.name.as_str();
-    let recordings = recordings_of_removed(a, s).await?;
-    let applied = a.state.applied(site)?;
     let GatedPlan {
         plan,
         gate,
         trusted,
         facts,
-    } = blocking(|| {
-        gated_plan(
-            &GatedPlanInput {
-                mode: Mode::Apply,
-                repo_dir: a.repo_dir,
-                tree: a.tree,
-                doc: a.doc,
-                site: a.site,
-                desired_commit: Some(a.commit.to_string()),
-                rev: a.commit,
-                base: a.base.or(applied.as_ref().map(|x| x.commit.as_str())),
-                live: &s.live,
-                caps: &s.caps,
-                recordings: &recordings,
-                now: a.clock.now(),
-                today: a.today,
-                operator: Some(a.operator),
-                ticket: a.ticket,
-                emergency: a.emergency,
-            },
-            &mut Bases::default(),
-        )
-    })?;
-    if let Some(saved) = a.saved {
-        let same = saved.operations.len() == plan.operations.len()
-            && saved
-                .operations
-                .iter()
-                .zip(&plan.operations)
-                .all(|(x, y)| x.op == y.op && x.target == y.target && x.changes == y.changes);
-        if !same {
-            return Err(stale(
-                site,
-                "its operations differ from what the same commit and live state give now",
-            ));
-        }
-    }
+    } = gated(a, s).await?;
+    same_as_saved(a, &plan)?;
     let authors: Vec<String> = facts
         .commits
         .iter()
