@@ -275,13 +275,7 @@ mod tests {
     use super::*;
 
     fn sample() -> Entry {
-        let mut n = NewEntry::new(
-            "2026-11-27T12:00:00Z".parse().expect("ts"),
-            "camera.update",
-            Outcome::Success,
-        );
-        n.site = Some("paris-hq".into());
-        n.operator = Some("claire.martin".into());
+        let mut n = crate::audit::journal::tests::new(1);
         n.target = Some("hall-01".into());
         n.authors = Some(vec![
             "Claire Martin <claire.martin@integrator.example>".into()

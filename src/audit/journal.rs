@@ -231,7 +231,7 @@ pub(crate) fn split_lines(bytes: &[u8]) -> Vec<(&[u8], bool)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::audit::entry::Outcome;
 

@@ -2,7 +2,6 @@
 
 use super::state::{alert_state, CameraState, ConfigState, SettingsState};
 use crate::desired::model::AlertRule as DesiredRule;
-use crate::model::schedule;
 use crate::model::{Capabilities, LiveConfig};
 
 impl ConfigState {
@@ -12,23 +11,7 @@ impl ConfigState {
             cameras: live
                 .cameras
                 .iter()
-                .map(|c| {
-                    let s = CameraState {
-                        id: c.id.clone(),
-                        name: c.name.clone(),
-                        vendor: c.vendor.clone(),
-                        model: c.model.clone(),
-                        firmware: c.firmware.clone(),
-                        stream_url: c.stream_url.clone(),
-                        enabled: c.enabled,
-                        resolution: c.recording.resolution.clone(),
-                        fps: c.recording.fps,
-                        retention_days: c.recording.retention_days,
-                        schedule: schedule::canonical(&c.recording.schedule),
-                        version: Some(c.version.clone()),
-                    };
-                    (s.id.clone(), s)
-                })
+                .map(|c| (c.id.clone(), CameraState::from_camera(c)))
                 .collect(),
             alerts: caps.manages_alerts.then(|| {
                 live.alert_rules

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::desired::effective::effective_recording;
 use crate::desired::model::{AlertKind, AlertRule, Camera, Escalation, Site};
 use crate::model::schedule::{self, Canonical};
+use crate::model::{Camera as LiveCamera, Recording};
 
 /// One camera as vmsops compares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,8 +124,8 @@ impl AlertState {
 impl CameraState {
     /// The camera's desired state; `None` if its profile does not exist (a validation error).
     pub fn from_desired(site: &Site, c: &Camera) -> Option<Self> {
-        let r = effective_recording(site, c)?;
-        Some(Self {
+        let recording = effective_recording(site, c)?;
+        let live_shape = LiveCamera {
             id: c.id.clone(),
             name: c.name.clone(),
             vendor: c.vendor.clone(),
@@ -132,12 +133,51 @@ impl CameraState {
             firmware: c.firmware.clone(),
             stream_url: c.stream_url.clone(),
             enabled: c.enabled,
-            resolution: r.resolution,
-            fps: r.fps,
-            retention_days: r.retention_days,
-            schedule: schedule::canonical(&r.schedule),
+            recording,
+            version: String::new(),
+        };
+        Some(Self {
             version: None,
+            ..Self::from_camera(&live_shape)
         })
+    }
+
+    /// A camera as a VMS (or a driver's payload) holds it, with its version.
+    pub fn from_camera(c: &LiveCamera) -> Self {
+        Self {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            vendor: c.vendor.clone(),
+            model: c.model.clone(),
+            firmware: c.firmware.clone(),
+            stream_url: c.stream_url.clone(),
+            enabled: c.enabled,
+            resolution: c.recording.resolution.clone(),
+            fps: c.recording.fps,
+            retention_days: c.recording.retention_days,
+            schedule: schedule::canonical(&c.recording.schedule),
+            version: Some(c.version.clone()),
+        }
+    }
+
+    /// Back to the form a driver takes (the version empty when there is none).
+    pub fn to_camera(&self) -> LiveCamera {
+        LiveCamera {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            vendor: self.vendor.clone(),
+            model: self.model.clone(),
+            firmware: self.firmware.clone(),
+            stream_url: self.stream_url.clone(),
+            enabled: self.enabled,
+            recording: Recording {
+                resolution: self.resolution.clone(),
+                fps: self.fps,
+                retention_days: self.retention_days,
+                schedule: schedule::entries(&self.schedule),
+            },
+            version: self.version.clone().unwrap_or_default(),
+        }
     }
 }
 

@@ -4,8 +4,8 @@
 //! here, before the snapshot and before the first request, never halfway
 //! through an apply.
 
-use crate::model::{schedule, AlertKind, AlertRule, Camera, Recording, Settings};
-use crate::plan::state::{CameraState, ConfigState};
+use crate::model::{AlertKind, AlertRule, Camera, Settings};
+use crate::plan::state::ConfigState;
 use crate::plan::{OpKind, Operation};
 
 /// What one operation sends, with the version it expects.
@@ -66,26 +66,6 @@ pub struct BindError {
     pub target: String,
 }
 
-/// The camera as the driver takes it.
-pub fn camera_payload(c: &CameraState) -> Camera {
-    Camera {
-        id: c.id.clone(),
-        name: c.name.clone(),
-        vendor: c.vendor.clone(),
-        model: c.model.clone(),
-        firmware: c.firmware.clone(),
-        stream_url: c.stream_url.clone(),
-        enabled: c.enabled,
-        recording: Recording {
-            resolution: c.resolution.clone(),
-            fps: c.fps,
-            retention_days: c.retention_days,
-            schedule: schedule::entries(&c.schedule),
-        },
-        version: c.version.clone().unwrap_or_default(),
-    }
-}
-
 /// Binds every operation of `ops` to its payload, or names the first one that cannot be.
 pub fn bind(
     ops: &[Operation],
@@ -124,11 +104,11 @@ fn payload(
             .ok_or_else(|| missing("camera"))
     };
     Ok(match op.op {
-        OpKind::CameraCreate => Payload::CreateCamera(camera_payload(desired_camera()?)),
+        OpKind::CameraCreate => Payload::CreateCamera(desired_camera()?.to_camera()),
         OpKind::CameraUpdate => {
             let l = live_camera()?;
             // Read-only fields go back as the VMS has them: a mismatch there is a finding, not a change.
-            let mut camera = camera_payload(desired_camera()?);
+            let mut camera = desired_camera()?.to_camera();
             camera.vendor.clone_from(&l.vendor);
             camera.model.clone_from(&l.model);
             camera.firmware.clone_from(&l.firmware);
