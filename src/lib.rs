@@ -26,7 +26,6 @@
 
 pub mod audit;
 pub mod canonical;
-pub mod connection;
 pub mod desired;
 pub mod driver;
 pub mod duration;

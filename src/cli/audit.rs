@@ -5,20 +5,16 @@
 //! (`vmsops::audit`): this file gathers, prints and picks the exit code.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
 use jiff::Timestamp;
-use tokio::sync::Semaphore;
-use vmsops::audit::review::{review, Month, ReviewInput, SiteFacts, VmsJournal};
-use vmsops::audit::{anchors_from_state, gather, render, Entry, Journal};
-use vmsops::connection::site_at_applied;
+use vmsops::audit::review::{review, Month, ReviewInput};
+use vmsops::audit::{anchors_from_state, render, Entry, Journal};
 use vmsops::desired::{self, Tree};
-use vmsops::driver::Vms;
 use vmsops::exit::Exit;
-use vmsops::ops::fleet;
-use vmsops::state::{Baseline, StateDir, StateError};
+use vmsops::ops::review::gather_facts;
+use vmsops::state::StateDir;
 
 use super::args::resolve_state_dir;
 use super::{output, CmdResult};
@@ -188,9 +184,6 @@ fn log(args: LogArgs, state: &StateDir) -> CmdResult {
     }
 }
 
-/// VMS journals read at the same time by `audit review` (it has no option for it).
-const JOURNAL_READS: usize = fleet::DEFAULT_CONCURRENCY;
-
 /// `audit review`: exit 1 when the review is incomplete, 2 when there is anything to look into.
 fn review_cmd(args: ReviewArgs, state: &StateDir) -> CmdResult {
     let journal = Journal::open(state);
@@ -202,7 +195,8 @@ fn review_cmd(args: ReviewArgs, state: &StateDir) -> CmdResult {
         .into_iter()
         .filter(|e| args.site.is_none() || e.site == args.site)
         .collect();
-    let facts = gather_facts(&args.repo, state, &sites)?;
+    let env = |k: &str| std::env::var(k).ok();
+    let facts = super::runtime()?.block_on(gather_facts(&args.repo, state, &sites, &env))?;
     let result = review(&ReviewInput {
         month: args.month,
         entries: &shown,
@@ -253,115 +247,4 @@ fn sites_to_review(
     sites.sort();
     sites.dedup();
     Ok(sites)
-}
-
-/// A site's VMS journal, still to be read.
-struct JournalRead {
-    driver: Box<dyn Vms>,
-    driver_name: String,
-    baseline: Option<Baseline>,
-}
-
-/// One [`SiteFacts`] per site, in `sites` order: what could be learnt without
-/// the network at once, then the VMS journals, [`JOURNAL_READS`] at a time.
-fn gather_facts(
-    repo: &Path,
-    state: &StateDir,
-    sites: &[String],
-) -> Result<Vec<SiteFacts>, Box<dyn std::error::Error + Send + Sync>> {
-    let env = |k: &str| std::env::var(k).ok();
-    let rt = super::runtime()?;
-    let mut facts = Vec::with_capacity(sites.len());
-    let mut reads = Vec::new();
-    for site in sites {
-        let (site_facts, read) = site_facts(repo, state, site, &env)?;
-        if let Some(read) = read {
-            reads.push((facts.len(), read));
-        }
-        facts.push(site_facts);
-    }
-    for r in rt.block_on(read_journals(reads, JOURNAL_READS)) {
-        let (index, vms) = r.map_err(|e| format!("reading a VMS journal failed: {e}"))?;
-        facts[index].vms = vms;
-    }
-    Ok(facts)
-}
-
-/// A site's facts as far as its configuration and connection go, and the
-/// journal read still to do when there is one.
-fn site_facts(
-    repo: &Path,
-    state: &StateDir,
-    site: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(SiteFacts, Option<JournalRead>), StateError> {
-    let at = match site_at_applied(repo, state, site) {
-        Ok(at) => at,
-        Err(e) => {
-            let facts = SiteFacts {
-                site: site.to_string(),
-                generic_identities: vmsops::desired::model::default_generic_identities(),
-                vms: VmsJournal::NotChecked {
-                    reason: format!(
-                        "its configuration cannot be read ({}); the default generic identities were used",
-                        vmsops::error_chain(&e)
-                    ),
-                },
-            };
-            return Ok((facts, None));
-        }
-    };
-    let mut facts = SiteFacts {
-        site: site.to_string(),
-        generic_identities: at.site.policy.generic_identities.clone(),
-        vms: VmsJournal::NotChecked {
-            reason: "not read yet".into(),
-        },
-    };
-    let baseline = state.baseline(site)?;
-    match at.connect(env) {
-        Ok(driver) => {
-            let read = JournalRead {
-                driver,
-                driver_name: at.site.vms.driver.clone(),
-                baseline,
-            };
-            Ok((facts, Some(read)))
-        }
-        Err(e) => {
-            facts.vms = VmsJournal::Unavailable {
-                reason: vmsops::error_chain(&e),
-            };
-            Ok((facts, None))
-        }
-    }
-}
-
-/// Reads the journals, at most `limit` at a time, each in its own task so that
-/// one that panics is reported rather than taking the review down; returns each
-/// with the index it came with, in no particular order.
-async fn read_journals(
-    reads: Vec<(usize, JournalRead)>,
-    limit: usize,
-) -> Vec<Result<(usize, VmsJournal), tokio::task::JoinError>> {
-    let permits = Arc::new(Semaphore::new(limit.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    for (index, read) in reads {
-        let permits = Arc::clone(&permits);
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            let vms = gather::vms_journal(
-                read.driver.as_ref(),
-                &read.driver_name,
-                read.baseline.as_ref(),
-            )
-            .await;
-            (index, vms)
-        });
-    }
-    let mut out = Vec::new();
-    while let Some(r) = tasks.join_next().await {
-        out.push(r);
-    }
-    out
 }

@@ -114,7 +114,6 @@ fn vms_config(args: &Args, credentials: &Credentials) -> vmsops::desired::model:
     }
 }
 
-/// The VMS's live configuration, its capabilities and its journal position.
 fn read_vms(
     vms: &vmsops::desired::model::Vms,
 ) -> Result<
@@ -122,15 +121,8 @@ fn read_vms(
     Box<dyn std::error::Error + Send + Sync>,
 > {
     let env = |k: &str| std::env::var(k).ok();
-    let rt = super::runtime()?;
-    let read = rt.block_on(async {
-        let d = driver::connect(vms, &env)?;
-        // The journal position first: anything after it is out-of-band unless vmsops made it.
-        let cursor = d.journal_position().await?;
-        let live = d.read_live().await?;
-        Ok::<_, driver::DriverError>((live, d.capabilities(), cursor))
-    })?;
-    Ok(read)
+    let r = super::runtime()?.block_on(vmsops::ops::import::read(vms, &env))?;
+    Ok((r.live, r.caps, r.cursor))
 }
 
 /// Writes the site files, and the signers skeleton and schemas where the repository has none yet.

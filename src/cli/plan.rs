@@ -6,10 +6,8 @@ use std::sync::Arc;
 use clap::ValueEnum;
 use vmsops::desired::SiteDoc;
 use vmsops::exit::Exit;
-use vmsops::gate::Mode;
-use vmsops::ops::context::Bases;
-use vmsops::ops::fleet::{self, SiteRequest};
-use vmsops::ops::gated_plan::{gated_plan, GatedPlanInput};
+use vmsops::ops::fleet::{self};
+use vmsops::ops::plan::{plan_sites, PlanSites};
 use vmsops::plan::document::PlanDocument;
 use vmsops::plan::style::Style;
 use vmsops::plan::{markdown, text};
@@ -96,56 +94,21 @@ pub fn run(args: Args) -> CmdResult {
     let state = StateDir::resolve(args.state_dir.as_deref(), &|k| std::env::var(k).ok())?;
     let ticket = std::env::var("VMSOPS_TICKET").ok();
     let sites = sharded(&repo.sites, args.shard);
-    let requests = sites
-        .iter()
-        .filter_map(|s| {
-            s.site.as_ref().map(|site| SiteRequest {
-                site: site.name.clone(),
-                vms: site.vms.clone(),
-                journal_after: None,
-                desired_ids: Some(s.cameras.iter().map(|c| c.camera.id.clone()).collect()),
-                ca_cert_pem: s.ca_cert.clone(),
-            })
-        })
-        .collect();
-    let rt = super::runtime()?;
-    let results = rt.block_on(fleet::read_all(requests, args.concurrency, env()));
-    let rev = repo.commit.clone().unwrap_or_else(|| "WORKTREE".into());
-    let mut bases = Bases::default();
-    let mut plans = Vec::new();
-    for (doc, (_, result)) in sites.iter().zip(results) {
-        let Some(site) = &doc.site else { continue };
-        let live = match result {
-            Ok(l) => l,
-            Err(e) => {
-                plans.push(vmsops::ops::drift::error_plan(doc, repo.commit.clone(), &e));
-                continue;
-            }
-        };
-        let applied = state.applied(&site.name)?.map(|a| a.commit);
-        let gated = gated_plan(
-            &GatedPlanInput {
-                mode: Mode::Plan,
-                repo_dir: &args.repo.repo,
-                tree: &tree,
-                doc,
-                site,
-                desired_commit: repo.commit.clone(),
-                rev: &rev,
-                base: args.base.as_deref().or(applied.as_deref()),
-                live: &live.live,
-                caps: &live.caps,
-                recordings: &live.recordings,
-                now,
-                today,
-                operator: None,
-                ticket: ticket.as_deref(),
-                emergency: None,
-            },
-            &mut bases,
-        )?;
-        plans.push(gated.plan);
-    }
+    let plans = super::runtime()?.block_on(plan_sites(
+        &PlanSites {
+            repo_dir: &args.repo.repo,
+            tree: &tree,
+            repo: &repo,
+            sites: &sites,
+            base: args.base.as_deref(),
+            state: &state,
+            ticket: ticket.as_deref(),
+            concurrency: args.concurrency,
+            now,
+            today,
+        },
+        env(),
+    ))?;
     let doc = PlanDocument::new(plans);
     if let Some(path) = &args.out {
         let mut json = serde_json::to_vec_pretty(&doc)?;

@@ -3,9 +3,9 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
-use vmsops::connection::site_at_applied;
 use vmsops::duration::parse_duration;
 use vmsops::exit::Exit;
+use vmsops::ops::connection::site_at_applied;
 use vmsops::ops::restore::{restore, RestoreRequest};
 use vmsops::snapshot::SnapshotStore;
 use vmsops::state::StateDir;

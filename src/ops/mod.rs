@@ -8,10 +8,14 @@
 pub mod apply;
 pub mod blocking;
 pub mod clock;
+pub mod connection;
 pub mod context;
 pub mod drift;
 pub mod fleet;
 pub mod gated_plan;
+pub mod import;
 pub mod journaled_import;
+pub mod plan;
 pub mod restore;
+pub mod review;
 pub mod snapshot;
