@@ -13,7 +13,7 @@ use crate::desired::model::{DEFAULT_ALLOWED_SIGNERS, MIN_SNAPSHOT_RETENTION_DAYS
 use crate::model::procedure::MAX_SESSION_TIMEOUT_MINUTES;
 use crate::model::schedule::{self, Canonical};
 use crate::model::{is_ident, parse_resolution, parse_version};
-use crate::plan::state::{CameraState, ConfigState};
+use crate::plan::comparable::{CameraState, ConfigState};
 
 /// What `import` needs besides the live state.
 #[derive(Debug, Clone)]

@@ -1,22 +1,20 @@
 //! vmsops: keeps video-management systems in the state a git repository declares.
 //!
 //! Code map (data flows one way: desired + live → plan → gate → apply → journal):
-//! - [`desired`]: the YAML model, loading a revision from git, validation with positions.
-//! - [`driver`]: the `Vms` trait that reads and changes a live VMS; the `reference` and `zoneminder` drivers.
-//! - [`sim`]: `vmsops sim`, the reference VMS server that the `reference` driver talks to.
+//! - [`model`]: the domain vocabulary (schedules, cameras, alert rules, the procedure's numbers); imports nothing.
+//! - [`desired`]: the YAML files as types, loading a revision, validation with positions.
+//! - [`git`]: every git2 call (trees at a revision, history, approval tags, notes).
 //! - [`plan`]: desired × live → operations (pure), and their renderings.
-//! - [`gate`]: the PROC-VMS-001 checks over a plan (pure), and the git facts they need.
-//! - [`apply`]: one site's apply (lock, gate, snapshot, executor, journal) and restore.
-//! - [`drift`], [`fleet`]: reading many VMSs concurrently; drift = plan without gate + out-of-band changes.
-//! - [`import`]: site files from a live configuration (pure).
-//! - [`state`], [`atomic`]: the state directory, written atomically.
+//! - [`gate`]: the PROC-VMS-001 checks over a plan (pure).
+//! - [`driver`]: the `Vms` trait and the `reference` and `zoneminder` drivers.
+//! - [`sim`]: `vmsops sim`, the reference VMS server.
+//! - [`ops`]: the orchestration layer (gated plan, apply, restore, snapshots, drift, import, review).
+//! - [`state`]: the state store (directory, atomic writes, site locks).
+//! - [`audit`], [`canonical`]: the hash-chained journal, `verify`, the monthly review.
 //! - [`snapshot`]: configuration snapshots (export + metadata, sha256, retention).
-//! - [`audit`]: the hash-chained journal of every operation, `verify`, the monthly review.
-//! - [`connection`]: a site's VMS connection at its last applied commit (snapshot, restore, review).
-//! - [`canonical`]: the canonical JSON that journal hashes and snapshot sha256s are computed over.
-//! - [`watch`]: the long-running drift service (metrics, webhooks) and reconcile loop.
-//! - [`duration`]: `30s`, `15m`, `6h`, `200d` on the command line.
-//! - [`exit`]: the exit-code table shared by every command.
+//! - [`import`]: site files from a live configuration (pure).
+//! - [`watch`]: the long-running drift service and reconcile loop.
+//! - [`duration`], [`exit`]: durations on the command line; the exit-code table.
 //!
 //! The library never prints: it returns values and diagnostics; the `vmsops`
 //! binary (`src/cli/`) renders them.

@@ -1,7 +1,7 @@
 //! The audit journal (SPEC section 7): append-only, hash-chained, fsynced, reviewed monthly.
 //!
 //! [`Journal`] appends entries to `STATE/journal.jsonl` under a file lock and
-//! reads them back; [`verify`] re-walks the hash chain; [`review`] is the
+//! reads them back; [`verify`] re-walks the hash chain; [`review()`] is the
 //! monthly review of PROC-VMS-001 §04, a pure function over the entries and
 //! the facts [`gather`] reads from each VMS; [`render`] turns the journal and
 //! the review into text and markdown.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use vmsops::driver;
 use vmsops::exit::Exit;
 use vmsops::import::{import, Credentials, ImportRequest, Imported, ALLOWED_SIGNERS_SKELETON};
-use vmsops::plan::state::ConfigState;
+use vmsops::plan::comparable::ConfigState;
 use vmsops::state::{Baseline, StateDir};
 
 use super::args::resolve_state_dir;

@@ -13,7 +13,7 @@
 //! the monitor's mapped fields and its retention filter, compared before each
 //! update or delete. The mapping itself is in [`mapping`].
 //!
-//! Retention lives in event filters, which 1.36's API cannot reach: [`web`]
+//! Retention lives in event filters, which 1.36's API cannot reach: `web`
 //! reads and saves them through the web UI (session cookie and CSRF token,
 //! kept out of errors and logs like the token), [`filters`] knows their shape.
 

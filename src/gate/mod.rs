@@ -9,7 +9,7 @@
 //! no trusted base exists ([`PolicySource::Revision`], which every operation
 //! then shows as an `untrusted-base` warning, and which `apply` refuses). The
 //! only data it consults beyond its input is the time zone database, for
-//! maintenance windows. [`facts`] is the one part that reads git.
+//! maintenance windows. It reads no git: `git::tags` gathers the tags it judges.
 //!
 //! Each operation gets one verdict per check that applies to it: the checks
 //! about the change as a whole (`untrusted-base`, `ancestry`, `nominative`,

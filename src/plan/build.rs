@@ -2,11 +2,11 @@
 
 use jiff::civil::Date;
 
+use super::comparable::ConfigState;
 use super::diff::diff;
 use super::document::{GitChanges, SitePlan};
 use super::fingerprint::fingerprint;
 use super::policy::policy_change;
-use super::state::ConfigState;
 use super::Finding;
 use crate::desired::model::Site;
 use crate::model::{Capabilities, LiveConfig};

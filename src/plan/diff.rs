@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
-use super::state::{AlertState, CameraState, ConfigState};
+use super::comparable::{AlertState, CameraState, ConfigState};
 use super::{Change, Class, Finding, OpKind, Operation};
 use crate::model::procedure::MAX_SESSION_TIMEOUT_MINUTES;
 use crate::model::schedule;
@@ -242,7 +242,7 @@ fn alert_fields(a: &AlertState) -> Vec<(&'static str, Value)> {
 mod tests {
     use super::*;
     use crate::model::{AlertKind, Day, ScheduleEntry};
-    use crate::plan::state::{alert_state, SettingsState};
+    use crate::plan::comparable::{alert_state, SettingsState};
 
     fn cam(id: &str) -> CameraState {
         CameraState {

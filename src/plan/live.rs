@@ -1,6 +1,6 @@
 //! The comparable form of a live configuration read by a driver.
 
-use super::state::{alert_state, CameraState, ConfigState, SettingsState};
+use super::comparable::{alert_state, CameraState, ConfigState, SettingsState};
 use crate::desired::model::AlertRule as DesiredRule;
 use crate::model::{Capabilities, LiveConfig};
 

@@ -4,6 +4,7 @@
 //! passes the desired state, the live state and "today".
 
 pub mod build;
+pub mod comparable;
 pub mod diff;
 pub mod document;
 mod effect;
@@ -13,7 +14,6 @@ pub mod markdown;
 pub mod policy;
 #[cfg(test)]
 mod property_tests;
-pub mod state;
 pub mod style;
 pub mod text;
 

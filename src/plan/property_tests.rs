@@ -6,8 +6,8 @@
 use proptest::prelude::*;
 use serde_json::Value;
 
+use super::comparable::{AlertState, CameraState, ConfigState, SettingsState};
 use super::diff::diff;
-use super::state::{AlertState, CameraState, ConfigState, SettingsState};
 use super::{OpKind, Operation};
 use crate::model::schedule::{self, Canonical};
 use crate::model::{AlertKind, Day, ScheduleEntry};

@@ -15,7 +15,7 @@ use super::api_error::ApiError;
 use super::faults::{Fault, Faults};
 use super::journal::{Entry, Outcome};
 use super::persist::Store;
-use super::state::{Change, Record, State};
+use super::store::{Change, Record, State};
 
 /// Who attempts what; becomes the journal entry.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@
 //! listener until a shutdown signal. The server never prints: the command
 //! layer prints the bound address, and logs go through `tracing`.
 //!
-//! Design: one in-memory [`state::State`] changed only by journaled records
+//! Design: one in-memory [`store::State`] changed only by journaled records
 //! ([`engine`]), appended and fsynced to the state file before a 2xx
 //! ([`persist`]); versions come from one increasing revision, so an id that
 //! is deleted and created again never reuses a version.
@@ -41,7 +41,7 @@ pub mod model;
 pub mod persist;
 pub mod recordings;
 pub mod routes;
-pub mod state;
+pub mod store;
 pub mod validate;
 
 use std::future::Future;
@@ -56,7 +56,7 @@ use engine::Engine;
 use faults::Faults;
 use persist::Store;
 use recordings::{Seeds, Span};
-use state::State;
+use store::State;
 
 /// Validated settings of a simulator.
 #[derive(Debug, Clone, Default)]

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::error::SimError;
-use super::state::{Record, State};
+use super::store::{Record, State};
 
 /// The format of the snapshot line.
 const FORMAT: &str = "vmsops-sim-state/1";
@@ -183,7 +183,7 @@ fn load(path: &Path, bytes: &[u8]) -> Result<State, SimError> {
 mod tests {
     use super::*;
     use crate::sim::journal::{Entry, Outcome};
-    use crate::sim::state::Change;
+    use crate::sim::store::Change;
 
     fn record(state: &State, timeout: u32) -> Record {
         Record {

@@ -132,7 +132,7 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
         let desired = vmsops::desired::load(&tree, "HEAD", None).expect("load");
         let doc = &desired.sites[0];
         let site = doc.site.as_ref().expect("site");
-        let state = vmsops::plan::state::ConfigState::from_desired(site, doc.cameras.iter().map(|c| &c.camera));
+        let state = vmsops::plan::comparable::ConfigState::from_desired(site, doc.cameras.iter().map(|c| &c.camera));
         let cameras: Vec<Value> = state
             .cameras
             .values()

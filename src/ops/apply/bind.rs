@@ -5,7 +5,7 @@
 //! through an apply.
 
 use crate::model::{AlertKind, AlertRule, Camera, Settings};
-use crate::plan::state::ConfigState;
+use crate::plan::comparable::ConfigState;
 use crate::plan::{OpKind, Operation};
 
 /// What one operation sends, with the version it expects.

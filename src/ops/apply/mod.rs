@@ -5,7 +5,7 @@
 //! changes something is journaled first; nothing reaches the VMS unless the
 //! gate allowed the whole change, every operation is bound to its payload,
 //! and a snapshot of the live configuration is on disk. Each phase is one
-//! function of [`phases`]; this module holds the types and the sequence.
+//! function of `phases`; this module holds the types and the sequence.
 
 pub mod bind;
 pub mod executor;

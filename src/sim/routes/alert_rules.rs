@@ -15,7 +15,7 @@ use crate::model::AlertKind;
 use crate::sim::api_error::ApiError;
 use crate::sim::engine::{Planned, Reply};
 use crate::sim::model::{AlertRule, AlertRuleBody};
-use crate::sim::state::Change;
+use crate::sim::store::Change;
 use crate::sim::validate::Problems;
 
 fn kind_of(text: &str) -> Option<AlertKind> {

@@ -14,7 +14,7 @@ use super::{json_response, App};
 use crate::sim::api_error::ApiError;
 use crate::sim::engine::{Ctx, Planned, Reply};
 use crate::sim::model::{Camera, CameraBody};
-use crate::sim::state::State as SimState;
+use crate::sim::store::State as SimState;
 use crate::sim::validate::Problems;
 
 /// Page size when `limit` is not given.

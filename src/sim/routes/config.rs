@@ -18,7 +18,7 @@ use super::{json_response, App};
 use crate::sim::api_error::ApiError;
 use crate::sim::engine::{Ctx, Planned, Reply};
 use crate::sim::model::{AlertRule, Camera, ConfigBody, Settings, EXPORT_FORMAT};
-use crate::sim::state::{Change, State as SimState};
+use crate::sim::store::{Change, State as SimState};
 use crate::sim::validate::Problems;
 
 /// Largest accepted import.

@@ -24,7 +24,7 @@ use axum::Router;
 use super::api_error::ApiError;
 use super::auth::Tokens;
 use super::engine::{Answer, Attempt, Ctx, Engine, Planned, Reply};
-use super::state::State as SimState;
+use super::store::State as SimState;
 
 /// Largest accepted body outside `/api/v1/config`.
 pub const MAX_BODY_BYTES: usize = 256 << 10;

@@ -11,7 +11,7 @@ use super::{json_response, App};
 use crate::sim::api_error::ApiError;
 use crate::sim::engine::{Planned, Reply};
 use crate::sim::model::SettingsBody;
-use crate::sim::state::Change;
+use crate::sim::store::Change;
 use crate::sim::validate::Problems;
 
 /// `GET /api/v1/settings`.
