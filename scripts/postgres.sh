@@ -20,6 +20,7 @@
 set -euo pipefail
 
 PG_STATE=${PG_STATE:-${TMPDIR:-/tmp}/vmsops-postgres}
+[[ $PG_STATE == /* ]] || PG_STATE="$PWD/$PG_STATE"
 PG_ROLE=${PG_ROLE:-vmsops}
 PG_DATABASE=${PG_DATABASE:-vmsops}
 DATA="$PG_STATE/data"
@@ -82,6 +83,8 @@ free_port() {
 }
 
 prepare_state() {
+  # A unix socket path holds at most 107 bytes: $RUN/.s.PGSQL.PORT must fit.
+  (( ${#RUN} + 18 <= 107 )) || die "$RUN is too long for a unix socket path: set a shorter PG_STATE"
   mkdir -p "$PG_STATE"
   # Traversable by postgres, not listable; the env and password files stay root's, mode 600.
   chmod 711 "$PG_STATE"
