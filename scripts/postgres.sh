@@ -30,9 +30,15 @@ PACKAGES=(postgresql)
 
 log() { printf 'postgres.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+proc_state() { # pid → its state letter (R, S, Z…); fails if there is no such process
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  printf '%s' "${stat%% *}"
+}
 alive() { # pidfile: its process lives (a zombie, killed but not yet reaped, does not)
   local state
-  [[ -f $1 ]] && state=$(ps -o stat= -p "$(cat "$1")" 2>/dev/null) && [[ $state != Z* ]]
+  [[ -f $1 ]] && state=$(proc_state "$(cat "$1")") && [[ $state != Z ]]
 }
 # The cluster this script started runs: its pid file names a live postmaster of $DATA.
 running() { alive "$PIDFILE" && [[ -f $DATA/postmaster.pid && $(head -n 1 "$DATA/postmaster.pid") == "$(cat "$PIDFILE")" ]]; }
@@ -144,8 +150,8 @@ wait_for_dead_postmaster() {
   local pid state
   pid=$(head -n 1 "$DATA/postmaster.pid")
   for _ in $(seq 1 150); do
-    state=$(ps -o stat= -p "$pid" 2>/dev/null) || return 0
-    [[ $state == Z* ]] || return 0   # a live process: pg_ctl says what it is
+    state=$(proc_state "$pid") || return 0
+    [[ $state == Z ]] || return 0    # a live process: pg_ctl says what it is
     sleep 0.2
   done
   log "pid $pid (the previous postmaster) is still not reaped"
