@@ -67,7 +67,7 @@ pub use crate::model::Approval;
 /// What a caller journals; [`super::Journal::append`] adds `seq`, `prev` and `hash`.
 ///
 /// `detail` is free-form; apply writes `request_id` (the id sent to the VMS,
-/// read back by [`crate::state::StateDir::known_request_ids`]), `op`, `class`,
+/// read back by [`crate::state::StateStore::known_request_ids`]), `op`, `class`,
 /// `changes`, `window` (the maintenance window's name, or null), `agent`
 /// (`cli`, `watch` or `restore`) and `error`, and `audit review` reads
 /// `class`, `window` and `agent`.

@@ -12,31 +12,92 @@ use std::path::{Path, PathBuf};
 use super::entry::{Entry, NewEntry};
 use super::verify::{self, Anchor, VerifyReport};
 use super::AuditError;
-use crate::state::StateDir;
+use crate::state::StateStore;
 
 /// How much of the end of the file is read at a time when looking for the last line.
 const TAIL_CHUNK: u64 = 8 * 1024;
 
-/// The audit journal of a state directory.
+/// The audit journal of a state store.
 #[derive(Debug, Clone)]
 pub struct Journal {
     path: PathBuf,
+    /// The shared store holding it, when it is not a file.
+    store: Option<StateStore>,
 }
 
 impl Journal {
-    /// The journal of `state` (`STATE/journal.jsonl`); does no I/O: the first append creates it.
-    pub fn open(state: &StateDir) -> Journal {
-        Journal::at(state.journal_path())
+    /// The journal of `state` (`STATE/journal.jsonl`, or the store's `vmsops.journal`); does no I/O.
+    pub fn open(state: &StateStore) -> Journal {
+        Journal {
+            path: state.journal_path(),
+            store: state.pg().is_some().then(|| state.clone()),
+        }
     }
 
     /// The journal in the file `path`.
     pub fn at(path: impl Into<PathBuf>) -> Journal {
-        Journal { path: path.into() }
+        Journal {
+            path: path.into(),
+            store: None,
+        }
     }
 
     /// The journal file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The journal as messages name it: its file, or its table in the shared store.
+    pub fn location(&self) -> String {
+        match &self.store {
+            Some(s) => format!("{} (vmsops.journal)", s.display()),
+            None => self.path.display().to_string(),
+        }
+    }
+
+    fn db(&self, source: crate::state::pg::PgError) -> AuditError {
+        match &self.store {
+            Some(s) => AuditError::State(s.db_error(source)),
+            None => AuditError::State(crate::state::StateError::NoStateDir),
+        }
+    }
+
+    /// The last line checked as [`Journal::tail`] checks the file's.
+    fn checked_last(&self, line: &str) -> Result<Entry, AuditError> {
+        let broken = |reason: String| AuditError::BrokenTail {
+            path: self.path.clone(),
+            reason,
+        };
+        let entry = Entry::from_line(line)
+            .map_err(|r| broken(format!("the last line is not a journal entry: {r}")))?;
+        if entry.compute_hash() != entry.hash {
+            return Err(broken(format!(
+                "the last entry (#{}) does not match its hash",
+                entry.seq
+            )));
+        }
+        Ok(entry)
+    }
+
+    /// [`Journal::append`] in the shared store: one transaction that serialises every writer.
+    fn append_db(&self, store: &StateStore, new: NewEntry) -> Result<Entry, AuditError> {
+        let Some(pg) = store.pg() else {
+            return Err(AuditError::State(crate::state::StateError::NoStateDir));
+        };
+        let me = self.clone();
+        pg.journal_append(move |last| {
+            let last = match last {
+                Some(l) => Some(me.checked_last(l).map_err(|e| crate::error_chain(&e))?),
+                None => None,
+            };
+            let (seq, prev) = match &last {
+                Some(e) => (e.seq + 1, Some(e.hash.clone())),
+                None => (1, None),
+            };
+            let entry = Entry::seal(new, seq, prev);
+            Ok((seq, entry.hash.clone(), entry.to_line(), entry))
+        })
+        .map_err(|e| self.db(e))
     }
 
     fn io(&self, source: std::io::Error) -> AuditError {
@@ -51,6 +112,9 @@ impl Journal {
     /// Refuses ([`AuditError::BrokenTail`]) when the last line is incomplete or
     /// is not an intact entry: extending a damaged chain would hide the damage.
     pub fn append(&self, new: NewEntry) -> Result<Entry, AuditError> {
+        if let Some(store) = &self.store {
+            return self.append_db(store, new);
+        }
         let dir = match self.path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -105,6 +169,12 @@ impl Journal {
 
     /// The last entry, checked: `None` for an empty or missing journal.
     pub fn last(&self) -> Result<Option<Entry>, AuditError> {
+        if let Some(pg) = self.store.as_ref().and_then(StateStore::pg) {
+            return match pg.journal_last().map_err(|e| self.db(e))? {
+                Some(l) => self.checked_last(&l).map(Some),
+                None => Ok(None),
+            };
+        }
         let mut file = match File::open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -161,6 +231,14 @@ impl Journal {
 
     /// The whole file, read under a shared lock (so never half an append); empty if missing.
     pub fn read_bytes(&self) -> Result<Vec<u8>, AuditError> {
+        if let Some(pg) = self.store.as_ref().and_then(StateStore::pg) {
+            let mut bytes = Vec::new();
+            for l in pg.journal_lines().map_err(|e| self.db(e))? {
+                bytes.extend_from_slice(l.as_bytes());
+                bytes.push(b'\n');
+            }
+            return Ok(bytes);
+        }
         let mut file = match File::open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -266,7 +344,7 @@ pub(crate) mod tests {
     #[test]
     fn request_ids_are_where_the_state_dir_reads_them() {
         let dir = tempfile::tempdir().expect("tmp");
-        let state = StateDir::resolve(Some(dir.path()), &|_| None).expect("state");
+        let state = StateStore::resolve(Some(dir.path()), &|_| None).expect("state");
         let j = Journal::open(&state);
         let mut n = new(1);
         let mut detail = serde_json::Map::new();

@@ -25,7 +25,7 @@ pub use journal::Journal;
 pub use review::{review, Month, Review, ReviewInput, SiteFacts, VmsJournal};
 pub use verify::{Anchor, Break, BreakKind, VerifyReport};
 
-use crate::state::{StateDir, StateError};
+use crate::state::{StateError, StateStore};
 
 /// Failures reading or appending to the journal.
 #[derive(Debug, thiserror::Error)]
@@ -63,24 +63,8 @@ pub enum AuditError {
 }
 
 /// The journal positions recorded outside the journal: each site's last apply (`applied.json`).
-pub fn anchors_from_state(state: &StateDir) -> Result<Vec<Anchor>, AuditError> {
-    let dir = state.root().join("sites");
-    let read = match std::fs::read_dir(&dir) {
-        Ok(r) => r,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => return Err(AuditError::Io { path: dir, source }),
-    };
-    let mut names = Vec::new();
-    for e in read {
-        let e = e.map_err(|source| AuditError::Io {
-            path: dir.clone(),
-            source,
-        })?;
-        if e.path().is_dir() {
-            names.push(e.file_name().to_string_lossy().into_owned());
-        }
-    }
-    names.sort();
+pub fn anchors_from_state(state: &StateStore) -> Result<Vec<Anchor>, AuditError> {
+    let names = state.sites()?;
     let mut anchors = Vec::new();
     for site in names {
         if let Some(seq) = state.applied(&site)?.and_then(|a| a.journal_seq) {

@@ -125,7 +125,7 @@ pub struct ReviewInput<'a> {
     pub entries: &'a [Entry],
     /// The first break of the hash chain, in words, if `verify` found one.
     pub journal_break: Option<String>,
-    /// Every request id vmsops journaled ([`crate::state::StateDir::known_request_ids`]).
+    /// Every request id vmsops journaled ([`crate::state::StateStore::known_request_ids`]).
     pub known_request_ids: &'a HashSet<String>,
     /// One per site reviewed; entries of other sites are reviewed with the default generic identities.
     pub sites: &'a [SiteFacts],

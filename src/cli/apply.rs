@@ -10,8 +10,8 @@ use vmsops::ops::apply::executor::{Outcome, Progress, StepResult};
 use vmsops::ops::apply::{apply_site, Agent, ApplyOutcome, ApplyReport, ApplySite};
 use vmsops::plan::document::PlanDocument;
 use vmsops::plan::style::Style;
-use vmsops::state::StateDir;
 
+use super::args::StateArgs;
 use super::desired::{load_valid, Shard};
 use super::plan::sharded;
 use super::{output, CmdResult, RepoArgs};
@@ -50,9 +50,8 @@ pub struct Args {
     /// Only the sites of shard I of N (stable hash of the site name), e.g. `0/3`.
     #[arg(long)]
     shard: Option<Shard>,
-    /// State directory (default: $VMSOPS_STATE_DIR, $XDG_STATE_HOME/vmsops, ~/.local/state/vmsops).
-    #[arg(long, env = "VMSOPS_STATE_DIR")]
-    state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    state: StateArgs,
 }
 
 /// Applies every selected site, one after the other.
@@ -81,7 +80,7 @@ pub fn run(args: Args) -> CmdResult {
     }
     let (tree, repo) = load_valid(&args.repo, &rev, today)?;
     let commit = repo.commit.clone().unwrap_or_default();
-    let state = StateDir::resolve(args.state_dir.as_deref(), &|k| std::env::var(k).ok())?;
+    let state = args.state.open()?;
     let env = |k: &str| std::env::var(k).ok();
     let rt = super::runtime()?;
     let style = Style {

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use vmsops::ops::fleet;
-use vmsops::state::{StateDir, StateError};
+use vmsops::state::{StateError, StateStore};
 
 use super::desired::Shard;
 
@@ -22,19 +22,33 @@ pub struct FleetArgs {
     /// Sites read at the same time.
     #[arg(long, default_value_t = fleet::DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
-    /// State directory (default: $VMSOPS_STATE_DIR, $XDG_STATE_HOME/vmsops, ~/.local/state/vmsops).
-    #[arg(long, env = "VMSOPS_STATE_DIR")]
-    pub state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub state: StateArgs,
 }
 
 impl FleetArgs {
-    /// The state directory: `--state-dir`, else the environment's default.
-    pub fn state(&self) -> Result<StateDir, StateError> {
-        resolve_state_dir(self.state_dir.as_deref())
+    /// The state store these options name.
+    pub fn state(&self) -> Result<StateStore, StateError> {
+        self.state.open()
     }
 }
 
-/// The state directory named on the command line, else the one the environment gives.
-pub fn resolve_state_dir(dir: Option<&std::path::Path>) -> Result<StateDir, StateError> {
-    StateDir::resolve(dir, &|k| std::env::var(k).ok())
+/// Where the state lives: a directory, or the shared PostgreSQL store.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StateArgs {
+    /// State: a directory or a postgres:// URL (default: $VMSOPS_STATE_DIR, $XDG_STATE_HOME/vmsops, ~/.local/state/vmsops).
+    #[arg(long, env = "VMSOPS_STATE", value_name = "LOCATION", global = true)]
+    pub state: Option<String>,
+    /// A state directory (the same as --state DIR).
+    #[arg(long, env = "VMSOPS_STATE_DIR", value_name = "DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+}
+
+impl StateArgs {
+    /// The store: `--state` (or `VMSOPS_STATE`), else `--state-dir` (or `VMSOPS_STATE_DIR`), else the default directory.
+    pub fn open(&self) -> Result<StateStore, StateError> {
+        StateStore::open(self.state.as_deref(), self.state_dir.as_deref(), &|k| {
+            std::env::var(k).ok()
+        })
+    }
 }

@@ -14,9 +14,9 @@ use vmsops::audit::{anchors_from_state, render, Entry, Journal};
 use vmsops::desired::{self, Tree};
 use vmsops::exit::Exit;
 use vmsops::ops::review::gather_facts;
-use vmsops::state::StateDir;
+use vmsops::state::StateStore;
 
-use super::args::resolve_state_dir;
+use super::args::StateArgs;
 use super::{output, CmdResult};
 
 /// Arguments of `vmsops audit`.
@@ -24,9 +24,8 @@ use super::{output, CmdResult};
 pub struct Args {
     #[command(subcommand)]
     command: AuditCommand,
-    /// State directory (default: $VMSOPS_STATE_DIR, $XDG_STATE_HOME/vmsops, ~/.local/state/vmsops).
-    #[arg(long, env = "VMSOPS_STATE_DIR", global = true)]
-    state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    state: StateArgs,
 }
 
 /// The `audit` subcommands.
@@ -108,7 +107,7 @@ fn parse_since(s: &str) -> Result<Timestamp, String> {
 
 /// Runs an `audit` subcommand.
 pub fn run(args: Args) -> CmdResult {
-    let state = resolve_state_dir(args.state_dir.as_deref())?;
+    let state = args.state.open()?;
     match args.command {
         AuditCommand::Verify => verify(&state),
         AuditCommand::Log(a) => log(a, &state),
@@ -117,11 +116,11 @@ pub fn run(args: Args) -> CmdResult {
 }
 
 /// `audit verify`: the chain against the anchors; exit 1 at the first break.
-fn verify(state: &StateDir) -> CmdResult {
+fn verify(state: &StateStore) -> CmdResult {
     let journal = Journal::open(state);
     let anchors = anchors_from_state(state)?;
     let report = journal.verify_against(&anchors)?;
-    let path = journal.path().display();
+    let path = journal.location();
     match &report.broken {
         None if report.entries == 0 => {
             output::print(&format!("{path}: no entries yet\n"))?;
@@ -163,7 +162,7 @@ fn read_entries(
 }
 
 /// `audit log`: the entries that can be read, filtered; exit 1 if a line stopped the reading.
-fn log(args: LogArgs, state: &StateDir) -> CmdResult {
+fn log(args: LogArgs, state: &StateStore) -> CmdResult {
     let (entries, stopped) = read_entries(&Journal::open(state))?;
     let shown: Vec<Entry> = entries
         .into_iter()
@@ -185,7 +184,7 @@ fn log(args: LogArgs, state: &StateDir) -> CmdResult {
 }
 
 /// `audit review`: exit 1 when the review is incomplete, 2 when there is anything to look into.
-fn review_cmd(args: ReviewArgs, state: &StateDir) -> CmdResult {
+fn review_cmd(args: ReviewArgs, state: &StateStore) -> CmdResult {
     let journal = Journal::open(state);
     let report = journal.verify_against(&anchors_from_state(state)?)?;
     let (entries, _) = read_entries(&journal)?;

@@ -10,9 +10,9 @@ use vmsops::driver;
 use vmsops::exit::Exit;
 use vmsops::import::{import, Credentials, ImportRequest, Imported, ALLOWED_SIGNERS_SKELETON};
 use vmsops::plan::comparable::ConfigState;
-use vmsops::state::{Baseline, StateDir};
+use vmsops::state::{Baseline, StateStore};
 
-use super::args::resolve_state_dir;
+use super::args::StateArgs;
 use super::{output, CmdResult};
 
 /// Arguments of `vmsops import`.
@@ -39,9 +39,8 @@ pub struct Args {
     /// The repository to write into (created if missing); the site goes to `sites/NAME/`.
     #[arg(long)]
     out: PathBuf,
-    /// State directory (default: $VMSOPS_STATE_DIR, $XDG_STATE_HOME/vmsops, ~/.local/state/vmsops).
-    #[arg(long, env = "VMSOPS_STATE_DIR")]
-    state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    state: StateArgs,
 }
 
 /// Reads the VMS, writes the site files and records the journal baseline.
@@ -56,7 +55,7 @@ pub fn run(args: Args) -> CmdResult {
     }
     let credentials = credentials(&args);
     let vms = vms_config(&args, &credentials);
-    let state = resolve_state_dir(args.state_dir.as_deref())?;
+    let state = args.state.open()?;
     let now = super::now()?;
     let (live, caps, cursor) = read_vms(&vms)?;
     let req = ImportRequest {
@@ -156,7 +155,7 @@ fn summary(
     live: &driver::LiveConfig,
     imported: &Imported,
     cursor: Option<&str>,
-    state: &StateDir,
+    state: &StateStore,
 ) -> String {
     let mut out = format!(
         "imported {} cameras, {} alert rules from {} into {}\n",
@@ -172,7 +171,7 @@ fn summary(
         ));
     }
     match cursor {
-        Some(c) => out.push_str(&format!("baseline: VMS journal position {c} recorded in {}\n", state.root().display())),
+        Some(c) => out.push_str(&format!("baseline: VMS journal position {c} recorded in {}\n", state.display())),
         None => out.push_str("baseline: this VMS keeps no administration journal; drift still compares the live state\n"),
     }
     for n in &imported.notes {

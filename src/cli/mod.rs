@@ -21,6 +21,7 @@ mod schema;
 mod signal;
 mod sim;
 mod snapshot;
+mod state;
 mod validate;
 mod watch;
 
@@ -87,6 +88,8 @@ enum Command {
     Snapshot(snapshot::Args),
     /// The audit journal: verify its hash chain, print it, run the monthly review.
     Audit(audit::Args),
+    /// The state store: create its schema, show it, migrate a directory into it.
+    State(state::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -106,6 +109,7 @@ pub fn main() -> ExitCode {
         Command::Watch(a) => watch::run(a),
         Command::Snapshot(a) => snapshot::run(a),
         Command::Audit(a) => audit::run(a),
+        Command::State(a) => state::run(a),
     };
     match result {
         Ok(exit) => ExitCode::from(exit.code()),

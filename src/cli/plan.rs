@@ -11,8 +11,8 @@ use vmsops::ops::plan::{plan_sites, PlanSites};
 use vmsops::plan::document::PlanDocument;
 use vmsops::plan::style::Style;
 use vmsops::plan::{markdown, text};
-use vmsops::state::StateDir;
 
+use super::args::StateArgs;
 use super::desired::{load_valid, Shard};
 use super::{output, CmdResult, RepoArgs};
 
@@ -39,9 +39,8 @@ pub struct Args {
     /// Sites read at the same time.
     #[arg(long, default_value_t = fleet::DEFAULT_CONCURRENCY)]
     concurrency: usize,
-    /// State directory (default: $VMSOPS_STATE_DIR, $XDG_STATE_HOME/vmsops, ~/.local/state/vmsops).
-    #[arg(long, env = "VMSOPS_STATE_DIR")]
-    state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    state: StateArgs,
 }
 
 /// Output formats of plan and drift.
@@ -91,7 +90,7 @@ pub fn run(args: Args) -> CmdResult {
     let now = super::now()?;
     let today = super::today()?;
     let (tree, repo) = load_valid(&args.repo, &args.repo.rev, today)?;
-    let state = StateDir::resolve(args.state_dir.as_deref(), &|k| std::env::var(k).ok())?;
+    let state = args.state.open()?;
     let ticket = std::env::var("VMSOPS_TICKET").ok();
     let sites = sharded(&repo.sites, args.shard);
     let plans = super::runtime()?.block_on(plan_sites(

@@ -8,8 +8,8 @@ use vmsops::exit::Exit;
 use vmsops::ops::connection::site_at_applied;
 use vmsops::ops::restore::{restore, RestoreRequest};
 use vmsops::snapshot::SnapshotStore;
-use vmsops::state::StateDir;
 
+use super::args::StateArgs;
 use super::{output, CmdResult};
 
 /// Arguments of `vmsops restore`.
@@ -32,15 +32,14 @@ pub struct Args {
     /// How long to wait for an apply or restore of the same site, e.g. 30s.
     #[arg(long, value_parser = parse_duration, default_value = "0s")]
     lock_timeout: std::time::Duration,
-    /// State directory (default: $VMSOPS_STATE_DIR, $XDG_STATE_HOME/vmsops, ~/.local/state/vmsops).
-    #[arg(long, env = "VMSOPS_STATE_DIR")]
-    state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    state: StateArgs,
 }
 
 /// Restores the snapshot.
 pub fn run(args: Args) -> CmdResult {
     let env = |k: &str| std::env::var(k).ok();
-    let state = StateDir::resolve(args.state_dir.as_deref(), &env)?;
+    let state = args.state.open()?;
     let snapshot = SnapshotStore::new(&state).load(&args.id)?;
     let site = site_at_applied(&args.repo, &state, &snapshot.meta.site)?;
     if site.fell_back {

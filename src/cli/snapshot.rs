@@ -13,8 +13,9 @@ use vmsops::exit::Exit;
 use vmsops::ops::connection::site_at_applied;
 use vmsops::ops::snapshot::{prune as prune_journaled, take};
 use vmsops::snapshot::{SnapshotMeta, SnapshotStore};
-use vmsops::state::StateDir;
+use vmsops::state::StateStore;
 
+use super::args::StateArgs;
 use super::{output, CmdResult};
 
 /// Arguments of `vmsops snapshot`.
@@ -22,9 +23,8 @@ use super::{output, CmdResult};
 pub struct Args {
     #[command(subcommand)]
     command: SnapshotCommand,
-    /// State directory (default: $VMSOPS_STATE_DIR, $XDG_STATE_HOME/vmsops, ~/.local/state/vmsops).
-    #[arg(long, env = "VMSOPS_STATE_DIR", global = true)]
-    state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    state: StateArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,8 +99,8 @@ struct PruneArgs {
 
 /// Runs a `snapshot` subcommand.
 pub fn run(args: Args) -> CmdResult {
-    let env = |k: &str| std::env::var(k).ok();
-    let state = StateDir::resolve(args.state_dir.as_deref(), &env)?;
+    let _env = |k: &str| std::env::var(k).ok();
+    let state = args.state.open()?;
     match args.command {
         SnapshotCommand::Create(a) => create(a, &state),
         SnapshotCommand::List(a) => list(a, &state),
@@ -116,7 +116,7 @@ pub fn operator(flag: Option<String>) -> Option<String> {
         .filter(|o| !o.is_empty())
 }
 
-fn create(args: CreateArgs, state: &StateDir) -> CmdResult {
+fn create(args: CreateArgs, state: &StateStore) -> CmdResult {
     let operator = operator(args.operator).ok_or(
         "a snapshot names who took it: pass --operator ID or set VMSOPS_OPERATOR (PROC-VMS-001 §03)",
     )?;
@@ -130,7 +130,7 @@ fn create(args: CreateArgs, state: &StateDir) -> CmdResult {
             std::io::stderr(),
             "note: no apply recorded for site {} in {}: using its configuration at HEAD ({})",
             args.site,
-            state.root().display(),
+            state.display(),
             at.commit.as_deref().unwrap_or("?")
         );
     }
@@ -187,7 +187,7 @@ fn create(args: CreateArgs, state: &StateDir) -> CmdResult {
     Ok(Exit::Success)
 }
 
-fn list(args: ListArgs, state: &StateDir) -> CmdResult {
+fn list(args: ListArgs, state: &StateStore) -> CmdResult {
     let snapshots = SnapshotStore::new(state).list(args.site.as_deref())?;
     let text = match args.format {
         ListFormat::Json => serde_json::to_string_pretty(&snapshots)? + "\n",
@@ -238,7 +238,7 @@ fn table<const N: usize>(head: &[&str; N], rows: &[[String; N]]) -> String {
     out
 }
 
-fn show(args: ShowArgs, state: &StateDir) -> CmdResult {
+fn show(args: ShowArgs, state: &StateStore) -> CmdResult {
     let s = SnapshotStore::new(state).load(&args.id)?;
     let m = &s.meta;
     let mut out = format!("snapshot {}\n", s.id);
@@ -330,7 +330,7 @@ fn export_summary(export: &Value) -> String {
     out
 }
 
-fn prune(args: PruneArgs, state: &StateDir) -> CmdResult {
+fn prune(args: PruneArgs, state: &StateStore) -> CmdResult {
     let now = super::now()?;
     let operator = operator(args.operator);
     let store = SnapshotStore::new(state);

@@ -12,7 +12,7 @@ use crate::desired::model::Site;
 use crate::desired::{self, LoadError, Tree};
 use crate::driver::{self, ConnectOptions, DriverError, Vms};
 use crate::git::tree::SourceError;
-use crate::state::{Applied, StateDir, StateError};
+use crate::state::{Applied, StateError, StateStore};
 
 /// Failures to find a site's configuration.
 #[derive(Debug, thiserror::Error)]
@@ -99,7 +99,7 @@ impl SiteAt {
 /// `site` as configured at its last applied commit in `repo`, else at HEAD.
 pub fn site_at_applied(
     repo: &Path,
-    state: &StateDir,
+    state: &StateStore,
     site: &str,
 ) -> Result<SiteAt, ConnectionError> {
     let applied = state.applied(site)?;

@@ -12,13 +12,13 @@ use crate::ops::fleet::{self, Env, SiteRequest};
 use crate::plan::build::{site_plan, SiteInput};
 use crate::plan::document::SitePlan;
 use crate::plan::Finding;
-use crate::state::{StateDir, StateError};
+use crate::state::{StateError, StateStore};
 
 /// The drift of each site in `sites` (a subset of `repo.sites`), in the same order.
 pub async fn drift_sites(
     repo: &DesiredRepo,
     sites: &[&SiteDoc],
-    state: &StateDir,
+    state: &StateStore,
     today: Date,
     concurrency: usize,
     env: Env,

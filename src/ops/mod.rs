@@ -15,6 +15,7 @@ pub mod fleet;
 pub mod gated_plan;
 pub mod import;
 pub mod journaled_import;
+pub mod migrate;
 pub mod plan;
 pub mod restore;
 pub mod review;

@@ -14,7 +14,7 @@ use super::gated_plan::{gated_plan, GatedPlanInput};
 use crate::desired::{DesiredRepo, SiteDoc, Tree};
 use crate::gate::Mode;
 use crate::plan::document::SitePlan;
-use crate::state::{StateDir, StateError};
+use crate::state::{StateError, StateStore};
 
 /// What planning a fleet needs.
 pub struct PlanSites<'a> {
@@ -29,7 +29,7 @@ pub struct PlanSites<'a> {
     /// `--base`, if given (else each site's last applied commit).
     pub base: Option<&'a str>,
     /// The state store (applied commits).
-    pub state: &'a StateDir,
+    pub state: &'a StateStore,
     /// The ticket, for the gate's `justification` verdict.
     pub ticket: Option<&'a str>,
     /// Sites read at the same time.

@@ -18,7 +18,7 @@ use crate::model::Capabilities;
 use crate::ops::connection::SiteAt;
 use crate::snapshot::{Snapshot, SnapshotError, SnapshotInfo, SnapshotMeta, SnapshotStore};
 use crate::state::lock::{self, Holder, LockError, SiteLock};
-use crate::state::StateDir;
+use crate::state::StateStore;
 
 /// What a restore needs.
 pub struct RestoreRequest<'a> {
@@ -27,7 +27,7 @@ pub struct RestoreRequest<'a> {
     /// The site as configured at its last applied commit (its policy judges the restore).
     pub site: &'a SiteAt,
     /// The state directory.
-    pub state: &'a StateDir,
+    pub state: &'a StateStore,
     /// The accountable person.
     pub operator: &'a str,
     /// The ticket.
@@ -220,5 +220,5 @@ async fn take_lock(req: &RestoreRequest<'_>) -> Result<SiteLock, LockError> {
         since: req.clock.now(),
         command: "restore".into(),
     };
-    lock::acquire_async(&req.state.lock_path(site), site, &me, req.lock_timeout).await
+    req.state.lock(site, &me, req.lock_timeout).await
 }

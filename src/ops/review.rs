@@ -15,7 +15,7 @@ use super::fleet;
 use crate::audit::gather;
 use crate::audit::review::{SiteFacts, VmsJournal};
 use crate::driver::Vms;
-use crate::state::{Baseline, StateDir, StateError};
+use crate::state::{Baseline, StateError, StateStore};
 
 /// Why the review's facts could not be gathered.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +42,7 @@ struct JournalRead {
 /// the network at once, then the VMS journals, [`JOURNAL_READS`] at a time.
 pub async fn gather_facts(
     repo: &Path,
-    state: &StateDir,
+    state: &StateStore,
     sites: &[String],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<SiteFacts>, GatherError> {
@@ -66,7 +66,7 @@ pub async fn gather_facts(
 /// journal read still to do when there is one.
 fn site_facts(
     repo: &Path,
-    state: &StateDir,
+    state: &StateStore,
     site: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(SiteFacts, Option<JournalRead>), StateError> {

@@ -206,4 +206,7 @@ pub enum SnapshotError {
     /// The metadata cannot be stored.
     #[error("invalid snapshot metadata: {0}")]
     InvalidMeta(String),
+    /// The shared state store failed (or refused, e.g. a snapshot inside its retention).
+    #[error(transparent)]
+    Store(#[from] crate::state::StateError),
 }

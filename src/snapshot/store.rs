@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::{id, Snapshot, SnapshotError, SnapshotInfo, SnapshotMeta, FORMAT, MIN_RETENTION_DAYS};
 use crate::canonical;
 use crate::state::atomic::write_atomic;
-use crate::state::StateDir;
+use crate::state::StateStore;
 
 /// How many suffixes are tried before giving up (there are 65,536 per second and operator).
 const MAX_ID_ATTEMPTS: usize = 4096;
@@ -24,7 +24,7 @@ const MAX_ID_ATTEMPTS: usize = 4096;
 /// The snapshots of a state directory.
 #[derive(Debug)]
 pub struct SnapshotStore {
-    state: StateDir,
+    state: StateStore,
     suffixes: Mutex<fastrand::Rng>,
 }
 
@@ -81,6 +81,107 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SnapshotError + '_ {
     }
 }
 
+/// Snapshot `id` from its bytes, verifying its sha256 and that it belongs to `folder`'s site.
+fn verified(
+    id: &str,
+    folder: String,
+    path: PathBuf,
+    bytes: &[u8],
+) -> Result<Snapshot, SnapshotError> {
+    let corrupt = |reason: String| SnapshotError::Corrupt {
+        path: path.clone(),
+        reason,
+    };
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+    let Value::Object(mut map) = value else {
+        return Err(corrupt("not a JSON object".into()));
+    };
+    let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    if keys != ["export", "format", "meta", "sha256"] {
+        return Err(corrupt(format!(
+            "expected the keys export, format, meta and sha256, found {}",
+            keys.join(", ")
+        )));
+    }
+    if map["format"].as_str() != Some(FORMAT) {
+        return Err(corrupt(format!("unknown format {}", map["format"])));
+    }
+    let recorded = map["sha256"]
+        .as_str()
+        .ok_or_else(|| corrupt("sha256 is not a string".into()))?
+        .to_string();
+    let meta_value = map.remove("meta").unwrap_or(Value::Null);
+    let export = map.remove("export").unwrap_or(Value::Null);
+    // The hash is over what the file holds, before any typed reading could normalise it.
+    let actual = digest(&meta_value, &export);
+    if actual != recorded {
+        return Err(SnapshotError::Mismatch {
+            path,
+            recorded,
+            actual,
+        });
+    }
+    let meta: SnapshotMeta =
+        serde_json::from_value(meta_value).map_err(|e| corrupt(format!("meta: {e}")))?;
+    if meta.site != folder {
+        return Err(SnapshotError::WrongSite {
+            path,
+            folder,
+            site: meta.site,
+        });
+    }
+    Ok(Snapshot {
+        id: id.to_string(),
+        path,
+        meta,
+        export,
+        sha256: actual,
+    })
+}
+
+/// A snapshot's listing from its bytes (metadata read, sha256 not verified).
+fn info(id: &str, path: PathBuf, bytes: &[u8]) -> Result<SnapshotInfo, SnapshotError> {
+    let h: Header = serde_json::from_slice(bytes).map_err(|e| SnapshotError::Corrupt {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    if h.format != FORMAT {
+        return Err(SnapshotError::Corrupt {
+            path,
+            reason: format!("unknown format `{}`", h.format),
+        });
+    }
+    Ok(SnapshotInfo {
+        id: id.to_string(),
+        site: h.meta.site.clone(),
+        taken_at: h.meta.taken_at,
+        operator: h.meta.operator.clone(),
+        reason: h.meta.reason.clone(),
+        commit: h.meta.commit.clone(),
+        sha256: h.sha256,
+        path: path.clone(),
+        meta: h.meta,
+    })
+}
+
+/// A snapshot file's bytes and its sha256.
+fn encode(meta: &SnapshotMeta, export: &Value) -> Result<(Vec<u8>, String), SnapshotError> {
+    let meta_value = serde_json::to_value(meta)
+        .map_err(|e| SnapshotError::InvalidMeta(format!("cannot encode: {e}")))?;
+    let sha256 = digest(&meta_value, export);
+    let file = serde_json::json!({
+        "format": FORMAT,
+        "meta": meta_value,
+        "export": export,
+        "sha256": sha256,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&file)
+        .map_err(|e| SnapshotError::InvalidMeta(format!("cannot encode: {e}")))?;
+    bytes.push(b'\n');
+    Ok((bytes, sha256))
+}
+
 /// SHA-256 of the canonical JSON of `{"export": export, "meta": meta}` (keys sorted: export first).
 fn digest(meta: &Value, export: &Value) -> String {
     let mut s = String::from("{\"export\":");
@@ -93,7 +194,7 @@ fn digest(meta: &Value, export: &Value) -> String {
 
 impl SnapshotStore {
     /// The store of `state` (`STATE/snapshots/`); does no I/O.
-    pub fn new(state: &StateDir) -> SnapshotStore {
+    pub fn new(state: &StateStore) -> SnapshotStore {
         SnapshotStore {
             state: state.clone(),
             suffixes: Mutex::new(fastrand::Rng::new()),
@@ -101,16 +202,19 @@ impl SnapshotStore {
     }
 
     #[cfg(test)]
-    fn with_seed(state: &StateDir, seed: u64) -> SnapshotStore {
+    fn with_seed(state: &StateStore, seed: u64) -> SnapshotStore {
         SnapshotStore {
             state: state.clone(),
             suffixes: Mutex::new(fastrand::Rng::with_seed(seed)),
         }
     }
 
-    /// The folder holding every site's snapshots.
+    /// The folder holding every site's snapshots (`vmsops.snapshots` in a PostgreSQL store).
     pub fn root(&self) -> PathBuf {
-        self.state.root().join("snapshots")
+        match self.state.dir() {
+            Some(d) => d.join("snapshots"),
+            None => PathBuf::from("vmsops.snapshots"),
+        }
     }
 
     /// Stores `export` with `meta` under a new id and returns it once the file is durable.
@@ -130,6 +234,9 @@ impl SnapshotStore {
                 "snapshot_retention_days is {}, below the procedure's {MIN_RETENTION_DAYS} days",
                 meta.snapshot_retention_days
             )));
+        }
+        if let Some(pg) = self.state.pg() {
+            return self.create_in_db(pg, meta, export);
         }
         let dir = self.state.snapshots_dir(&meta.site);
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
@@ -161,18 +268,7 @@ impl SnapshotStore {
                 meta.operator, meta.taken_at
             ))
         })?;
-        let meta_value = serde_json::to_value(meta)
-            .map_err(|e| SnapshotError::InvalidMeta(format!("cannot encode: {e}")))?;
-        let sha256 = digest(&meta_value, export);
-        let file = serde_json::json!({
-            "format": FORMAT,
-            "meta": meta_value,
-            "export": export,
-            "sha256": sha256,
-        });
-        let mut bytes = serde_json::to_vec_pretty(&file)
-            .map_err(|e| SnapshotError::InvalidMeta(format!("cannot encode: {e}")))?;
-        bytes.push(b'\n');
+        let (bytes, sha256) = encode(meta, export)?;
         let path = dir.join(format!("{id}.json"));
         write_atomic(&path, &bytes).map_err(io(&path))?;
         drop(lock);
@@ -187,6 +283,51 @@ impl SnapshotStore {
             path,
             meta: meta.clone(),
         })
+    }
+
+    /// [`SnapshotStore::create`] in the shared PostgreSQL store: the same bytes, in a row.
+    fn create_in_db(
+        &self,
+        pg: &crate::state::pg::PgStore,
+        meta: &SnapshotMeta,
+        export: &Value,
+    ) -> Result<SnapshotInfo, SnapshotError> {
+        let (bytes, sha256) = encode(meta, export)?;
+        let body = String::from_utf8(bytes)
+            .map_err(|e| SnapshotError::InvalidMeta(format!("cannot encode: {e}")))?;
+        for _ in 0..MAX_ID_ATTEMPTS {
+            let suffix = self
+                .suffixes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .u16(..);
+            let id = id::make(meta.taken_at, &meta.operator, suffix);
+            let row = crate::state::pg::SnapshotRow {
+                id: id.clone(),
+                site: meta.site.clone(),
+                body: body.clone(),
+            };
+            let stored = pg
+                .insert_snapshot(row, meta.taken_at, meta.keep_until(), sha256.clone())
+                .map_err(|e| self.state.db_error(e))?;
+            if stored {
+                return Ok(SnapshotInfo {
+                    path: self.root().join(&id),
+                    id,
+                    site: meta.site.clone(),
+                    taken_at: meta.taken_at,
+                    operator: meta.operator.clone(),
+                    reason: meta.reason.clone(),
+                    commit: meta.commit.clone(),
+                    sha256,
+                    meta: meta.clone(),
+                });
+            }
+        }
+        Err(SnapshotError::InvalidMeta(format!(
+            "no free snapshot id for {} at {}",
+            meta.operator, meta.taken_at
+        )))
     }
 
     /// The site folders present, sorted.
@@ -227,6 +368,18 @@ impl SnapshotStore {
     /// Reads each file's metadata but does not verify its sha256 ([`SnapshotStore::load`]
     /// does); a file that is not a snapshot is an error that names it.
     pub fn list(&self, site: Option<&str>) -> Result<Vec<SnapshotInfo>, SnapshotError> {
+        if let Some(pg) = self.state.pg() {
+            if let Some(s) = site {
+                valid_site(s)?;
+            }
+            let rows = pg.snapshots(site).map_err(|e| self.state.db_error(e))?;
+            let mut out = rows
+                .iter()
+                .map(|r| info(&r.id, self.root().join(&r.id), r.body.as_bytes()))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.sort_by(|a, b| (a.taken_at, &a.id).cmp(&(b.taken_at, &b.id)));
+            return Ok(out);
+        }
         let sites = match site {
             Some(s) => {
                 valid_site(s)?;
@@ -254,28 +407,7 @@ impl SnapshotStore {
                     continue;
                 };
                 let bytes = std::fs::read(&path).map_err(io(&path))?;
-                let h: Header =
-                    serde_json::from_slice(&bytes).map_err(|e| SnapshotError::Corrupt {
-                        path: path.clone(),
-                        reason: e.to_string(),
-                    })?;
-                if h.format != FORMAT {
-                    return Err(SnapshotError::Corrupt {
-                        path,
-                        reason: format!("unknown format `{}`", h.format),
-                    });
-                }
-                out.push(SnapshotInfo {
-                    id: id.to_string(),
-                    site: h.meta.site.clone(),
-                    taken_at: h.meta.taken_at,
-                    operator: h.meta.operator.clone(),
-                    reason: h.meta.reason.clone(),
-                    commit: h.meta.commit.clone(),
-                    sha256: h.sha256,
-                    path: path.clone(),
-                    meta: h.meta,
-                });
+                out.push(info(id, path.clone(), &bytes)?);
             }
         }
         out.sort_by(|a, b| (a.taken_at, &a.id).cmp(&(b.taken_at, &b.id)));
@@ -286,6 +418,16 @@ impl SnapshotStore {
     pub fn load(&self, id: &str) -> Result<Snapshot, SnapshotError> {
         if !id::is_valid(id) {
             return Err(SnapshotError::InvalidId { id: id.to_string() });
+        }
+        if let Some(pg) = self.state.pg() {
+            let row = pg
+                .snapshot(id)
+                .map_err(|e| self.state.db_error(e))?
+                .ok_or_else(|| SnapshotError::NotFound {
+                    id: id.to_string(),
+                    dir: self.root(),
+                })?;
+            return verified(id, row.site, self.root().join(id), row.body.as_bytes());
         }
         let mut found = self.find(id)?;
         let (folder, path) = match found.len() {
@@ -307,57 +449,8 @@ impl SnapshotStore {
                 })
             }
         };
-        let corrupt = |reason: String| SnapshotError::Corrupt {
-            path: path.clone(),
-            reason,
-        };
         let bytes = std::fs::read(&path).map_err(io(&path))?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
-        let Value::Object(mut map) = value else {
-            return Err(corrupt("not a JSON object".into()));
-        };
-        let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
-        keys.sort_unstable();
-        if keys != ["export", "format", "meta", "sha256"] {
-            return Err(corrupt(format!(
-                "expected the keys export, format, meta and sha256, found {}",
-                keys.join(", ")
-            )));
-        }
-        if map["format"].as_str() != Some(FORMAT) {
-            return Err(corrupt(format!("unknown format {}", map["format"])));
-        }
-        let recorded = map["sha256"]
-            .as_str()
-            .ok_or_else(|| corrupt("sha256 is not a string".into()))?
-            .to_string();
-        let meta_value = map.remove("meta").unwrap_or(Value::Null);
-        let export = map.remove("export").unwrap_or(Value::Null);
-        // The hash is over what the file holds, before any typed reading could normalise it.
-        let actual = digest(&meta_value, &export);
-        if actual != recorded {
-            return Err(SnapshotError::Mismatch {
-                path,
-                recorded,
-                actual,
-            });
-        }
-        let meta: SnapshotMeta =
-            serde_json::from_value(meta_value).map_err(|e| corrupt(format!("meta: {e}")))?;
-        if meta.site != folder {
-            return Err(SnapshotError::WrongSite {
-                path,
-                folder,
-                site: meta.site,
-            });
-        }
-        Ok(Snapshot {
-            id: id.to_string(),
-            path,
-            meta,
-            export,
-            sha256: actual,
-        })
+        verified(id, folder, path, &bytes)
     }
 
     /// Which snapshots (of `site`, or all) taken more than `older_than` before `now`
@@ -395,6 +488,11 @@ impl SnapshotStore {
 
     /// Removes one snapshot file (one that [`SnapshotStore::prune_plan`] chose), durably.
     pub fn remove(&self, snapshot: &SnapshotInfo) -> Result<(), SnapshotError> {
+        if let Some(pg) = self.state.pg() {
+            return pg
+                .delete_snapshot(&snapshot.id)
+                .map_err(|e| self.state.db_error(e).into());
+        }
         std::fs::remove_file(&snapshot.path).map_err(io(&snapshot.path))?;
         if let Some(dir) = snapshot.path.parent() {
             File::open(dir)
@@ -434,9 +532,9 @@ mod tests {
         json!({"format": "reference-vms/v1", "cameras": [{"id": "hall-01", "fps": 15}], "settings": {"session_timeout_minutes": 15}})
     }
 
-    fn state() -> (tempfile::TempDir, StateDir) {
+    fn state() -> (tempfile::TempDir, StateStore) {
         let dir = tempfile::tempdir().expect("tmp");
-        let s = StateDir::resolve(Some(dir.path()), &|_| None).expect("state");
+        let s = StateStore::resolve(Some(dir.path()), &|_| None).expect("state");
         (dir, s)
     }
 

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use super::pg::lock::{self as pg_lock, Attempt, PgLock};
+use super::pg::{PgError, PgStore};
+
 /// Who holds (or held) a site lock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Holder {
@@ -51,6 +54,17 @@ pub enum LockError {
         /// How long we waited.
         waited: Duration,
     },
+    /// The shared store could not take or read the lock.
+    #[error("state store {store}: the lock of site `{site}` could not be taken")]
+    Store {
+        /// The store, without its password.
+        store: String,
+        /// The site.
+        site: String,
+        /// The cause.
+        #[source]
+        source: PgError,
+    },
     /// The lock file could not be opened or written.
     #[error("cannot use the lock file {path}")]
     Io {
@@ -62,12 +76,27 @@ pub enum LockError {
     },
 }
 
-/// A held site lock; released (and its file emptied) on drop.
-#[derive(Debug)]
+/// A held site lock; released on drop (its file emptied, or its holder row removed).
 pub struct SiteLock {
-    file: File,
-    /// The holder recorded in the file before this process took it, if it was never released.
+    held: Held,
+    /// The holder recorded before this process took it, if it was never released.
     pub stale: Option<Holder>,
+}
+
+impl std::fmt::Debug for SiteLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SiteLock")
+            .field("stale", &self.stale)
+            .finish()
+    }
+}
+
+/// What keeps the lock held.
+enum Held {
+    /// The `flock` on the lock file.
+    File(File),
+    /// The PostgreSQL session that holds the advisory lock.
+    Pg(#[allow(dead_code, reason = "held for its Drop, which releases the lock")] PgLock),
 }
 
 /// This machine's host name.
@@ -117,20 +146,17 @@ pub fn acquire(
                 let stale = if previous.trim().is_empty() {
                     None
                 } else {
-                    Some(serde_json::from_str(&previous).unwrap_or(Holder {
-                        operator: "unknown".into(),
-                        pid: 0,
-                        host: "unknown".into(),
-                        since: jiff::Timestamp::UNIX_EPOCH,
-                        command: "unknown".into(),
-                    }))
+                    Some(serde_json::from_str(&previous).unwrap_or_else(|_| unknown_holder()))
                 };
                 let body = serde_json::to_vec(me).map_err(|e| io(std::io::Error::other(e)))?;
                 file.set_len(0).map_err(io)?;
                 file.seek(SeekFrom::Start(0)).map_err(io)?;
                 file.write_all(&body).map_err(io)?;
                 file.sync_all().map_err(io)?;
-                return Ok(SiteLock { file, stale });
+                return Ok(SiteLock {
+                    held: Held::File(file),
+                    stale,
+                });
             }
             Err(TryLockError::WouldBlock) => {
                 if started.elapsed() >= timeout {
@@ -177,10 +203,55 @@ pub async fn acquire_async(
 
 impl Drop for SiteLock {
     fn drop(&mut self) {
-        // An empty file tells the next holder that this one finished cleanly.
-        let _ = self.file.set_len(0);
-        let _ = self.file.sync_all();
-        let _ = self.file.unlock();
+        if let Held::File(file) = &self.held {
+            // An empty file tells the next holder that this one finished cleanly.
+            let _ = file.set_len(0);
+            let _ = file.sync_all();
+            let _ = file.unlock();
+        }
+    }
+}
+
+/// A holder that could not be read back, named as such rather than dropped.
+fn unknown_holder() -> Holder {
+    Holder {
+        operator: "unknown".into(),
+        pid: 0,
+        host: "unknown".into(),
+        since: jiff::Timestamp::UNIX_EPOCH,
+        command: "unknown".into(),
+    }
+}
+
+/// [`acquire_async`] in the shared PostgreSQL store: a session advisory lock that dies with the process.
+pub async fn acquire_pg(
+    pg: &PgStore,
+    site: &str,
+    me: &Holder,
+    timeout: Duration,
+) -> Result<SiteLock, LockError> {
+    let store_err = |source| LockError::Store {
+        store: pg.display(),
+        site: site.to_string(),
+        source,
+    };
+    let body = serde_json::to_string(me)
+        .map_err(|e| store_err(PgError::Refused(format!("cannot encode the holder: {e}"))))?;
+    match pg_lock::acquire(pg.url(), site, body, timeout)
+        .await
+        .map_err(store_err)?
+    {
+        Attempt::Taken(lock, stale) => Ok(SiteLock {
+            held: Held::Pg(lock),
+            stale: stale.map(|s| serde_json::from_str(&s).unwrap_or_else(|_| unknown_holder())),
+        }),
+        Attempt::Held(holder, waited) => Err(LockError::Held {
+            site: site.to_string(),
+            holder: holder
+                .and_then(|h| serde_json::from_str::<Holder>(&h).ok())
+                .map_or_else(|| "an unknown holder".to_string(), |h| h.to_string()),
+            waited,
+        }),
     }
 }
 

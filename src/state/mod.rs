@@ -5,9 +5,10 @@
 //! by its lock. Nothing here talks to a VMS or reads git.
 
 pub mod atomic;
-pub mod dir;
 pub mod lock;
+pub mod pg;
+pub mod store;
 
 pub use atomic::write_atomic;
-pub use dir::{Applied, Baseline, StateDir, StateError};
 pub use lock::{Holder, LockError, SiteLock};
+pub use store::{is_postgres, Applied, Baseline, StateError, StateStore};

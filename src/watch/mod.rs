@@ -22,7 +22,7 @@ use crate::desired::{self, validate::validate, Tree};
 use crate::ops::drift::{drift_sites, has_drift};
 use crate::ops::fleet::{self, Env};
 use crate::plan::document::SitePlan;
-use crate::state::StateDir;
+use crate::state::StateStore;
 use metrics::Metrics;
 use webhook::Transition;
 
@@ -46,7 +46,7 @@ pub struct WatchConfig {
     /// Sites checked at the same time.
     pub concurrency: usize,
     /// The state directory.
-    pub state: StateDir,
+    pub state: StateStore,
     /// Reconcile (`--apply`): apply each site whose change the gate allows.
     pub apply: Option<ApplyOptions>,
     /// A fixed "now" for the gate and dates (tests and replays); the real clock otherwise.

@@ -231,114 +231,117 @@ fn a_failure_with_operations_in_flight_journals_each_of_them_once() {
     }
 }
 
-/// `--fail-after 2:1`: one failure, then the VMS answers again; re-running converges.
-#[test]
-fn a_transient_failure_fails_the_apply_and_a_rerun_converges() {
-    let sim = SimProcess::start(&["--fail-after", "2:1"]);
-    let repo = Approved::at(&sim.url);
-    let op = Operator::new();
-    let failed = op.apply(&repo, &["--base", "HEAD"]);
-    assert_code(&failed, 1, "the first apply");
-    assert!(failed.out.contains("Re-run apply to converge"), "{failed}");
-    let (succeeded, failures) = journaled_outcomes(&op.journal());
-    assert!(succeeded >= 2 && failures == 1, "{succeeded} {failures}");
-    let again = op.apply(&repo, &["--base", "HEAD"]);
-    assert_code(&again, 0, "the re-run");
-    assert_code(&op.drift(&repo), 0, "drift");
-    assert_code(&op.verify(), 0, "audit verify");
-    // The re-run sent only what the first one had not done.
-    let (succeeded, failures) = journaled_outcomes(&op.journal());
-    assert_eq!((succeeded, failures), (FIRST_APPLY_OPERATIONS, 1));
+crate::for_each_store! {
+    /// `--fail-after 2:1`: one failure, then the VMS answers again; re-running converges.
+    fn a_transient_failure_fails_the_apply_and_a_rerun_converges(store: TestStore) {
+        let sim = SimProcess::start(&["--fail-after", "2:1"]);
+        let repo = Approved::at(&sim.url);
+        let op = Operator::on(store, approved::IN_WINDOW);
+        let failed = op.apply(&repo, &["--base", "HEAD"]);
+        assert_code(&failed, 1, "the first apply");
+        assert!(failed.out.contains("Re-run apply to converge"), "{failed}");
+        let (succeeded, failures) = journaled_outcomes(&op.journal());
+        assert!(succeeded >= 2 && failures == 1, "{succeeded} {failures}");
+        let again = op.apply(&repo, &["--base", "HEAD"]);
+        assert_code(&again, 0, "the re-run");
+        assert_code(&op.drift(&repo), 0, "drift");
+        assert_code(&op.verify(), 0, "audit verify");
+        // The re-run sent only what the first one had not done.
+        let (succeeded, failures) = journaled_outcomes(&op.journal());
+        assert_eq!((succeeded, failures), (FIRST_APPLY_OPERATIONS, 1));
+    }
 }
 
-/// SIGKILL mid-apply: the next apply says the previous one did not finish, converges,
-/// and the journal (with operations started and never ended) still verifies.
-#[test]
-fn an_apply_killed_midway_is_reported_and_the_next_one_converges() {
-    let sim = SimProcess::start(&["--latency-ms", "300"]);
-    let repo = Approved::at(&sim.url);
-    let op = Operator::new();
-    let mut child = op.spawn_apply(&repo, &["--base", "HEAD"]);
-    // Kill it once operations are under way (about a second in).
-    op.wait_until(Duration::from_secs(30), "a first operation", |op| {
-        !operation_entries(&op.journal()).is_empty()
-    });
-    // Half the latency: the first operations are sent and not yet answered.
-    std::thread::sleep(Duration::from_millis(150));
-    child.kill().expect("SIGKILL");
-    let status = child.wait().expect("wait");
-    assert_eq!(status.code(), None, "killed, not finished: {status:?}");
-    assert!(
-        op.lock_record().contains(OPERATOR),
-        "the dead holder's record stays: {:?}",
-        op.lock_record()
-    );
-    let before = results_by_request(&op.journal());
-    assert!(
-        before.values().any(|r| r == &["started"]),
-        "killed with operations in flight: {before:?}"
-    );
-    assert!(before.len() < FIRST_APPLY_OPERATIONS, "{before:?}");
+crate::for_each_store! {
+    /// SIGKILL mid-apply: the next apply says the previous one did not finish, converges,
+    /// and the journal (with operations started and never ended) still verifies.
+    fn an_apply_killed_midway_is_reported_and_the_next_one_converges(store: TestStore) {
+        let sim = SimProcess::start(&["--latency-ms", "300"]);
+        let repo = Approved::at(&sim.url);
+        let op = Operator::on(store, approved::IN_WINDOW);
+        let mut child = op.spawn_apply(&repo, &["--base", "HEAD"]);
+        // Kill it once operations are under way (about a second in).
+        op.wait_until(Duration::from_secs(30), "a first operation", |op| {
+            !operation_entries(&op.journal()).is_empty()
+        });
+        // Half the latency: the first operations are sent and not yet answered.
+        std::thread::sleep(Duration::from_millis(150));
+        child.kill().expect("SIGKILL");
+        let status = child.wait().expect("wait");
+        assert_eq!(status.code(), None, "killed, not finished: {status:?}");
+        assert!(
+            op.lock_record().contains(OPERATOR),
+            "the dead holder's record stays: {:?}",
+            op.lock_record()
+        );
+        let before = results_by_request(&op.journal());
+        assert!(
+            before.values().any(|r| r == &["started"]),
+            "killed with operations in flight: {before:?}"
+        );
+        assert!(before.len() < FIRST_APPLY_OPERATIONS, "{before:?}");
 
-    let next = op.apply(&repo, &["--base", "HEAD"]);
-    assert_code(&next, 0, "the next apply");
-    assert!(
-        next.out
-            .contains(&format!("the previous apply by {OPERATOR} ("))
-            && next.out.contains("did not finish"),
-        "{next}"
-    );
-    assert_code(&op.verify(), 0, "audit verify");
-    assert_code(&op.drift(&repo), 0, "drift");
-    let journal = op.journal();
-    assert!(
-        journal
-            .iter()
-            .any(|e| e["action"] == "apply.unfinished" && e["result"] == "failure"),
-        "the unfinished apply is journaled"
-    );
-    assert_eq!(op.lock_record(), "", "released cleanly this time");
+        let next = op.apply(&repo, &["--base", "HEAD"]);
+        assert_code(&next, 0, "the next apply");
+        assert!(
+            next.out
+                .contains(&format!("the previous apply by {OPERATOR} ("))
+                && next.out.contains("did not finish"),
+            "{next}"
+        );
+        assert_code(&op.verify(), 0, "audit verify");
+        assert_code(&op.drift(&repo), 0, "drift");
+        let journal = op.journal();
+        assert!(
+            journal
+                .iter()
+                .any(|e| e["action"] == "apply.unfinished" && e["result"] == "failure"),
+            "the unfinished apply is journaled"
+        );
+        assert_eq!(op.lock_record(), "", "released cleanly this time");
+    }
 }
 
-/// Two applies of one site at once: the second is refused naming the holder, or,
-/// given `--lock-timeout`, waits for the first and finds nothing left to do.
-#[test]
-fn a_second_apply_is_refused_naming_the_holder_or_waits_for_it() {
-    let sim = SimProcess::start(&["--latency-ms", "200"]);
-    let repo = Approved::at(&sim.url);
-    let op = Operator::new();
-    let mut first = op.spawn_apply(&repo, &["--base", "HEAD"]);
-    op.wait_until(Duration::from_secs(30), "the first apply's lock", |op| {
-        op.lock_record().contains(OPERATOR)
-    });
+crate::for_each_store! {
+    /// Two applies of one site at once: the second is refused naming the holder, or,
+    /// given `--lock-timeout`, waits for the first and finds nothing left to do.
+    fn a_second_apply_is_refused_naming_the_holder_or_waits_for_it(store: TestStore) {
+        let sim = SimProcess::start(&["--latency-ms", "200"]);
+        let repo = Approved::at(&sim.url);
+        let op = Operator::on(store, approved::IN_WINDOW);
+        let mut first = op.spawn_apply(&repo, &["--base", "HEAD"]);
+        op.wait_until(Duration::from_secs(30), "the first apply's lock", |op| {
+            op.lock_record().contains(OPERATOR)
+        });
 
-    let refused = op.apply(&repo, &["--base", "HEAD"]);
-    assert_code(&refused, 1, "the apply that found the site locked");
-    assert!(
-        refused
-            .all()
-            .contains(&format!("locked by {OPERATOR} (apply")),
-        "{refused}"
-    );
-    assert!(
-        first.try_wait().expect("poll").is_none(),
-        "the first apply still holds the lock"
-    );
-    let waited = op.apply(&repo, &["--base", "HEAD", "--lock-timeout", "60s"]);
-    let first = first.wait_with_output().expect("first apply");
-    assert_eq!(
-        first.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&first.stdout),
-        String::from_utf8_lossy(&first.stderr)
-    );
-    assert_code(&waited, 0, "the apply that waited");
-    assert!(waited.out.contains("no changes"), "{waited}");
-    assert!(!waited.out.contains("did not finish"), "{waited}");
-    let (succeeded, failures) = journaled_outcomes(&op.journal());
-    assert_eq!((succeeded, failures), (FIRST_APPLY_OPERATIONS, 0));
-    assert_code(&op.verify(), 0, "audit verify");
+        let refused = op.apply(&repo, &["--base", "HEAD"]);
+        assert_code(&refused, 1, "the apply that found the site locked");
+        assert!(
+            refused
+                .all()
+                .contains(&format!("locked by {OPERATOR} (apply")),
+            "{refused}"
+        );
+        assert!(
+            first.try_wait().expect("poll").is_none(),
+            "the first apply still holds the lock"
+        );
+        let waited = op.apply(&repo, &["--base", "HEAD", "--lock-timeout", "60s"]);
+        let first = first.wait_with_output().expect("first apply");
+        assert_eq!(
+            first.status.code(),
+            Some(0),
+            "{}{}",
+            String::from_utf8_lossy(&first.stdout),
+            String::from_utf8_lossy(&first.stderr)
+        );
+        assert_code(&waited, 0, "the apply that waited");
+        assert!(waited.out.contains("no changes"), "{waited}");
+        assert!(!waited.out.contains("did not finish"), "{waited}");
+        let (succeeded, failures) = journaled_outcomes(&op.journal());
+        assert_eq!((succeeded, failures), (FIRST_APPLY_OPERATIONS, 0));
+        assert_code(&op.verify(), 0, "audit verify");
+    }
 }
 
 /// A healthy first apply, then an approved change of the `standard` profile's fps
@@ -352,58 +355,59 @@ fn applied_then_fps_change(sim: &SimProcess, op: &Operator) -> Approved {
     repo
 }
 
-/// `--auto-rollback`: an apply failing midway restores its snapshot and says so;
-/// the live configuration is then the snapshot's export again.
-#[test]
-fn auto_rollback_restores_the_snapshot_after_a_failure() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let state = dir.path().join("vms.json");
-    let healthy = sim_at("127.0.0.1:0", &state, &[]);
-    let addr = healthy.addr().to_string();
-    let op = Operator::new();
-    let repo = applied_then_fps_change(&healthy, &op);
-    let before = live_config(&healthy);
-    drop(healthy);
+crate::for_each_store! {
+    /// `--auto-rollback`: an apply failing midway restores its snapshot and says so;
+    /// the live configuration is then the snapshot's export again.
+    fn auto_rollback_restores_the_snapshot_after_a_failure(store: TestStore) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let state = dir.path().join("vms.json");
+        let healthy = sim_at("127.0.0.1:0", &state, &[]);
+        let addr = healthy.addr().to_string();
+        let op = Operator::on(store, approved::IN_WINDOW);
+        let repo = applied_then_fps_change(&healthy, &op);
+        let before = live_config(&healthy);
+        drop(healthy);
 
-    // Two changes go through, the third fails, then the VMS answers again (for the restore).
-    let faulty = sim_at(&addr, &state, &["--fail-after", "2:1"]);
-    let earlier = op.snapshots();
-    let failed = op.apply(&repo, &["--auto-rollback", "--parallelism", "1"]);
-    assert_code(&failed, 1, "the failed apply");
-    assert!(
-        failed.out.contains("failed: 2 succeeded, 1 failed,"),
-        "{failed}"
-    );
-    let snapshot = op.snapshot_taken_since(&earlier);
-    assert!(
-        failed
-            .out
-            .contains(&format!("Rolled back to snapshot {snapshot}.")),
-        "{failed}"
-    );
-    let export = without_versions(op.snapshot_export(&snapshot));
-    assert_eq!(
-        live_config(&faulty),
-        export,
-        "the VMS is the snapshot again"
-    );
-    assert_eq!(
-        export, before,
-        "the snapshot was taken before the first change"
-    );
-    let journal = op.journal();
-    let restore: Vec<&Value> = journal
-        .iter()
-        .filter(|e| e["action"] == "restore")
-        .collect();
-    assert_eq!(restore.len(), 2, "restore started and ended");
-    assert_eq!(restore[1]["result"], "success");
-    assert_code(&op.verify(), 0, "audit verify");
-    assert_code(&op.drift(&repo), 2, "the change is undone: drift again");
+        // Two changes go through, the third fails, then the VMS answers again (for the restore).
+        let faulty = sim_at(&addr, &state, &["--fail-after", "2:1"]);
+        let earlier = op.snapshots();
+        let failed = op.apply(&repo, &["--auto-rollback", "--parallelism", "1"]);
+        assert_code(&failed, 1, "the failed apply");
+        assert!(
+            failed.out.contains("failed: 2 succeeded, 1 failed,"),
+            "{failed}"
+        );
+        let snapshot = op.snapshot_taken_since(&earlier);
+        assert!(
+            failed
+                .out
+                .contains(&format!("Rolled back to snapshot {snapshot}.")),
+            "{failed}"
+        );
+        let export = without_versions(op.snapshot_export(&snapshot));
+        assert_eq!(
+            live_config(&faulty),
+            export,
+            "the VMS is the snapshot again"
+        );
+        assert_eq!(
+            export, before,
+            "the snapshot was taken before the first change"
+        );
+        let journal = op.journal();
+        let restore: Vec<&Value> = journal
+            .iter()
+            .filter(|e| e["action"] == "restore")
+            .collect();
+        assert_eq!(restore.len(), 2, "restore started and ended");
+        assert_eq!(restore[1]["result"], "success");
+        assert_code(&op.verify(), 0, "audit verify");
+        assert_code(&op.drift(&repo), 2, "the change is undone: drift again");
 
-    // The VMS is healthy again: the same apply now converges.
-    assert_code(&op.apply(&repo, &[]), 0, "the re-run");
-    assert_code(&op.drift(&repo), 0, "drift after the re-run");
+        // The VMS is healthy again: the same apply now converges.
+        assert_code(&op.apply(&repo, &[]), 0, "the re-run");
+        assert_code(&op.drift(&repo), 0, "drift after the re-run");
+    }
 }
 
 /// `--auto-rollback` against a VMS that keeps failing: the restore fails too, and

@@ -7,14 +7,14 @@ use jiff::Timestamp;
 use serde_json::{json, Map, Value};
 use vmsops::audit::{Approval, Journal, NewEntry, Outcome};
 use vmsops::driver::Vms;
-use vmsops::state::{Applied, Baseline, StateDir};
+use vmsops::state::{Applied, Baseline, StateStore};
 
 use crate::fixture::{insta_settings, GitRepo, NOW};
 use crate::snapshot::{create, run_env, run_with, settings, sim_and_repo};
 use crate::support::{camera, SimProcess, TOKEN};
 
-fn state_dir(path: &Path) -> StateDir {
-    StateDir::resolve(Some(path), &|_| None).expect("state")
+fn state_dir(path: &Path) -> StateStore {
+    StateStore::resolve(Some(path), &|_| None).expect("state")
 }
 
 fn detail(v: Value) -> Option<Map<String, Value>> {

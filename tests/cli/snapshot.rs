@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use serde_json::Value;
-use vmsops::state::{Applied, StateDir};
+use vmsops::state::{Applied, StateStore};
 
 use crate::fixture::{insta_settings, vmsops, GitRepo, NOW};
 use crate::support::{camera, SimProcess, TOKEN};
@@ -219,7 +219,7 @@ fn the_connection_comes_from_the_last_applied_commit() {
     repo.write("sites/paris-hq/site.yaml", moved + "\n");
     repo.commit_all("Move the VMS", "Claire Martin", "claire.martin@x.example");
     let state = tempfile::tempdir().expect("state");
-    StateDir::resolve(Some(state.path()), &|_| None)
+    StateStore::resolve(Some(state.path()), &|_| None)
         .expect("state")
         .set_applied(
             "paris-hq",

@@ -27,7 +27,7 @@ use crate::desired::{SiteDoc, Tree};
 use crate::driver::DriverError;
 use crate::gate::{GateOutcome, Refusal};
 use crate::plan::document::SitePlan;
-use crate::state::{Holder, LockError, StateDir, StateError};
+use crate::state::{Holder, LockError, StateError, StateStore};
 
 pub use crate::audit::detail::Agent;
 
@@ -46,7 +46,7 @@ pub struct ApplySite<'a> {
     /// `--base`, if given.
     pub base: Option<&'a str>,
     /// The state directory.
-    pub state: &'a StateDir,
+    pub state: &'a StateStore,
     /// The accountable person.
     pub operator: &'a str,
     /// `--ticket` / `VMSOPS_TICKET`.

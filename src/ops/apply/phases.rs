@@ -61,7 +61,7 @@ pub(super) async fn start(a: &ApplySite<'_>) -> Result<Started, ApplyError> {
         since: a.clock.now(),
         command: format!("apply ({})", a.agent.as_str()),
     };
-    let lock = lock::acquire_async(&a.state.lock_path(site), site, &me, a.lock_timeout).await?;
+    let lock = a.state.lock(site, &me, a.lock_timeout).await?;
     let options = driver::ConnectOptions {
         ca_cert_pem: a.doc.ca_cert.clone(),
         ..driver::ConnectOptions::default()

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::fixture::{vmsops, GitRepo};
+use crate::support::store::TestStore;
 use crate::support::TOKEN;
 
 /// The approver: the site's Responsable Sécurité.
@@ -168,7 +169,7 @@ impl Out {
 
 /// An operator at work: the token, a clock, and a state directory (journal, snapshots, locks).
 pub struct Operator {
-    state: tempfile::TempDir,
+    store: TestStore,
     now: String,
 }
 
@@ -180,8 +181,13 @@ impl Operator {
 
     /// A fresh state directory and the clock at `now`.
     pub fn at(now: &str) -> Self {
+        Self::on(TestStore::dir(), now)
+    }
+
+    /// A clock at `now` and the state in `store`.
+    pub fn on(store: TestStore, now: &str) -> Self {
         Operator {
-            state: tempfile::tempdir().expect("state dir"),
+            store,
             now: now.into(),
         }
     }
@@ -191,16 +197,19 @@ impl Operator {
         self.now = now.into();
     }
 
-    /// The state directory.
+    /// The state directory (directory stores only).
     pub fn state(&self) -> &Path {
-        self.state.path()
+        self.store
+            .path()
+            .expect("a story that reads files runs on a directory store")
     }
+
 
     /// Runs `vmsops ARGS`.
     pub fn run(&self, args: &[&str]) -> Out {
         let out = vmsops()
             .env("VMSOPS_TOKEN", TOKEN)
-            .env("VMSOPS_STATE_DIR", self.state())
+            .env(self.store.env().0, self.store.env().1)
             .env("VMSOPS_NOW", &self.now)
             .args(args)
             .output()
@@ -223,7 +232,7 @@ impl Operator {
         Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
             .args(apply_args(repo, extra))
             .env("VMSOPS_TOKEN", TOKEN)
-            .env("VMSOPS_STATE_DIR", self.state())
+            .env(self.store.env().0, self.store.env().1)
             .env("VMSOPS_NOW", &self.now)
             .env("NO_COLOR", "1")
             .env_remove("RUST_LOG")
@@ -248,14 +257,13 @@ impl Operator {
 
     /// The journal, one JSON object per entry.
     pub fn journal(&self) -> Vec<Value> {
-        match std::fs::read_to_string(self.state().join("journal.jsonl")) {
-            Ok(text) => text
-                .lines()
-                .map(|l| serde_json::from_str(l).expect("a journal line is JSON"))
-                .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => panic!("journal: {e}"),
-        }
+        let bytes = vmsops::audit::Journal::open(&self.store.open())
+            .read_bytes()
+            .expect("the journal reads");
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a journal line is JSON"))
+            .collect()
     }
 
     /// `snapshot list --format json`.
@@ -282,8 +290,7 @@ impl Operator {
 
     /// The export held by snapshot `id`, checked against its sha256.
     pub fn snapshot_export(&self, id: &str) -> Value {
-        let dir = vmsops::state::StateDir::resolve(Some(self.state()), &|_| None).expect("state");
-        vmsops::snapshot::SnapshotStore::new(&dir)
+        vmsops::snapshot::SnapshotStore::new(&self.store.open())
             .load(id)
             .expect("the snapshot loads and verifies")
             .export
@@ -291,7 +298,7 @@ impl Operator {
 
     /// The site lock's holder record (empty when released cleanly).
     pub fn lock_record(&self) -> String {
-        std::fs::read_to_string(self.state().join(format!("locks/{SITE}.lock"))).unwrap_or_default()
+        self.store.lock_record(SITE)
     }
 
     /// Waits until `ready` holds (checked every 20 ms), failing after `limit`.

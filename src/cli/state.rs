@@ -1,0 +1,239 @@
+//! `vmsops state init|status|migrate`: the state store itself.
+//!
+//! `init` is the only command that changes a database's schema; `migrate`
+//! only appends to the shared store; `status` only reads.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::{Subcommand, ValueEnum};
+use serde::Serialize;
+use vmsops::audit::Journal;
+use vmsops::exit::Exit;
+use vmsops::ops::migrate::migrate;
+use vmsops::state::pg::schema;
+use vmsops::state::{is_postgres, StateStore};
+
+use super::args::StateArgs;
+use super::{output, CmdResult};
+
+/// Arguments of `vmsops state`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: StateCommand,
+    #[command(flatten)]
+    state: StateArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum StateCommand {
+    /// Create or migrate the vmsops schema of a PostgreSQL store (idempotent); print the grants.
+    Init,
+    /// The store, its schema version, and per site the last apply, baseline, journal head and lock holder.
+    Status {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Copy a local state directory into the PostgreSQL store named by --state.
+    Migrate {
+        /// The state directory to copy.
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Runs `vmsops state …`.
+pub fn run(args: Args) -> CmdResult {
+    let env = |k: &str| std::env::var(k).ok();
+    match args.command {
+        StateCommand::Init => init(&args.state, &env),
+        StateCommand::Status { format } => status(&args.state.open()?, format),
+        StateCommand::Migrate { from } => {
+            let to = args.state.open()?;
+            let source = StateStore::resolve(Some(&from), &env)?;
+            let m = migrate(&source, &to).map_err(|e| vmsops::error_chain(&e))?;
+            output::print(&format!(
+                "migrated {} into {}: {} journal entries copied ({} in the store, chain intact), {} snapshots, {} records\n",
+                from.display(),
+                to.display(),
+                m.entries,
+                m.total_entries,
+                m.snapshots,
+                m.records
+            ))?;
+            Ok(Exit::Success)
+        }
+    }
+}
+
+fn init(args: &StateArgs, env: &dyn Fn(&str) -> Option<String>) -> CmdResult {
+    let location = args
+        .state
+        .clone()
+        .filter(|l| is_postgres(l))
+        .ok_or("state init prepares a PostgreSQL store: pass --state postgres://USER@HOST:PORT/DB (a directory needs no init)")?;
+    let store = StateStore::postgres(&location, env)?;
+    let pg = store.pg().ok_or("not a PostgreSQL store")?;
+    let (before, after) = pg.init().map_err(|e| store.db_error(e))?;
+    let mut out = match before {
+        Some(v) if v == after => format!(
+            "{}: schema vmsops is at version {after}; nothing to do\n",
+            pg.display()
+        ),
+        Some(v) => format!(
+            "{}: schema vmsops migrated from version {v} to {after}\n",
+            pg.display()
+        ),
+        None => format!(
+            "{}: schema vmsops created at version {after}\n",
+            pg.display()
+        ),
+    };
+    let db = location
+        .rsplit('/')
+        .next()
+        .and_then(|d| d.split('?').next())
+        .unwrap_or("vmsops");
+    let _ = write!(
+        out,
+        "\nThe journal is append-only for every role; a snapshot inside its retention cannot be deleted.\nLeast-privilege roles (run as the owner; set the passwords):\n\n{}",
+        schema::grants(db)
+    );
+    output::print(&out)?;
+    Ok(Exit::Success)
+}
+
+#[derive(Serialize)]
+struct Status {
+    format_version: u32,
+    store: String,
+    kind: &'static str,
+    schema_version: Option<i32>,
+    journal_head: Option<Head>,
+    sites: Vec<SiteStatus>,
+}
+
+#[derive(Serialize, Clone)]
+struct Head {
+    seq: u64,
+    hash: String,
+}
+
+#[derive(Serialize)]
+struct SiteStatus {
+    site: String,
+    applied_commit: Option<String>,
+    baseline: Option<String>,
+    journal_head: Option<Head>,
+    lock_holder: Option<String>,
+}
+
+fn status(store: &StateStore, format: Format) -> CmdResult {
+    let entries = Journal::open(store).read()?;
+    let head = |site: Option<&str>| {
+        entries
+            .iter()
+            .rev()
+            .find(|e| site.is_none() || e.site.as_deref() == site)
+            .map(|e| Head {
+                seq: e.seq,
+                hash: e.hash.clone(),
+            })
+    };
+    let holders: Vec<(String, String)> = match store.pg() {
+        Some(pg) => pg
+            .sites()
+            .map_err(|e| store.db_error(e))?
+            .into_iter()
+            .filter_map(|s| s.holder.map(|h| (s.site, h)))
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut sites = Vec::new();
+    for site in store.sites()? {
+        sites.push(SiteStatus {
+            applied_commit: store.applied(&site)?.map(|a| a.commit),
+            baseline: store.baseline(&site)?.map(|b| {
+                format!(
+                    "{} ({})",
+                    b.journal_cursor.as_deref().unwrap_or("no VMS journal"),
+                    b.reason
+                )
+            }),
+            journal_head: head(Some(&site)),
+            lock_holder: holders
+                .iter()
+                .find(|(s, _)| s == &site)
+                .and_then(|(_, h)| serde_json::from_str::<vmsops::state::Holder>(h).ok())
+                .map(|h| h.to_string()),
+            site,
+        });
+    }
+    let s = Status {
+        format_version: 1,
+        store: store.display(),
+        kind: if store.pg().is_some() {
+            "postgres"
+        } else {
+            "directory"
+        },
+        schema_version: match store.pg() {
+            Some(pg) => pg.schema_version().map_err(|e| store.db_error(e))?,
+            None => None,
+        },
+        journal_head: head(None),
+        sites,
+    };
+    let text = match format {
+        Format::Json => serde_json::to_string_pretty(&s)? + "\n",
+        Format::Text => render(&s),
+    };
+    output::print(&text)?;
+    Ok(Exit::Success)
+}
+
+fn render(s: &Status) -> String {
+    let mut out = format!("store: {} ({})\n", s.store, s.kind);
+    if let Some(v) = s.schema_version {
+        let _ = writeln!(out, "schema: version {v}");
+    }
+    match &s.journal_head {
+        Some(h) => {
+            let _ = writeln!(out, "journal: {} entries, head {}", h.seq, h.hash);
+        }
+        None => out.push_str("journal: no entries yet\n"),
+    }
+    if s.sites.is_empty() {
+        out.push_str("No sites recorded yet.\n");
+    }
+    for site in &s.sites {
+        let _ = writeln!(out, "\n{}", site.site);
+        let _ = writeln!(
+            out,
+            "  applied:  {}",
+            site.applied_commit.as_deref().unwrap_or("never")
+        );
+        let _ = writeln!(
+            out,
+            "  baseline: {}",
+            site.baseline.as_deref().unwrap_or("none")
+        );
+        if let Some(h) = &site.journal_head {
+            let _ = writeln!(out, "  journal:  last entry #{}", h.seq);
+        }
+        let _ = writeln!(
+            out,
+            "  lock:     {}",
+            site.lock_holder.as_deref().unwrap_or("free")
+        );
+    }
+    out
+}

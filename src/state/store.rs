@@ -1,0 +1,450 @@
+//! The state store: journal, snapshots, locks, applied commits and baselines, per site.
+//!
+//! Either a directory (the default; it must live on storage distinct from the
+//! VMS, PROC-VMS-001 §03) or a PostgreSQL database that every machine of a
+//! team shares. Directory layout: `journal.jsonl`, `snapshots/SITE/`,
+//! `sites/SITE/baseline.json`, `sites/SITE/applied.json`, `locks/SITE.lock`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::lock::{self, Holder, LockError, SiteLock};
+use super::pg::{PgError, PgStore, PgUrl, UrlError};
+use crate::state::atomic::write_atomic;
+
+/// Failures reading or writing the state store.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// No flag, no `VMSOPS_STATE`, no `VMSOPS_STATE_DIR`, no `XDG_STATE_HOME` and no `HOME`.
+    #[error("no state store: pass --state DIR|URL, or set VMSOPS_STATE")]
+    NoStateDir,
+    /// A file could not be read or written.
+    #[error("cannot access {path}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A state file is not what vmsops wrote.
+    #[error("{path} is corrupt (not the JSON vmsops writes)")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The location is not a usable PostgreSQL URL.
+    #[error(transparent)]
+    Location(#[from] UrlError),
+    /// The PostgreSQL store failed.
+    #[error("state store {store}")]
+    Store {
+        /// The store, without its password.
+        store: String,
+        /// The cause.
+        #[source]
+        source: PgError,
+    },
+    /// A record in the PostgreSQL store is not what vmsops writes.
+    #[error("state store {store}: the {what} is corrupt (not the JSON vmsops writes)")]
+    CorruptRecord {
+        /// The store.
+        store: String,
+        /// Which record.
+        what: String,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// The last commit applied to a site (written by apply and restore on success).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    /// The commit applied.
+    pub commit: String,
+    /// When.
+    pub at: jiff::Timestamp,
+    /// Who (the accountable person).
+    pub operator: String,
+    /// `cli`, `watch` or `restore`.
+    pub agent: String,
+    /// The journal sequence number of the apply's closing entry.
+    pub journal_seq: Option<u64>,
+}
+
+/// Where the state lives.
+#[derive(Debug, Clone)]
+enum Backend {
+    /// A directory on this machine.
+    Dir(PathBuf),
+    /// The shared PostgreSQL store.
+    Pg(Arc<PgStore>),
+}
+
+/// The state store: a directory or the shared PostgreSQL store.
+#[derive(Debug, Clone)]
+pub struct StateStore {
+    backend: Backend,
+}
+
+/// Where a site's VMS journal starts being watched for out-of-band changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// The VMS journal cursor at that moment (`None` when the product keeps no journal).
+    pub journal_cursor: Option<String>,
+    /// When it was recorded.
+    pub at: jiff::Timestamp,
+    /// Why: `import` or `first-apply`.
+    pub reason: String,
+    /// The VMS it was read from.
+    pub url: String,
+}
+
+/// True if `location` names a PostgreSQL store rather than a directory.
+pub fn is_postgres(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+impl StateStore {
+    /// `--state-dir`, else `$VMSOPS_STATE_DIR`, else `$XDG_STATE_HOME/vmsops`, else `~/.local/state/vmsops`.
+    pub fn resolve(
+        flag: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, StateError> {
+        let non_empty = |k: &str| env(k).filter(|v| !v.is_empty());
+        let root = if let Some(f) = flag {
+            f.to_path_buf()
+        } else if let Some(v) = non_empty("VMSOPS_STATE_DIR") {
+            PathBuf::from(v)
+        } else if let Some(v) = non_empty("XDG_STATE_HOME") {
+            PathBuf::from(v).join("vmsops")
+        } else if let Some(h) = non_empty("HOME") {
+            PathBuf::from(h).join(".local/state/vmsops")
+        } else {
+            return Err(StateError::NoStateDir);
+        };
+        Ok(Self {
+            backend: Backend::Dir(root),
+        })
+    }
+
+    /// `--state LOCATION` (or `VMSOPS_STATE`), else [`StateStore::resolve`]; a PostgreSQL store's schema is checked.
+    pub fn open(
+        location: Option<&str>,
+        dir: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, StateError> {
+        let location = location
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .or_else(|| dir.is_none().then(|| env("VMSOPS_STATE")).flatten())
+            .filter(|l| !l.is_empty());
+        match location {
+            Some(l) if is_postgres(&l) => {
+                let store = Self::postgres(&l, env)?;
+                if let Some(pg) = store.pg() {
+                    pg.check_schema().map_err(|source| StateError::Store {
+                        store: pg.display(),
+                        source,
+                    })?;
+                }
+                Ok(store)
+            }
+            Some(l) => Self::resolve(Some(Path::new(&l)), env),
+            None => Self::resolve(dir, env),
+        }
+    }
+
+    /// The PostgreSQL store at `url`, without checking its schema (for `state init`).
+    pub fn postgres(url: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, StateError> {
+        Ok(Self {
+            backend: Backend::Pg(Arc::new(PgStore::new(PgUrl::parse(url, env)?))),
+        })
+    }
+
+    /// The PostgreSQL store, when that is where the state lives.
+    pub fn pg(&self) -> Option<&PgStore> {
+        match &self.backend {
+            Backend::Pg(p) => Some(p),
+            Backend::Dir(_) => None,
+        }
+    }
+
+    /// The directory, when that is where the state lives.
+    pub fn dir(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::Dir(d) => Some(d),
+            Backend::Pg(_) => None,
+        }
+    }
+
+    /// The store as messages name it: the folder, or the URL without its password.
+    pub fn display(&self) -> String {
+        match &self.backend {
+            Backend::Dir(d) => d.display().to_string(),
+            Backend::Pg(p) => p.display(),
+        }
+    }
+
+    /// A PostgreSQL failure, naming the store.
+    pub fn db_error(&self, source: PgError) -> StateError {
+        StateError::Store {
+            store: self.display(),
+            source,
+        }
+    }
+
+    fn site_file(root: &Path, site: &str, name: &str) -> PathBuf {
+        root.join("sites").join(site).join(name)
+    }
+
+    fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, StateError> {
+        match std::fs::read(path) {
+            Ok(b) => serde_json::from_slice(&b)
+                .map(Some)
+                .map_err(|source| StateError::Corrupt {
+                    path: path.to_path_buf(),
+                    source,
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StateError::Io {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StateError> {
+        let mut bytes = serde_json::to_vec_pretty(value).map_err(|source| StateError::Corrupt {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        bytes.push(b'\n');
+        write_atomic(path, &bytes).map_err(|source| StateError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    fn record<T: for<'de> Deserialize<'de>>(
+        &self,
+        site: &str,
+        kind: &str,
+    ) -> Result<Option<T>, StateError> {
+        match &self.backend {
+            Backend::Dir(root) => {
+                Self::read_json(&Self::site_file(root, site, &format!("{kind}.json")))
+            }
+            Backend::Pg(pg) => match pg.record(site, kind).map_err(|e| self.db_error(e))? {
+                None => Ok(None),
+                Some(body) => serde_json::from_str(&body).map(Some).map_err(|source| {
+                    StateError::CorruptRecord {
+                        store: pg.display(),
+                        what: format!("{kind} record of site {site}"),
+                        source,
+                    }
+                }),
+            },
+        }
+    }
+
+    fn set_record<T: Serialize>(
+        &self,
+        site: &str,
+        kind: &str,
+        value: &T,
+    ) -> Result<(), StateError> {
+        match &self.backend {
+            Backend::Dir(root) => {
+                Self::write_json(&Self::site_file(root, site, &format!("{kind}.json")), value)
+            }
+            Backend::Pg(pg) => {
+                let body = serde_json::to_string_pretty(value).map_err(|source| {
+                    StateError::CorruptRecord {
+                        store: pg.display(),
+                        what: format!("{kind} record of site {site}"),
+                        source,
+                    }
+                })?;
+                pg.set_record(site, kind, body)
+                    .map_err(|e| self.db_error(e))
+            }
+        }
+    }
+
+    /// The audit journal file (directory stores).
+    pub fn journal_path(&self) -> PathBuf {
+        match &self.backend {
+            Backend::Dir(root) => root.join("journal.jsonl"),
+            Backend::Pg(_) => PathBuf::from("vmsops.journal"),
+        }
+    }
+
+    /// Every request id vmsops sent to a VMS, as journaled: what is not among them is out-of-band.
+    pub fn known_request_ids(&self) -> Result<std::collections::HashSet<String>, StateError> {
+        let text = match &self.backend {
+            Backend::Dir(root) => {
+                let path = root.join("journal.jsonl");
+                match std::fs::read_to_string(&path) {
+                    Ok(t) => t,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        return Ok(Default::default())
+                    }
+                    Err(source) => return Err(StateError::Io { path, source }),
+                }
+            }
+            Backend::Pg(pg) => pg.journal_lines().map_err(|e| self.db_error(e))?.join("\n"),
+        };
+        Ok(text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| {
+                v.get("detail")?
+                    .get("request_id")?
+                    .as_str()
+                    .map(String::from)
+            })
+            .collect())
+    }
+
+    /// The sites the store holds records of, sorted.
+    pub fn sites(&self) -> Result<Vec<String>, StateError> {
+        match &self.backend {
+            Backend::Dir(root) => {
+                let dir = root.join("sites");
+                let read = match std::fs::read_dir(&dir) {
+                    Ok(r) => r,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+                    Err(source) => return Err(StateError::Io { path: dir, source }),
+                };
+                let mut names = Vec::new();
+                for e in read {
+                    let e = e.map_err(|source| StateError::Io {
+                        path: dir.clone(),
+                        source,
+                    })?;
+                    if e.path().is_dir() {
+                        names.push(e.file_name().to_string_lossy().into_owned());
+                    }
+                }
+                names.sort();
+                Ok(names)
+            }
+            Backend::Pg(pg) => Ok(pg
+                .sites()
+                .map_err(|e| self.db_error(e))?
+                .into_iter()
+                .filter(|s| !s.records.is_empty())
+                .map(|s| s.site)
+                .collect()),
+        }
+    }
+
+    /// The last commit applied to the site, if any.
+    pub fn applied(&self, site: &str) -> Result<Option<Applied>, StateError> {
+        self.record(site, "applied")
+    }
+
+    /// Records the last commit applied to the site (atomically).
+    pub fn set_applied(&self, site: &str, a: &Applied) -> Result<(), StateError> {
+        self.set_record(site, "applied", a)
+    }
+
+    /// The folder of a site's snapshots (directory stores).
+    pub fn snapshots_dir(&self, site: &str) -> PathBuf {
+        match &self.backend {
+            Backend::Dir(root) => root.join("snapshots").join(site),
+            Backend::Pg(_) => PathBuf::from("vmsops.snapshots").join(site),
+        }
+    }
+
+    /// The site's baseline, if one was recorded.
+    pub fn baseline(&self, site: &str) -> Result<Option<Baseline>, StateError> {
+        self.record(site, "baseline")
+    }
+
+    /// Records the site's baseline (atomically).
+    pub fn set_baseline(&self, site: &str, b: &Baseline) -> Result<(), StateError> {
+        self.set_record(site, "baseline", b)
+    }
+
+    /// Takes the site lock, waiting up to `timeout` for its holder, whom the error names.
+    pub async fn lock(
+        &self,
+        site: &str,
+        me: &Holder,
+        timeout: Duration,
+    ) -> Result<SiteLock, LockError> {
+        match &self.backend {
+            Backend::Dir(root) => {
+                let path = root.join("locks").join(format!("{site}.lock"));
+                lock::acquire_async(&path, site, me, timeout).await
+            }
+            Backend::Pg(pg) => lock::acquire_pg(pg, site, me, timeout).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolution_order() {
+        let env = |k: &str| match k {
+            "XDG_STATE_HOME" => Some("/x".to_string()),
+            "HOME" => Some("/h".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            StateStore::resolve(None, &env)
+                .expect("dir")
+                .dir()
+                .expect("a directory"),
+            Path::new("/x/vmsops")
+        );
+        assert_eq!(
+            StateStore::resolve(Some(Path::new("/f")), &env)
+                .expect("dir")
+                .dir()
+                .expect("a directory"),
+            Path::new("/f")
+        );
+        let home_only = |k: &str| (k == "HOME").then(|| "/h".to_string());
+        assert_eq!(
+            StateStore::resolve(None, &home_only)
+                .expect("dir")
+                .dir()
+                .expect("a directory"),
+            Path::new("/h/.local/state/vmsops")
+        );
+        assert!(StateStore::resolve(None, &|_| None).is_err());
+    }
+
+    #[test]
+    fn baseline_round_trip_and_corruption() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let s = StateStore::resolve(Some(dir.path()), &|_| None).expect("dir");
+        assert_eq!(s.baseline("paris-hq").expect("read"), None);
+        let b = Baseline {
+            journal_cursor: Some("42".into()),
+            at: "2026-11-27T12:00:00Z".parse().expect("ts"),
+            reason: "import".into(),
+            url: "http://127.0.0.1:8480".into(),
+        };
+        s.set_baseline("paris-hq", &b).expect("write");
+        assert_eq!(s.baseline("paris-hq").expect("read"), Some(b));
+        std::fs::write(dir.path().join("sites/paris-hq/baseline.json"), "{oops").expect("write");
+        assert!(matches!(
+            s.baseline("paris-hq"),
+            Err(StateError::Corrupt { .. })
+        ));
+    }
+}
