@@ -14,6 +14,7 @@ mod reconcile;
 mod schema;
 mod sim;
 mod snapshot;
+mod state;
 mod support;
 mod validate;
 mod watch;
