@@ -13,6 +13,11 @@
 //! before it counts: without latency that is most of the time on a real disk
 //! (`TMPDIR=/dev/shm` puts the state directory on tmpfs to see the rest).
 //!
+//! With `VMSOPS_TEST_PG_URL` set, the same two rows with the state in a fresh
+//! PostgreSQL database each run (`vmsops state init` first): each journal
+//! entry is one transaction of five round trips (begin, the journal's advisory
+//! lock, the last entry, the insert, commit), so two entries per operation.
+//!
 //! With `--terraform`, also `terraform apply -auto-approve` of 1,000
 //! `terraform_data` resources: created, then all updated in place, once each.
 //! Run: `cargo bench --bench apply [-- --terraform]`.
@@ -200,12 +205,49 @@ struct Row {
     code: i32,
 }
 
+/// Where a run keeps its state: a fresh directory, or a fresh database on a PostgreSQL server.
+enum Store {
+    Dir,
+    Postgres(String),
+}
+
+/// A fresh state location for one run (kept alive by the returned guard).
+fn fresh_state(store: &Store) -> (String, &'static str, Option<tempfile::TempDir>) {
+    match store {
+        Store::Dir => {
+            let dir = tempfile::tempdir().expect("state");
+            (
+                dir.path().display().to_string(),
+                "VMSOPS_STATE_DIR",
+                Some(dir),
+            )
+        }
+        Store::Postgres(admin) => {
+            let db = format!("vmsops_bench_{:016x}", fastrand::u64(..));
+            let mut c =
+                postgres::Client::connect(admin, postgres::NoTls).expect("the PostgreSQL server");
+            c.batch_execute(&format!("CREATE DATABASE {db}"))
+                .expect("create database");
+            let mut url = url::Url::parse(admin).expect("url");
+            url.set_path(&db);
+            let status = Command::new(env!("CARGO_BIN_EXE_vmsops"))
+                .args(["state", "init", "--state", url.as_str()])
+                .stdout(Stdio::null())
+                .status()
+                .expect("state init");
+            assert!(status.success());
+            (url.to_string(), "VMSOPS_STATE", None)
+        }
+    }
+}
+
 /// `runs` applies of the change, each from the VMS before it: the median run.
 fn bench_vmsops(
     rt: &tokio::runtime::Runtime,
     latency_ms: u64,
     parallelism: Option<usize>,
     runs: usize,
+    store: &Store,
 ) -> Row {
     let url = start_sim(rt, Duration::from_millis(latency_ms));
     let change = approved_change(&url);
@@ -213,7 +255,7 @@ fn bench_vmsops(
     let mut samples = Vec::new();
     for _ in 0..runs {
         reset(rt, &url, &before);
-        let state = tempfile::tempdir().expect("state");
+        let (state, var, _guard) = fresh_state(store);
         let mut c = Command::new(env!("CARGO_BIN_EXE_vmsops"));
         c.args([
             "apply",
@@ -225,7 +267,7 @@ fn bench_vmsops(
         .arg("--repo")
         .arg(change.repo.path())
         .env("VMSOPS_TOKEN", TOKEN)
-        .env("VMSOPS_STATE_DIR", state.path())
+        .env(var, &state)
         .env("VMSOPS_NOW", IN_WINDOW)
         .env("NO_COLOR", "1")
         .env_remove("RUST_LOG");
@@ -244,7 +286,10 @@ fn bench_vmsops(
     samples.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (wall, rss, code) = samples[samples.len() / 2];
     Row {
-        label: "vmsops apply".into(),
+        label: match store {
+            Store::Dir => "vmsops apply".into(),
+            Store::Postgres(_) => "vmsops apply (PostgreSQL)".into(),
+        },
         parallelism: parallelism.unwrap_or(4),
         latency_ms,
         wall,
@@ -305,9 +350,19 @@ fn main() {
     let with_terraform = args.iter().any(|a| a == "--terraform");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let mut rows = vec![
-        bench_vmsops(&rt, 0, None, 5),
-        bench_vmsops(&rt, 20, Some(8), 3),
+        bench_vmsops(&rt, 0, None, 5, &Store::Dir),
+        bench_vmsops(&rt, 20, Some(8), 3, &Store::Dir),
     ];
+    // The shared store on loopback, side by side with the directory (same run, same machine).
+    match std::env::var("VMSOPS_TEST_PG_URL") {
+        Ok(url) if !url.is_empty() => {
+            rows.push(bench_vmsops(&rt, 0, None, 5, &Store::Postgres(url.clone())));
+            rows.push(bench_vmsops(&rt, 20, Some(8), 3, &Store::Postgres(url)));
+        }
+        _ => {
+            eprintln!("PostgreSQL rows skipped: set VMSOPS_TEST_PG_URL (scripts/postgres.sh start)")
+        }
+    }
     if with_terraform {
         rows.extend(bench_terraform());
     }

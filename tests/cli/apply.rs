@@ -651,3 +651,34 @@ fn a_successful_apply_leaves_a_git_note_on_the_applied_commit() {
         .id();
     assert!(git.find_note(Some("refs/notes/vmsops"), head).is_err());
 }
+
+crate::for_each_store! {
+    /// `restore` brings the VMS back to the snapshot taken before the first apply,
+    /// keeps a snapshot of what it replaced, refuses a generic operator (exit 3,
+    /// nothing changed), and the journal still verifies.
+    fn restore_brings_back_a_snapshot_and_refuses_a_generic_operator(store: TestStore) {
+        let sim = SimProcess::start(&[]);
+        let repo = Approved::at(&sim.url);
+        let op = Operator::on(store, approved::IN_WINDOW);
+        let empty = live_config(&sim);
+        assert_code(&op.apply(&repo, &["--base", "HEAD"]), 0, "the first apply");
+        let before_apply = op.snapshots()[0]["id"].as_str().expect("id").to_string();
+        let repo_arg = repo.arg();
+        let restore = |operator: &str| {
+            op.run(&[
+                "restore", &before_apply, "--operator", operator, "--ticket", "WO-9", "--yes",
+                "--repo", &repo_arg,
+            ])
+        };
+        let refused = restore("admin");
+        assert_code(&refused, 3, "a generic operator");
+        assert_eq!(op.snapshots().len(), 1, "nothing was changed: {refused}");
+        let done = restore("claire.martin");
+        assert_code(&done, 0, "the restore");
+        assert!(done.out.contains(&format!("restored snapshot {before_apply}")), "{done}");
+        assert_eq!(live_config(&sim), empty, "the VMS is the snapshot again");
+        assert_eq!(op.snapshots().len(), 2, "the replaced state was kept first");
+        assert_code(&op.verify(), 0, "audit verify");
+        assert_code(&op.drift(&repo), 2, "drift sees the undone apply");
+    }
+}

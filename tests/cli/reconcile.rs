@@ -3,13 +3,24 @@
 use serde_json::{json, Value};
 
 use crate::fixture::{insta_settings, vmsops, GitRepo};
+use crate::support::store::TestStore;
 use crate::support::{camera, SimProcess, TOKEN};
 
 /// Runs vmsops with the sim's token in `VMSOPS_TOKEN` and a state directory.
 fn run_with(state: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    run_at(("VMSOPS_STATE_DIR", state.display().to_string()), args)
+}
+
+/// Runs vmsops against the store of a story.
+fn run_in(store: &TestStore, args: &[&str]) -> (i32, String, String) {
+    run_at(store.env(), args)
+}
+
+/// Runs vmsops with the state location `(variable, value)`.
+fn run_at((var, value): (&str, String), args: &[&str]) -> (i32, String, String) {
     let out = vmsops()
         .env("VMSOPS_TOKEN", TOKEN)
-        .env("VMSOPS_STATE_DIR", state)
+        .env(var, value)
         .args(args)
         .output()
         .expect("vmsops runs");
@@ -88,73 +99,74 @@ fn import_then_validate_and_drift_is_clean() {
     assert!(err.contains("already exists"), "{err}");
 }
 
-#[test]
-fn drift_reports_out_of_band_changes_since_the_baseline() {
-    let sim = SimProcess::start(&["--token", "eve:eve-token"]);
-    seed(&sim);
-    let repo = GitRepo::new();
-    let state = tempfile::tempdir().expect("state");
-    let (code, out, err) = run_with(
-        state.path(),
-        &[
-            "import",
-            "--site",
-            "hq",
-            "--url",
-            &sim.url,
-            "--out",
-            &repo.arg(),
-        ],
-    );
-    assert_eq!(code, 0, "{out}{err}");
-    repo.commit_all(
-        "Import hq",
-        "Claire Martin",
-        "claire.martin@integrator.example",
-    );
-    // Someone changes a camera directly in the VMS, with their own account.
-    rt().block_on(async {
-        let http = sim.http().with_token(Some("eve-token"));
-        let cam = http.get("/api/v1/cameras/hall-02").await;
-        let etag = cam.header("etag").expect("etag");
-        let mut body = cam.json.clone();
-        body["recording"]["fps"] = json!(5);
-        let r = http
-            .json(
-                "PUT",
-                "/api/v1/cameras/hall-02",
-                &body,
-                &[("if-match", &etag)],
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.text);
-    });
-    let (code, out, err) = run_with(
-        state.path(),
-        &["drift", "--repo", &repo.arg(), "--format", "json"],
-    );
-    assert_eq!(code, 2, "{out}{err}");
-    let v: Value = serde_json::from_str(&out).expect("json");
-    let site = &v["sites"][0];
-    assert_eq!(site["operations"][0]["op"], "camera.update");
-    assert_eq!(
-        site["operations"][0]["changes"][0],
-        json!({"path": "recording.fps", "from": 5, "to": 15})
-    );
-    let oob: Vec<&Value> = site["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| f["kind"] == "out-of-band")
-        .collect();
-    assert_eq!(oob.len(), 1, "{out}");
-    assert!(
-        oob[0]["message"]
-            .as_str()
-            .expect("msg")
-            .contains("camera.update by `eve`"),
-        "{out}"
-    );
+crate::for_each_store! {
+    /// import records the baseline; a change made with another account is out-of-band.
+    fn drift_reports_out_of_band_changes_since_the_baseline(store: TestStore) {
+        let sim = SimProcess::start(&["--token", "eve:eve-token"]);
+        seed(&sim);
+        let repo = GitRepo::new();
+        let (code, out, err) = run_in(
+            &store,
+            &[
+                "import",
+                "--site",
+                "hq",
+                "--url",
+                &sim.url,
+                "--out",
+                &repo.arg(),
+            ],
+        );
+        assert_eq!(code, 0, "{out}{err}");
+        repo.commit_all(
+            "Import hq",
+            "Claire Martin",
+            "claire.martin@integrator.example",
+        );
+        // Someone changes a camera directly in the VMS, with their own account.
+        rt().block_on(async {
+            let http = sim.http().with_token(Some("eve-token"));
+            let cam = http.get("/api/v1/cameras/hall-02").await;
+            let etag = cam.header("etag").expect("etag");
+            let mut body = cam.json.clone();
+            body["recording"]["fps"] = json!(5);
+            let r = http
+                .json(
+                    "PUT",
+                    "/api/v1/cameras/hall-02",
+                    &body,
+                    &[("if-match", &etag)],
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        });
+        let (code, out, err) = run_in(
+            &store,
+            &["drift", "--repo", &repo.arg(), "--format", "json"],
+        );
+        assert_eq!(code, 2, "{out}{err}");
+        let v: Value = serde_json::from_str(&out).expect("json");
+        let site = &v["sites"][0];
+        assert_eq!(site["operations"][0]["op"], "camera.update");
+        assert_eq!(
+            site["operations"][0]["changes"][0],
+            json!({"path": "recording.fps", "from": 5, "to": 15})
+        );
+        let oob: Vec<&Value> = site["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["kind"] == "out-of-band")
+            .collect();
+        assert_eq!(oob.len(), 1, "{out}");
+        assert!(
+            oob[0]["message"]
+                .as_str()
+                .expect("msg")
+                .contains("camera.update by `eve`"),
+            "{out}"
+        );
+    }
 }
 
 #[test]

@@ -204,7 +204,6 @@ impl Operator {
             .expect("a story that reads files runs on a directory store")
     }
 
-
     /// Runs `vmsops ARGS`.
     pub fn run(&self, args: &[&str]) -> Out {
         let out = vmsops()
