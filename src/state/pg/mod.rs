@@ -19,7 +19,7 @@ pub use connect::{PgUrl, UrlError};
 #[derive(Debug, thiserror::Error)]
 pub enum PgError {
     /// No connection could be opened.
-    #[error("cannot connect")]
+    #[error("cannot connect (check the URL, its password or PGPASSWORD or ~/.pgpass, and that the server accepts connections from here)")]
     Connect(#[source] connect::ConnectError),
     /// A statement failed.
     #[error("{what} failed")]
