@@ -85,19 +85,24 @@ impl Journal {
             return Err(AuditError::State(crate::state::StateError::NoStateDir));
         };
         let me = self.clone();
-        pg.journal_append(move |last| {
-            let last = match last {
-                Some(l) => Some(me.checked_last(l).map_err(|e| crate::error_chain(&e))?),
-                None => None,
-            };
-            let (seq, prev) = match &last {
-                Some(e) => (e.seq + 1, Some(e.hash.clone())),
-                None => (1, None),
-            };
-            let entry = Entry::seal(new, seq, prev);
-            Ok((seq, entry.hash.clone(), entry.to_line(), entry))
+        let line = pg
+            .journal_append(move |last| {
+                let last = match last {
+                    Some(l) => Some(me.checked_last(l).map_err(|e| crate::error_chain(&e))?),
+                    None => None,
+                };
+                let (seq, prev) = match &last {
+                    Some(e) => (e.seq + 1, Some(e.hash.clone())),
+                    None => (1, None),
+                };
+                let entry = Entry::seal(new.clone(), seq, prev);
+                Ok((seq, entry.hash.clone(), entry.to_line()))
+            })
+            .map_err(|e| self.db(e))?;
+        Entry::from_line(&line).map_err(|reason| AuditError::BrokenTail {
+            path: self.path.clone(),
+            reason,
         })
-        .map_err(|e| self.db(e))
     }
 
     fn io(&self, source: std::io::Error) -> AuditError {

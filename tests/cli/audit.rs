@@ -34,67 +34,81 @@ fn op(at: Timestamp, action: &str, target: &str, result: Outcome) -> NewEntry {
     n
 }
 
-#[test]
-fn processes_appending_at_once_keep_one_chain() {
-    let (_sim, repo) = sim_and_repo();
-    let state = tempfile::tempdir().expect("state");
-    let children: Vec<_> = (0..6)
-        .map(|i| {
-            std::process::Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
-                .env("VMSOPS_NOW", NOW)
-                .env("VMSOPS_TOKEN", TOKEN)
-                .env("VMSOPS_STATE_DIR", state.path())
-                .env_remove("RUST_LOG")
-                .args([
-                    "snapshot",
-                    "create",
-                    "--site",
-                    "paris-hq",
-                    "--operator",
-                    &format!("operator-{}", i % 2),
-                    "--repo",
-                    &repo.arg(),
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    for c in children {
-        let out = c.wait_with_output().expect("wait");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+crate::for_each_store! {
+    /// Six processes snapshot (and journal) at once: one chain, no gap, six ids.
+    fn processes_appending_at_once_keep_one_chain(store: TestStore) {
+        let (_sim, repo) = sim_and_repo();
+        let children: Vec<_> = (0..6)
+            .map(|i| {
+                std::process::Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
+                    .env("VMSOPS_NOW", NOW)
+                    .env("VMSOPS_TOKEN", TOKEN)
+                    .env(store.env().0, store.env().1)
+                    .env_remove("RUST_LOG")
+                    .args([
+                        "snapshot",
+                        "create",
+                        "--site",
+                        "paris-hq",
+                        "--operator",
+                        &format!("operator-{}", i % 2),
+                        "--repo",
+                        &repo.arg(),
+                    ])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        for c in children {
+            let out = c.wait_with_output().expect("wait");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let (code, out, _) = run_env_store(&store, &["audit", "verify"]);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("6 entries, hash chain intact"), "{out}");
+        let entries = Journal::open(&store.open()).read().expect("read");
+        assert_eq!(
+            entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5, 6]
+        );
+        // Same second, same two operators: still six distinct ids.
+        let mut ids: Vec<String> = entries
+            .iter()
+            .map(|e| e.snapshot.clone().expect("id"))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 6);
+        let (_, list, _) = run_env_store(&store, &["snapshot", "list", "--format", "json"]);
+        assert_eq!(
+            serde_json::from_str::<Value>(&list)
+                .expect("json")
+                .as_array()
+                .map(Vec::len),
+            Some(6)
         );
     }
-    let (code, out, _) = run_with(state.path(), &["audit", "verify"]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("6 entries, hash chain intact"), "{out}");
-    let entries = Journal::open(&state_dir(state.path()))
-        .read()
-        .expect("read");
-    assert_eq!(
-        entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
-        [1, 2, 3, 4, 5, 6]
-    );
-    // Same second, same two operators: still six distinct ids.
-    let mut ids: Vec<String> = entries
-        .iter()
-        .map(|e| e.snapshot.clone().expect("id"))
-        .collect();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), 6);
-    let (_, list, _) = run_with(state.path(), &["snapshot", "list", "--format", "json"]);
-    assert_eq!(
-        serde_json::from_str::<Value>(&list)
-            .expect("json")
-            .as_array()
-            .map(Vec::len),
-        Some(6)
-    );
+}
+
+/// Runs vmsops against a story's store.
+fn run_env_store(store: &crate::support::store::TestStore, args: &[&str]) -> (i32, String, String) {
+    let out = crate::fixture::vmsops()
+        .env("VMSOPS_TOKEN", TOKEN)
+        .env(store.env().0, store.env().1)
+        .args(args)
+        .output()
+        .expect("vmsops runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]

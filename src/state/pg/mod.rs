@@ -55,7 +55,18 @@ fn query(what: &'static str) -> impl FnOnce(postgres::Error) -> PgError {
     move |source| PgError::Query { what, source }
 }
 
-type Job = Box<dyn FnOnce(&mut Option<postgres::Client>, &PgUrl) + Send>;
+/// An open connection and what this process knows of the journal through it.
+struct Conn {
+    client: postgres::Client,
+    /// The journal's last line as this connection last wrote or read it: an
+    /// append tries it first (one round trip) and re-reads only when another
+    /// writer got there before (the primary key refuses the duplicate `seq`).
+    journal_last: Option<String>,
+    /// The append statement, prepared once per connection.
+    insert: Option<postgres::Statement>,
+}
+
+type Job = Box<dyn FnOnce(&mut Option<Conn>, &PgUrl) + Send>;
 
 /// One connection on its own thread, reopened when it was lost.
 struct Worker {
@@ -66,9 +77,9 @@ impl Worker {
     fn spawn(url: PgUrl) -> Worker {
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::spawn(move || {
-            let mut client = None;
+            let mut conn = None;
             for job in rx {
-                job(&mut client, &url);
+                job(&mut conn, &url);
             }
         });
         Worker {
@@ -76,28 +87,42 @@ impl Worker {
         }
     }
 
-    /// Runs `f` on the connection, opening it first if needed.
+    /// Runs `f` on the connection's client, opening it first if needed.
     fn run<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut postgres::Client) -> Result<R, PgError> + Send + 'static,
     ) -> Result<R, PgError> {
+        self.run_conn(move |c| f(&mut c.client))
+    }
+
+    /// Runs `f` on the connection, opening it first if needed.
+    fn run_conn<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<R, PgError> + Send + 'static,
+    ) -> Result<R, PgError> {
         let (reply, answer) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |slot, url| {
-            if slot.as_ref().is_none_or(|c| c.is_closed()) {
+            if slot.as_ref().is_none_or(|c| c.client.is_closed()) {
                 match url.connect() {
-                    Ok(c) => *slot = Some(c),
+                    Ok(client) => {
+                        *slot = Some(Conn {
+                            client,
+                            journal_last: None,
+                            insert: None,
+                        })
+                    }
                     Err(e) => {
                         let _ = reply.send(Err(PgError::Connect(e)));
                         return;
                     }
                 }
             }
-            let Some(client) = slot.as_mut() else {
+            let Some(conn) = slot.as_mut() else {
                 let _ = reply.send(Err(PgError::Gone));
                 return;
             };
-            let result = f(client);
-            if client.is_closed() {
+            let result = f(conn);
+            if conn.client.is_closed() {
                 *slot = None;
             }
             let _ = reply.send(result);
@@ -143,6 +168,19 @@ impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.url.display())
     }
+}
+
+fn read_last(c: &mut postgres::Client) -> Result<Option<String>, PgError> {
+    Ok(c.query_opt(
+        "SELECT line FROM vmsops.journal ORDER BY seq DESC LIMIT 1",
+        &[],
+    )
+    .map_err(query("reading the journal's last entry"))?
+    .map(|r| r.get(0)))
+}
+
+fn is_unique_violation(e: &postgres::Error) -> bool {
+    e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
 }
 
 /// A stable lock key for a name (advisory locks take integers).
@@ -270,34 +308,63 @@ impl PgStore {
         })
     }
 
-    /// Appends the line `next` makes from the last line, in one transaction that
-    /// serialises every writer: no gap, no duplicate, `prev` the real previous hash.
+    /// Appends the line `next` makes from the last line; returns the line appended.
     ///
-    /// `next` returns `(seq, hash, line)` or refuses (a broken tail).
-    pub fn journal_append<T: Send + 'static>(
+    /// `seq` is the primary key: of two writers that computed the same next
+    /// entry, the database takes one and refuses the other, which re-reads the
+    /// last line and tries again. So there is never a gap or a duplicate, `prev`
+    /// is always the real previous hash, and in the common case (this process
+    /// wrote the last entry) an append is one round trip, committed on return.
+    pub fn journal_append(
         &self,
-        next: impl FnOnce(Option<&str>) -> Result<(u64, String, String, T), String> + Send + 'static,
-    ) -> Result<T, PgError> {
-        self.worker.run(move |c| {
-            let mut tx = c.transaction().map_err(query("starting the append"))?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key("journal")])
-                .map_err(query("locking the journal"))?;
-            let last: Option<String> = tx
-                .query_opt(
-                    "SELECT line FROM vmsops.journal ORDER BY seq DESC LIMIT 1",
-                    &[],
-                )
-                .map_err(query("reading the journal's last entry"))?
-                .map(|r| r.get(0));
-            let (seq, hash, line, out) = next(last.as_deref()).map_err(PgError::Refused)?;
-            let seq = i64::try_from(seq).map_err(|_| PgError::Refused("seq overflows".into()))?;
-            tx.execute(
-                "INSERT INTO vmsops.journal (seq, hash, line) VALUES ($1, $2, $3)",
-                &[&seq, &hash, &line],
-            )
-            .map_err(query("appending to the journal"))?;
-            tx.commit().map_err(query("committing the journal entry"))?;
-            Ok(out)
+        next: impl Fn(Option<&str>) -> Result<(u64, String, String), String> + Send + 'static,
+    ) -> Result<String, PgError> {
+        self.worker.run_conn(move |conn| {
+            let insert = match &conn.insert {
+                Some(s) => s.clone(),
+                None => {
+                    let s = conn
+                        .client
+                        .prepare("INSERT INTO vmsops.journal (seq, hash, line) VALUES ($1, $2, $3)")
+                        .map_err(query("preparing the journal append"))?;
+                    conn.insert = Some(s.clone());
+                    s
+                }
+            };
+            let mut fresh = conn.journal_last.is_none();
+            if fresh {
+                conn.journal_last = read_last(&mut conn.client)?;
+            }
+            loop {
+                let (seq, hash, line) =
+                    next(conn.journal_last.as_deref()).map_err(PgError::Refused)?;
+                let seq_key =
+                    i64::try_from(seq).map_err(|_| PgError::Refused("seq overflows".into()))?;
+                match conn.client.execute(&insert, &[&seq_key, &hash, &line]) {
+                    Ok(_) => {
+                        conn.journal_last = Some(line.clone());
+                        return Ok(line);
+                    }
+                    Err(e) if is_unique_violation(&e) => {
+                        // Another writer appended first: read the real last entry and try again.
+                        conn.journal_last = read_last(&mut conn.client)?;
+                        fresh = true;
+                    }
+                    Err(e) if !fresh => {
+                        // A cached tail that no longer holds for another reason: read it once more.
+                        let _ = e;
+                        conn.journal_last = read_last(&mut conn.client)?;
+                        fresh = true;
+                    }
+                    Err(source) => {
+                        conn.journal_last = None;
+                        return Err(PgError::Query {
+                            what: "appending to the journal",
+                            source,
+                        });
+                    }
+                }
+            }
         })
     }
 
