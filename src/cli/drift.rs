@@ -3,7 +3,7 @@
 //! Reads and compares; it never changes a VMS (applying is `vmsops apply`'s job).
 
 use vmsops::exit::Exit;
-use vmsops::ops::drift::drift_sites;
+use vmsops::ops::drift::{drift_sites, has_drift, DriftInput};
 use vmsops::plan::document::PlanDocument;
 
 use super::args::FleetArgs;
@@ -31,18 +31,21 @@ pub fn run(args: Args) -> CmdResult {
     let sites = sharded(&repo.sites, args.fleet.shard);
     let rt = super::runtime()?;
     let plans = rt.block_on(drift_sites(
-        &repo,
+        &DriftInput {
+            repo_dir: &args.repo.repo,
+            repo: &repo,
+            state: &state,
+            today,
+            concurrency: args.fleet.concurrency,
+        },
         &sites,
-        &state,
-        today,
-        args.fleet.concurrency,
         env(),
     ))?;
     let doc = PlanDocument::new(plans);
     output::print(&render(&doc, args.format, "drift")?)?;
     Ok(if doc.summary.errors > 0 {
         Exit::Error
-    } else if doc.has_operations() || doc.summary.findings > 0 {
+    } else if doc.sites.iter().any(has_drift) {
         Exit::Differences
     } else {
         Exit::Success

@@ -85,6 +85,8 @@ pub fn site_plan(input: &SiteInput<'_>) -> SitePlan {
         git: input.base.as_ref().map(|b| b.git.clone()),
         notes: Vec::new(),
         error: None,
+        status: None,
+        drift: Vec::new(),
     }
 }
 

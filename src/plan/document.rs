@@ -49,6 +49,48 @@ pub struct SitePlan {
     /// Why this site could not be planned (unreachable VMS, invalid state).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Drift only: how the live VMS stands against what was applied and what is desired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DriftStatus>,
+    /// Drift only: what changed in the VMS since the last applied commit (the
+    /// operations that would put back what was applied); `operations` keeps
+    /// what would take the VMS to the desired revision.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<Operation>,
+}
+
+/// How a site stands, for `drift` and `watch` (SPEC section 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DriftStatus {
+    /// The live VMS matches the last applied commit and the desired revision.
+    InSync,
+    /// The live VMS matches the last applied commit; the desired revision waits to be applied.
+    Pending,
+    /// The live VMS differs from the last applied commit, or has unacknowledged out-of-band changes.
+    Drifted,
+    /// No baseline, or the VMS could not be read: drift cannot tell.
+    Unknown,
+}
+
+impl DriftStatus {
+    /// The name in JSON, metrics and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriftStatus::InSync => "in-sync",
+            DriftStatus::Pending => "pending",
+            DriftStatus::Drifted => "drifted",
+            DriftStatus::Unknown => "unknown",
+        }
+    }
+
+    /// Every status, for metrics that show each one.
+    pub const ALL: [DriftStatus; 4] = [
+        DriftStatus::InSync,
+        DriftStatus::Pending,
+        DriftStatus::Drifted,
+        DriftStatus::Unknown,
+    ];
 }
 
 /// Counts over the whole plan.
@@ -256,5 +298,7 @@ pub fn sample() -> PlanDocument {
         }),
         notes: vec![],
         error: None,
+        status: None,
+        drift: Vec::new(),
     }])
 }

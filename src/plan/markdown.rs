@@ -94,6 +94,21 @@ fn push_site(out: &mut String, site: &SitePlan) -> usize {
 /// A site's title, notes, commits, status and the gate's verdicts on the whole change.
 fn site_head(site: &SitePlan, common: &[Verdict]) -> String {
     let mut section = format!("\n#### {}\n\n", escape(&site.site));
+    if let Some(status) = site.status {
+        section.push_str(&format!("**Status: {}**", status.as_str()));
+        if status == super::document::DriftStatus::Drifted && !site.drift.is_empty() {
+            let changed: Vec<String> = site
+                .drift
+                .iter()
+                .map(|o| format!("`{} {}`", o.op.as_str(), escape(&o.target)))
+                .collect();
+            section.push_str(&format!(
+                " — changed in the VMS since the last apply: {}",
+                changed.join(", ")
+            ));
+        }
+        section.push_str("\n\n");
+    }
     for n in &site.notes {
         section.push_str(&format!("> ⚠️ {}\n\n", escape(n)));
     }

@@ -6,7 +6,7 @@
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
-use super::document::{PlanDocument, SitePlan};
+use super::document::{DriftStatus, PlanDocument, SitePlan};
 use super::effect::{class_name, Effect};
 use super::style::Style;
 use super::{Change, OpKind, Operation, VerdictStatus};
@@ -66,6 +66,47 @@ fn short(commit: &Option<String>) -> String {
 }
 
 /// One site: its heading, commits, status, operations, findings and unmanaged fields.
+/// The drift status line, and when drifted what changed in the VMS since the last apply.
+fn render_status(out: &mut String, site: &SitePlan, status: DriftStatus, style: Style) {
+    let (line, paint): (String, fn(&Style, &str) -> String) = match status {
+        DriftStatus::InSync => ("in-sync: the VMS matches what was applied and what is desired".into(), Style::green),
+        DriftStatus::Pending => (
+            format!(
+                "pending: the VMS matches what was applied; {} waiting to be applied (approval or window)",
+                plural(site.operations.len(), "change")
+            ),
+            Style::yellow,
+        ),
+        DriftStatus::Drifted => ("drifted: the VMS changed outside vmsops".into(), Style::red),
+        DriftStatus::Unknown => ("unknown: drift cannot be checked".into(), Style::red),
+    };
+    out.push_str(&format!("  status: {}\n", paint(&style, &line)));
+    if status == DriftStatus::Drifted && !site.drift.is_empty() {
+        out.push_str("  changed in the VMS since the last apply:\n");
+        for op in &site.drift {
+            let paths: Vec<&str> = op.changes.iter().map(|c| c.path.as_str()).collect();
+            out.push_str(&format!(
+                "    {} {}{}\n",
+                op.op.as_str(),
+                op.target,
+                if paths.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", paths.join(", "))
+                }
+            ));
+        }
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 fn render_site(out: &mut String, site: &SitePlan, style: Style) {
     out.push_str(&style.bold(&format!(
         "{} — {} at {}, desired {}\n",
@@ -74,6 +115,9 @@ fn render_site(out: &mut String, site: &SitePlan, style: Style) {
         site.url,
         short(&site.desired_commit)
     )));
+    if let Some(status) = site.status {
+        render_status(out, site, status, style);
+    }
     for note in &site.notes {
         out.push_str(&format!("  {}\n", style.yellow(&format!("! {note}"))));
     }

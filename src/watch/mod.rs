@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use axum::routing::get;
 
 use crate::desired::{self, validate::validate, Tree};
-use crate::ops::drift::{drift_sites, has_drift};
+use crate::ops::drift::{drift_sites, has_drift, DriftInput};
 use crate::ops::fleet::{self, Env};
 use crate::plan::document::SitePlan;
 use crate::state::StateStore;
@@ -237,11 +237,14 @@ async fn cycle(
         })
         .collect();
     let plans = match drift_sites(
-        &repo,
+        &DriftInput {
+            repo_dir: &cfg.repo,
+            repo: &repo,
+            state: &cfg.state,
+            today,
+            concurrency: cfg.concurrency,
+        },
         &sites,
-        &cfg.state,
-        today,
-        cfg.concurrency,
         Arc::clone(env),
     )
     .await

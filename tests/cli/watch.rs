@@ -63,6 +63,48 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
     let sim = SimProcess::start(&[]);
     let repo = GitRepo::example_at(&sim.url);
     let state = tempfile::tempdir().expect("state");
+    let head = {
+        let r = git2::Repository::open(repo.path()).expect("repo");
+        let c = r.head().and_then(|h| h.peel_to_commit()).expect("HEAD");
+        c.id().to_string()
+    };
+    // The site was applied at HEAD, with a baseline at the (empty) VMS journal's end,
+    // and another vmsops user's request id is in the shared journal.
+    let store = vmsops::state::StateStore::resolve(Some(state.path()), &|_| None).expect("state");
+    store
+        .set_applied(
+            "paris-hq",
+            &vmsops::state::Applied {
+                commit: head.clone(),
+                at: NOW.parse().expect("now"),
+                operator: "claire.martin".into(),
+                agent: "cli".into(),
+                journal_seq: None,
+            },
+        )
+        .expect("applied");
+    store
+        .set_baseline(
+            "paris-hq",
+            &vmsops::state::Baseline {
+                journal_cursor: Some("1".into()),
+                at: NOW.parse().expect("now"),
+                reason: "first-apply".into(),
+                url: sim.url.clone(),
+            },
+        )
+        .expect("baseline");
+    let mut restore = vmsops::audit::NewEntry::new(
+        NOW.parse().expect("now"),
+        "restore",
+        vmsops::audit::Outcome::Started,
+    );
+    restore.detail = json!({"request_id": "watch-restores-1"})
+        .as_object()
+        .cloned();
+    vmsops::audit::Journal::open(&store)
+        .append(restore)
+        .expect("journal");
     let (hook, received) = receiver();
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
         .args([
@@ -125,7 +167,8 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
         "{m}"
     );
 
-    // The VMS is brought to the desired state (by another vmsops user): the drift clears.
+    // The VMS is brought back to what was applied (by another vmsops user, whose request id
+    // is in the shared journal, so not out-of-band): the drift clears.
     let rt = tokio::runtime::Runtime::new().expect("rt");
     rt.block_on(async {
         let tree = vmsops::desired::Tree::open(repo.path(), "HEAD").expect("open");
@@ -143,7 +186,10 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
             .collect();
         let rules: Vec<Value> = state.alerts.expect("alerts").values().map(|a| serde_json::to_value(a.to_rule()).expect("rule")).collect();
         let body = json!({"format": "reference-vms/v1", "cameras": cameras, "alert_rules": rules, "settings": {"session_timeout_minutes": 15}});
-        let r = sim.http().json("PUT", "/api/v1/config", &body, &[]).await;
+        let r = sim
+            .http()
+            .json("PUT", "/api/v1/config", &body, &[("x-request-id", "watch-restores-1")])
+            .await;
         assert_eq!(r.status, 200, "{}", r.text);
     });
     let msg = received
