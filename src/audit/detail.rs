@@ -76,6 +76,20 @@ pub struct ApplyEndDetail {
     /// Whether the snapshot was restored (failures only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rolled_back: Option<bool>,
+    /// The out-of-band VMS journal entries (their `seq`) this apply overwrote, now acknowledged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub acknowledged_out_of_band: Vec<u64>,
+}
+
+/// Out-of-band changes accepted as they are (`out-of-band.ack`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AckDetail {
+    /// The VMS journal entries (their `seq`) accepted.
+    pub acknowledged_out_of_band: Vec<u64>,
+    /// Why they are accepted.
+    pub reason: String,
+    /// Who acknowledged.
+    pub agent: Agent,
 }
 
 /// A previous apply whose process died holding the lock (`apply.unfinished`).
@@ -192,6 +206,7 @@ mod tests {
             operations: 3,
             agent: Agent::Cli,
             rolled_back: Some(false),
+            acknowledged_out_of_band: Vec::new(),
         };
         assert_eq!(
             Value::Object(to_map(&end)),
@@ -254,6 +269,9 @@ mod pinned {
                 operations: field(d, "operations"),
                 agent: agent(d),
                 rolled_back: d.get("rolled_back").map(|_| field(d, "rolled_back")),
+                acknowledged_out_of_band: d
+                    .get("acknowledged_out_of_band")
+                    .map_or_else(Vec::new, |_| field(d, "acknowledged_out_of_band")),
             }),
             ("restore", _) => to_map(&RestoreDetail {
                 agent: agent(d),

@@ -26,7 +26,7 @@ pub async fn vms_journal(
     let Some(baseline) = baseline else {
         return VmsJournal::NoBaseline;
     };
-    match entries_since(driver, baseline.journal_cursor.clone()).await {
+    match entries_since(driver, baseline.review_cursor()).await {
         Ok(entries) => VmsJournal::Read {
             entries,
             request_ids: caps.sends_request_ids,

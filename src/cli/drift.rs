@@ -2,7 +2,12 @@
 //!
 //! Reads and compares; it never changes a VMS (applying is `vmsops apply`'s job).
 
+use std::path::PathBuf;
+
+use clap::Subcommand;
 use vmsops::exit::Exit;
+use vmsops::ops::ack::{AckRequest, Acked};
+use vmsops::ops::connection::site_at_applied;
 use vmsops::ops::drift::{drift_sites, has_drift, DriftInput};
 use vmsops::plan::document::PlanDocument;
 
@@ -13,7 +18,10 @@ use super::{output, CmdResult, RepoArgs};
 
 /// Arguments of `vmsops drift`.
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
+    #[command(subcommand)]
+    command: Option<DriftCommand>,
     #[command(flatten)]
     repo: RepoArgs,
     /// Output format.
@@ -23,8 +31,82 @@ pub struct Args {
     fleet: FleetArgs,
 }
 
+#[derive(Debug, Subcommand)]
+enum DriftCommand {
+    /// Accept the VMS as it is now for the out-of-band changes in its journal (nominative, journaled).
+    Ack(AckArgs),
+}
+
+/// Arguments of `vmsops drift ack`.
+#[derive(Debug, clap::Args)]
+struct AckArgs {
+    /// The site.
+    #[arg(long)]
+    site: String,
+    /// Who answers for the changes (a named person).
+    #[arg(long, env = "VMSOPS_OPERATOR")]
+    operator: Option<String>,
+    /// Why the changes are accepted as they are.
+    #[arg(long)]
+    reason: String,
+    /// The work order or request id.
+    #[arg(long, env = "VMSOPS_TICKET")]
+    ticket: Option<String>,
+    /// The repository whose last applied commit names the site's VMS.
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+}
+
+/// `drift ack`: exit 3 for a generic operator (nothing acknowledged), else 0.
+fn ack(a: AckArgs, state: &vmsops::state::StateStore) -> CmdResult {
+    let operator = super::snapshot::operator(a.operator).ok_or(
+        "an acknowledgement names who answers for it: pass --operator ID or set VMSOPS_OPERATOR",
+    )?;
+    if a.reason.trim().is_empty() {
+        return Err("--reason must say why the changes are accepted".into());
+    }
+    let at = site_at_applied(&a.repo, state, &a.site)?;
+    let env = |k: &str| std::env::var(k).ok();
+    let done = super::runtime()?.block_on(vmsops::ops::ack::ack(&AckRequest {
+        site: &at,
+        state,
+        operator: &operator,
+        reason: a.reason.trim(),
+        ticket: a.ticket.as_deref().filter(|t| !t.trim().is_empty()),
+        clock: super::clock()?,
+        env: &env,
+    }))?;
+    match done {
+        Acked::Refused(why) => {
+            output::print(&format!(
+                "{}: acknowledgement refused; nothing was acknowledged.\n  ✗ nominative: {why}\n",
+                a.site
+            ))?;
+            Ok(Exit::Refused)
+        }
+        Acked::Done(entries) => {
+            let mut out = format!(
+                "{}: {} out-of-band change(s) acknowledged by {operator}; the baseline moved past them\n",
+                a.site,
+                entries.len()
+            );
+            for e in &entries {
+                out.push_str(&format!(
+                    "  VMS #{} {} {} by {} at {}\n",
+                    e.seq, e.action, e.target, e.user, e.at
+                ));
+            }
+            output::print(&out)?;
+            Ok(Exit::Success)
+        }
+    }
+}
+
 /// Computes drift for every selected site and prints it.
 pub fn run(args: Args) -> CmdResult {
+    if let Some(DriftCommand::Ack(a)) = args.command {
+        return ack(a, &args.fleet.state()?);
+    }
     let today = super::today()?;
     let (_tree, repo) = load_valid(&args.repo, &args.repo.rev, today)?;
     let state = args.fleet.state()?;

@@ -74,6 +74,7 @@ pub fn run(args: Args) -> CmdResult {
             at: now,
             reason: "import".into(),
             url: args.url.clone(),
+            origin: None,
         },
     )?;
     output::print(&summary(

@@ -67,6 +67,11 @@ use crate::plan::{Class, OpKind, Operation, Verdict, VerdictStatus};
 
 pub use crate::model::tag::{TagFacts, TagKind, Tagger};
 
+/// The generic identity (of `policy`) that `operator` is, if any: such an operator may not act (§01).
+pub fn generic_operator<'p>(policy: &'p Policy, operator: &str) -> Option<&'p str> {
+    nominative::generic(&policy.generic_identities, operator, operator)
+}
+
 /// The name of the maintenance window open at `now`, if any (what the journal records for a recording change).
 pub fn open_window(windows: &[MaintenanceWindow], now: Timestamp) -> Option<String> {
     window::containing(windows, now).map(|(w, _)| w.name.clone())

@@ -5,6 +5,7 @@
 //! Each operation reads one clock, given by its caller, so that a pinned
 //! clock pins every time it writes.
 
+pub mod ack;
 pub mod apply;
 pub mod blocking;
 pub mod clock;

@@ -105,6 +105,28 @@ pub struct Baseline {
     pub reason: String,
     /// The VMS it was read from.
     pub url: String,
+    /// Where the first baseline stood (import or first apply), kept when an apply or
+    /// `drift ack` moves the baseline past acknowledged changes: the review reads from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+}
+
+impl Baseline {
+    /// The cursor the monthly review reads the VMS journal from: the first baseline's.
+    pub fn review_cursor(&self) -> Option<String> {
+        self.origin.clone().or_else(|| self.journal_cursor.clone())
+    }
+
+    /// This baseline moved to `cursor` (acknowledged up to there), remembering where it started.
+    pub fn moved_to(&self, cursor: Option<String>, at: jiff::Timestamp, reason: &str) -> Baseline {
+        Baseline {
+            origin: self.review_cursor(),
+            journal_cursor: cursor,
+            at,
+            reason: reason.to_string(),
+            url: self.url.clone(),
+        }
+    }
 }
 
 /// True if `location` names a PostgreSQL store rather than a directory.
@@ -438,6 +460,7 @@ mod tests {
             at: "2026-11-27T12:00:00Z".parse().expect("ts"),
             reason: "import".into(),
             url: "http://127.0.0.1:8480".into(),
+            origin: None,
         };
         s.set_baseline("paris-hq", &b).expect("write");
         assert_eq!(s.baseline("paris-hq").expect("read"), Some(b));

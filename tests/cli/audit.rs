@@ -277,6 +277,7 @@ fn the_monthly_review_lists_what_to_investigate() {
             at: NOW.parse().expect("ts"),
             reason: "import".into(),
             url: sim.url.clone(),
+            origin: None,
         },
     )
     .expect("baseline");
@@ -476,6 +477,7 @@ fn the_review_says_what_it_could_not_check() {
                 at: NOW.parse().expect("ts"),
                 reason: "import".into(),
                 url: sim.url.clone(),
+                origin: None,
             },
         )
         .expect("baseline");

@@ -91,6 +91,7 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
                 at: NOW.parse().expect("now"),
                 reason: "first-apply".into(),
                 url: sim.url.clone(),
+                origin: None,
             },
         )
         .expect("baseline");

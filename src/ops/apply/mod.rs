@@ -173,7 +173,7 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
     }
     run.ensure_baseline(&started).await?;
     if run.report.plan.operations.is_empty() {
-        run.record_applied(None, 0)?;
+        run.record_applied(&started, None, 0).await?;
         run.report.outcome = ApplyOutcome::UpToDate;
         return Ok(run.report);
     }

@@ -304,6 +304,7 @@ impl Run<'_, '_> {
                     at: self.a.clock.now(),
                     reason: "first-apply".into(),
                     url: self.a.site.vms.url.clone(),
+                    origin: None,
                 },
             )
         })?;
@@ -388,7 +389,8 @@ impl Run<'_, '_> {
             .iter()
             .any(|s| matches!(s.outcome, Outcome::Failed(_)));
         if !failed {
-            self.record_applied(Some(snap.id.clone()), self.report.steps.len())?;
+            self.record_applied(s, Some(snap.id.clone()), self.report.steps.len())
+                .await?;
             self.report.outcome = ApplyOutcome::Applied;
             return Ok(());
         }
@@ -403,6 +405,7 @@ impl Run<'_, '_> {
             operations: self.report.steps.len(),
             agent: self.a.agent,
             rolled_back: Some(self.report.rolled_back),
+            acknowledged_out_of_band: Vec::new(),
         };
         self.append(|b| NewEntry {
             target: Some(self.a.site.name.clone()),
@@ -415,16 +418,19 @@ impl Run<'_, '_> {
     }
 
     /// Journals the apply's success and records the commit as the site's applied (trusted) one.
-    pub(super) fn record_applied(
+    pub(super) async fn record_applied(
         &self,
+        s: &Started,
         snapshot: Option<String>,
         operations: usize,
     ) -> Result<(), ApplyError> {
         let a = self.a;
+        let (acknowledged, position) = self.overwritten_out_of_band(s).await?;
         let detail = ApplyEndDetail {
             operations,
             agent: a.agent,
             rolled_back: None,
+            acknowledged_out_of_band: acknowledged,
         };
         let e = self.append(|b| NewEntry {
             target: Some(a.site.name.clone()),
@@ -445,6 +451,13 @@ impl Run<'_, '_> {
                 },
             )
         })?;
+        // The VMS is what was applied now: what came before no longer needs anyone's attention.
+        if let (Some(baseline), Some(position)) =
+            (blocking(|| a.state.baseline(&a.site.name))?, position)
+        {
+            let moved = baseline.moved_to(Some(position), a.clock.now(), "apply");
+            blocking(|| a.state.set_baseline(&a.site.name, &moved))?;
+        }
         let line = format!(
             "vmsops: {} applied to site {} at {} by {} (agent {}); journal #{}{}{}",
             crate::model::short_id(a.commit),
@@ -467,6 +480,33 @@ impl Run<'_, '_> {
             tracing::warn!(error = %e, "could not attach the git note refs/notes/vmsops");
         }
         Ok(())
+    }
+
+    /// The out-of-band entries since the baseline (overwritten by this apply), and the VMS journal's end.
+    async fn overwritten_out_of_band(
+        &self,
+        s: &Started,
+    ) -> Result<(Vec<u64>, Option<String>), ApplyError> {
+        let site = &self.a.site.name;
+        let Some(baseline) = blocking(|| self.a.state.baseline(site))? else {
+            return Ok((Vec::new(), None));
+        };
+        if !s.caps.has_admin_journal {
+            return Ok((Vec::new(), None));
+        }
+        let entries =
+            crate::audit::gather::entries_since(s.vms.as_ref(), baseline.journal_cursor.clone())
+                .await
+                .map_err(driver_err(site))?;
+        let known = blocking(|| self.a.state.known_request_ids())?;
+        let seqs = entries
+            .iter()
+            .filter(|e| e.result == "success")
+            .filter(|e| e.request_id.as_ref().is_none_or(|id| !known.contains(id)))
+            .map(|e| e.seq)
+            .collect();
+        let position = s.vms.journal_position().await.map_err(driver_err(site))?;
+        Ok((seqs, position))
     }
 
     /// Restores snapshot `id` through `vms.import`, journaled; the inner error says why the VMS refused it.

@@ -1,0 +1,96 @@
+//! `drift ack`: a named person accepts the VMS as it is now for the out-of-band
+//! changes its journal holds, with a reason; the baseline moves past them.
+//!
+//! The differences in state, if any, stay differences: acknowledging says who
+//! answers for the changes, it does not make them desired.
+
+use super::blocking::blocking;
+use super::clock::Clock;
+use super::connection::SiteAt;
+use crate::audit::detail::{to_map, AckDetail, Agent};
+use crate::audit::{gather, AuditError, Journal, NewEntry, Outcome};
+use crate::driver::DriverError;
+use crate::model::VmsJournalEntry;
+use crate::state::{StateError, StateStore};
+
+/// What an acknowledgement needs.
+pub struct AckRequest<'a> {
+    /// The site at its last applied commit (its policy, its VMS).
+    pub site: &'a SiteAt,
+    /// The state store.
+    pub state: &'a StateStore,
+    /// The person who answers for the changes.
+    pub operator: &'a str,
+    /// Why they are accepted.
+    pub reason: &'a str,
+    /// The work order, if any.
+    pub ticket: Option<&'a str>,
+    /// The run's clock.
+    pub clock: Clock,
+    /// Environment lookup (credentials).
+    pub env: &'a (dyn Fn(&str) -> Option<String> + Send + Sync),
+}
+
+/// How an acknowledgement ended.
+#[derive(Debug)]
+pub enum Acked {
+    /// The operator is a generic identity: nothing was acknowledged or journaled.
+    Refused(String),
+    /// These entries are acknowledged (possibly none) and the baseline moved.
+    Done(Vec<VmsJournalEntry>),
+}
+
+/// Why an acknowledgement failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AckError {
+    /// The site has no baseline: there is nothing to move.
+    #[error("site `{0}` has no baseline: run `vmsops import` or a first apply")]
+    NoBaseline(String),
+    /// The VMS failed.
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+    /// The state store failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The journal failed.
+    #[error(transparent)]
+    Journal(#[from] AuditError),
+}
+
+/// Acknowledges every out-of-band entry of the site's VMS journal since its baseline.
+pub async fn ack(req: &AckRequest<'_>) -> Result<Acked, AckError> {
+    let site = &req.site.site;
+    if let Some(g) = crate::gate::generic_operator(&site.policy, req.operator) {
+        return Ok(Acked::Refused(format!(
+            "operator `{}` is the generic identity `{g}`: acknowledge under your own name (--operator), PROC-VMS-001 §01",
+            req.operator
+        )));
+    }
+    let baseline = blocking(|| req.state.baseline(&site.name))?
+        .ok_or_else(|| AckError::NoBaseline(site.name.clone()))?;
+    let vms = req.site.connect(&|k| (req.env)(k))?;
+    let entries = gather::entries_since(vms.as_ref(), baseline.journal_cursor.clone()).await?;
+    let position = vms.journal_position().await?;
+    let known = blocking(|| req.state.known_request_ids())?;
+    let out_of_band: Vec<VmsJournalEntry> = entries
+        .into_iter()
+        .filter(|e| e.result == "success")
+        .filter(|e| e.request_id.as_ref().is_none_or(|id| !known.contains(id)))
+        .collect();
+    let mut entry = NewEntry::new(req.clock.now(), "out-of-band.ack", Outcome::Success);
+    entry.site = Some(site.name.clone());
+    entry.operator = Some(req.operator.to_string());
+    entry.target = Some(site.name.clone());
+    entry.commit = req.site.commit.clone();
+    entry.ticket = req.ticket.map(String::from);
+    entry.detail = Some(to_map(&AckDetail {
+        acknowledged_out_of_band: out_of_band.iter().map(|e| e.seq).collect(),
+        reason: req.reason.to_string(),
+        agent: Agent::Cli,
+    }));
+    let journal = Journal::open(req.state);
+    blocking(|| journal.append(entry))?;
+    let moved = baseline.moved_to(position, req.clock.now(), "ack");
+    blocking(|| req.state.set_baseline(&site.name, &moved))?;
+    Ok(Acked::Done(out_of_band))
+}
