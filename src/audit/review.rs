@@ -137,6 +137,8 @@ pub struct ReviewInput<'a> {
 pub enum Category {
     /// A change on a VMS that vmsops did not make.
     OutOfBand,
+    /// A request on a VMS that vmsops did not make, which the VMS refused: it changed nothing.
+    AttemptedOutOfBand,
     /// Let through with `--emergency`.
     Emergency,
     /// Done by, or with commits by, a generic identity.
@@ -157,8 +159,9 @@ pub enum Category {
 
 impl Category {
     /// Every category, in the order the review lists them.
-    pub const ALL: [Category; 9] = [
+    pub const ALL: [Category; 10] = [
         Category::OutOfBand,
+        Category::AttemptedOutOfBand,
         Category::Emergency,
         Category::GenericIdentity,
         Category::NoTicket,
@@ -173,6 +176,7 @@ impl Category {
     pub fn title(self) -> &'static str {
         match self {
             Category::OutOfBand => "Out-of-band changes",
+            Category::AttemptedOutOfBand => "Attempted out-of-band changes (refused by the VMS)",
             Category::Emergency => "Emergencies",
             Category::GenericIdentity => "Generic identities",
             Category::NoTicket => "Without ticket",
@@ -472,10 +476,17 @@ fn vms_findings(input: &ReviewInput<'_>) -> VmsSide {
                 entries,
                 request_ids,
             } => {
+                let acks = acknowledgements(site, input.entries);
                 for v in entries.iter().filter(|v| input.month.contains(v.at)) {
                     side.entries += 1;
                     if let Some(why) = out_of_band_reason(v, site, *request_ids, input) {
-                        side.findings.push(out_of_band_finding(site, v, why));
+                        let mut f = out_of_band_finding(site, v, why);
+                        if v.result != "success" {
+                            f.category = Category::AttemptedOutOfBand;
+                        } else if let Some((who, at, how)) = acks.get(&v.seq) {
+                            f.message = format!("{}; acknowledged by {who} at {at} ({how})", f.message);
+                        }
+                        side.findings.push(f);
                     }
                 }
             }
@@ -494,6 +505,34 @@ fn vms_findings(input: &ReviewInput<'_>) -> VmsSide {
         }
     }
     side
+}
+
+/// Who acknowledged each out-of-band VMS journal entry of `site`, when, and how
+/// (`drift ack`, or an apply that overwrote it), from the vmsops journal.
+fn acknowledgements(
+    site: &str,
+    entries: &[Entry],
+) -> std::collections::HashMap<u64, (String, Timestamp, &'static str)> {
+    let mut out = std::collections::HashMap::new();
+    for e in entries.iter().filter(|e| e.site.as_deref() == Some(site)) {
+        let how = match (e.action.as_str(), e.result) {
+            ("out-of-band.ack", Outcome::Success) => "drift ack",
+            ("apply", Outcome::Success) => "overwritten by an apply",
+            _ => continue,
+        };
+        let seqs = e
+            .detail
+            .as_ref()
+            .and_then(|d| d.get("acknowledged_out_of_band"))
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|s| s.as_u64()).collect::<Vec<_>>())
+            .unwrap_or_default();
+        for seq in seqs {
+            out.entry(seq)
+                .or_insert_with(|| (e.operator.clone().unwrap_or_default(), e.at, how));
+        }
+    }
+    out
 }
 
 /// Why a VMS journal entry is not vmsops's own doing, or `None` when vmsops made it.

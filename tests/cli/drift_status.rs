@@ -41,6 +41,11 @@ fn drift(op: &Operator, repo: &Approved) -> (i32, Value) {
     (o.code, v["sites"][0].clone())
 }
 
+/// The month the sim's journal writes in (its clock is the real one).
+fn this_month() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m").to_string()
+}
+
 fn out_of_band(site: &Value) -> Vec<String> {
     site["findings"]
         .as_array()
@@ -82,6 +87,13 @@ crate::for_each_store! {
             .collect();
         assert_eq!(acked.len(), 1, "the restoring apply lists what it overwrote");
         assert_eq!(op.verify().code, 0);
+        // The review keeps the change, with who dealt with it.
+        let review = op.run(&["audit", "review", "--month", &this_month(), "--repo", &repo.arg()]);
+        assert!(
+            review.out.contains("camera.update hall-02 by tech")
+                && review.out.contains("acknowledged by claire.martin"),
+            "{review}"
+        );
     }
 }
 
@@ -136,6 +148,8 @@ crate::for_each_store! {
         });
         let (code, site) = drift(&op, &repo);
         assert_eq!((code, site["status"].as_str()), (0, Some("in-sync")), "{site}");
+        let review = op.run(&["audit", "review", "--month", &this_month(), "--repo", &repo.arg()]);
+        assert!(review.out.contains("Attempted out-of-band changes"), "{review}");
     }
 }
 
