@@ -79,6 +79,17 @@ pub struct Applied {
     pub journal_seq: Option<u64>,
 }
 
+/// What `watch` last notified for a site, so that a restart neither repeats nor loses a transition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notified {
+    /// The drift signature notified (None: the site was reported clean).
+    pub signature: Option<String>,
+    /// The status notified (`in-sync`, `pending`, `drifted`, `unknown`).
+    pub status: Option<String>,
+    /// When.
+    pub at: jiff::Timestamp,
+}
+
 /// Where the state lives.
 #[derive(Debug, Clone)]
 enum Backend {
@@ -377,6 +388,16 @@ impl StateStore {
     /// Records the last commit applied to the site (atomically).
     pub fn set_applied(&self, site: &str, a: &Applied) -> Result<(), StateError> {
         self.set_record(site, "applied", a)
+    }
+
+    /// What `watch` last notified for the site, if anything.
+    pub fn notified(&self, site: &str) -> Result<Option<Notified>, StateError> {
+        self.record(site, "notified")
+    }
+
+    /// Records what `watch` notified for the site.
+    pub fn set_notified(&self, site: &str, n: &Notified) -> Result<(), StateError> {
+        self.set_record(site, "notified", n)
     }
 
     /// The folder of a site's snapshots (directory stores).

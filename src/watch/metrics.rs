@@ -33,6 +33,8 @@ pub struct Metrics {
     last_check: Family<SiteLabel, Gauge<f64, AtomicU64>>,
     errors: Family<SiteLabel, Counter>,
     duration: Family<SiteLabel, Histogram, fn() -> Histogram>,
+    status: Family<SiteLabel, Gauge>,
+    success: Family<SiteLabel, Gauge>,
 }
 
 impl Default for Metrics {
@@ -77,7 +79,34 @@ impl Metrics {
             "How long one drift check of the site took",
             duration.clone(),
         );
+        let status = Family::<SiteLabel, Gauge>::default();
+        let success = Family::<SiteLabel, Gauge>::default();
+        registry.register(
+            "vmsops_site_status",
+            "1 for the site's current drift status (in-sync, pending, drifted, unknown), 0 for the others",
+            status.clone(),
+        );
+        registry.register(
+            "vmsops_site_last_check_success",
+            "1 if the site's last check succeeded, 0 if it failed",
+            success.clone(),
+        );
+        let build = Family::<SiteLabel, Gauge>::default();
+        build
+            .get_or_create(&vec![
+                ("version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+                (
+                    "commit".to_string(),
+                    option_env!("VMSOPS_COMMIT")
+                        .unwrap_or("unknown")
+                        .to_string(),
+                ),
+            ])
+            .set(1);
+        registry.register("vmsops_build_info", "The vmsops build (always 1)", build);
         Self {
+            status,
+            success,
             registry,
             operations,
             findings,
@@ -103,9 +132,22 @@ impl Metrics {
         self.duration.get_or_create(&l).observe(seconds);
     }
 
+    /// Sets the site's status gauge: 1 for `current`, 0 for every other status.
+    pub fn status(&self, site: &str, current: &str) {
+        for s in ["in-sync", "pending", "drifted", "unknown"] {
+            let l = vec![
+                ("site".to_string(), site.to_string()),
+                ("status".to_string(), s.to_string()),
+            ];
+            self.status.get_or_create(&l).set(i64::from(s == current));
+        }
+        self.success.get_or_create(&label(site)).set(1);
+    }
+
     /// Records a failed check.
     pub fn failed(&self, site: &str, seconds: f64) {
         let l = label(site);
+        self.success.get_or_create(&l).set(0);
         self.errors.get_or_create(&l).inc();
         self.duration.get_or_create(&l).observe(seconds);
     }

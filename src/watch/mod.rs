@@ -22,6 +22,7 @@ use crate::desired::{self, validate::validate, Tree};
 use crate::ops::drift::{drift_sites, has_drift, DriftInput};
 use crate::ops::fleet::{self, Env};
 use crate::plan::document::SitePlan;
+use crate::state::Notified;
 use crate::state::StateStore;
 use metrics::Metrics;
 use webhook::Transition;
@@ -87,7 +88,7 @@ pub enum WatchError {
 }
 
 /// The drift signature last reported per site (`None`: clean).
-type Reported = HashMap<String, Option<String>>;
+type Reported = HashMap<String, (Option<String>, Option<String>)>;
 
 /// Everything one cycle keeps for the next.
 #[derive(Default)]
@@ -337,6 +338,7 @@ async fn record_check(
 ) {
     if let Some(e) = &plan.error {
         tracing::warn!(site = %plan.site, error = %e, "check failed");
+        metrics.status(&plan.site, "unknown");
         metrics.failed(&plan.site, elapsed);
         return;
     }
@@ -347,14 +349,32 @@ async fn record_check(
         unix,
         elapsed,
     );
+    let status = plan.status.map(|s| s.as_str().to_string());
+    if let Some(s) = &status {
+        metrics.status(&plan.site, s);
+    }
     let sig = signature(plan);
-    let previous = reported.get(&plan.site).cloned().flatten();
-    tracing::info!(site = %plan.site, operations = plan.operations.len(), findings = plan.findings.len(), "checked");
+    if !reported.contains_key(&plan.site) {
+        // A restart picks up what was last notified, so it neither repeats nor loses a transition.
+        match cfg.state.notified(&plan.site) {
+            Ok(Some(n)) => {
+                reported.insert(plan.site.clone(), (n.signature, n.status));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(site = %plan.site, error = %crate::error_chain(&e), "cannot read what was last notified")
+            }
+        }
+    }
+    let (previous, previous_status) = reported.get(&plan.site).cloned().unwrap_or_default();
+    tracing::info!(site = %plan.site, status = ?status, operations = plan.operations.len(), findings = plan.findings.len(), "checked");
     if let (Some(t), Some(url)) = (
         transition(previous.as_deref(), sig.as_deref()),
         &cfg.webhook,
     ) {
-        match webhook::post(client, url, &webhook::payload(plan, t), 4).await {
+        let at = jiff::Timestamp::from_millisecond((unix * 1000.0) as i64).unwrap_or_default();
+        let body = webhook::payload(plan, t, previous_status.clone(), at);
+        match webhook::post(client, url, &body, 4).await {
             Ok(()) => tracing::info!(site = %plan.site, transition = ?t, "webhook posted"),
             Err(e) => {
                 // Not recorded as reported: the next cycle tries again.
@@ -363,7 +383,17 @@ async fn record_check(
             }
         }
     }
-    reported.insert(plan.site.clone(), sig);
+    if (previous.as_deref(), previous_status.as_deref()) != (sig.as_deref(), status.as_deref()) {
+        let n = Notified {
+            signature: sig.clone(),
+            status: status.clone(),
+            at: jiff::Timestamp::from_millisecond((unix * 1000.0) as i64).unwrap_or_default(),
+        };
+        if let Err(e) = crate::ops::blocking::blocking(|| cfg.state.set_notified(&plan.site, &n)) {
+            tracing::warn!(site = %plan.site, error = %crate::error_chain(&e), "cannot record what was notified");
+        }
+    }
+    reported.insert(plan.site.clone(), (sig, status));
 }
 
 /// How a site's drift signature moved since it was last reported.

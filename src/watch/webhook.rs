@@ -25,10 +25,20 @@ pub enum Transition {
 /// The JSON body of a webhook.
 #[derive(Debug, Clone, Serialize)]
 pub struct Payload<'a> {
+    /// Always 1.
+    pub format_version: u32,
     /// One-paragraph summary for chat tools.
     pub text: String,
     /// Site name.
     pub site: &'a str,
+    /// The site's status now.
+    pub status: Option<&'static str>,
+    /// The status last notified.
+    pub previous_status: Option<String>,
+    /// Differences between the VMS and the desired state (operations).
+    pub differences: usize,
+    /// When the check ran.
+    pub at: jiff::Timestamp,
     /// What happened.
     pub transition: Transition,
     /// Operations needed now.
@@ -39,10 +49,19 @@ pub struct Payload<'a> {
     pub drift: &'a SitePlan,
 }
 
-/// Builds the payload for a transition.
-pub fn payload<'a>(plan: &'a SitePlan, transition: Transition) -> Payload<'a> {
+/// Builds the payload for a transition from `previous_status`.
+pub fn payload<'a>(
+    plan: &'a SitePlan,
+    transition: Transition,
+    previous_status: Option<String>,
+    at: jiff::Timestamp,
+) -> Payload<'a> {
     let head = match transition {
-        Transition::Appeared => format!("⚠️ vmsops: drift on site {}", plan.site),
+        Transition::Appeared => format!(
+            "⚠️ vmsops: drift on site {} ({})",
+            plan.site,
+            plan.status.map_or("drifted", |s| s.as_str())
+        ),
         Transition::Changed => format!("⚠️ vmsops: drift changed on site {}", plan.site),
         Transition::Cleared => format!(
             "✅ vmsops: site {} matches its desired state again",
@@ -67,8 +86,13 @@ pub fn payload<'a>(plan: &'a SitePlan, transition: Transition) -> Payload<'a> {
         lines.push(format!("… and {more} more"));
     }
     Payload {
+        format_version: 1,
         text: lines.join("\n"),
         site: &plan.site,
+        status: plan.status.map(|s| s.as_str()),
+        previous_status,
+        differences: plan.operations.len(),
+        at,
         transition,
         operations: plan.operations.len(),
         findings: plan.findings.len(),

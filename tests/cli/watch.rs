@@ -107,35 +107,39 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
         .append(restore)
         .expect("journal");
     let (hook, received) = receiver();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
-        .args([
-            "watch",
-            "--interval",
-            "300ms",
-            "--repo",
-            &repo.arg(),
-            "--metrics-addr",
-            "127.0.0.1:0",
-            "--webhook",
-            &hook,
-        ])
-        .env("VMSOPS_TOKEN", TOKEN)
-        .env("VMSOPS_STATE_DIR", state.path())
-        .env("VMSOPS_NOW", NOW)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn watch");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("line");
-    let metrics_url = first
-        .trim()
-        .strip_prefix("metrics on ")
-        .expect("metrics line")
-        .to_string();
+    let spawn = || {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
+            .args([
+                "watch",
+                "--interval",
+                "300ms",
+                "--repo",
+                &repo.arg(),
+                "--metrics-addr",
+                "127.0.0.1:0",
+                "--webhook",
+                &hook,
+            ])
+            .env("VMSOPS_TOKEN", TOKEN)
+            .env("VMSOPS_STATE_DIR", state.path())
+            .env("VMSOPS_NOW", NOW)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn watch");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut first)
+            .expect("line");
+        let url = first
+            .trim()
+            .strip_prefix("metrics on ")
+            .expect("metrics line")
+            .to_string();
+        (child, url)
+    };
+    let (first_watch, metrics_url) = spawn();
 
     // Drift appears: the sim is empty, the site has 10 cameras.
     let msg = received
@@ -148,6 +152,11 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
         .as_str()
         .expect("text")
         .contains("drift on site paris-hq"));
+    assert_eq!(
+        (msg["format_version"].as_u64(), msg["status"].as_str()),
+        (Some(1), Some("drifted")),
+        "{msg}"
+    );
     // Not every cycle: nothing more while the drift stays the same.
     assert!(
         received.recv_timeout(Duration::from_millis(1200)).is_err(),
@@ -166,6 +175,21 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
     assert!(
         m.contains("vmsops_last_check_timestamp_seconds{site=\"paris-hq\"}"),
         "{m}"
+    );
+    assert!(
+        m.contains("vmsops_site_status{site=\"paris-hq\",status=\"drifted\"} 1")
+            && m.contains("vmsops_site_status{site=\"paris-hq\",status=\"in-sync\"} 0")
+            && m.contains("vmsops_site_last_check_success{site=\"paris-hq\"} 1")
+            && m.contains("vmsops_build_info{version="),
+        "{m}"
+    );
+
+    // A restart keeps what was notified: no second "appeared" for the same drift.
+    stop(first_watch);
+    let (child, metrics_url) = spawn();
+    assert!(
+        received.recv_timeout(Duration::from_millis(1500)).is_err(),
+        "a restarted watch repeated the notification"
     );
 
     // The VMS is brought back to what was applied (by another vmsops user, whose request id
@@ -197,6 +221,11 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
         .recv_timeout(Duration::from_secs(20))
         .expect("a second webhook");
     assert_eq!(msg["transition"], "cleared", "{msg}");
+    assert_eq!(
+        (msg["status"].as_str(), msg["previous_status"].as_str()),
+        (Some("in-sync"), Some("drifted")),
+        "{msg}"
+    );
     assert_eq!(msg["operations"], 0);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -212,6 +241,11 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
     }
 
     // SIGTERM: a clean stop, exit 0.
+    stop(child);
+}
+
+/// SIGTERM, then the exit code must be 0 within ten seconds.
+fn stop(mut child: std::process::Child) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
