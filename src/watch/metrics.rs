@@ -126,6 +126,8 @@ impl Metrics {
         seconds: f64,
     ) {
         let l = label(site);
+        // Counters exist from a site's first check, at 0, so rate() and alerts see them.
+        let _ = self.errors.get_or_create(&l);
         self.operations.get_or_create(&l).set(operations as i64);
         self.findings.get_or_create(&l).set(findings as i64);
         self.last_check.get_or_create(&l).set(at_unix);
@@ -158,6 +160,49 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = encode(&mut out, &self.registry);
         out
+    }
+
+    /// The Prometheus text exposition format 0.0.4, for scrapers that do not ask for OpenMetrics.
+    pub fn encode_text(&self) -> String {
+        text_format(&self.encode())
+    }
+}
+
+/// OpenMetrics → text format 0.0.4: no `# EOF` or `# UNIT`, and a counter family named
+/// as its samples (`_total`), as Prometheus's text parser and promtool expect.
+pub fn text_format(openmetrics: &str) -> String {
+    let counters: Vec<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let renamed = ["# TYPE ", "# HELP "].iter().find_map(|p| {
+            let rest = line.strip_prefix(p)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(&name)
+                .then(|| format!("{p}{name}_total {tail}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
+/// The exposition a scraper asked for in its `Accept` header, and its content type.
+pub fn negotiate(accept: Option<&str>, m: &Metrics) -> (&'static str, String) {
+    if accept.is_some_and(|a| a.contains("application/openmetrics-text")) {
+        (
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            m.encode(),
+        )
+    } else {
+        ("text/plain; version=0.0.4; charset=utf-8", m.encode_text())
     }
 }
 

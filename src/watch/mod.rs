@@ -159,16 +159,14 @@ async fn serve_metrics(
     let app = axum::Router::new()
         .route(
             "/metrics",
-            get(move || {
+            get(move |headers: axum::http::HeaderMap| {
                 let m = Arc::clone(&metrics);
                 async move {
-                    (
-                        [(
-                            axum::http::header::CONTENT_TYPE,
-                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                        )],
-                        m.encode(),
-                    )
+                    let accept = headers
+                        .get(axum::http::header::ACCEPT)
+                        .and_then(|v| v.to_str().ok());
+                    let (content_type, body) = metrics::negotiate(accept, &m);
+                    ([(axum::http::header::CONTENT_TYPE, content_type)], body)
                 }
             }),
         )

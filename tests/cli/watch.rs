@@ -44,18 +44,58 @@ fn receiver() -> (String, mpsc::Receiver<Value>) {
 }
 
 fn scrape(url: &str) -> String {
+    scrape_accepting(url, "*/*")
+}
+
+/// The /metrics answer (headers and body) for a scraper sending `accept`.
+fn scrape_accepting(url: &str, accept: &str) -> String {
     let addr = url
         .trim_start_matches("http://")
         .trim_end_matches("/metrics");
     let mut s = std::net::TcpStream::connect(addr).expect("connect");
     write!(
         s,
-        "GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+        "GET /metrics HTTP/1.1\r\nhost: x\r\naccept: {accept}\r\nconnection: close\r\n\r\n"
     )
     .expect("write");
     let mut out = String::new();
     s.read_to_string(&mut out).expect("read");
     out
+}
+
+/// `promtool check metrics` on a scrape's body: Prometheus's own linter, from its Debian package.
+fn promtool_check(answer: &str) {
+    let body = answer.split_once("\r\n\r\n").map_or(answer, |(_, b)| b);
+    let mut child = match Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(_) => {
+            assert!(
+                std::env::var_os("VMSOPS_PROMTOOL_REQUIRED").is_none(),
+                "VMSOPS_PROMTOOL_REQUIRED is set but promtool is not on PATH"
+            );
+            eprintln!("promtool check skipped: install promtool (Debian package prometheus)");
+            return;
+        }
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(body.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("promtool");
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}\n{body}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -182,6 +222,18 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
             && m.contains("vmsops_site_last_check_success{site=\"paris-hq\"} 1")
             && m.contains("vmsops_build_info{version="),
         "{m}"
+    );
+
+    assert!(m.contains("text/plain; version=0.0.4"), "{m}");
+    promtool_check(&m);
+    let om = scrape_accepting(&metrics_url, "application/openmetrics-text; version=1.0.0");
+    assert!(
+        om.contains("application/openmetrics-text") && om.contains("# EOF"),
+        "{om}"
+    );
+    assert!(
+        om.contains("vmsops_check_errors_total{site=\"paris-hq\"} 0"),
+        "counters from the start: {om}"
     );
 
     // A restart keeps what was notified: no second "appeared" for the same drift.
