@@ -117,6 +117,9 @@ fn site_head(site: &SitePlan, common: &[Verdict]) -> String {
     }
     if let Some(e) = &site.error {
         section.push_str(&format!("❌ could not be planned: {}\n", escape(e)));
+    } else if site.operations.is_empty() && !site.drift.is_empty() {
+        section
+            .push_str("The desired state now matches the VMS: apply it to record it as applied.\n");
     } else if site.operations.is_empty() {
         section.push_str("No changes: the VMS matches the desired state.\n");
     }
@@ -291,5 +294,27 @@ mod tests {
         assert_eq!(fences % 2, 0, "{out}");
         assert!(!out.contains("\n<img"), "{out}");
         assert!(out.contains("&lt;b&gt;\\|&lt;/b&gt;"), "{out}");
+    }
+
+    #[test]
+    fn each_drift_status() {
+        use super::super::document::{DriftStatus, PlanDocument};
+        let base = super::super::document::sample().sites[0].clone();
+        let sites = DriftStatus::ALL
+            .iter()
+            .map(|s| {
+                let mut p = base.clone();
+                p.site = format!("site-{}", s.as_str());
+                p.status = Some(*s);
+                match s {
+                    DriftStatus::InSync => p.operations.clear(),
+                    DriftStatus::Drifted => p.drift = p.operations[..1].to_vec(),
+                    _ => {}
+                }
+                p
+            })
+            .collect();
+        let doc = PlanDocument::new(sites);
+        insta::assert_snapshot!(render(&doc, "drift"));
     }
 }

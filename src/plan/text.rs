@@ -99,6 +99,15 @@ fn render_status(out: &mut String, site: &SitePlan, status: DriftStatus, style: 
     }
 }
 
+/// The line for a site with nothing to apply; a drifted one says how to record that.
+fn no_changes(site: &SitePlan) -> &'static str {
+    if site.status == Some(DriftStatus::Drifted) && !site.drift.is_empty() {
+        "  The desired state now matches the VMS: apply it to record it as applied.\n"
+    } else {
+        "  No changes: the VMS matches the desired state.\n"
+    }
+}
+
 fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
@@ -147,7 +156,7 @@ fn render_site(out: &mut String, site: &SitePlan, style: Style) {
         return;
     }
     if site.operations.is_empty() {
-        out.push_str("  No changes: the VMS matches the desired state.\n");
+        out.push_str(no_changes(site));
     }
     // Checks about the whole change are shown once, not under every operation.
     let common = super::common_verdicts(&site.operations);
@@ -325,5 +334,27 @@ mod tests {
         let doc = super::super::document::sample();
         assert!(!render(&doc, Style { color: false }).contains('\u{1b}'));
         assert!(render(&doc, Style { color: true }).contains("\u{1b}[32m"));
+    }
+
+    #[test]
+    fn each_drift_status() {
+        use super::super::document::{DriftStatus, PlanDocument};
+        let base = super::super::document::sample().sites[0].clone();
+        let sites = DriftStatus::ALL
+            .iter()
+            .map(|s| {
+                let mut p = base.clone();
+                p.site = format!("site-{}", s.as_str());
+                p.status = Some(*s);
+                match s {
+                    DriftStatus::InSync => p.operations.clear(),
+                    DriftStatus::Drifted => p.drift = p.operations[..1].to_vec(),
+                    _ => {}
+                }
+                p
+            })
+            .collect();
+        let doc = PlanDocument::new(sites);
+        insta::assert_snapshot!(render(&doc, Style { color: false }));
     }
 }
