@@ -169,6 +169,27 @@ impl PlanDocument {
     }
 }
 
+/// The sample site once per drift status, for rendering tests.
+#[cfg(test)]
+pub fn statuses() -> PlanDocument {
+    let base = sample().sites[0].clone();
+    let sites = DriftStatus::ALL
+        .iter()
+        .map(|s| {
+            let mut p = base.clone();
+            p.site = format!("site-{}", s.as_str());
+            p.status = Some(*s);
+            match s {
+                DriftStatus::InSync => p.operations.clear(),
+                DriftStatus::Drifted => p.drift = p.operations[..1].to_vec(),
+                _ => {}
+            }
+            p
+        })
+        .collect();
+    PlanDocument::new(sites)
+}
+
 /// A plan with every kind of operation, a refusal, a finding and an unmanaged field, for rendering tests.
 #[cfg(test)]
 pub fn sample() -> PlanDocument {

@@ -298,23 +298,7 @@ mod tests {
 
     #[test]
     fn each_drift_status() {
-        use super::super::document::{DriftStatus, PlanDocument};
-        let base = super::super::document::sample().sites[0].clone();
-        let sites = DriftStatus::ALL
-            .iter()
-            .map(|s| {
-                let mut p = base.clone();
-                p.site = format!("site-{}", s.as_str());
-                p.status = Some(*s);
-                match s {
-                    DriftStatus::InSync => p.operations.clear(),
-                    DriftStatus::Drifted => p.drift = p.operations[..1].to_vec(),
-                    _ => {}
-                }
-                p
-            })
-            .collect();
-        let doc = PlanDocument::new(sites);
+        let doc = super::super::document::statuses();
         insta::assert_snapshot!(render(&doc, "drift"));
     }
 }
