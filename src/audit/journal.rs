@@ -7,6 +7,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::entry::{Entry, NewEntry};
@@ -124,7 +125,7 @@ impl Journal {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        std::fs::create_dir_all(&dir).map_err(|source| AuditError::Io {
+        crate::state::atomic::create_private_dir(&dir).map_err(|source| AuditError::Io {
             path: dir.clone(),
             source,
         })?;
@@ -132,6 +133,7 @@ impl Journal {
             .read(true)
             .append(true)
             .create_new(true)
+            .mode(0o600)
             .open(&self.path)
         {
             Ok(f) => (f, true),
@@ -147,6 +149,19 @@ impl Journal {
         };
         // Released when `file` is dropped, after the fsync.
         file.lock().map_err(|e| self.io(e))?;
+        if !created {
+            // A journal created by an older vmsops may be world-readable: it is the owner's only.
+            use std::os::unix::fs::PermissionsExt;
+            let mode = file
+                .metadata()
+                .map_err(|e| self.io(e))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| self.io(e))?;
+            }
+        }
         let last = self.tail(&mut file)?;
         let (seq, prev) = match &last {
             Some(e) => (e.seq + 1, Some(e.hash.clone())),

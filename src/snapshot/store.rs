@@ -5,6 +5,7 @@
 //! inside its retention.
 
 use std::fs::{File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -239,13 +240,14 @@ impl SnapshotStore {
             return self.create_in_db(pg, meta, export);
         }
         let dir = self.state.snapshots_dir(&meta.site);
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        crate::state::atomic::create_private_dir(&dir).map_err(io(&dir))?;
         // One creator at a time across processes, so that "is this id free" stays true until written.
         let lock_path = self.root().join(".lock");
         let lock = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(0o600)
             .open(&lock_path)
             .map_err(io(&lock_path))?;
         lock.lock().map_err(io(&lock_path))?;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lock::{self, Holder, LockError, SiteLock};
 use super::pg::{PgError, PgStore, PgUrl, UrlError};
-use crate::state::atomic::write_atomic;
+use crate::state::atomic::write_private;
 
 /// Failures reading or writing the state store.
 #[derive(Debug, thiserror::Error)]
@@ -260,7 +260,7 @@ impl StateStore {
             source,
         })?;
         bytes.push(b'\n');
-        write_atomic(path, &bytes).map_err(|source| StateError::Io {
+        write_private(path, &bytes).map_err(|source| StateError::Io {
             path: path.to_path_buf(),
             source,
         })

@@ -686,3 +686,60 @@ crate::for_each_store! {
         assert_code(&op.drift(&repo), 2, "drift sees the undone apply");
     }
 }
+
+/// State on a fresh path: every folder vmsops creates is 0700, the journal, lock,
+/// records and snapshots 0600, whatever was there before.
+// Regression: journal.jsonl and lock files were 0644, state folders 0755.
+#[test]
+fn state_files_and_folders_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = SimProcess::start(&[]);
+    let repo = Approved::at(&sim.url);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let state = tmp.path().join("nested/state");
+    let out = crate::fixture::vmsops()
+        .env("VMSOPS_TOKEN", crate::support::TOKEN)
+        .env("VMSOPS_STATE_DIR", &state)
+        .env("VMSOPS_NOW", approved::IN_WINDOW)
+        .args([
+            "apply",
+            "--repo",
+            &repo.arg(),
+            "--operator",
+            OPERATOR,
+            "--base",
+            "HEAD",
+        ])
+        .output()
+        .expect("apply");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("exists").permissions().mode() & 0o777;
+    let mut checked = 0;
+    let mut stack = vec![tmp.path().join("nested")];
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            assert_eq!(mode(&p), 0o700, "{}", p.display());
+            stack.extend(
+                std::fs::read_dir(&p)
+                    .expect("dir")
+                    .map(|e| e.expect("entry").path()),
+            );
+        } else {
+            assert_eq!(mode(&p), 0o600, "{}", p.display());
+        }
+        checked += 1;
+    }
+    for f in [
+        "journal.jsonl",
+        "locks/paris-hq.lock",
+        "sites/paris-hq/applied.json",
+    ] {
+        assert!(state.join(f).exists(), "{f}");
+    }
+    assert!(checked >= 8, "{checked} paths checked");
+}
