@@ -20,6 +20,16 @@ pub fn shorten(s: &str) -> String {
     }
 }
 
+/// `s` with every credential of `secrets` replaced by `[redacted]`: a VMS may echo what
+/// it was sent (an `Authorization` header, a password) in an error body.
+pub fn redact(s: &str, secrets: &[&str]) -> String {
+    let mut out = s.to_string();
+    for secret in secrets.iter().filter(|x| !x.is_empty()) {
+        out = out.replace(secret, "[redacted]");
+    }
+    out
+}
+
 /// The text of the innermost cause of `e` (e.g. "Connection refused (os error
 /// 111)"), or None when `e` has no cause: only the outer layers of a transport
 /// error carry the URL and headers, the innermost one never does.
@@ -36,6 +46,18 @@ pub fn innermost_cause(e: &(dyn std::error::Error + 'static)) -> Option<String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_are_redacted_before_anything_is_cut() {
+        let echoed = "unauthorized: Authorization: Bearer tok-7c1d5e0b9a2f4e68 refused";
+        let r = redact(echoed, &["tok-7c1d5e0b9a2f4e68", ""]);
+        assert_eq!(r, "unauthorized: Authorization: Bearer [redacted] refused");
+        assert_eq!(
+            redact("a b c", &["b"]),
+            "a b c",
+            "too short to be a credential"
+        );
+    }
 
     #[test]
     fn long_messages_are_cut_short() {

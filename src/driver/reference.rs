@@ -323,9 +323,16 @@ impl ReferenceDriver {
             detail: serde_json::Value,
         }
         let parsed = serde_json::from_slice::<ErrorBody>(body).ok();
+        let token = self
+            .authorization
+            .to_str()
+            .unwrap_or_default()
+            .trim_start_matches("Bearer ")
+            .to_string();
+        let scrub = |s: &str| messages::shorten(&messages::redact(s, &[&token]));
         let message = parsed
             .as_ref()
-            .map(|b| messages::shorten(&b.error))
+            .map(|b| scrub(&b.error))
             .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_lowercase());
         match status.as_u16() {
             401 | 403 => DriverError::Unauthorized {
@@ -355,7 +362,7 @@ impl ReferenceDriver {
                 message,
                 detail: parsed
                     .filter(|b| !b.detail.is_null())
-                    .map(|b| messages::shorten(&b.detail.to_string())),
+                    .map(|b| scrub(&b.detail.to_string())),
             },
             s => DriverError::Status {
                 method,

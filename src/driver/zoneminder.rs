@@ -341,10 +341,7 @@ impl ZoneMinderDriver {
 
     /// Removes the password and any token from a server message, and shortens it.
     fn scrub(&self, s: &str) -> String {
-        let mut s = s.to_string();
-        if !self.login.password.is_empty() {
-            s = s.replace(&self.login.password, "[redacted]");
-        }
+        let mut s = messages::redact(s, &[&self.login.password]);
         if let Some(i) = s.find("token=") {
             s.truncate(i + "token=".len());
             s.push_str("[redacted]");

@@ -436,3 +436,52 @@ fn the_token_never_appears_even_at_trace_level() {
     assert!(all.contains("401") && all.contains("VMSOPS_TOKEN"), "{all}");
     assert!(!all.contains("wrong-secret-value"), "{all}");
 }
+
+/// A VMS that answers every request 500 with the request's own headers in its error body.
+fn echoing_vms() -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut reader = BufReader::new(s.try_clone().expect("clone"));
+            let mut headers = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                headers.push_str(line.trim_end());
+                headers.push(' ');
+            }
+            let body = json!({"error": format!("cannot parse request: {headers}")}).to_string();
+            let _ = write!(
+                s,
+                "HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+// Regression: a VMS error body that repeats the Authorization header printed `Bearer <token>`.
+#[test]
+fn a_vms_that_echoes_the_credential_never_gets_it_printed() {
+    let url = echoing_vms();
+    let repo = GitRepo::example_at(&url);
+    let state = tempfile::tempdir().expect("state");
+    let (code, out, err) = run_with(
+        state.path(),
+        &["-vvv", "plan", "--repo", &repo.arg(), "--format", "json"],
+    );
+    let all = format!("{out}{err}");
+    assert_eq!(code, 1, "{all}");
+    assert!(
+        all.contains("cannot parse request"),
+        "the VMS's message is shown: {all}"
+    );
+    assert!(all.contains("[redacted]"), "{all}");
+    assert!(!all.contains(TOKEN), "the token was printed:\n{all}");
+}
