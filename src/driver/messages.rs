@@ -30,6 +30,14 @@ pub fn redact(s: &str, secrets: &[&str]) -> String {
     out
 }
 
+/// Why an answer that declares `declared` bytes is refused before it is read, if it is:
+/// reading it would cost the memory and time the limit exists to save, and retrying it more.
+pub fn too_large(declared: Option<u64>, limit: usize) -> Option<String> {
+    declared.filter(|&n| n > limit as u64).map(|n| {
+        format!("the answer declares {n} bytes, more than the {limit} this driver reads; not read")
+    })
+}
+
 /// The text of the innermost cause of `e` (e.g. "Connection refused (os error
 /// 111)"), or None when `e` has no cause: only the outer layers of a transport
 /// error carry the URL and headers, the innermost one never does.

@@ -31,7 +31,9 @@ use wire::{
     WireSettings, EXPORT_FORMAT,
 };
 
-/// Largest answer read; anything bigger is an invalid answer.
+/// Largest answer read; anything bigger is an invalid answer. The biggest answer is
+/// the full export, about 400 bytes a camera: 256 MiB holds some 600,000 cameras,
+/// several times the largest site vmsops is built for.
 const MAX_ANSWER_BYTES: usize = 256 << 20;
 /// Journal entries asked for per request.
 const JOURNAL_PAGE: u32 = 1000;
@@ -244,6 +246,17 @@ impl ReferenceDriver {
             }
         };
         let status = response.status();
+        if let Some(reason) = messages::too_large(response.content_length(), MAX_ANSWER_BYTES) {
+            return Try::Failed {
+                error: DriverError::InvalidResponse {
+                    method,
+                    path,
+                    status: status.as_u16(),
+                    reason,
+                },
+                retry: false,
+            };
+        }
         let mut body = Vec::new();
         loop {
             match response.chunk().await {

@@ -274,6 +274,14 @@ impl ZoneMinderDriver {
             .map_err(|e| self.transport_error(method, path, e.without_url()))?;
         let status = response.status();
         let headers = response.headers().clone();
+        if let Some(reason) = messages::too_large(response.content_length(), MAX_ANSWER_BYTES) {
+            return Err(DriverError::InvalidResponse {
+                method: method.to_string(),
+                path: path.to_string(),
+                status: status.as_u16(),
+                reason,
+            });
+        }
         let bytes = response
             .bytes()
             .await

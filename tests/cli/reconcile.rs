@@ -485,3 +485,50 @@ fn a_vms_that_echoes_the_credential_never_gets_it_printed() {
     assert!(all.contains("[redacted]"), "{all}");
     assert!(!all.contains(TOKEN), "the token was printed:\n{all}");
 }
+
+// Regression: a 2 GiB Content-Length was read up to the cap, and the GET retried three times.
+#[test]
+fn an_oversized_answer_is_refused_before_it_is_read_and_not_retried() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let requests = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&requests);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut reader = BufReader::new(s.try_clone().expect("clone"));
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            seen.fetch_add(1, Ordering::SeqCst);
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2147483648\r\n\r\n{{\"items\": ["
+            );
+        }
+    });
+    let repo = GitRepo::example_at(&url);
+    let state = tempfile::tempdir().expect("state");
+    let started = std::time::Instant::now();
+    let (code, out, err) = run_with(
+        state.path(),
+        &["plan", "--repo", &repo.arg(), "--format", "json"],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("declares 2147483648 bytes"),
+        "{out}{err}"
+    );
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        1,
+        "no retry after a size refusal"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
