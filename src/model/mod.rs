@@ -20,7 +20,7 @@ pub use alert::{AlertKind, AlertRule, Escalation};
 pub use camera::{parse_resolution, parse_version, Camera, Recording};
 pub use commit::{short_id, Approval, CommitFacts};
 pub use endpoint::{VmsEndpoint, KNOWN_DRIVERS};
-pub use ident::is_ident;
+pub use ident::{is_ident, is_path_safe};
 pub use live::{Capabilities, LiveConfig, Recordings, Unmanaged};
 pub use procedure::Class;
 pub use schedule::{Day, ScheduleEntry};

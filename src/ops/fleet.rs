@@ -93,7 +93,12 @@ async fn read_one(
     };
     let mut recordings = Vec::new();
     if let Some(ids) = &req.desired_ids {
-        for c in live.cameras.iter().filter(|c| !ids.contains(&c.id)) {
+        // An id that is not path-safe is reported by the plan, never requested.
+        for c in live
+            .cameras
+            .iter()
+            .filter(|c| !ids.contains(&c.id) && crate::model::is_path_safe(&c.id))
+        {
             if let Some(r) = d.recordings(&c.id).await? {
                 recordings.push(r);
             }

@@ -46,8 +46,27 @@ pub struct SiteInput<'a> {
 /// The site's plan (without gate verdicts).
 pub fn site_plan(input: &SiteInput<'_>) -> SitePlan {
     let desired = ConfigState::from_desired(input.site, input.cameras.iter().copied());
-    let live = ConfigState::from_live(input.live, input.caps);
+    let mut live = ConfigState::from_live(input.live, input.caps);
+    // A live id that cannot be one path segment as it is would send a request elsewhere:
+    // it is reported and left out of every operation.
+    let unsafe_ids: Vec<String> = live
+        .cameras
+        .keys()
+        .filter(|id| !crate::model::is_path_safe(id))
+        .cloned()
+        .collect();
+    for id in &unsafe_ids {
+        live.cameras.remove(id);
+    }
     let (mut operations, mut findings) = diff(&desired, &live);
+    findings.extend(unsafe_ids.into_iter().map(|id| Finding {
+        kind: "unsafe-id".into(),
+        message: format!(
+            "the VMS holds a camera whose id ({}) cannot be addressed safely in a request: vmsops leaves it alone; rename it in the VMS",
+            id.escape_debug()
+        ),
+        target: id,
+    }));
     if let Some(base) = &input.base {
         if let Some(op) = policy_change(
             &input.site.name,
@@ -103,4 +122,72 @@ pub fn review_finding(site: &Site, today: Date) -> Option<Finding> {
             "alert rules last reviewed on {reviewed}, {age} days ago (the policy allows {max}): review them with the Responsable Sécurité and update `reviewed_on`"
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Camera, Recording, Settings};
+
+    // Regression: a live camera with id `..` made the driver request another URL.
+    #[test]
+    fn a_live_id_that_is_not_path_safe_is_a_finding_and_never_an_operation() {
+        let site: Site = serde_norway::from_str(
+            "apiVersion: vmsops/v1\nkind: Site\nname: s\nvms: {driver: reference, url: 'http://x', token_env: T}\n\
+             policy: {retention: {min_days: 1, max_days: 30}, regulatory_retention_days: 30}\n",
+        )
+        .expect("site");
+        let camera = |id: &str| Camera {
+            id: id.into(),
+            name: "n".into(),
+            vendor: "v".into(),
+            model: "m".into(),
+            firmware: "1".into(),
+            stream_url: "rtsp://x".into(),
+            enabled: true,
+            recording: Recording {
+                resolution: "1920x1080".into(),
+                fps: 15,
+                retention_days: 7,
+                schedule: Vec::new(),
+            },
+            version: "1".into(),
+        };
+        let live = LiveConfig {
+            cameras: vec![camera(".."), camera("ok-1"), camera("a\nb")],
+            alert_rules: Vec::new(),
+            settings: Settings {
+                session_timeout_minutes: 15,
+                version: "1".into(),
+            },
+        };
+        let caps = Capabilities {
+            deletes_recordings_with_camera: false,
+            has_admin_journal: true,
+            sends_request_ids: true,
+            manages_alerts: false,
+            manages_settings: false,
+            unmanaged: Vec::new(),
+        };
+        let plan = site_plan(&SiteInput {
+            site: &site,
+            cameras: Vec::new(),
+            signers: None,
+            desired_commit: None,
+            live: &live,
+            caps: &caps,
+            today: "2026-12-02".parse().expect("date"),
+            base: None,
+        });
+        let targets: Vec<&str> = plan.operations.iter().map(|o| o.target.as_str()).collect();
+        assert_eq!(targets, ["ok-1"], "only the safe id is deleted");
+        let unsafe_findings: Vec<&str> = plan
+            .findings
+            .iter()
+            .filter(|f| f.kind == "unsafe-id")
+            .map(|f| f.target.as_str())
+            .collect();
+        assert_eq!(unsafe_findings, ["..", "a\nb"]);
+        assert!(plan.findings.iter().all(|f| !f.message.contains('\n')));
+    }
 }

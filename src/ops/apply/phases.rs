@@ -107,7 +107,7 @@ async fn recordings_of_removed(
         .live
         .cameras
         .iter()
-        .filter(|c| !desired.contains(c.id.as_str()))
+        .filter(|c| !desired.contains(c.id.as_str()) && crate::model::is_path_safe(&c.id))
     {
         if let Some(r) = s
             .vms
