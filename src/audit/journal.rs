@@ -170,10 +170,19 @@ impl Journal {
         let entry = Entry::seal(new, seq, prev);
         let mut line = entry.to_line();
         line.push('\n');
+        let before = file.metadata().map_err(|e| self.io(e))?.len();
         // One write of the whole line: under the lock nobody else writes, and a
         // crash leaves at worst a torn last line, which `verify` reports.
-        file.write_all(line.as_bytes()).map_err(|e| self.io(e))?;
-        file.sync_all().map_err(|e| self.io(e))?;
+        if let Err(e) = file
+            .write_all(line.as_bytes())
+            .and_then(|()| file.sync_all())
+        {
+            // A full disk or an I/O error: cut back to where this append began, so no
+            // partial line is left behind and the next run proceeds once the cause is gone.
+            let _ = file.set_len(before);
+            let _ = file.sync_all();
+            return Err(self.io(e));
+        }
         if created || seq == 1 {
             // The file's name in its folder must be durable too; whoever writes
             // entry 1 does it, in case the creator has not yet.
@@ -441,5 +450,69 @@ pub(crate) mod tests {
         let report = Journal::at(&path).verify().expect("verify");
         assert!(report.broken.is_none(), "{:?}", report.broken);
         assert_eq!(report.entries, 200);
+    }
+
+    /// A 64 KiB tmpfs, unmounted when dropped; None (said on stderr) where mounting is not allowed.
+    struct SmallDisk(tempfile::TempDir);
+
+    impl SmallDisk {
+        fn mount() -> Option<SmallDisk> {
+            let dir = tempfile::tempdir().expect("tmp");
+            let ok = std::process::Command::new("mount")
+                .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+                .arg(dir.path())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !ok {
+                #[allow(clippy::print_stderr, reason = "a skipped test says so plainly")]
+                {
+                    eprintln!("skipped: mounting a small tmpfs needs root (mount -t tmpfs)");
+                }
+                return None;
+            }
+            Some(SmallDisk(dir))
+        }
+    }
+
+    impl Drop for SmallDisk {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg(self.0.path())
+                .status();
+        }
+    }
+
+    // Regression: on a full disk the cause was hidden behind "the last line is incomplete",
+    // and the torn line blocked the site until someone edited the journal by hand.
+    #[test]
+    fn a_full_disk_leaves_no_partial_line_and_the_next_append_proceeds_once_space_is_free() {
+        let Some(disk) = SmallDisk::mount() else {
+            return;
+        };
+        let j = Journal::at(disk.0.path().join("journal.jsonl"));
+        let mut big = new(0);
+        let mut detail = serde_json::Map::new();
+        detail.insert("blob".into(), "x".repeat(2000).into());
+        big.detail = Some(detail);
+        let mut appended = 0;
+        let err = loop {
+            match j.append(big.clone()) {
+                Ok(_) => appended += 1,
+                Err(e) => break e,
+            }
+            assert!(appended < 1000, "the disk never filled");
+        };
+        let text = crate::error_chain(&err);
+        assert!(text.contains("No space left on device"), "{text}");
+        let report = j.verify().expect("verify");
+        assert!(report.broken.is_none(), "no torn line: {report:?}");
+        assert_eq!(report.entries, appended as u64);
+        // Enough space for a smaller entry: the next append proceeds, the chain intact.
+        let e = j
+            .append(new(1))
+            .expect("a small entry fits once the big one failed cleanly");
+        assert_eq!(e.seq, appended as u64 + 1);
+        assert!(j.verify().expect("verify").broken.is_none());
     }
 }

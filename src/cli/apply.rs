@@ -284,4 +284,10 @@ fn render_summary(r: &ApplyReport, style: Style, out: &mut String) {
         ));
     }
     out.push('\n');
+    if let Some(e) = &r.journal_error {
+        out.push_str(&style.red(&format!(
+            "{}: the apply's closing entry could not be journaled: {e}\n",
+            r.site
+        )));
+    }
 }

@@ -743,3 +743,87 @@ fn state_files_and_folders_are_readable_by_their_owner_only() {
     }
     assert!(checked >= 8, "{checked} paths checked");
 }
+
+/// The state on a 16 KiB tmpfs: the disk fills mid-apply. The summary still says what
+/// happened, the real cause (ENOSPC) is shown, no torn line is left, and once there is
+/// room again (a remount) the next apply converges.
+// Regression: ENOSPC was hidden behind "the last line is incomplete", with no summary.
+#[test]
+fn a_full_disk_mid_apply_is_reported_and_the_next_apply_converges() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16k", "tmpfs"])
+        .arg(tmp.path())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: mounting a small tmpfs needs root (mount -t tmpfs)");
+        return;
+    }
+    struct Unmount<'a>(&'a std::path::Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(tmp.path());
+    let sim = SimProcess::start(&[]);
+    let repo = Approved::at(&sim.url);
+    let apply = || {
+        let out = crate::fixture::vmsops()
+            .env("VMSOPS_TOKEN", crate::support::TOKEN)
+            .env("VMSOPS_STATE_DIR", tmp.path())
+            .env("VMSOPS_NOW", approved::IN_WINDOW)
+            .args([
+                "apply",
+                "--repo",
+                &repo.arg(),
+                "--operator",
+                OPERATOR,
+                "--base",
+                "HEAD",
+                "--parallelism",
+                "1",
+            ])
+            .output()
+            .expect("apply");
+        (
+            out.status.code().unwrap_or(-1),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (code, all) = apply();
+    assert_eq!(code, 1, "{all}");
+    assert!(
+        all.contains("No space left on device"),
+        "the real cause: {all}"
+    );
+    assert!(
+        all.contains("failed:") && all.contains("succeeded"),
+        "a summary: {all}"
+    );
+    let verify = crate::fixture::vmsops()
+        .env("VMSOPS_STATE_DIR", tmp.path())
+        .args(["audit", "verify"])
+        .output()
+        .expect("verify");
+    assert!(
+        verify.status.success(),
+        "no torn line: {}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+
+    let grown = std::process::Command::new("mount")
+        .args(["-o", "remount,size=4m"])
+        .arg(tmp.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(grown, "remount with room");
+    let (code, all) = apply();
+    assert_eq!(code, 0, "the next apply converges: {all}");
+}

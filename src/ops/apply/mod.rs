@@ -105,6 +105,8 @@ pub struct ApplyReport {
     pub rolled_back: bool,
     /// Why the automatic rollback failed, when it was attempted and failed.
     pub rollback_error: Option<String>,
+    /// Why the apply's closing entry could not be journaled (e.g. a full disk), when it could not.
+    pub journal_error: Option<String>,
     /// The previous holder of the lock, when it died without releasing it.
     pub unfinished: Option<Holder>,
     /// Gate outcome (approval, ticket, emergency).

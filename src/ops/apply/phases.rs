@@ -229,6 +229,7 @@ pub(super) async fn gate<'a, 'b>(
             snapshot: None,
             rolled_back: false,
             rollback_error: None,
+            journal_error: None,
             unfinished: s.lock.stale.clone(),
             gate,
         },
@@ -407,13 +408,17 @@ impl Run<'_, '_> {
             rolled_back: Some(self.report.rolled_back),
             acknowledged_out_of_band: Vec::new(),
         };
-        self.append(|b| NewEntry {
+        // The summary is still printed when this last entry cannot be written (a full disk):
+        // every operation's own entries already say what happened.
+        if let Err(e) = self.append(|b| NewEntry {
             target: Some(self.a.site.name.clone()),
             result: Result_::Failure,
             snapshot: Some(snap.id.clone()),
             detail: Some(to_map(&detail)),
             ..b
-        })?;
+        }) {
+            self.report.journal_error = Some(crate::error_chain(&e));
+        }
         Ok(())
     }
 
