@@ -55,23 +55,23 @@ pub struct Args {
 }
 
 /// Applies every selected site, one after the other.
+/// The plan saved by `vmsops plan --out` at `p`.
+fn saved_plan(p: &std::path::Path) -> Result<PlanDocument, String> {
+    let text =
+        std::fs::read(p).map_err(|e| format!("cannot read the saved plan {}: {e}", p.display()))?;
+    serde_json::from_slice(&text).map_err(|e| {
+        format!(
+            "{} is not a plan saved by `vmsops plan --out`: {e}",
+            p.display()
+        )
+    })
+}
+
 pub fn run(args: Args) -> CmdResult {
     let operator = args.operator.clone().unwrap_or_default();
     let clock = super::clock()?;
     let today = super::today()?;
-    let saved: Option<PlanDocument> = match &args.plan {
-        Some(p) => {
-            let text = std::fs::read(p)
-                .map_err(|e| format!("cannot read the saved plan {}: {e}", p.display()))?;
-            Some(serde_json::from_slice(&text).map_err(|e| {
-                format!(
-                    "{} is not a plan saved by `vmsops plan --out`: {e}",
-                    p.display()
-                )
-            })?)
-        }
-        None => None,
-    };
+    let saved = args.plan.as_deref().map(saved_plan).transpose()?;
     // A saved plan is applied at --rev like any apply: if that is no longer the
     // commit it was made for (a new commit landed), the plan is stale.
     let rev = args.repo.rev.clone();
@@ -83,12 +83,21 @@ pub fn run(args: Args) -> CmdResult {
     let state = args.state.open()?;
     let env = |k: &str| std::env::var(k).ok();
     let rt = super::runtime()?;
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    rt.spawn(super::signal::interrupt_twice(std::sync::Arc::clone(
+        &interrupted,
+    )));
     let style = Style {
         color: super::color_enabled(&std::io::stdout()),
     };
     let mut exit = Exit::Success;
     for doc in sharded(&repo.sites, args.shard) {
         let Some(site) = &doc.site else { continue };
+        if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+            // Interrupted: no site starts after the one that was running.
+            exit = worst(exit, Exit::Error);
+            break;
+        }
         let saved_site = match &saved {
             Some(d) => match d.sites.iter().find(|s| s.site == site.name) {
                 Some(s) => Some(s),
@@ -121,6 +130,7 @@ pub fn run(args: Args) -> CmdResult {
             today,
             env: &env,
             progress: &bar,
+            interrupted: &interrupted,
         }))?;
         bar.finish_and_clear();
         output::print(&render(&report, style))?;
@@ -265,8 +275,13 @@ fn render_summary(r: &ApplyReport, style: Style, out: &mut String) {
         out.push_str(&style.green(&format!("{}: applied: {ok} succeeded.\n", r.site)));
         return;
     }
+    let what = if r.interrupted {
+        "interrupted"
+    } else {
+        "failed"
+    };
     out.push_str(&style.red(&format!(
-        "{}: failed: {ok} succeeded, {failed} failed, {skipped} not attempted.",
+        "{}: {what}: {ok} succeeded, {failed} failed, {skipped} not attempted.",
         r.site
     )));
     if r.rolled_back {

@@ -216,6 +216,51 @@ impl ReferenceDriver {
         d.mul_f64(0.5 + fastrand::f64() * 0.5)
     }
 
+    /// The answer's body, refused (not retried) when it declares or reaches more than
+    /// [`MAX_ANSWER_BYTES`].
+    async fn read_body(
+        &self,
+        response: &mut reqwest::Response,
+        method: &str,
+        path: &str,
+        idempotent: bool,
+    ) -> Result<Vec<u8>, Try> {
+        let status = response.status();
+        let too_large = |reason: String| Try::Failed {
+            error: DriverError::InvalidResponse {
+                method: method.to_string(),
+                path: path.to_string(),
+                status: status.as_u16(),
+                reason,
+            },
+            retry: false,
+        };
+        if let Some(reason) = messages::too_large(response.content_length(), MAX_ANSWER_BYTES) {
+            return Err(too_large(reason));
+        }
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                        return Err(too_large(format!(
+                            "answer larger than {MAX_ANSWER_BYTES} bytes"
+                        )));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => return Ok(body),
+                Err(e) => {
+                    let (error, _) = self.transport_error(method, path, &e);
+                    return Err(Try::Failed {
+                        error,
+                        retry: idempotent || status == StatusCode::SERVICE_UNAVAILABLE,
+                    });
+                }
+            }
+        }
+    }
+
     async fn try_once(
         &self,
         call: &Call<'_>,
@@ -246,44 +291,13 @@ impl ReferenceDriver {
             }
         };
         let status = response.status();
-        if let Some(reason) = messages::too_large(response.content_length(), MAX_ANSWER_BYTES) {
-            return Try::Failed {
-                error: DriverError::InvalidResponse {
-                    method,
-                    path,
-                    status: status.as_u16(),
-                    reason,
-                },
-                retry: false,
-            };
-        }
-        let mut body = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                        return Try::Failed {
-                            error: DriverError::InvalidResponse {
-                                method,
-                                path,
-                                status: status.as_u16(),
-                                reason: format!("answer larger than {MAX_ANSWER_BYTES} bytes"),
-                            },
-                            retry: false,
-                        };
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    let (error, _) = self.transport_error(&method, &path, &e);
-                    return Try::Failed {
-                        error,
-                        retry: idempotent || status == StatusCode::SERVICE_UNAVAILABLE,
-                    };
-                }
-            }
-        }
+        let body = match self
+            .read_body(&mut response, &method, &path, idempotent)
+            .await
+        {
+            Ok(b) => b,
+            Err(failed) => return failed,
+        };
         tracing::debug!(
             %method,
             %path,

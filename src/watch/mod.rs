@@ -468,6 +468,8 @@ async fn reconcile(
             today,
             env: &env_fn,
             progress: &|_: &crate::ops::apply::executor::StepResult| {},
+            // watch stops between cycles; a cycle's apply runs to its end.
+            interrupted: &std::sync::atomic::AtomicBool::new(false),
         })
         .await;
         match result {

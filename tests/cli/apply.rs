@@ -827,3 +827,42 @@ fn a_full_disk_mid_apply_is_reported_and_the_next_apply_converges() {
     let (code, all) = apply();
     assert_eq!(code, 0, "the next apply converges: {all}");
 }
+
+crate::for_each_store! {
+    /// SIGINT mid-apply: nothing new starts, what was in flight ends and is journaled, the
+    /// summary says "interrupted", the lock is released, exit 1; the next apply converges.
+    // Regression: Ctrl-C killed apply like kill -9 (operations left started, no summary).
+    fn an_interrupted_apply_finishes_what_is_in_flight_and_releases_the_lock(store: TestStore) {
+        let sim = SimProcess::start(&["--latency-ms", "300"]);
+        let repo = Approved::at(&sim.url);
+        let op = Operator::on(store, approved::IN_WINDOW);
+        let child = op.spawn_apply(&repo, &["--base", "HEAD", "--parallelism", "2"]);
+        op.wait_until(Duration::from_secs(30), "a first operation", |op| {
+            !operation_entries(&op.journal()).is_empty()
+        });
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill -INT");
+        assert!(sent.success());
+        let out = child.wait_with_output().expect("wait");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(1), "{all}");
+        assert!(all.contains("interrupted:") && all.contains("not attempted"), "{all}");
+        let by_request = results_by_request(&op.journal());
+        assert!(
+            by_request.values().all(|r| r.len() == 2),
+            "every started operation has its end: {by_request:?}"
+        );
+        assert!(by_request.len() < FIRST_APPLY_OPERATIONS, "{by_request:?}");
+        assert_eq!(op.lock_record(), "", "the lock was released");
+        assert_code(&op.verify(), 0, "audit verify");
+        let next = op.apply(&repo, &["--base", "HEAD"]);
+        assert_code(&next, 0, "the next apply");
+        assert!(!next.out.contains("did not finish"), "{next}");
+    }
+}

@@ -95,16 +95,35 @@ async fn send(vms: &dyn Vms, payload: &Payload, ctx: &OpContext) -> Result<(), D
     }
 }
 
-/// Executes the bound operations `ops` with request ids from `new_id`.
-pub async fn execute(
-    vms: &dyn Vms,
-    ops: &[BoundOp],
-    operator: &str,
-    parallelism: usize,
-    journal: &dyn StepJournal,
-    progress: &dyn Progress,
-    new_id: &(dyn Fn() -> String + Sync),
-) -> Vec<StepResult> {
+/// How operations are sent: where, for whom, how many at once, and who is told.
+pub struct Execution<'a> {
+    /// The VMS.
+    pub vms: &'a dyn Vms,
+    /// The person on whose behalf each request is sent.
+    pub operator: &'a str,
+    /// Operations at a time.
+    pub parallelism: usize,
+    /// Where each start and end is journaled.
+    pub journal: &'a dyn StepJournal,
+    /// Told of each operation as it ends.
+    pub progress: &'a dyn Progress,
+    /// A fresh request id per operation.
+    pub new_id: &'a (dyn Fn() -> String + Sync),
+    /// Set by a signal: no new operation starts.
+    pub interrupted: &'a AtomicBool,
+}
+
+/// Executes the bound operations `ops` as `x` says.
+pub async fn execute(ops: &[BoundOp], x: &Execution<'_>) -> Vec<StepResult> {
+    let Execution {
+        vms,
+        operator,
+        parallelism,
+        journal,
+        progress,
+        new_id,
+        interrupted,
+    } = *x;
     progress.start(ops.len());
     let failed = AtomicBool::new(false);
     let mut ordered: Vec<(usize, &BoundOp)> = ops.iter().enumerate().collect();
@@ -121,8 +140,8 @@ pub async fn execute(
             stream::iter(batch.into_iter().map(|(index, bound)| async move {
                 let op = &bound.op;
                 let request_id = new_id();
-                // Checked when the slot opens: after a failure nothing new starts.
-                if failed.load(Ordering::SeqCst) {
+                // Checked when the slot opens: after a failure or an interruption nothing new starts.
+                if failed.load(Ordering::SeqCst) || interrupted.load(Ordering::SeqCst) {
                     return (
                         index,
                         StepResult {

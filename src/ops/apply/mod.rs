@@ -71,6 +71,8 @@ pub struct ApplySite<'a> {
     pub env: &'a (dyn Fn(&str) -> Option<String> + Send + Sync),
     /// Told of each operation as it ends.
     pub progress: &'a dyn Progress,
+    /// Set by SIGINT / SIGTERM: no new operation starts; those in flight finish and are journaled.
+    pub interrupted: &'a std::sync::atomic::AtomicBool,
 }
 
 /// How an apply of one site ended.
@@ -105,6 +107,8 @@ pub struct ApplyReport {
     pub rolled_back: bool,
     /// Why the automatic rollback failed, when it was attempted and failed.
     pub rollback_error: Option<String>,
+    /// True if a signal stopped the apply before every operation was sent.
+    pub interrupted: bool,
     /// Why the apply's closing entry could not be journaled (e.g. a full disk), when it could not.
     pub journal_error: Option<String>,
     /// The previous holder of the lock, when it died without releasing it.

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use super::bind::{bind, BoundOp};
-use super::executor::{execute, Outcome};
+use super::executor::{execute, Execution, Outcome};
 use super::journaling::Journaling;
 use super::{Agent, ApplyError, ApplyOutcome, ApplyReport, ApplySite};
 use crate::audit::detail::{
@@ -230,6 +230,7 @@ pub(super) async fn gate<'a, 'b>(
             rolled_back: false,
             rollback_error: None,
             journal_error: None,
+            interrupted: false,
             unfinished: s.lock.stale.clone(),
             gate,
         },
@@ -367,15 +368,24 @@ impl Run<'_, '_> {
             clock: self.a.clock,
         };
         self.report.steps = execute(
-            s.vms.as_ref(),
             ops,
-            self.a.operator,
-            self.a.parallelism,
-            &hooks,
-            self.a.progress,
-            &|| uuid::Uuid::new_v4().to_string(),
+            &Execution {
+                vms: s.vms.as_ref(),
+                operator: self.a.operator,
+                parallelism: self.a.parallelism,
+                journal: &hooks,
+                progress: self.a.progress,
+                new_id: &|| uuid::Uuid::new_v4().to_string(),
+                interrupted: self.a.interrupted,
+            },
         )
         .await;
+        self.report.interrupted = self
+            .report
+            .steps
+            .iter()
+            .any(|s| s.outcome == Outcome::NotAttempted)
+            && self.a.interrupted.load(std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Rolls back after a failure (with `--auto-rollback`) and journals it, or records the commit as applied.
@@ -384,11 +394,12 @@ impl Run<'_, '_> {
         s: &Started,
         snap: &SnapshotInfo,
     ) -> Result<(), ApplyError> {
-        let failed = self
-            .report
-            .steps
-            .iter()
-            .any(|s| matches!(s.outcome, Outcome::Failed(_)));
+        let failed = self.report.interrupted
+            || self
+                .report
+                .steps
+                .iter()
+                .any(|s| matches!(s.outcome, Outcome::Failed(_)));
         if !failed {
             self.record_applied(s, Some(snap.id.clone()), self.report.steps.len())
                 .await?;
@@ -396,7 +407,8 @@ impl Run<'_, '_> {
             return Ok(());
         }
         self.report.outcome = ApplyOutcome::Failed;
-        if self.a.auto_rollback {
+        // An interruption is the operator's choice: the changes made stay, and re-running converges.
+        if self.a.auto_rollback && !self.report.interrupted {
             match self.rollback(s, &snap.id).await? {
                 Ok(()) => self.report.rolled_back = true,
                 Err(why) => self.report.rollback_error = Some(why),
