@@ -13,6 +13,7 @@
 //! - [`audit`], [`canonical`]: the hash-chained journal, `verify`, the monthly review.
 //! - [`snapshot`]: configuration snapshots (export + metadata, sha256, retention).
 //! - [`import`]: site files from a live configuration (pure).
+//! - [`safe_text`]: external text made safe for a terminal and for markdown.
 //! - [`watch`]: the long-running drift service and reconcile loop.
 //! - [`duration`], [`exit`]: durations on the command line; the exit-code table.
 //!
@@ -34,6 +35,7 @@ pub mod import;
 pub mod model;
 pub mod ops;
 pub mod plan;
+pub mod safe_text;
 pub mod sim;
 pub mod snapshot;
 pub mod state;

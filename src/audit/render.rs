@@ -3,6 +3,7 @@
 //! Returns strings and never prints (that is the command layer's job); it
 //! decides nothing either: what is listed is the review's choice.
 
+use crate::safe_text::terminal;
 use std::fmt::Write;
 
 use super::entry::Entry;
@@ -125,29 +126,30 @@ pub fn review_text(r: &Review) -> String {
     for (c, fs) in by_category(r) {
         let _ = writeln!(out, "\n{} ({})", c.title(), fs.len());
         for f in fs {
+            // What a VMS journal says (its users, actions, targets) is escaped, never printed raw.
             let _ = writeln!(
                 out,
                 "  {}  {}  {}  {} by {} ({}): {}",
-                f.site.as_deref().unwrap_or("-"),
+                terminal(f.site.as_deref().unwrap_or("-")),
                 reference(f),
                 f.at,
-                what(f),
-                f.who.as_deref().unwrap_or("?"),
-                f.result,
-                f.message
+                terminal(&what(f)),
+                terminal(f.who.as_deref().unwrap_or("?")),
+                terminal(&f.result),
+                terminal(&f.message)
             );
         }
     }
     if !r.notes.is_empty() {
         out.push_str("\nNotes\n");
         for n in &r.notes {
-            let _ = writeln!(out, "  {n}");
+            let _ = writeln!(out, "  {}", terminal(n));
         }
     }
     if !r.errors.is_empty() {
         out.push_str("\nIncomplete\n");
         for e in &r.errors {
-            let _ = writeln!(out, "  {e}");
+            let _ = writeln!(out, "  {}", terminal(e));
         }
     }
     let _ = writeln!(out, "\n{}", closing(r));
@@ -156,7 +158,7 @@ pub fn review_text(r: &Review) -> String {
 
 /// Text made safe for a markdown table cell.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    crate::safe_text::markdown(s)
 }
 
 /// The review in markdown (for a ticket, a wiki page or a PR comment).

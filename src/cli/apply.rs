@@ -10,6 +10,7 @@ use vmsops::ops::apply::executor::{Outcome, Progress, StepResult};
 use vmsops::ops::apply::{apply_site, Agent, ApplyOutcome, ApplyReport, ApplySite};
 use vmsops::plan::document::PlanDocument;
 use vmsops::plan::style::Style;
+use vmsops::safe_text::terminal;
 
 use super::args::StateArgs;
 use super::desired::{load_valid, Shard};
@@ -247,10 +248,12 @@ fn render_refusals(r: &ApplyReport, style: Style, out: &mut String) {
 
 fn render_steps(r: &ApplyReport, style: Style, out: &mut String) {
     for s in &r.steps {
-        let line = format!("{} {}", s.op.op.as_str(), s.op.target);
+        let line = format!("{} {}", s.op.op.as_str(), terminal(&s.op.target));
         match &s.outcome {
             Outcome::Succeeded => out.push_str(&format!("  {} {line}\n", style.green("✓"))),
-            Outcome::Failed(e) => out.push_str(&format!("  {} {line}: {e}\n", style.red("✗"))),
+            Outcome::Failed(e) => {
+                out.push_str(&format!("  {} {line}: {}\n", style.red("✗"), terminal(e)))
+            }
             Outcome::NotAttempted => {
                 out.push_str(&format!("  {} {line}: not attempted\n", style.dim("-")))
             }

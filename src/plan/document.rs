@@ -59,6 +59,88 @@ pub struct SitePlan {
     pub drift: Vec<Operation>,
 }
 
+impl SitePlan {
+    /// This plan with every string that came from outside (the VMS, the repository)
+    /// made safe for a terminal: what text and markdown render.
+    pub fn terminal_safe(&self) -> SitePlan {
+        use crate::safe_text::{json, terminal};
+        let t = |s: &str| terminal(s).into_owned();
+        let op = |o: &Operation| Operation {
+            target: t(&o.target),
+            changes: o
+                .changes
+                .iter()
+                .map(|c| super::Change {
+                    path: t(&c.path),
+                    from: json(&c.from),
+                    to: json(&c.to),
+                })
+                .collect(),
+            verdicts: o
+                .verdicts
+                .iter()
+                .map(|v| super::Verdict {
+                    message: t(&v.message),
+                    ..v.clone()
+                })
+                .collect(),
+            ..o.clone()
+        };
+        SitePlan {
+            site: t(&self.site),
+            desired_commit: self.desired_commit.as_deref().map(t),
+            driver: t(&self.driver),
+            url: t(&self.url),
+            operations: self.operations.iter().map(op).collect(),
+            findings: self
+                .findings
+                .iter()
+                .map(|f| Finding {
+                    kind: t(&f.kind),
+                    target: t(&f.target),
+                    message: t(&f.message),
+                })
+                .collect(),
+            unmanaged: self
+                .unmanaged
+                .iter()
+                .map(|u| Unmanaged {
+                    field: t(&u.field),
+                    reason: t(&u.reason),
+                })
+                .collect(),
+            git: self.git.as_ref().map(|g| GitChanges {
+                base: t(&g.base),
+                commits: g
+                    .commits
+                    .iter()
+                    .map(|c| crate::model::CommitFacts {
+                        id: t(&c.id),
+                        summary: t(&c.summary),
+                        author_name: t(&c.author_name),
+                        author_email: t(&c.author_email),
+                        tickets: c.tickets.iter().map(|x| t(x)).collect(),
+                    })
+                    .collect(),
+            }),
+            notes: self.notes.iter().map(|n| t(n)).collect(),
+            error: self.error.as_deref().map(t),
+            drift: self.drift.iter().map(op).collect(),
+            ..self.clone()
+        }
+    }
+}
+
+impl PlanDocument {
+    /// [`SitePlan::terminal_safe`] for every site.
+    pub fn terminal_safe(&self) -> PlanDocument {
+        PlanDocument {
+            sites: self.sites.iter().map(SitePlan::terminal_safe).collect(),
+            ..self.clone()
+        }
+    }
+}
+
 /// How a site stands, for `drift` and `watch` (SPEC section 8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

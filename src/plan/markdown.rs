@@ -19,6 +19,7 @@ const BUDGET: usize = MAX_CHARS - 400;
 
 /// Renders a plan as markdown of at most [`MAX_CHARS`] characters, under `### vmsops {title}`.
 pub fn render(doc: &PlanDocument, title: &str) -> String {
+    let doc = &doc.terminal_safe();
     let mut out = format!("### vmsops {}\n\n", escape(title));
     summary_table(&mut out, doc);
     let omitted: usize = doc.sites.iter().map(|s| push_site(&mut out, s)).sum();
@@ -246,12 +247,10 @@ fn op_block(op: &Operation, common: &[Verdict]) -> String {
     b
 }
 
-/// Keeps text from opening HTML or breaking a table.
+/// Keeps text from opening HTML, breaking a table, mentioning someone, linking or
+/// carrying control characters.
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('|', "\\|")
+    crate::safe_text::markdown(s)
 }
 
 #[cfg(test)]
@@ -300,5 +299,48 @@ mod tests {
     fn each_drift_status() {
         let doc = super::super::document::statuses();
         insta::assert_snapshot!(render(&doc, "drift"));
+    }
+
+    // Regression: VMS values with ESC, BEL or newlines reached the terminal raw and could forge a `Plan:` line.
+    #[test]
+    fn values_from_a_vms_are_escaped() {
+        let mut doc = super::super::document::sample();
+        let site = &mut doc.sites[0];
+        site.findings.push(crate::plan::Finding {
+            kind: "firmware-mismatch".into(),
+            target: "cam\u{1b}[2J".into(),
+            message: "firmware 1.0\nPlan: 0 to add, 0 to change, 0 to remove.".into(),
+        });
+        site.operations[0].target = "x\u{1b}]0;pwned\u{7}".into();
+        site.notes.push("note\r\u{9b}31m".into());
+        let out = render(&doc, "plan");
+        let stripped: String = out
+            .split('\u{1b}')
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part
+                } else {
+                    part.split_once('m').map_or(part, |(_, rest)| rest)
+                }
+            })
+            .collect();
+        assert!(
+            !stripped.chars().any(|c| c.is_control() && c != '\n'),
+            "a raw control character: {out:?}"
+        );
+        assert!(
+            !out.contains('\u{7}') && out.contains("pwned\\x07"),
+            "{out}"
+        );
+
+        assert_eq!(
+            out.lines()
+                .filter(|l| l.contains("Plan: 0 to add"))
+                .filter(|l| !l.contains("\\n"))
+                .count(),
+            0,
+            "no forged summary line"
+        );
     }
 }
