@@ -183,6 +183,12 @@ impl Journal {
             let _ = file.sync_all();
             return Err(self.io(e));
         }
+        if let Err(e) = self.record_head(&entry) {
+            // The entry and its anchor go together: without the anchor, the entry is taken back.
+            let _ = file.set_len(before);
+            let _ = file.sync_all();
+            return Err(e);
+        }
         if created || seq == 1 {
             // The file's name in its folder must be durable too; whoever writes
             // entry 1 does it, in case the creator has not yet.
@@ -194,6 +200,41 @@ impl Journal {
                 })?;
         }
         Ok(entry)
+    }
+
+    /// Where the journal's head (seq and hash of its last entry) is anchored: beside it.
+    pub fn head_path(&self) -> PathBuf {
+        self.path.with_file_name("journal.head")
+    }
+
+    /// Records `entry` as the journal's head, outside the journal: a journal cut,
+    /// deleted or rewritten afterwards no longer matches it.
+    fn record_head(&self, entry: &Entry) -> Result<(), AuditError> {
+        let head = serde_json::json!({"seq": entry.seq, "hash": entry.hash});
+        crate::state::atomic::write_private(&self.head_path(), format!("{head}\n").as_bytes())
+            .map_err(|source| AuditError::Io {
+                path: self.head_path(),
+                source,
+            })
+    }
+
+    /// The head recorded beside the journal file, as an anchor (directory stores).
+    pub fn head_anchor(&self) -> Result<Option<Anchor>, AuditError> {
+        if self.store.is_some() {
+            return Ok(None);
+        }
+        let path = self.head_path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(AuditError::Io { path, source }),
+        };
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        Ok(v["seq"].as_u64().map(|seq| Anchor {
+            seq,
+            hash: v["hash"].as_str().map(String::from),
+            what: format!("the journal head recorded in {}", path.display()),
+        }))
     }
 
     /// The last entry, checked: `None` for an empty or missing journal.

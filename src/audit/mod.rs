@@ -65,13 +65,16 @@ pub enum AuditError {
 /// The journal positions recorded outside the journal: each site's last apply (`applied.json`).
 pub fn anchors_from_state(state: &StateStore) -> Result<Vec<Anchor>, AuditError> {
     let names = state.sites()?;
-    let mut anchors = Vec::new();
+    let mut anchors: Vec<Anchor> = Journal::open(state).head_anchor()?.into_iter().collect();
     for site in names {
-        if let Some(seq) = state.applied(&site)?.and_then(|a| a.journal_seq) {
-            anchors.push(Anchor {
-                seq,
-                what: format!("the last apply of {site}"),
-            });
+        if let Some(a) = state.applied(&site)? {
+            if let Some(seq) = a.journal_seq {
+                anchors.push(Anchor {
+                    seq,
+                    hash: a.journal_hash,
+                    what: format!("the last apply of {site}"),
+                });
+            }
         }
     }
     Ok(anchors)

@@ -14,6 +14,9 @@ use super::journal::split_lines;
 pub struct Anchor {
     /// The recorded sequence number.
     pub seq: u64,
+    /// The hash recorded for that entry, when the anchor kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
     /// Who recorded it, in words (e.g. `the last apply of paris-hq`).
     pub what: String,
 }
@@ -72,6 +75,11 @@ pub enum BreakKind {
         /// The anchor it does not reach.
         anchor: Anchor,
     },
+    /// The entry an anchor names has another hash: the journal was rewritten.
+    Rewritten {
+        /// The anchor it contradicts.
+        anchor: Anchor,
+    },
 }
 
 impl std::fmt::Display for Break {
@@ -111,6 +119,11 @@ impl std::fmt::Display for Break {
                 "the journal ends at #{seq} but {} was journaled as #{}: entries were removed from the end",
                 anchor.what, anchor.seq
             ),
+            BreakKind::Rewritten { anchor } => write!(
+                f,
+                "entry #{} is not the entry {} recorded (its hash differs): the journal was rewritten",
+                anchor.seq, anchor.what
+            ),
         }
     }
 }
@@ -132,6 +145,7 @@ pub fn verify_bytes(bytes: &[u8], anchors: &[Anchor]) -> VerifyReport {
         broken: None,
     };
     let mut last_seq = 0u64;
+    let mut hashes: Vec<String> = Vec::new();
     for (i, ((_, ended), entry)) in lines.iter().zip(&parsed).enumerate() {
         let line = i + 1;
         let is_last = line == lines.len();
@@ -178,6 +192,7 @@ pub fn verify_bytes(bytes: &[u8], anchors: &[Anchor]) -> VerifyReport {
             return report;
         }
         last_seq = e.seq;
+        hashes.push(e.hash.clone());
         report.entries += 1;
         report.last_hash = Some(e.hash.clone());
     }
@@ -190,6 +205,22 @@ pub fn verify_bytes(bytes: &[u8], anchors: &[Anchor]) -> VerifyReport {
             line: lines.len() + 1,
             seq: Some(last_seq),
             kind: BreakKind::Truncated {
+                anchor: anchor.clone(),
+            },
+        });
+        return report;
+    }
+    // Entries are 1..=last_seq here, in order: entry #n's hash is hashes[n - 1].
+    if let Some(anchor) = anchors.iter().find(|a| {
+        a.seq > 0
+            && a.hash
+                .as_ref()
+                .is_some_and(|h| hashes.get((a.seq - 1) as usize) != Some(h))
+    }) {
+        report.broken = Some(Break {
+            line: anchor.seq as usize,
+            seq: Some(anchor.seq),
+            kind: BreakKind::Rewritten {
                 anchor: anchor.clone(),
             },
         });
@@ -321,6 +352,7 @@ mod tests {
         l.truncate(3);
         assert_eq!(check(&l).broken, None);
         let anchor = Anchor {
+            hash: None,
             seq: 5,
             what: "the last apply of paris-hq".into(),
         };
@@ -332,6 +364,7 @@ mod tests {
             "the journal ends at #3 but the last apply of paris-hq was journaled as #5: entries were removed from the end"
         );
         let ok = Anchor {
+            hash: None,
             seq: 3,
             what: "x".into(),
         };

@@ -31,8 +31,12 @@ pub struct Args {
 /// The `audit` subcommands.
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Re-walk the journal's hash chain: exit 0, or 1 naming the first broken entry.
-    Verify,
+    /// Re-walk the journal's hash chain and check it against its anchors: exit 0, or 1 naming the break.
+    Verify {
+        /// Also check the anchors in this repository's `refs/notes/vmsops` (one per apply).
+        #[arg(long)]
+        repo: Option<PathBuf>,
+    },
     /// Print journal entries.
     Log(LogArgs),
     /// List what the monthly review must look into (PROC-VMS-001 §04); exit 2 if anything.
@@ -109,16 +113,33 @@ fn parse_since(s: &str) -> Result<Timestamp, String> {
 pub fn run(args: Args) -> CmdResult {
     let state = args.state.open()?;
     match args.command {
-        AuditCommand::Verify => verify(&state),
+        AuditCommand::Verify { repo } => verify(&state, repo.as_deref()),
         AuditCommand::Log(a) => log(a, &state),
         AuditCommand::Review(a) => review_cmd(a, &state),
     }
 }
 
 /// `audit verify`: the chain against the anchors; exit 1 at the first break.
-fn verify(state: &StateStore) -> CmdResult {
+fn verify(state: &StateStore, repo: Option<&std::path::Path>) -> CmdResult {
     let journal = Journal::open(state);
-    let anchors = anchors_from_state(state)?;
+    let mut anchors = anchors_from_state(state)?;
+    if let Some(dir) = repo {
+        let notes = vmsops::git::notes::journal_anchors(dir).map_err(|e| {
+            format!(
+                "cannot read the notes refs/notes/vmsops of {}: {e}",
+                dir.display()
+            )
+        })?;
+        anchors.extend(
+            notes
+                .into_iter()
+                .map(|(commit, seq, hash)| vmsops::audit::Anchor {
+                    seq,
+                    hash: Some(hash),
+                    what: format!("the git note on {}", vmsops::model::short_id(&commit)),
+                }),
+        );
+    }
     let report = journal.verify_against(&anchors)?;
     let path = journal.location();
     match &report.broken {

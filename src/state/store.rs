@@ -77,6 +77,9 @@ pub struct Applied {
     pub agent: String,
     /// The journal sequence number of the apply's closing entry.
     pub journal_seq: Option<u64>,
+    /// That entry's hash: an anchor of the journal outside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal_hash: Option<String>,
 }
 
 /// What `watch` last notified for a site, so that a restart neither repeats nor loses a transition.

@@ -744,7 +744,7 @@ fn state_files_and_folders_are_readable_by_their_owner_only() {
     assert!(checked >= 8, "{checked} paths checked");
 }
 
-/// The state on a 16 KiB tmpfs: the disk fills mid-apply. The summary still says what
+/// The state on a 32 KiB tmpfs: the disk fills mid-apply. The summary still says what
 /// happened, the real cause (ENOSPC) is shown, no torn line is left, and once there is
 /// room again (a remount) the next apply converges.
 // Regression: ENOSPC was hidden behind "the last line is incomplete", with no summary.
@@ -752,7 +752,7 @@ fn state_files_and_folders_are_readable_by_their_owner_only() {
 fn a_full_disk_mid_apply_is_reported_and_the_next_apply_converges() {
     let tmp = tempfile::tempdir().expect("tmp");
     let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=16k", "tmpfs"])
+        .args(["-t", "tmpfs", "-o", "size=32k", "tmpfs"])
         .arg(tmp.path())
         .stderr(std::process::Stdio::null())
         .status()
@@ -865,4 +865,61 @@ crate::for_each_store! {
         assert_code(&next, 0, "the next apply");
         assert!(!next.out.contains("did not finish"), "{next}");
     }
+}
+
+/// The journal is anchored outside itself: cut, rewritten (hashes recomputed) or deleted,
+/// `audit verify` names the anchor it contradicts, and apply refuses rather than start over.
+// Regression: a cut or rewritten journal verified "intact", and a deleted one restarted at #1.
+#[test]
+fn a_cut_rewritten_or_deleted_journal_is_caught_by_its_anchors() {
+    let sim = SimProcess::start(&[]);
+    let repo = Approved::at(&sim.url);
+    let op = Operator::new();
+    assert_code(&op.apply(&repo, &["--base", "HEAD"]), 0, "the first apply");
+    let path = op.state().join("journal.jsonl");
+    let good = std::fs::read_to_string(&path).expect("journal");
+    let lines: Vec<&str> = good.lines().collect();
+
+    // Cut: the last entries removed.
+    std::fs::write(&path, lines[..lines.len() - 3].join("\n") + "\n").expect("cut");
+    let cut = op.verify();
+    assert_code(&cut, 1, "a cut journal");
+    assert!(
+        cut.out.contains("entries were removed from the end"),
+        "{cut}"
+    );
+
+    // Rewritten: the last entry edited and its hash recomputed, so the chain itself holds.
+    let mut last = vmsops::audit::Entry::from_line(lines[lines.len() - 1]).expect("entry");
+    last.operator = Some("someone.else".into());
+    last.hash = last.compute_hash();
+    let mut forged: Vec<String> = lines[..lines.len() - 1]
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    forged.push(last.to_line());
+    std::fs::write(&path, forged.join("\n") + "\n").expect("rewrite");
+    let rewritten = op.verify();
+    assert_code(&rewritten, 1, "a rewritten journal");
+    assert!(
+        rewritten.out.contains("the journal was rewritten"),
+        "{rewritten}"
+    );
+    let with_notes = op.run(&["audit", "verify", "--repo", &repo.arg()]);
+    assert_code(&with_notes, 1, "the git note disagrees too");
+
+    // Deleted: apply refuses, naming the anchor, and changes nothing.
+    std::fs::remove_file(&path).expect("delete");
+    let refused = op.apply(&repo, &["--base", "HEAD"]);
+    assert_code(&refused, 1, "apply on a deleted journal");
+    assert!(refused.all().contains("it was cut or deleted"), "{refused}");
+    assert!(!path.exists(), "no new chain was started");
+
+    // Put back: everything verifies again, against the state and the notes.
+    std::fs::write(&path, &good).expect("restore");
+    assert_code(
+        &op.run(&["audit", "verify", "--repo", &repo.arg()]),
+        0,
+        "verify after restore",
+    );
 }

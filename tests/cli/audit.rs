@@ -155,6 +155,7 @@ fn verify_names_the_first_broken_entry_and_appends_stop() {
                 operator: "claire.martin".into(),
                 agent: "cli".into(),
                 journal_seq: Some(3),
+                journal_hash: None,
             },
         )
         .expect("applied");

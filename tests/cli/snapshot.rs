@@ -229,6 +229,7 @@ fn the_connection_comes_from_the_last_applied_commit() {
                 operator: "claire.martin".into(),
                 agent: "cli".into(),
                 journal_seq: None,
+                journal_hash: None,
             },
         )
         .expect("applied");

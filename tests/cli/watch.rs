@@ -120,6 +120,7 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
                 operator: "claire.martin".into(),
                 agent: "cli".into(),
                 journal_seq: None,
+                journal_hash: None,
             },
         )
         .expect("applied");

@@ -149,6 +149,18 @@ pub enum ApplyError {
     /// The journal failed: nothing may proceed unjournaled.
     #[error(transparent)]
     Journal(#[from] AuditError),
+    /// The journal is missing or shorter than an anchor recorded outside it: never started over.
+    #[error("site `{site}`: the journal ends at #{last} but {what} recorded #{seq}: it was cut or deleted, so nothing was changed; restore it (`vmsops audit verify` names the break)")]
+    JournalCut {
+        /// The site.
+        site: String,
+        /// The last entry the journal holds (0: none).
+        last: u64,
+        /// Which anchor it does not reach.
+        what: String,
+        /// The entry that anchor recorded.
+        seq: u64,
+    },
     /// An operation cannot be bound to its payload: nothing was changed.
     #[error("site `{site}`: {source}")]
     Bind {

@@ -62,6 +62,7 @@ pub(super) async fn start(a: &ApplySite<'_>) -> Result<Started, ApplyError> {
         command: format!("apply ({})", a.agent.as_str()),
     };
     let lock = a.state.lock(site, &me, a.lock_timeout).await?;
+    journal_reaches_its_anchors(a)?;
     let options = driver::ConnectOptions {
         ca_cert_pem: a.doc.ca_cert.clone(),
         ..driver::ConnectOptions::default()
@@ -94,6 +95,25 @@ pub(super) async fn start(a: &ApplySite<'_>) -> Result<Started, ApplyError> {
         caps,
         live,
     })
+}
+
+/// Refuses a journal that is missing or shorter than an anchor recorded outside it.
+fn journal_reaches_its_anchors(a: &ApplySite<'_>) -> Result<(), ApplyError> {
+    let anchors = blocking(|| crate::audit::anchors_from_state(a.state))?;
+    let last = blocking(|| Journal::open(a.state).last())?.map_or(0, |e| e.seq);
+    match anchors
+        .into_iter()
+        .filter(|x| x.seq > last)
+        .max_by_key(|x| x.seq)
+    {
+        Some(anchor) => Err(ApplyError::JournalCut {
+            site: a.site.name.clone(),
+            last,
+            what: anchor.what,
+            seq: anchor.seq,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The recordings of the live cameras that the desired state no longer has (for `recordings-kept`).
@@ -465,6 +485,7 @@ impl Run<'_, '_> {
                     operator: self.accountable.clone(),
                     agent: a.agent.as_str().into(),
                     journal_seq: Some(e.seq),
+                    journal_hash: Some(e.hash.clone()),
                 },
             )
         })?;
@@ -476,13 +497,14 @@ impl Run<'_, '_> {
             blocking(|| a.state.set_baseline(&a.site.name, &moved))?;
         }
         let line = format!(
-            "vmsops: {} applied to site {} at {} by {} (agent {}); journal #{}{}{}",
+            "vmsops: {} applied to site {} at {} by {} (agent {}); journal #{} ({}){}{}",
             crate::model::short_id(a.commit),
             a.site.name,
             e.at,
             self.accountable,
             a.agent.as_str(),
             e.seq,
+            e.hash,
             e.snapshot
                 .as_deref()
                 .map(|s| format!(", snapshot {s}"))
