@@ -251,6 +251,49 @@ impl PlanDocument {
     }
 }
 
+/// The sample plan with values a hostile VMS could send (ESC, BEL, CR, C1, a forged
+/// summary line), and a check that a rendering shows none of them raw.
+#[cfg(test)]
+pub fn hostile() -> (PlanDocument, fn(&str)) {
+    let mut doc = sample();
+    let site = &mut doc.sites[0];
+    site.findings.push(Finding {
+        kind: "firmware-mismatch".into(),
+        target: "cam\u{1b}[2J".into(),
+        message: "firmware 1.0\nPlan: 0 to add, 0 to change, 0 to remove.".into(),
+    });
+    site.operations[0].target = "x\u{1b}]0;pwned\u{7}".into();
+    site.notes.push("note\r\u{9b}31m".into());
+    fn check(out: &str) {
+        // Our own colours are the only escape sequences allowed: `ESC [ … m`.
+        let stripped: String = out
+            .split('\u{1b}')
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part
+                } else {
+                    part.split_once('m').map_or(part, |(_, rest)| rest)
+                }
+            })
+            .collect();
+        assert!(
+            !stripped.chars().any(|c| c.is_control() && c != '\n'),
+            "a raw control character: {out:?}"
+        );
+        assert!(
+            !out.contains('\u{7}') && out.contains("pwned\\x07"),
+            "{out}"
+        );
+        assert!(
+            !out.lines()
+                .any(|l| l.contains("Plan: 0 to add") && !l.contains("\\n")),
+            "a forged summary line: {out}"
+        );
+    }
+    (doc, check)
+}
+
 /// The sample site once per drift status, for rendering tests.
 #[cfg(test)]
 pub fn statuses() -> PlanDocument {
