@@ -14,6 +14,8 @@ pub mod markdown;
 pub mod policy;
 #[cfg(test)]
 mod property_tests;
+#[cfg(test)]
+mod render_property_tests;
 pub mod style;
 pub mod text;
 
