@@ -15,6 +15,9 @@ use super::verify::{self, Anchor, VerifyReport};
 use super::AuditError;
 use crate::state::StateStore;
 
+/// How `tail` says the last line is incomplete (the only damage an append repairs).
+const TORN: &str = "the last line is incomplete";
+
 /// The size of the head record beside the journal (well under one disk sector).
 const HEAD_RECORD_BYTES: usize = 160;
 
@@ -165,8 +168,62 @@ impl Journal {
                     .map_err(|e| self.io(e))?;
             }
         }
-        let last = self.tail(&mut file)?;
-        let (seq, prev) = match &last {
+        let last = match self.tail(&mut file) {
+            Err(AuditError::BrokenTail { reason, .. }) if reason.starts_with(TORN) => {
+                self.repair_torn_tail(&mut file, &new)?
+            }
+            other => other?,
+        };
+        let entry = self.write_next(&mut file, new, last.as_ref())?;
+        if created || entry.seq == 1 {
+            // The file's name in its folder must be durable too; whoever writes
+            // entry 1 does it, in case the creator has not yet.
+            File::open(&dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|source| AuditError::Io {
+                    path: dir.clone(),
+                    source,
+                })?;
+        }
+        Ok(entry)
+    }
+
+    /// A last line left incomplete by a crash or a power cut: its operation was never
+    /// reported. It is cut off (only the last line, only when incomplete) and the
+    /// repair itself is journaled; returns the new last entry (the repair).
+    fn repair_torn_tail(
+        &self,
+        file: &mut File,
+        new: &NewEntry,
+    ) -> Result<Option<Entry>, AuditError> {
+        let mut bytes = Vec::new();
+        file.seek(SeekFrom::Start(0)).map_err(|e| self.io(e))?;
+        file.read_to_end(&mut bytes).map_err(|e| self.io(e))?;
+        let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let removed = bytes.len() - keep;
+        file.set_len(keep as u64).map_err(|e| self.io(e))?;
+        file.sync_all().map_err(|e| self.io(e))?;
+        let last = self.tail(file)?;
+        let mut repair = NewEntry::new(new.at, "journal.repair", super::Outcome::Success);
+        let mut detail = serde_json::Map::new();
+        detail.insert("removed_bytes".into(), removed.into());
+        detail.insert(
+            "reason".into(),
+            "an interrupted write left the last line incomplete; its operation was never reported"
+                .into(),
+        );
+        repair.detail = Some(detail);
+        self.write_next(file, repair, last.as_ref()).map(Some)
+    }
+
+    /// Seals `new` after `last`, writes and syncs it with its head; on failure cuts back.
+    fn write_next(
+        &self,
+        file: &mut File,
+        new: NewEntry,
+        last: Option<&Entry>,
+    ) -> Result<Entry, AuditError> {
+        let (seq, prev) = match last {
             Some(e) => (e.seq + 1, Some(e.hash.clone())),
             None => (1, None),
         };
@@ -191,16 +248,6 @@ impl Journal {
             let _ = file.set_len(before);
             let _ = file.sync_all();
             return Err(e);
-        }
-        if created || seq == 1 {
-            // The file's name in its folder must be durable too; whoever writes
-            // entry 1 does it, in case the creator has not yet.
-            File::open(&dir)
-                .and_then(|d| d.sync_all())
-                .map_err(|source| AuditError::Io {
-                    path: dir.clone(),
-                    source,
-                })?;
         }
         Ok(entry)
     }
@@ -298,9 +345,7 @@ impl Journal {
             buf = chunk;
             start = from;
             if buf.last() != Some(&b'\n') {
-                return Err(broken(
-                    "the last line is incomplete (an interrupted write)".into(),
-                ));
+                return Err(broken(format!("{TORN} (an interrupted write)")));
             }
             if start == 0 || buf[..buf.len() - 1].contains(&b'\n') {
                 break;
@@ -456,37 +501,37 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn refuses_to_extend_a_broken_tail() {
+    fn repairs_only_a_torn_last_line_and_refuses_an_edited_one() {
         let dir = tempfile::tempdir().expect("tmp");
         let j = Journal::at(dir.path().join("journal.jsonl"));
         j.append(new(1)).expect("append");
+        j.append(new(2)).expect("append");
         let good = std::fs::read(j.path()).expect("read");
+        let first_end = good.iter().position(|b| *b == b'\n').expect("a line") + 1;
 
-        // Torn: the line end never made it to disk.
-        std::fs::write(j.path(), &good[..good.len() - 1]).expect("write");
-        let err = j.append(new(2)).expect_err("torn");
-        let msg = err.to_string();
-        assert!(msg.contains("incomplete"), "{msg}");
-        assert!(msg.contains("vmsops audit verify"), "{msg}");
+        // Torn by a power cut: half of entry #2 on disk. The next append cuts it off and
+        // journals the repair; its own entry follows, and the chain verifies.
+        let half = first_end + (good.len() - first_end) / 2;
+        std::fs::write(j.path(), &good[..half]).expect("write");
+        let e = j.append(new(3)).expect("repaired");
+        let entries = j.read().expect("read");
+        assert_eq!(
+            entries.iter().map(|e| (e.seq, e.action.as_str())).collect::<Vec<_>>(),
+            [(1, "camera.update"), (2, "journal.repair"), (3, "camera.update")]
+        );
+        assert_eq!(e.seq, 3);
+        let removed = entries[1].detail.as_ref().expect("detail")["removed_bytes"].as_u64();
+        assert_eq!(removed, Some((half - first_end) as u64));
+        assert!(j.verify().expect("verify").broken.is_none());
 
-        // Half a line.
-        std::fs::write(j.path(), &good[..good.len() / 2]).expect("write");
-        assert!(matches!(
-            j.append(new(2)),
-            Err(AuditError::BrokenTail { .. })
-        ));
-
-        // An edited last entry.
+        // An edited last entry is never repaired: extending it would hide the damage.
+        std::fs::write(j.path(), &good).expect("write");
         let edited = String::from_utf8(good.clone())
             .expect("utf8")
-            .replace("claire.martin", "someone.else");
+            .replace("cam-2", "cam-9");
         std::fs::write(j.path(), edited).expect("write");
-        let err = j.append(new(2)).expect_err("edited");
+        let err = j.append(new(3)).expect_err("edited");
         assert!(err.to_string().contains("does not match its hash"), "{err}");
-
-        // Nothing was added by the refused appends.
-        std::fs::write(j.path(), &good).expect("write");
-        assert_eq!(j.append(new(2)).expect("append").seq, 2);
     }
 
     #[test]
