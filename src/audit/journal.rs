@@ -516,8 +516,15 @@ pub(crate) mod tests {
         let e = j.append(new(3)).expect("repaired");
         let entries = j.read().expect("read");
         assert_eq!(
-            entries.iter().map(|e| (e.seq, e.action.as_str())).collect::<Vec<_>>(),
-            [(1, "camera.update"), (2, "journal.repair"), (3, "camera.update")]
+            entries
+                .iter()
+                .map(|e| (e.seq, e.action.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                (1, "camera.update"),
+                (2, "journal.repair"),
+                (3, "camera.update")
+            ]
         );
         assert_eq!(e.seq, 3);
         let removed = entries[1].detail.as_ref().expect("detail")["removed_bytes"].as_u64();

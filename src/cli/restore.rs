@@ -71,7 +71,12 @@ pub fn run(args: Args) -> CmdResult {
         }
     }
     let rt = super::runtime()?;
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    rt.spawn(super::signal::interrupt_twice(std::sync::Arc::clone(
+        &interrupted,
+    )));
     let report = rt.block_on(restore(&RestoreRequest {
+        interrupted: &interrupted,
         snapshot: &snapshot,
         site: &site,
         state: &state,
@@ -91,6 +96,14 @@ pub fn run(args: Args) -> CmdResult {
         }
         output::print(&out)?;
         return Ok(Exit::Refused);
+    }
+    if report.interrupted {
+        output::print(&format!(
+            "{}: interrupted before the import; nothing was changed (the current state was kept as snapshot {})\n",
+            snapshot.meta.site,
+            report.before.as_deref().unwrap_or("?")
+        ))?;
+        return Ok(Exit::Error);
     }
     output::print(&format!(
         "{}: the state before the restore was kept as snapshot {}\n{}: restored snapshot {} ({} by {})\n",

@@ -38,6 +38,8 @@ pub struct RestoreRequest<'a> {
     pub clock: Clock,
     /// Environment lookup (credentials).
     pub env: &'a (dyn Fn(&str) -> Option<String> + Send + Sync),
+    /// Set by SIGINT / SIGTERM: the import is not started (one already sent finishes).
+    pub interrupted: &'a std::sync::atomic::AtomicBool,
 }
 
 /// How a restore ended.
@@ -49,6 +51,8 @@ pub struct RestoreReport {
     pub before: Option<String>,
     /// True if the VMS now holds the snapshot's configuration.
     pub restored: bool,
+    /// True if a signal stopped the restore before its import was sent.
+    pub interrupted: bool,
     /// The gate's outcome.
     pub gate: GateOutcome,
 }
@@ -108,6 +112,7 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
         refusals: Vec::new(),
         before: None,
         restored: false,
+        interrupted: false,
         gate,
     };
     if report.gate.is_refused(&[]) {
@@ -119,6 +124,11 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
     // The state being replaced is itself kept first.
     let before = snapshot_before(req, vms.as_ref(), &journal, &base).await?;
     report.before = Some(before.id.clone());
+    if req.interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+        // Interrupted before the import: nothing was changed; the snapshot stays.
+        report.interrupted = true;
+        return Ok(report);
+    }
     let detail = RestoreDetail {
         agent: Agent::Restore,
         reason: None,

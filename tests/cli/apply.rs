@@ -9,6 +9,7 @@
 pub mod approved;
 
 use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -922,4 +923,61 @@ fn a_cut_rewritten_or_deleted_journal_is_caught_by_its_anchors() {
         0,
         "verify after restore",
     );
+}
+
+/// SIGINT during a restore, before its import is sent: nothing is changed, the
+/// state it would have replaced is kept, exit 1 saying so.
+#[test]
+fn an_interrupted_restore_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("vms.json");
+    let fast = sim_at("127.0.0.1:0", &state, &[]);
+    let addr = fast.addr().to_string();
+    let repo = Approved::at(&fast.url);
+    let op = Operator::new();
+    assert_code(&op.apply(&repo, &["--base", "HEAD"]), 0, "the first apply");
+    let id = op.snapshots()[0]["id"].as_str().expect("id").to_string();
+    drop(fast);
+    // The same VMS, now slow: the export (the snapshot of the current state) takes 1.5 s.
+    let sim = sim_at(&addr, &state, &["--latency-ms", "1500"]);
+    let before = live_config(&sim);
+    let child = Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
+        .args([
+            "restore",
+            &id,
+            "--operator",
+            OPERATOR,
+            "--ticket",
+            "WO-9",
+            "--yes",
+            "--repo",
+            &repo.arg(),
+        ])
+        .env("VMSOPS_TOKEN", crate::support::TOKEN)
+        .env("VMSOPS_STATE_DIR", op.state())
+        .env("VMSOPS_NOW", approved::IN_WINDOW)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("restore");
+    // Interrupt during the export.
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill")
+        .success());
+    let out = child.wait_with_output().expect("wait");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("interrupted before the import; nothing was changed"),
+        "{all}"
+    );
+    assert_eq!(live_config(&sim), before, "the VMS is unchanged");
+    assert_code(&op.verify(), 0, "audit verify");
 }
