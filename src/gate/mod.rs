@@ -190,9 +190,68 @@ pub struct GateInput<'a> {
     pub alerts_reviewed_on: Option<Date>,
     /// The `--reason` of `--emergency`, when given.
     pub emergency: Option<&'a str>,
+    /// `cameras` and `recordings` by id, built once on first use: every per-operation
+    /// check finds its camera in constant time, so the gate stays linear in the plan.
+    index: LazyIndex<'a>,
+}
+
+/// The index, built on first use; a clone starts without one, since its slices may be replaced.
+#[derive(Debug, Default)]
+struct LazyIndex<'a>(std::sync::OnceLock<Index<'a>>);
+
+impl Clone for LazyIndex<'_> {
+    fn clone(&self) -> Self {
+        LazyIndex::default()
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many times this thread built a gate index (a test counts them).
+    pub(crate) static INDEX_BUILDS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Positions in [`GateInput::cameras`] and [`GateInput::recordings`], by id.
+#[derive(Debug, Clone, Default)]
+struct Index<'a> {
+    cameras: std::collections::HashMap<&'a str, usize>,
+    recordings: std::collections::HashMap<&'a str, usize>,
 }
 
 impl<'a> GateInput<'a> {
+    fn index(&self) -> &Index<'a> {
+        self.index.0.get_or_init(|| {
+            #[cfg(test)]
+            INDEX_BUILDS.with(|n| n.set(n.get() + 1));
+            Index {
+                cameras: self
+                    .cameras
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (c.id.as_str(), i))
+                    .collect(),
+                recordings: self
+                    .recordings
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (r.camera_id.as_str(), i))
+                    .collect(),
+            }
+        })
+    }
+
+    /// The desired camera `id`, if the desired state has it.
+    pub fn camera(&self, id: &str) -> Option<&'a DesiredCamera> {
+        let cameras: &'a [DesiredCamera] = self.cameras;
+        self.index().cameras.get(id).map(|&i| &cameras[i])
+    }
+
+    /// The recordings the VMS keeps for camera `id`, if any.
+    pub fn recordings_of(&self, id: &str) -> Option<&'a Recordings> {
+        let recordings: &'a [Recordings] = self.recordings;
+        self.index().recordings.get(id).map(|&i| &recordings[i])
+    }
+
     /// An input with no commits, tags, operator, ticket, cameras, base or emergency.
     pub fn new(
         mode: Mode,
@@ -221,6 +280,7 @@ impl<'a> GateInput<'a> {
             cameras: &[],
             alerts_reviewed_on: None,
             emergency: None,
+            index: LazyIndex::default(),
         }
     }
 
