@@ -119,6 +119,7 @@ pub fn run(args: Args) -> CmdResult {
             state: &state,
             today,
             concurrency: args.fleet.concurrency,
+            known: None,
         },
         &sites,
         env(),

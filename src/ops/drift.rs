@@ -37,6 +37,9 @@ pub struct DriftInput<'a> {
     pub today: Date,
     /// VMSs read at the same time.
     pub concurrency: usize,
+    /// The request ids vmsops sent, kept current by the caller (`watch`); read from the
+    /// journal when None.
+    pub known: Option<&'a crate::state::KnownRequestIds>,
 }
 
 /// The drift of each site in `sites` (a subset of `repo.sites`), in the same order.
@@ -46,7 +49,14 @@ pub async fn drift_sites(
     env: Env,
 ) -> Result<Vec<SitePlan>, StateError> {
     let state = input.state;
-    let known: HashSet<String> = state.known_request_ids()?;
+    let read;
+    let known: &HashSet<String> = match input.known {
+        Some(k) => &k.ids,
+        None => {
+            read = state.known_request_ids()?;
+            &read
+        }
+    };
     let mut baselines = Vec::new();
     let mut requests = Vec::new();
     let mut docs = Vec::new();
@@ -68,7 +78,7 @@ pub async fn drift_sites(
     let mut plans = Vec::new();
     for ((doc, has_baseline), (_, result)) in docs.iter().zip(baselines).zip(results) {
         let plan = match result {
-            Ok(live) => site_drift(input, doc, &live, has_baseline, &known, &mut bases)?,
+            Ok(live) => site_drift(input, doc, &live, has_baseline, known, &mut bases)?,
             Err(e) => SitePlan {
                 status: Some(DriftStatus::Unknown),
                 ..error_plan(doc, input.repo.commit.clone(), &e)

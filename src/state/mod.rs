@@ -11,4 +11,6 @@ pub mod store;
 
 pub use atomic::write_atomic;
 pub use lock::{Holder, LockError, SiteLock};
-pub use store::{is_postgres, Applied, Baseline, Notified, StateError, StateStore};
+pub use store::{
+    is_postgres, Applied, Baseline, KnownRequestIds, Notified, StateError, StateStore,
+};

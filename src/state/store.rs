@@ -93,6 +93,39 @@ pub struct Notified {
     pub at: jiff::Timestamp,
 }
 
+/// The request ids vmsops sent, kept up to date by reading only what was appended since
+/// the last refresh: `watch` pays per cycle for the new entries, not for the whole history.
+#[derive(Debug, Clone, Default)]
+pub struct KnownRequestIds {
+    /// The ids read so far.
+    pub ids: std::collections::HashSet<String>,
+    cursor: u64,
+}
+
+impl KnownRequestIds {
+    /// Reads the journal entries appended since the last refresh; returns how many lines it read.
+    pub fn refresh(&mut self, state: &StateStore) -> Result<usize, StateError> {
+        let (lines, next) = state.journal_lines_after(self.cursor)?;
+        if next < self.cursor {
+            // The journal was replaced (a directory restored from a backup): start over.
+            self.ids.clear();
+        }
+        self.cursor = next;
+        self.ids.extend(
+            lines
+                .iter()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter_map(|v| {
+                    v.get("detail")?
+                        .get("request_id")?
+                        .as_str()
+                        .map(String::from)
+                }),
+        );
+        Ok(lines.len())
+    }
+}
+
 /// Where the state lives.
 #[derive(Debug, Clone)]
 enum Backend {
@@ -325,29 +358,50 @@ impl StateStore {
 
     /// Every request id vmsops sent to a VMS, as journaled: what is not among them is out-of-band.
     pub fn known_request_ids(&self) -> Result<std::collections::HashSet<String>, StateError> {
-        let text = match &self.backend {
+        let mut known = KnownRequestIds::default();
+        known.refresh(self)?;
+        Ok(known.ids)
+    }
+
+    /// The journal's lines after `cursor` (a byte offset in a directory store, a `seq` in
+    /// PostgreSQL), and the cursor after them: only complete lines are read.
+    fn journal_lines_after(&self, cursor: u64) -> Result<(Vec<String>, u64), StateError> {
+        match &self.backend {
             Backend::Dir(root) => {
+                use std::io::{Read, Seek, SeekFrom};
                 let path = root.join("journal.jsonl");
-                match std::fs::read_to_string(&path) {
-                    Ok(t) => t,
+                let io = |source| StateError::Io {
+                    path: path.clone(),
+                    source,
+                };
+                let mut file = match std::fs::File::open(&path) {
+                    Ok(f) => f,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        return Ok(Default::default())
+                        return Ok((Vec::new(), 0))
                     }
-                    Err(source) => return Err(StateError::Io { path, source }),
-                }
-            }
-            Backend::Pg(pg) => pg.journal_lines().map_err(|e| self.db_error(e))?.join("\n"),
-        };
-        Ok(text
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|v| {
-                v.get("detail")?
-                    .get("request_id")?
-                    .as_str()
+                    Err(e) => return Err(io(e)),
+                };
+                let len = file.metadata().map_err(io)?.len();
+                // A journal shorter than the cursor was replaced: read it again from the start.
+                let from = if cursor > len { 0 } else { cursor };
+                file.seek(SeekFrom::Start(from)).map_err(io)?;
+                let mut bytes = Vec::new();
+                file.read_to_end(&mut bytes).map_err(io)?;
+                let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+                let lines = String::from_utf8_lossy(&bytes[..complete])
+                    .lines()
                     .map(String::from)
-            })
-            .collect())
+                    .collect();
+                Ok((lines, from + complete as u64))
+            }
+            Backend::Pg(pg) => {
+                let rows = pg
+                    .journal_lines_after(cursor)
+                    .map_err(|e| self.db_error(e))?;
+                let next = rows.last().map_or(cursor, |(seq, _)| *seq);
+                Ok((rows.into_iter().map(|(_, l)| l).collect(), next))
+            }
+        }
     }
 
     /// The sites the store holds records of, sorted.
@@ -493,5 +547,37 @@ mod tests {
             s.baseline("paris-hq"),
             Err(StateError::Corrupt { .. })
         ));
+    }
+
+    #[test]
+    fn known_request_ids_read_only_what_was_appended_since_the_last_refresh() {
+        use crate::audit::{Journal, NewEntry, Outcome};
+        let dir = tempfile::tempdir().expect("tmp");
+        let state = StateStore::resolve(Some(dir.path()), &|_| None).expect("state");
+        let journal = Journal::open(&state);
+        let append = |id: &str| {
+            let mut n = NewEntry::new(
+                jiff::Timestamp::UNIX_EPOCH,
+                "camera.update",
+                Outcome::Started,
+            );
+            let mut d = serde_json::Map::new();
+            d.insert("request_id".into(), id.into());
+            n.detail = Some(d);
+            journal.append(n).expect("append");
+        };
+        for i in 0..100 {
+            append(&format!("r-{i}"));
+        }
+        let mut known = KnownRequestIds::default();
+        assert_eq!(known.refresh(&state).expect("refresh"), 100);
+        append("r-new-1");
+        append("r-new-2");
+        // A cycle pays for the two new entries, not for the hundred before them.
+        assert_eq!(known.refresh(&state).expect("refresh"), 2);
+        assert_eq!(known.refresh(&state).expect("refresh"), 0);
+        assert_eq!(known.ids.len(), 102);
+        assert!(known.ids.contains("r-new-2"));
+        assert_eq!(known.ids, state.known_request_ids().expect("all"));
     }
 }

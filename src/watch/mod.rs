@@ -94,6 +94,8 @@ type Reported = HashMap<String, (Option<String>, Option<String>)>;
 #[derive(Default)]
 struct Memory {
     reported: Reported,
+    /// vmsops's own request ids, read incrementally: a cycle reads only new journal entries.
+    known: crate::state::KnownRequestIds,
     backoff: HashMap<String, Backoff>,
 }
 
@@ -235,6 +237,10 @@ async fn cycle(
                 .is_none_or(|(i, n)| fleet::in_shard(s.name(), i, n))
         })
         .collect();
+    if let Err(e) = crate::ops::blocking::blocking(|| memory.known.refresh(&cfg.state)) {
+        tracing::error!(error = %crate::error_chain(&e), "cannot read the journal");
+        return;
+    }
     let plans = match drift_sites(
         &DriftInput {
             repo_dir: &cfg.repo,
@@ -242,6 +248,7 @@ async fn cycle(
             state: &cfg.state,
             today,
             concurrency: cfg.concurrency,
+            known: Some(&memory.known),
         },
         &sites,
         Arc::clone(env),

@@ -296,6 +296,21 @@ impl PgStore {
         })
     }
 
+    /// The journal lines after `seq`, with their seq, oldest first.
+    pub fn journal_lines_after(&self, seq: u64) -> Result<Vec<(u64, String)>, PgError> {
+        let from = i64::try_from(seq).unwrap_or(i64::MAX);
+        self.worker.run(move |c| {
+            Ok(c.query(
+                "SELECT seq, line FROM vmsops.journal WHERE seq > $1 ORDER BY seq",
+                &[&from],
+            )
+            .map_err(query("reading the journal"))?
+            .iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
+            .collect())
+        })
+    }
+
     /// The last journal line, if any.
     pub fn journal_last(&self) -> Result<Option<String>, PgError> {
         self.worker.run(|c| {
