@@ -97,15 +97,10 @@ fn init(args: &StateArgs, env: &dyn Fn(&str) -> Option<String>) -> CmdResult {
             pg.display()
         ),
     };
-    let db = location
-        .rsplit('/')
-        .next()
-        .and_then(|d| d.split('?').next())
-        .unwrap_or("vmsops");
     let _ = write!(
         out,
         "\nThe journal is append-only for every role; a snapshot inside its retention cannot be deleted.\nLeast-privilege roles (run as the owner; set the passwords):\n\n{}",
-        schema::grants(db)
+        schema::grants(pg.url().dbname())
     );
     output::print(&out)?;
     Ok(Exit::Success)

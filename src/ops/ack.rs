@@ -72,10 +72,9 @@ pub async fn ack(req: &AckRequest<'_>) -> Result<Acked, AckError> {
     let entries = gather::entries_since(vms.as_ref(), baseline.journal_cursor.clone()).await?;
     let position = vms.journal_position().await?;
     let known = blocking(|| req.state.known_request_ids())?;
-    let out_of_band: Vec<VmsJournalEntry> = entries
+    let out_of_band: Vec<VmsJournalEntry> = super::drift::out_of_band(&entries, &known)
         .into_iter()
-        .filter(|e| e.result == "success")
-        .filter(|e| e.request_id.as_ref().is_none_or(|id| !known.contains(id)))
+        .cloned()
         .collect();
     let mut entry = NewEntry::new(req.clock.now(), "out-of-band.ack", Outcome::Success);
     entry.site = Some(site.name.clone());

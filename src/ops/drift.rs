@@ -171,8 +171,9 @@ fn site_drift(
     Ok(plan)
 }
 
-/// The VMS journal entries that changed something and that vmsops did not make.
-fn out_of_band<'a>(
+/// The VMS journal entries that changed something and that vmsops did not make
+/// (`known`: the request ids vmsops journaled). Drift, apply and `drift ack` agree on this.
+pub fn out_of_band<'a>(
     journal: &'a [VmsJournalEntry],
     known: &HashSet<String>,
 ) -> Vec<&'a VmsJournalEntry> {

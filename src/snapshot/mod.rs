@@ -135,6 +135,23 @@ pub struct SnapshotInfo {
     pub meta: SnapshotMeta,
 }
 
+impl SnapshotInfo {
+    /// The listing of snapshot `id` stored at `path` with `meta` and `sha256`.
+    pub fn of(id: String, meta: SnapshotMeta, sha256: String, path: PathBuf) -> SnapshotInfo {
+        SnapshotInfo {
+            id,
+            site: meta.site.clone(),
+            taken_at: meta.taken_at,
+            operator: meta.operator.clone(),
+            reason: meta.reason.clone(),
+            commit: meta.commit.clone(),
+            sha256,
+            path,
+            meta,
+        }
+    }
+}
+
 /// Failures of the snapshot store.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {

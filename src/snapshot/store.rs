@@ -141,6 +141,14 @@ fn verified(
     })
 }
 
+/// No id left for `meta` after [`MAX_ID_ATTEMPTS`] tries.
+fn no_free_id(meta: &SnapshotMeta) -> SnapshotError {
+    SnapshotError::InvalidMeta(format!(
+        "no free snapshot id for {} at {}",
+        meta.operator, meta.taken_at
+    ))
+}
+
 /// A snapshot's listing from its bytes (metadata read, sha256 not verified).
 fn info(id: &str, path: PathBuf, bytes: &[u8]) -> Result<SnapshotInfo, SnapshotError> {
     let h: Header = serde_json::from_slice(bytes).map_err(|e| SnapshotError::Corrupt {
@@ -153,17 +161,7 @@ fn info(id: &str, path: PathBuf, bytes: &[u8]) -> Result<SnapshotInfo, SnapshotE
             reason: format!("unknown format `{}`", h.format),
         });
     }
-    Ok(SnapshotInfo {
-        id: id.to_string(),
-        site: h.meta.site.clone(),
-        taken_at: h.meta.taken_at,
-        operator: h.meta.operator.clone(),
-        reason: h.meta.reason.clone(),
-        commit: h.meta.commit.clone(),
-        sha256: h.sha256,
-        path: path.clone(),
-        meta: h.meta,
-    })
+    Ok(SnapshotInfo::of(id.to_string(), h.meta, h.sha256, path))
 }
 
 /// A snapshot file's bytes and its sha256.
@@ -253,38 +251,28 @@ impl SnapshotStore {
         lock.lock().map_err(io(&lock_path))?;
         let mut id = None;
         for _ in 0..MAX_ID_ATTEMPTS {
-            let suffix = self
-                .suffixes
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .u16(..);
-            let candidate = id::make(meta.taken_at, &meta.operator, suffix);
+            let candidate = self.candidate_id(meta);
             if self.find(&candidate)?.is_empty() {
                 id = Some(candidate);
                 break;
             }
         }
-        let id = id.ok_or_else(|| {
-            SnapshotError::InvalidMeta(format!(
-                "no free snapshot id for {} at {}",
-                meta.operator, meta.taken_at
-            ))
-        })?;
+        let id = id.ok_or_else(|| no_free_id(meta))?;
         let (bytes, sha256) = encode(meta, export)?;
         let path = dir.join(format!("{id}.json"));
         write_atomic(&path, &bytes).map_err(io(&path))?;
         drop(lock);
-        Ok(SnapshotInfo {
-            id,
-            site: meta.site.clone(),
-            taken_at: meta.taken_at,
-            operator: meta.operator.clone(),
-            reason: meta.reason.clone(),
-            commit: meta.commit.clone(),
-            sha256,
-            path,
-            meta: meta.clone(),
-        })
+        Ok(SnapshotInfo::of(id, meta.clone(), sha256, path))
+    }
+
+    /// A new id for `meta`: its time, its operator and a random suffix.
+    fn candidate_id(&self, meta: &SnapshotMeta) -> String {
+        let suffix = self
+            .suffixes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .u16(..);
+        id::make(meta.taken_at, &meta.operator, suffix)
     }
 
     /// [`SnapshotStore::create`] in the shared PostgreSQL store: the same bytes, in a row.
@@ -298,12 +286,7 @@ impl SnapshotStore {
         let body = String::from_utf8(bytes)
             .map_err(|e| SnapshotError::InvalidMeta(format!("cannot encode: {e}")))?;
         for _ in 0..MAX_ID_ATTEMPTS {
-            let suffix = self
-                .suffixes
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .u16(..);
-            let id = id::make(meta.taken_at, &meta.operator, suffix);
+            let id = self.candidate_id(meta);
             let row = crate::state::pg::SnapshotRow {
                 id: id.clone(),
                 site: meta.site.clone(),
@@ -313,23 +296,11 @@ impl SnapshotStore {
                 .insert_snapshot(row, meta.taken_at, meta.keep_until(), sha256.clone())
                 .map_err(|e| self.state.db_error(e))?;
             if stored {
-                return Ok(SnapshotInfo {
-                    path: self.root().join(&id),
-                    id,
-                    site: meta.site.clone(),
-                    taken_at: meta.taken_at,
-                    operator: meta.operator.clone(),
-                    reason: meta.reason.clone(),
-                    commit: meta.commit.clone(),
-                    sha256,
-                    meta: meta.clone(),
-                });
+                let path = self.root().join(&id);
+                return Ok(SnapshotInfo::of(id, meta.clone(), sha256, path));
             }
         }
-        Err(SnapshotError::InvalidMeta(format!(
-            "no free snapshot id for {} at {}",
-            meta.operator, meta.taken_at
-        )))
+        Err(no_free_id(meta))
     }
 
     /// The site folders present, sorted.

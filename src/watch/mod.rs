@@ -262,7 +262,6 @@ async fn cycle(
         }
     };
     let elapsed = started.elapsed().as_secs_f64();
-    let unix = now.as_millisecond() as f64 / 1000.0;
     for plan in &plans {
         record_check(
             cfg,
@@ -270,7 +269,7 @@ async fn cycle(
             &mut memory.reported,
             client,
             plan,
-            unix,
+            now,
             elapsed,
         )
         .await;
@@ -338,7 +337,7 @@ async fn record_check(
     reported: &mut Reported,
     client: &reqwest::Client,
     plan: &SitePlan,
-    unix: f64,
+    now: jiff::Timestamp,
     elapsed: f64,
 ) {
     if let Some(e) = &plan.error {
@@ -351,7 +350,7 @@ async fn record_check(
         &plan.site,
         plan.operations.len(),
         plan.findings.len(),
-        unix,
+        now.as_millisecond() as f64 / 1000.0,
         elapsed,
     );
     let status = plan.status.map(|s| s.as_str().to_string());
@@ -377,8 +376,7 @@ async fn record_check(
         transition(previous.as_deref(), sig.as_deref()),
         &cfg.webhook,
     ) {
-        let at = jiff::Timestamp::from_millisecond((unix * 1000.0) as i64).unwrap_or_default();
-        let body = webhook::payload(plan, t, previous_status.clone(), at);
+        let body = webhook::payload(plan, t, previous_status.clone(), now);
         match webhook::post(client, url, &body, 4).await {
             Ok(()) => tracing::info!(site = %plan.site, transition = ?t, "webhook posted"),
             Err(e) => {
@@ -392,7 +390,7 @@ async fn record_check(
         let n = Notified {
             signature: sig.clone(),
             status: status.clone(),
-            at: jiff::Timestamp::from_millisecond((unix * 1000.0) as i64).unwrap_or_default(),
+            at: now,
         };
         if let Err(e) = crate::ops::blocking::blocking(|| cfg.state.set_notified(&plan.site, &n)) {
             tracing::warn!(site = %plan.site, error = %crate::error_chain(&e), "cannot record what was notified");

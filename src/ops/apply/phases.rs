@@ -462,7 +462,7 @@ impl Run<'_, '_> {
         operations: usize,
     ) -> Result<(), ApplyError> {
         let a = self.a;
-        let (acknowledged, position) = self.overwritten_out_of_band(s).await?;
+        let (acknowledged, move_baseline) = self.overwritten_out_of_band(s).await?;
         let detail = ApplyEndDetail {
             operations,
             agent: a.agent,
@@ -490,9 +490,7 @@ impl Run<'_, '_> {
             )
         })?;
         // The VMS is what was applied now: what came before no longer needs anyone's attention.
-        if let (Some(baseline), Some(position)) =
-            (blocking(|| a.state.baseline(&a.site.name))?, position)
-        {
+        if let Some((baseline, position)) = move_baseline {
             let moved = baseline.moved_to(Some(position), a.clock.now(), "apply");
             blocking(|| a.state.set_baseline(&a.site.name, &moved))?;
         }
@@ -521,11 +519,12 @@ impl Run<'_, '_> {
         Ok(())
     }
 
-    /// The out-of-band entries since the baseline (overwritten by this apply), and the VMS journal's end.
+    /// The out-of-band entries since the baseline (overwritten by this apply), and that
+    /// baseline with the VMS journal's end, where it moves to.
     async fn overwritten_out_of_band(
         &self,
         s: &Started,
-    ) -> Result<(Vec<u64>, Option<String>), ApplyError> {
+    ) -> Result<(Vec<u64>, Option<(Baseline, String)>), ApplyError> {
         let site = &self.a.site.name;
         let Some(baseline) = blocking(|| self.a.state.baseline(site))? else {
             return Ok((Vec::new(), None));
@@ -538,14 +537,12 @@ impl Run<'_, '_> {
                 .await
                 .map_err(driver_err(site))?;
         let known = blocking(|| self.a.state.known_request_ids())?;
-        let seqs = entries
+        let seqs = crate::ops::drift::out_of_band(&entries, &known)
             .iter()
-            .filter(|e| e.result == "success")
-            .filter(|e| e.request_id.as_ref().is_none_or(|id| !known.contains(id)))
             .map(|e| e.seq)
             .collect();
         let position = s.vms.journal_position().await.map_err(driver_err(site))?;
-        Ok((seqs, position))
+        Ok((seqs, position.map(|p| (baseline, p))))
     }
 
     /// Restores snapshot `id` through `vms.import`, journaled; the inner error says why the VMS refused it.

@@ -144,6 +144,11 @@ impl PgUrl {
         })
     }
 
+    /// The database name.
+    pub fn dbname(&self) -> &str {
+        &self.dbname
+    }
+
     /// The location as messages show it: `postgres://USER@HOST:PORT/DB`, never the password.
     pub fn display(&self) -> String {
         let host = if self.host.contains(':') {
