@@ -69,7 +69,7 @@ crate::for_each_store! {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        let (code, out, _) = run_env_store(&store, &["audit", "verify"]);
+        let (code, out, _) = store.run(&["audit", "verify"]);
         assert_eq!(code, 0, "{out}");
         assert!(out.contains("6 entries, hash chain intact"), "{out}");
         let entries = Journal::open(&store.open()).read().expect("read");
@@ -85,7 +85,7 @@ crate::for_each_store! {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), 6);
-        let (_, list, _) = run_env_store(&store, &["snapshot", "list", "--format", "json"]);
+        let (_, list, _) = store.run(&["snapshot", "list", "--format", "json"]);
         assert_eq!(
             serde_json::from_str::<Value>(&list)
                 .expect("json")
@@ -94,21 +94,6 @@ crate::for_each_store! {
             Some(6)
         );
     }
-}
-
-/// Runs vmsops against a story's store.
-fn run_env_store(store: &crate::support::store::TestStore, args: &[&str]) -> (i32, String, String) {
-    let out = crate::fixture::vmsops()
-        .env("VMSOPS_TOKEN", TOKEN)
-        .env(store.env().0, store.env().1)
-        .args(args)
-        .output()
-        .expect("vmsops runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

@@ -14,26 +14,6 @@ fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().expect("runtime")
 }
 
-/// The technician `tech` lowers hall-02's fps through the VMS's own API.
-fn tech_edits_hall_02(sim: &SimProcess) {
-    rt().block_on(async {
-        let http = sim.http().with_token(Some("tech-token"));
-        let cam = http.get("/api/v1/cameras/hall-02").await;
-        let etag = cam.header("etag").expect("etag");
-        let mut body = cam.json.clone();
-        body["recording"]["fps"] = json!(5);
-        let r = http
-            .json(
-                "PUT",
-                "/api/v1/cameras/hall-02",
-                &body,
-                &[("if-match", &etag)],
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.text);
-    });
-}
-
 /// `drift --format json`: (exit code, the site's JSON).
 fn drift(op: &Operator, repo: &Approved) -> (i32, Value) {
     let o = op.run(&["drift", "--repo", &repo.arg(), "--format", "json"]);
@@ -65,7 +45,7 @@ crate::for_each_store! {
         assert_eq!(op.apply(&repo, &["--base", "HEAD"]).code, 0);
         assert_eq!(drift(&op, &repo).1["status"], "in-sync");
 
-        tech_edits_hall_02(&sim);
+        sim.set_fps_as("tech-token", "hall-02", 5);
         let (code, site) = drift(&op, &repo);
         assert_eq!((code, site["status"].as_str()), (2, Some("drifted")), "{site}");
         let oob = out_of_band(&site);
@@ -105,7 +85,7 @@ crate::for_each_store! {
         let repo = Approved::at(&sim.url);
         let op = Operator::on(store, IN_WINDOW);
         assert_eq!(op.apply(&repo, &["--base", "HEAD"]).code, 0);
-        tech_edits_hall_02(&sim);
+        sim.set_fps_as("tech-token", "hall-02", 5);
         let ack = |who: &str| {
             op.run(&[
                 "drift", "ack", "--site", "paris-hq", "--operator", who, "--reason",

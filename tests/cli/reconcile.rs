@@ -3,17 +3,11 @@
 use serde_json::{json, Value};
 
 use crate::fixture::{insta_settings, vmsops, GitRepo};
-use crate::support::store::TestStore;
 use crate::support::{camera, SimProcess, TOKEN};
 
 /// Runs vmsops with the sim's token in `VMSOPS_TOKEN` and a state directory.
 fn run_with(state: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     run_at(("VMSOPS_STATE_DIR", state.display().to_string()), args)
-}
-
-/// Runs vmsops against the store of a story.
-fn run_in(store: &TestStore, args: &[&str]) -> (i32, String, String) {
-    run_at(store.env(), args)
 }
 
 /// Runs vmsops with the state location `(variable, value)`.
@@ -105,8 +99,7 @@ crate::for_each_store! {
         let sim = SimProcess::start(&["--token", "eve:eve-token"]);
         seed(&sim);
         let repo = GitRepo::new();
-        let (code, out, err) = run_in(
-            &store,
+        let (code, out, err) = store.run(
             &[
                 "import",
                 "--site",
@@ -124,24 +117,8 @@ crate::for_each_store! {
             "claire.martin@integrator.example",
         );
         // Someone changes a camera directly in the VMS, with their own account.
-        rt().block_on(async {
-            let http = sim.http().with_token(Some("eve-token"));
-            let cam = http.get("/api/v1/cameras/hall-02").await;
-            let etag = cam.header("etag").expect("etag");
-            let mut body = cam.json.clone();
-            body["recording"]["fps"] = json!(5);
-            let r = http
-                .json(
-                    "PUT",
-                    "/api/v1/cameras/hall-02",
-                    &body,
-                    &[("if-match", &etag)],
-                )
-                .await;
-            assert_eq!(r.status, 200, "{}", r.text);
-        });
-        let (code, out, err) = run_in(
-            &store,
+        sim.set_fps_as("eve-token", "hall-02", 5);
+        let (code, out, err) = store.run(
             &["drift", "--repo", &repo.arg(), "--format", "json"],
         );
         assert_eq!(code, 2, "{out}{err}");

@@ -161,6 +161,23 @@ impl SimProcess {
     }
 
     /// An HTTP client that sends the default token.
+    /// Someone with `token`'s own account sets camera `id`'s fps through the API, as a
+    /// technician would in the VMS's console (an out-of-band change).
+    pub fn set_fps_as(&self, token: &str, id: &str, fps: u32) {
+        tokio::runtime::Runtime::new()
+            .expect("runtime")
+            .block_on(async {
+                let http = self.http().with_token(Some(token));
+                let path = format!("/api/v1/cameras/{id}");
+                let cam = http.get(&path).await;
+                let etag = cam.header("etag").expect("etag");
+                let mut body = cam.json.clone();
+                body["recording"]["fps"] = json!(fps);
+                let r = http.json("PUT", &path, &body, &[("if-match", &etag)]).await;
+                assert_eq!(r.status, 200, "{}", r.text);
+            });
+    }
+
     pub fn http(&self) -> Http {
         Http {
             base: self.url.clone(),

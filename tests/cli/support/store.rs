@@ -125,6 +125,22 @@ impl TestStore {
             .expect("the test store opens")
     }
 
+    /// Runs vmsops against this store, with the test sims' token: (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let (var, value) = self.env();
+        let out = crate::fixture::vmsops()
+            .env("VMSOPS_TOKEN", super::TOKEN)
+            .env(var, value)
+            .args(args)
+            .output()
+            .expect("vmsops runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// The site lock's holder record ("" when released cleanly).
     pub fn lock_record(&self, site: &str) -> String {
         match self {
