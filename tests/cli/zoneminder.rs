@@ -291,6 +291,8 @@ fn zoneminder_lifecycle_through_vmsops() {
     let api = Api::new(&zm);
     api.clear();
     sql("DELETE FROM Filters WHERE Name LIKE 'vmsops-retention-%'");
+    // ZoneMinder's default idle-session lifetime (an hour), whatever an earlier run applied.
+    sql("UPDATE Config SET Value='3600' WHERE Name='ZM_COOKIE_LIFETIME'");
     api.add("hall-01", "Record");
     api.add("dock-01", "Record");
     // Only watches, records nothing: imported as `enabled: false` with a schedule that validates.
@@ -368,9 +370,24 @@ fn zoneminder_lifecycle_through_vmsops() {
     let base = commit_and_approve(repo, &key, "Import zm-lab", "import");
     let (code, out, err) = run.vmsops(&[], &["validate", "--repo", "."]);
     assert_eq!(code, 0, "{out}{err}");
-    let (code, out, err) = run.vmsops(&[], &["drift", "--repo", "."]);
-    assert_eq!(code, 0, "import then drift must be clean:\n{out}{err}");
-    assert!(out.contains("No changes"), "{out}");
+    // The import asks for the procedure's 15 minutes: waiting to be applied (pending), and the
+    // live hour stays a finding until then, so drift exits 2 (SPEC section 8).
+    let (code, out, err) = run.vmsops(&[], &["drift", "--repo", ".", "--format", "json"]);
+    assert_eq!(code, 2, "import then drift:\n{out}{err}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["sites"][0]["status"], "pending", "{out}");
+    let ops = v["sites"][0]["operations"].as_array().expect("operations");
+    assert_eq!(ops.len(), 1, "only the session timeout differs: {out}");
+    assert!(
+        ops[0].to_string().contains("session_timeout_minutes"),
+        "{out}"
+    );
+    assert!(
+        v["sites"][0]["findings"]
+            .to_string()
+            .contains("session-timeout"),
+        "{out}"
+    );
     let cameras = repo.join("sites/zm-lab/cameras");
     let yard = std::fs::read_to_string(cameras.join("yard.yaml")).expect("yard.yaml");
     assert!(yard.contains("enabled: false"), "{yard}");
