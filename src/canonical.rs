@@ -57,9 +57,14 @@ pub fn write_str(s: &str, out: &mut String) {
 
 /// Lowercase hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// `digest` in lowercase hexadecimal.
+pub fn hex(digest: &[u8]) -> String {
     use std::fmt::Write as _;
-    let mut hex = String::with_capacity(64);
-    for b in Sha256::digest(bytes) {
+    let mut hex = String::with_capacity(digest.len() * 2);
+    for b in digest {
         let _ = write!(hex, "{b:02x}");
     }
     hex

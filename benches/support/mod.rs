@@ -42,17 +42,18 @@ pub fn example_alert_rules() -> Vec<Value> {
         .collect()
 }
 
-/// Runs `cmd` once under `/usr/bin/time`: (wall seconds, peak RSS in MB, exit code, stdout).
+/// Runs `cmd` once under `/usr/bin/time` (and `BENCH_WRAP`, if set): (wall seconds, peak RSS in
+/// MB, exit code, stdout).
 pub fn time_once(cmd: &Command) -> (f64, f64, i32, String) {
     let dir = tempfile::tempdir().expect("tmp");
     let (times, stdout) = (dir.path().join("time"), dir.path().join("stdout"));
     let mut c = Command::new("/usr/bin/time");
-    c.arg("-f")
-        .arg("%e %M")
-        .arg("-o")
-        .arg(&times)
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
+    c.arg("-f").arg("%e %M").arg("-o").arg(&times);
+    // `BENCH_WRAP="valgrind --tool=massif"` profiles the measured command instead of timing it alone.
+    if let Ok(wrap) = std::env::var("BENCH_WRAP") {
+        c.args(wrap.split_whitespace());
+    }
+    c.arg(cmd.get_program()).args(cmd.get_args());
     for (k, v) in cmd.get_envs() {
         match v {
             Some(v) => c.env(k, v),

@@ -13,7 +13,7 @@ use vmsops::plan::document::PlanDocument;
 
 use super::args::FleetArgs;
 use super::desired::load_valid;
-use super::plan::{env, render, sharded, Format};
+use super::plan::{env, sharded, write, Format};
 use super::{output, CmdResult, RepoArgs};
 
 /// Arguments of `vmsops drift`.
@@ -125,7 +125,7 @@ pub fn run(args: Args) -> CmdResult {
         env(),
     ))?;
     let doc = PlanDocument::new(plans);
-    output::print(&render(&doc, args.format, "drift")?)?;
+    output::stream(|w| write(&doc, args.format, "drift", w))?;
     Ok(if doc.summary.errors > 0 {
         Exit::Error
     } else if doc.sites.iter().any(has_drift) {

@@ -8,3 +8,11 @@ pub fn print(text: &str) -> std::io::Result<()> {
     out.write_all(text.as_bytes())?;
     out.flush()
 }
+
+/// Streams what `write` produces to stdout through one buffer, then flushes: large
+/// documents are never held whole in memory.
+pub fn stream(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    write(&mut out)?;
+    out.flush()
+}

@@ -54,22 +54,27 @@ pub enum Format {
     Markdown,
 }
 
-/// Renders a plan document in `format`.
-pub fn render(
+/// Writes a plan document in `format` to `w`, streamed: never the whole rendering in memory.
+pub fn write(
     doc: &PlanDocument,
     format: Format,
     title: &str,
-) -> Result<String, serde_json::Error> {
-    Ok(match format {
-        Format::Text => text::render(
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Text => text::render_to(
             doc,
             Style {
                 color: super::color_enabled(&std::io::stdout()),
             },
+            w,
         ),
-        Format::Json => serde_json::to_string_pretty(doc)? + "\n",
-        Format::Markdown => markdown::render(doc, title),
-    })
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *w, doc)?;
+            w.write_all(b"\n")
+        }
+        Format::Markdown => w.write_all(markdown::render(doc, title).as_bytes()),
+    }
 }
 
 /// The sites of `repo` in `shard`.
@@ -110,11 +115,9 @@ pub fn run(args: Args) -> CmdResult {
     ))?;
     let doc = PlanDocument::new(plans);
     if let Some(path) = &args.out {
-        let mut json = serde_json::to_vec_pretty(&doc)?;
-        json.push(b'\n');
-        vmsops::state::atomic::write_atomic(path, &json)?;
+        vmsops::state::atomic::write_atomic_with(path, |w| write(&doc, Format::Json, "plan", w))?;
     }
-    output::print(&render(&doc, args.format, "plan")?)?;
+    output::stream(|w| write(&doc, args.format, "plan", w))?;
     Ok(if doc.summary.errors > 0 {
         Exit::Error
     } else if args.detailed_exitcode && doc.has_operations() {

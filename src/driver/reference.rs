@@ -238,7 +238,11 @@ impl ReferenceDriver {
         if let Some(reason) = messages::too_large(response.content_length(), MAX_ANSWER_BYTES) {
             return Err(too_large(reason));
         }
-        let mut body = Vec::new();
+        // Sized once from the announced length (already checked against the cap).
+        let announced = response
+            .content_length()
+            .and_then(|n| usize::try_from(n).ok());
+        let mut body = Vec::with_capacity(announced.unwrap_or(0).min(MAX_ANSWER_BYTES));
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
@@ -498,7 +502,9 @@ impl Vms for ReferenceDriver {
         if export.format != EXPORT_FORMAT {
             return Err(answer.invalid(format!("unknown export format `{}`", export.format)));
         }
-        let mut cameras: Vec<Camera> = export.cameras.into_iter().map(Camera::from).collect();
+        drop(answer);
+        // Same layout: collected in place.
+        let mut cameras: Vec<Camera> = export.cameras.into_iter().map(|c| c.0).collect();
         cameras.sort_by(|a, b| a.id.cmp(&b.id));
         let mut alert_rules: Vec<AlertRule> = export
             .alert_rules

@@ -344,13 +344,13 @@ pub fn refusals(outcome: &GateOutcome, operations: &[Operation]) -> Vec<Refusal>
     for (v, target) in refused.chain(change_wide) {
         let i = match out
             .iter()
-            .position(|r| r.check == v.check && r.message == v.message)
+            .position(|r| *r.check == *v.check && *r.message == *v.message)
         {
             Some(i) => i,
             None => {
                 out.push(Refusal {
-                    check: v.check.clone(),
-                    message: v.message.clone(),
+                    check: v.check.to_string(),
+                    message: v.message.to_string(),
                     targets: Vec::new(),
                 });
                 out.len() - 1
@@ -368,9 +368,9 @@ pub fn refusals(outcome: &GateOutcome, operations: &[Operation]) -> Vec<Refusal>
 /// Builds a verdict.
 fn verdict(check: &str, status: VerdictStatus, message: impl Into<String>) -> Verdict {
     Verdict {
-        check: check.to_string(),
+        check: check.into(),
         status,
-        message: message.into(),
+        message: message.into().into(),
     }
 }
 

@@ -121,24 +121,21 @@ pub(crate) fn op(kind: OpKind, target: &str, class: Class) -> Operation {
 }
 
 pub(crate) fn checks(op: &Operation) -> Vec<(&str, VerdictStatus)> {
-    op.verdicts
-        .iter()
-        .map(|v| (v.check.as_str(), v.status))
-        .collect()
+    op.verdicts.iter().map(|v| (&*v.check, v.status)).collect()
 }
 
 pub(crate) fn status_of(op: &Operation, check: &str) -> Option<VerdictStatus> {
     op.verdicts
         .iter()
-        .find(|v| v.check == check)
+        .find(|v| &*v.check == check)
         .map(|v| v.status)
 }
 
 pub(crate) fn message_of<'o>(op: &'o Operation, check: &str) -> &'o str {
     op.verdicts
         .iter()
-        .find(|v| v.check == check)
-        .map_or("", |v| v.message.as_str())
+        .find(|v| &*v.check == check)
+        .map_or("", |v| &*v.message)
 }
 
 #[test]
@@ -168,5 +165,5 @@ fn the_gate_indexes_cameras_once_per_evaluation() {
     assert!(ops.iter().all(|o| o
         .verdicts
         .iter()
-        .any(|v| v.check == check::HOMOLOGATION && v.status == VerdictStatus::Allowed)));
+        .any(|v| &*v.check == check::HOMOLOGATION && v.status == VerdictStatus::Allowed)));
 }

@@ -153,7 +153,7 @@ fn approval_with(
     let v = ops[0]
         .verdicts
         .iter()
-        .find(|v| v.check == check::APPROVAL)
+        .find(|v| &*v.check == check::APPROVAL)
         .expect("approval verdict")
         .clone();
     (v, outcome.approval)
@@ -542,7 +542,7 @@ fn restore_needs_a_named_operator_and_a_ticket_only() {
         input.operator = operator;
         input.ticket = ticket;
         let outcome = evaluate(&input, &mut []);
-        let ids: Vec<&str> = outcome.verdicts.iter().map(|v| v.check.as_str()).collect();
+        let ids: Vec<&str> = outcome.verdicts.iter().map(|v| &*v.check).collect();
         assert_eq!(ids, ["nominative", "justification"]);
         assert_eq!(outcome.is_refused(&[]), refused, "{operator:?} {ticket:?}");
         assert_eq!(refusals(&outcome, &[]).is_empty(), !refused);
@@ -551,7 +551,7 @@ fn restore_needs_a_named_operator_and_a_ticket_only() {
         assert!(ops[0]
             .verdicts
             .iter()
-            .all(|v| v.check == "nominative" || v.check == "justification"));
+            .all(|v| &*v.check == "nominative" || &*v.check == "justification"));
         assert_ne!(status_of(&ops[0], "nominative"), None);
     }
 }
@@ -569,7 +569,7 @@ fn without_a_trusted_base_plan_warns_and_apply_refuses() {
         input.ticket = Some("CR-1");
         let mut ops = [op(OpKind::CameraUpdate, "hall-02", Class::Metadata)];
         evaluate(&input, &mut ops);
-        assert_eq!(ops[0].verdicts[0].check, check::UNTRUSTED_BASE);
+        assert_eq!(&*ops[0].verdicts[0].check, check::UNTRUSTED_BASE);
         assert_eq!(ops[0].verdicts[0].status, want);
         assert_eq!(ops[0].is_refused(), want == VerdictStatus::Refused);
     }

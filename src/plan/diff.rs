@@ -190,10 +190,12 @@ fn changed(from: Vec<(&'static str, Value)>, to: Vec<(&'static str, Value)>) -> 
 
 /// The update of a camera, classed by its strictest change; `None` when nothing writable differs.
 fn camera_update(d: &CameraState, l: &CameraState) -> Option<Operation> {
-    let changes: Vec<Change> = changed(camera_fields(l), camera_fields(d))
+    let mut changes: Vec<Change> = changed(camera_fields(l), camera_fields(d))
         .into_iter()
         .filter(|c| field_class(&c.path).is_some())
         .collect();
+    // Kept in the plan: no spare room per operation over thousands of them.
+    changes.shrink_to_fit();
     // An update touching several classes takes the strictest.
     let class = changes.iter().filter_map(|c| field_class(&c.path)).max()?;
     Some(Operation::new(

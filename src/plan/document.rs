@@ -80,7 +80,11 @@ impl SitePlan {
                 .verdicts
                 .iter()
                 .map(|v| super::Verdict {
-                    message: t(&v.message),
+                    // Kept shared when there is nothing to escape.
+                    message: match terminal(&v.message) {
+                        std::borrow::Cow::Borrowed(_) => v.message.clone(),
+                        std::borrow::Cow::Owned(safe) => safe.into(),
+                    },
                     ..v.clone()
                 })
                 .collect(),

@@ -19,6 +19,8 @@ mod render_property_tests;
 pub mod style;
 pub mod text;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 pub use crate::model::Class;
@@ -111,11 +113,12 @@ pub enum VerdictStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
     /// The check id (SPEC section 5), e.g. `approval`.
-    pub check: String,
+    pub check: Arc<str>,
     /// Its outcome.
     pub status: VerdictStatus,
     /// What it means and, when refused, what to do.
-    pub message: String,
+    // Shared: the checks about the whole change carry one message for every operation.
+    pub message: Arc<str>,
 }
 
 /// The verdicts every operation of `ops` carries (the gate's checks about the whole change), in order.

@@ -3,6 +3,8 @@
 //! Colours only through [`Style`], so that `Style { color: false }` never
 //! emits an escape sequence; never decides anything about the plan it shows.
 
+use std::io::Write;
+
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
@@ -11,13 +13,24 @@ use super::effect::{class_name, Effect};
 use super::style::Style;
 use super::{Change, OpKind, Operation, VerdictStatus};
 
+/// Rendered text is handed to the writer once it reaches this size.
+const SPILL_BYTES: usize = 1 << 16;
+
 /// Renders a plan; `style` decides colours.
 pub fn render(doc: &PlanDocument, style: Style) -> String {
-    // Every string from outside is escaped before any colour is added.
-    let doc = &doc.terminal_safe();
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = render_to(doc, style, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Renders a plan to `w` as it goes, one site's escaped copy and at most
+/// [`SPILL_BYTES`] of text in memory at a time.
+pub fn render_to(doc: &PlanDocument, style: Style, w: &mut dyn Write) -> std::io::Result<()> {
     let mut out = String::new();
     for site in &doc.sites {
-        render_site(&mut out, site, style);
+        // Every string from outside is escaped before any colour is added.
+        render_site(&mut out, &site.terminal_safe(), style, w)?;
     }
     let s = &doc.summary;
     let line = s.line();
@@ -56,7 +69,16 @@ pub fn render(doc: &PlanDocument, style: Style) -> String {
         ));
     }
     out.push('\n');
-    out
+    w.write_all(out.as_bytes())
+}
+
+/// Hands `out` to `w` once it is large; what is handed over is cleared.
+fn spill(out: &mut String, w: &mut dyn Write) -> std::io::Result<()> {
+    if out.len() >= SPILL_BYTES {
+        w.write_all(out.as_bytes())?;
+        out.clear();
+    }
+    Ok(())
 }
 
 /// A commit's short id, or `work tree`.
@@ -118,7 +140,12 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-fn render_site(out: &mut String, site: &SitePlan, style: Style) {
+fn render_site(
+    out: &mut String,
+    site: &SitePlan,
+    style: Style,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
     out.push_str(&style.bold(&format!(
         "{} — {} at {}, desired {}\n",
         site.site,
@@ -155,7 +182,7 @@ fn render_site(out: &mut String, site: &SitePlan, style: Style) {
     }
     if let Some(e) = &site.error {
         out.push_str(&format!("  {}\n\n", style.red(&format!("error: {e}"))));
-        return;
+        return spill(out, w);
     }
     if site.operations.is_empty() {
         out.push_str(no_changes(site));
@@ -169,6 +196,7 @@ fn render_site(out: &mut String, site: &SitePlan, style: Style) {
     for op in &site.operations {
         out.push('\n');
         render_op(out, op, &common, style);
+        spill(out, w)?;
     }
     if !site.findings.is_empty() {
         out.push_str("\n  Findings:\n");
@@ -195,6 +223,7 @@ fn render_site(out: &mut String, site: &SitePlan, style: Style) {
         }
     }
     out.push('\n');
+    spill(out, w)
 }
 
 /// What an operation acts on, and what happens to it.

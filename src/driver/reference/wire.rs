@@ -41,6 +41,17 @@ impl From<WireCamera> for Camera {
     }
 }
 
+/// A camera of the model, read from the API's form one at a time.
+#[derive(Debug, Deserialize)]
+#[serde(from = "WireCamera")]
+pub struct ReadCamera(pub Camera);
+
+impl From<WireCamera> for ReadCamera {
+    fn from(w: WireCamera) -> ReadCamera {
+        ReadCamera(w.into())
+    }
+}
+
 /// A camera as the driver sends it (no version: concurrency is `If-Match`).
 #[derive(Debug, Serialize)]
 pub struct CameraOut<'a> {
@@ -140,8 +151,8 @@ pub struct SettingsOut {
 pub struct WireExport {
     /// Must be `reference-vms/v1`.
     pub format: String,
-    /// Every camera.
-    pub cameras: Vec<WireCamera>,
+    /// Every camera, converted as it is read (never the whole list twice).
+    pub cameras: Vec<ReadCamera>,
     /// Every alert rule.
     pub alert_rules: Vec<WireAlertRule>,
     /// The settings.
