@@ -9,14 +9,14 @@
 //! - no latency, at the default parallelism;
 //! - `--latency-ms 20` on every request, at `--parallelism 8` (floor 1000 × 20 ms / 8 = 2.5 s).
 //!
-//! Every operation is journaled twice (started, ended), each entry fsynced
-//! before it counts: without latency that is most of the time on a real disk
-//! (`TMPDIR=/dev/shm` puts the state directory on tmpfs to see the rest).
+//! Every operation is journaled twice (started, ended), each entry durable
+//! before it counts; concurrent entries share one sync (group commit), so on a
+//! real disk the syncs cost a fraction of the latency (`TMPDIR=/dev/shm` puts
+//! the state directory on tmpfs to see the rest).
 //!
 //! With `VMSOPS_TEST_PG_URL` set, the same two rows with the state in a fresh
-//! PostgreSQL database each run (`vmsops state init` first): each journal
-//! entry is one transaction of five round trips (begin, the journal's advisory
-//! lock, the last entry, the insert, commit), so two entries per operation.
+//! PostgreSQL database each run (`vmsops state init` first): each group of
+//! entries is one `INSERT` (one round trip, one commit).
 //!
 //! With `--terraform`, also `terraform apply -auto-approve` of 1,000
 //! `terraform_data` resources: created, then all updated in place, once each.

@@ -87,29 +87,35 @@ impl Journal {
     }
 
     /// [`Journal::append`] in the shared store: one transaction that serialises every writer.
-    fn append_db(&self, store: &StateStore, new: NewEntry) -> Result<Entry, AuditError> {
+    fn append_db(&self, store: &StateStore, news: Vec<NewEntry>) -> Result<Vec<Entry>, AuditError> {
         let Some(pg) = store.pg() else {
             return Err(AuditError::State(crate::state::StateError::NoStateDir));
         };
         let me = self.clone();
-        let line = pg
+        let lines = pg
             .journal_append(move |last| {
-                let last = match last {
+                let mut last = match last {
                     Some(l) => Some(me.checked_last(l).map_err(|e| crate::error_chain(&e))?),
                     None => None,
                 };
-                let (seq, prev) = match &last {
-                    Some(e) => (e.seq + 1, Some(e.hash.clone())),
-                    None => (1, None),
-                };
-                let entry = Entry::seal(new.clone(), seq, prev);
-                Ok((seq, entry.hash.clone(), entry.to_line()))
+                let mut rows = Vec::with_capacity(news.len());
+                for new in &news {
+                    let entry = seal_after(new.clone(), last.as_ref());
+                    rows.push((entry.seq, entry.hash.clone(), entry.to_line()));
+                    last = Some(entry);
+                }
+                Ok(rows)
             })
             .map_err(|e| self.db(e))?;
-        Entry::from_line(&line).map_err(|reason| AuditError::BrokenTail {
-            path: self.path.clone(),
-            reason,
-        })
+        lines
+            .iter()
+            .map(|line| {
+                Entry::from_line(line).map_err(|reason| AuditError::BrokenTail {
+                    path: self.path.clone(),
+                    reason,
+                })
+            })
+            .collect()
     }
 
     fn io(&self, source: std::io::Error) -> AuditError {
@@ -124,8 +130,22 @@ impl Journal {
     /// Refuses ([`AuditError::BrokenTail`]) when the last line is incomplete or
     /// is not an intact entry: extending a damaged chain would hide the damage.
     pub fn append(&self, new: NewEntry) -> Result<Entry, AuditError> {
+        let mut entries = self.append_all(vec![new])?;
+        entries.pop().ok_or_else(|| AuditError::BrokenTail {
+            path: self.path.clone(),
+            reason: "the append wrote no entry".into(),
+        })
+    }
+
+    /// Appends `news` in order as the next entries, with one write and one sync for
+    /// all of them (group commit); returns them once they are all on disk. On failure
+    /// none of them is in the journal.
+    pub fn append_all(&self, news: Vec<NewEntry>) -> Result<Vec<Entry>, AuditError> {
+        let Some(first_at) = news.first().map(|n| n.at) else {
+            return Ok(Vec::new());
+        };
         if let Some(store) = &self.store {
-            return self.append_db(store, new);
+            return self.append_db(store, news);
         }
         let dir = match self.path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -170,12 +190,12 @@ impl Journal {
         }
         let last = match self.tail(&mut file) {
             Err(AuditError::BrokenTail { reason, .. }) if reason.starts_with(TORN) => {
-                self.repair_torn_tail(&mut file, &new)?
+                self.repair_torn_tail(&mut file, first_at)?
             }
             other => other?,
         };
-        let entry = self.write_next(&mut file, new, last.as_ref())?;
-        if created || entry.seq == 1 {
+        let entries = self.write_next(&mut file, news, last)?;
+        if created || entries.first().is_some_and(|e| e.seq == 1) {
             // The file's name in its folder must be durable too; whoever writes
             // entry 1 does it, in case the creator has not yet.
             File::open(&dir)
@@ -185,7 +205,7 @@ impl Journal {
                     source,
                 })?;
         }
-        Ok(entry)
+        Ok(entries)
     }
 
     /// A last line left incomplete by a crash or a power cut: its operation was never
@@ -194,7 +214,7 @@ impl Journal {
     fn repair_torn_tail(
         &self,
         file: &mut File,
-        new: &NewEntry,
+        at: jiff::Timestamp,
     ) -> Result<Option<Entry>, AuditError> {
         let mut bytes = Vec::new();
         file.seek(SeekFrom::Start(0)).map_err(|e| self.io(e))?;
@@ -204,7 +224,7 @@ impl Journal {
         file.set_len(keep as u64).map_err(|e| self.io(e))?;
         file.sync_all().map_err(|e| self.io(e))?;
         let last = self.tail(file)?;
-        let mut repair = NewEntry::new(new.at, "journal.repair", super::Outcome::Success);
+        let mut repair = NewEntry::new(at, "journal.repair", super::Outcome::Success);
         let mut detail = serde_json::Map::new();
         detail.insert("removed_bytes".into(), removed.into());
         detail.insert(
@@ -213,29 +233,33 @@ impl Journal {
                 .into(),
         );
         repair.detail = Some(detail);
-        self.write_next(file, repair, last.as_ref()).map(Some)
+        Ok(self.write_next(file, vec![repair], last)?.pop())
     }
 
-    /// Seals `new` after `last`, writes and syncs it with its head; on failure cuts back.
+    /// Seals `news` after `last`, writes and syncs them with the new head in one go;
+    /// on failure cuts back to where this append began.
     fn write_next(
         &self,
         file: &mut File,
-        new: NewEntry,
-        last: Option<&Entry>,
-    ) -> Result<Entry, AuditError> {
-        let (seq, prev) = match last {
-            Some(e) => (e.seq + 1, Some(e.hash.clone())),
-            None => (1, None),
-        };
-        let entry = Entry::seal(new, seq, prev);
-        let mut line = entry.to_line();
-        line.push('\n');
+        news: Vec<NewEntry>,
+        mut last: Option<Entry>,
+    ) -> Result<Vec<Entry>, AuditError> {
+        let mut entries = Vec::with_capacity(news.len());
+        let mut lines = String::new();
+        for new in news {
+            let entry = seal_after(new, last.as_ref());
+            lines.push_str(&entry.to_line());
+            lines.push('\n');
+            last = Some(entry.clone());
+            entries.push(entry);
+        }
         let before = file.metadata().map_err(|e| self.io(e))?.len();
-        // One write of the whole line: under the lock nobody else writes, and a
+        // One write of whole lines: under the lock nobody else writes, and a
         // crash leaves at worst a torn last line, which `verify` reports.
+        // `fdatasync` is enough: it also syncs the new length, needed to read the lines back.
         if let Err(e) = file
-            .write_all(line.as_bytes())
-            .and_then(|()| file.sync_all())
+            .write_all(lines.as_bytes())
+            .and_then(|()| file.sync_data())
         {
             // A full disk or an I/O error: cut back to where this append began, so no
             // partial line is left behind and the next run proceeds once the cause is gone.
@@ -243,13 +267,15 @@ impl Journal {
             let _ = file.sync_all();
             return Err(self.io(e));
         }
-        if let Err(e) = self.record_head(&entry) {
-            // The entry and its anchor go together: without the anchor, the entry is taken back.
-            let _ = file.set_len(before);
-            let _ = file.sync_all();
-            return Err(e);
+        if let Some(head) = &last {
+            if let Err(e) = self.record_head(head) {
+                // The entries and their anchor go together: without the anchor, they are taken back.
+                let _ = file.set_len(before);
+                let _ = file.sync_all();
+                return Err(e);
+            }
         }
-        Ok(entry)
+        Ok(entries)
     }
 
     /// Where the journal's head (seq and hash of its last entry) is anchored: beside it.
@@ -419,6 +445,14 @@ impl Journal {
 }
 
 /// The lines of `bytes`, each with whether it ended with a line end.
+/// `new` sealed as the entry that follows `last` (the first one when there is none).
+fn seal_after(new: NewEntry, last: Option<&Entry>) -> Entry {
+    match last {
+        Some(e) => Entry::seal(new, e.seq + 1, Some(e.hash.clone())),
+        None => Entry::seal(new, 1, None),
+    }
+}
+
 pub(crate) fn split_lines(bytes: &[u8]) -> Vec<(&[u8], bool)> {
     let mut out = Vec::new();
     let mut rest = bytes;

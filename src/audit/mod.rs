@@ -1,7 +1,7 @@
 //! The audit journal (SPEC section 7): append-only, hash-chained, fsynced, reviewed monthly.
 //!
 //! [`Journal`] appends entries to `STATE/journal.jsonl` under a file lock and
-//! reads them back; [`verify`] re-walks the hash chain; [`review()`] is the
+//! reads them back; [`GroupCommit`] shares one sync between concurrent appends; [`verify`] re-walks the hash chain; [`review()`] is the
 //! monthly review of PROC-VMS-001 §04, a pure function over the entries and
 //! the facts [`gather`] reads from each VMS; [`render`] turns the journal and
 //! the review into text and markdown.
@@ -13,6 +13,7 @@
 pub mod detail;
 pub mod entry;
 pub mod gather;
+pub mod group;
 pub mod journal;
 pub mod render;
 pub mod review;
@@ -21,6 +22,7 @@ pub mod verify;
 use std::path::PathBuf;
 
 pub use entry::{Approval, Entry, NewEntry, Outcome};
+pub use group::GroupCommit;
 pub use journal::Journal;
 pub use review::{review, Month, Review, ReviewInput, SiteFacts, VmsJournal};
 pub use verify::{Anchor, Break, BreakKind, VerifyReport};
@@ -60,6 +62,9 @@ pub enum AuditError {
     /// The state directory could not be read (for anchors).
     #[error(transparent)]
     State(#[from] StateError),
+    /// The journal's writer thread is gone (the process is stopping): nothing was appended.
+    #[error("the journal writer has stopped; nothing was appended")]
+    Stopped,
 }
 
 /// The journal positions recorded outside the journal: each site's last apply (`applied.json`).

@@ -6,9 +6,11 @@
 //! not sent. After the first failure no new operation starts; operations already
 //! running finish, and the rest are reported as not attempted.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{self, FuturesUnordered, StreamExt};
 
 use super::bind::{BoundOp, Payload};
 use crate::driver::OpContext;
@@ -37,12 +39,17 @@ pub struct StepResult {
     pub outcome: Outcome,
 }
 
+/// The end of an operation, queued in the journal; resolves once it is durable.
+pub type Ended<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+
 /// Where the executor records each operation's start and end.
+#[async_trait::async_trait]
 pub trait StepJournal: Sync {
     /// Records that `op` is about to be sent; an error stops it from being sent.
-    fn started(&self, op: &Operation, request_id: &str) -> Result<(), String>;
-    /// Records how `op` ended.
-    fn ended(&self, op: &Operation, request_id: &str, outcome: &Outcome) -> Result<(), String>;
+    async fn started(&self, op: &Operation, request_id: &str) -> Result<(), String>;
+    /// Queues how `op` ended, in call order; the operation counts as ended (reported,
+    /// its slot's next operation's start journaled after it) once the future resolves.
+    fn ended(&self, op: &Operation, request_id: &str, outcome: &Outcome) -> Ended<'static>;
 }
 
 /// Called as operations run (for progress bars).
@@ -115,84 +122,100 @@ pub struct Execution<'a> {
 
 /// Executes the bound operations `ops` as `x` says.
 pub async fn execute(ops: &[BoundOp], x: &Execution<'_>) -> Vec<StepResult> {
-    let Execution {
-        vms,
-        operator,
-        parallelism,
-        journal,
-        progress,
-        new_id,
-        interrupted,
-    } = *x;
-    progress.start(ops.len());
+    x.progress.start(ops.len());
     let failed = AtomicBool::new(false);
     let mut ordered: Vec<(usize, &BoundOp)> = ops.iter().enumerate().collect();
     ordered.sort_by_key(|(_, b)| phase(b.op.op));
     let mut results = Vec::with_capacity(ops.len());
     for p in 0..3 {
-        let batch: Vec<(usize, &BoundOp)> = ordered
-            .iter()
-            .copied()
-            .filter(|(_, b)| phase(b.op.op) == p)
-            .collect();
-        let failed = &failed;
-        let mut done: Vec<(usize, StepResult)> =
-            stream::iter(batch.into_iter().map(|(index, bound)| async move {
-                let op = &bound.op;
-                let request_id = new_id();
-                // Checked when the slot opens: after a failure or an interruption nothing new starts.
-                if failed.load(Ordering::SeqCst) || interrupted.load(Ordering::SeqCst) {
-                    return (
-                        index,
-                        StepResult {
-                            op: op.clone(),
-                            request_id,
-                            outcome: Outcome::NotAttempted,
-                        },
-                    );
-                }
-                let outcome = match journal.started(op, &request_id) {
-                    Err(e) => Outcome::Failed(format!(
-                        "not sent: the journal could not record its start: {e}"
-                    )),
-                    Ok(()) => {
-                        let ctx = OpContext {
-                            request_id: request_id.clone(),
-                            operator: operator.to_string(),
-                        };
-                        match send(vms, &bound.payload, &ctx).await {
-                            Ok(()) => Outcome::Succeeded,
-                            Err(e) => Outcome::Failed(driver_error(e)),
-                        }
-                    }
-                };
-                if matches!(outcome, Outcome::Failed(_)) {
-                    failed.store(true, Ordering::SeqCst);
-                }
-                let outcome = match journal.ended(op, &request_id, &outcome) {
-                    // The VMS change happened; only its record is missing. Say so, and stop.
-                    Err(e) if outcome == Outcome::Succeeded => {
-                        failed.store(true, Ordering::SeqCst);
-                        Outcome::Failed(format!(
-                            "applied, but the journal could not record its end: {e}"
-                        ))
-                    }
-                    _ => outcome,
-                };
-                let r = StepResult {
-                    op: op.clone(),
-                    request_id,
-                    outcome,
-                };
-                progress.step(&r);
-                (index, r)
-            }))
-            .buffer_unordered(parallelism.max(1))
-            .collect()
-            .await;
+        let batch = ordered.iter().copied().filter(|(_, b)| phase(b.op.op) == p);
+        let mut done = run_phase(batch, x, &failed).await;
         // Report in plan order whatever the completion order was.
         done.sort_by_key(|(index, _)| *index);
         results.extend(done.into_iter().map(|(_, r)| r));
     }
     results
+}
+
+/// Runs one phase, `parallelism` requests at a time. A slot is free as soon as its
+/// request returns and its end is queued, so the next operation's start shares the
+/// journal's next sync with it; each operation is reported once its end is durable.
+async fn run_phase<'b>(
+    batch: impl Iterator<Item = (usize, &'b BoundOp)>,
+    x: &Execution<'_>,
+    failed: &AtomicBool,
+) -> Vec<(usize, StepResult)> {
+    let mut running = stream::iter(batch.map(|(index, bound)| async move {
+        let (result, ended) = send_one(bound, x, failed).await;
+        (index, result, ended)
+    }))
+    .buffer_unordered(x.parallelism.max(1));
+    let mut ending = FuturesUnordered::new();
+    let mut done = Vec::new();
+    loop {
+        tokio::select! {
+            Some((index, result, ended)) = running.next() => {
+                ending.push(async move { (index, result, ended.await) });
+            }
+            Some((index, result, journaled)) = ending.next(), if !ending.is_empty() => {
+                let r = close(result, journaled, failed);
+                x.progress.step(&r);
+                done.push((index, r));
+            }
+            else => break,
+        }
+    }
+    done
+}
+
+/// Journals the start of one operation, sends it, and queues its end.
+async fn send_one(
+    bound: &BoundOp,
+    x: &Execution<'_>,
+    failed: &AtomicBool,
+) -> (StepResult, Ended<'static>) {
+    let op = &bound.op;
+    let request_id = (x.new_id)();
+    // Checked when the slot opens: after a failure or an interruption nothing new starts.
+    let outcome = if failed.load(Ordering::SeqCst) || x.interrupted.load(Ordering::SeqCst) {
+        Outcome::NotAttempted
+    } else {
+        match x.journal.started(op, &request_id).await {
+            Err(e) => Outcome::Failed(format!(
+                "not sent: the journal could not record its start: {e}"
+            )),
+            Ok(()) => {
+                let ctx = OpContext {
+                    request_id: request_id.clone(),
+                    operator: x.operator.to_string(),
+                };
+                match send(x.vms, &bound.payload, &ctx).await {
+                    Ok(()) => Outcome::Succeeded,
+                    Err(e) => Outcome::Failed(driver_error(e)),
+                }
+            }
+        }
+    };
+    if matches!(outcome, Outcome::Failed(_)) {
+        failed.store(true, Ordering::SeqCst);
+    }
+    let ended = x.journal.ended(op, &request_id, &outcome);
+    let result = StepResult {
+        op: op.clone(),
+        request_id,
+        outcome,
+    };
+    (result, ended)
+}
+
+/// The operation's final outcome once its end's journaling is known.
+fn close(mut r: StepResult, journaled: Result<(), String>, failed: &AtomicBool) -> StepResult {
+    if let (Err(e), Outcome::Succeeded) = (journaled, &r.outcome) {
+        // The VMS change happened; only its record is missing. Say so, and stop.
+        failed.store(true, Ordering::SeqCst);
+        r.outcome = Outcome::Failed(format!(
+            "applied, but the journal could not record its end: {e}"
+        ));
+    }
+    r
 }

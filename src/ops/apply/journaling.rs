@@ -1,15 +1,15 @@
 //! The journal entries of each operation of an apply: written before its request is sent and when it ends.
 
-use super::executor::{Outcome, StepJournal};
+use super::executor::{Ended, Outcome, StepJournal};
 use crate::audit::detail::{to_map, Agent, StepDetail};
-use crate::audit::{Journal, NewEntry, Outcome as Result_};
-use crate::ops::blocking::blocking;
+use crate::audit::{GroupCommit, NewEntry, Outcome as Result_};
 use crate::ops::clock::Clock;
 use crate::plan::Operation;
 
 /// The executor's journal hooks for one apply: every step's start and end.
 pub(super) struct Journaling<'a> {
-    pub journal: &'a Journal,
+    /// Concurrent operations' entries share syncs; each is durable before it counts.
+    pub journal: &'a GroupCommit,
     pub base: NewEntry,
     pub window: Option<String>,
     pub agent: Agent,
@@ -44,24 +44,27 @@ impl Journaling<'_> {
     }
 }
 
+#[async_trait::async_trait]
 impl StepJournal for Journaling<'_> {
-    fn started(&self, op: &Operation, request_id: &str) -> Result<(), String> {
+    async fn started(&self, op: &Operation, request_id: &str) -> Result<(), String> {
         let entry = self.entry(op, request_id, Result_::Started, None);
-        blocking(|| self.journal.append(entry))
+        self.journal
+            .append(entry)
+            .await
             .map(drop)
-            .map_err(|e| crate::error_chain(&e))
+            .map_err(|e| crate::error_chain(&*e))
     }
 
-    fn ended(&self, op: &Operation, request_id: &str, outcome: &Outcome) -> Result<(), String> {
+    fn ended(&self, op: &Operation, request_id: &str, outcome: &Outcome) -> Ended<'static> {
         let (result, error) = match outcome {
             Outcome::Succeeded => (Result_::Success, None),
             Outcome::Failed(e) => (Result_::Failure, Some(e.as_str())),
             // Never journaled as started: nothing to close.
-            Outcome::NotAttempted => return Ok(()),
+            Outcome::NotAttempted => return Box::pin(std::future::ready(Ok(()))),
         };
-        let entry = self.entry(op, request_id, result, error);
-        blocking(|| self.journal.append(entry))
-            .map(drop)
-            .map_err(|e| crate::error_chain(&e))
+        let durable = self
+            .journal
+            .enqueue(self.entry(op, request_id, result, error));
+        Box::pin(async move { durable.await.map(drop).map_err(|e| crate::error_chain(&*e)) })
     }
 }

@@ -197,7 +197,7 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
     }
     let bound = run.bind(&started)?;
     let snapshot = run.snapshot(&started).await?;
-    run.execute(&started, &bound, &snapshot).await;
+    run.execute(&started, &bound, &snapshot).await?;
     run.conclude(&started, &snapshot).await?;
     drop(started);
     Ok(run.report)

@@ -14,7 +14,7 @@ use super::{Agent, ApplyError, ApplyOutcome, ApplyReport, ApplySite};
 use crate::audit::detail::{
     to_map, ApplyEndDetail, RefusalDetail, RestoreDetail, UnfinishedDetail,
 };
-use crate::audit::{Journal, NewEntry, Outcome as Result_};
+use crate::audit::{AuditError, GroupCommit, Journal, NewEntry, Outcome as Result_};
 use crate::driver::{self, DriverError, Vms};
 use crate::gate::{self, Mode};
 use crate::model::{Capabilities, LiveConfig, Recordings};
@@ -376,9 +376,18 @@ impl Run<'_, '_> {
     }
 
     /// Sends the operations, each journaled before and after.
-    pub(super) async fn execute(&mut self, s: &Started, ops: &[BoundOp], snap: &SnapshotInfo) {
+    pub(super) async fn execute(
+        &mut self,
+        s: &Started,
+        ops: &[BoundOp],
+        snap: &SnapshotInfo,
+    ) -> Result<(), ApplyError> {
+        let group = GroupCommit::start(self.journal.clone()).map_err(|source| AuditError::Io {
+            path: self.journal.path().to_path_buf(),
+            source,
+        })?;
         let hooks = Journaling {
-            journal: &self.journal,
+            journal: &group,
             base: NewEntry {
                 snapshot: Some(snap.id.clone()),
                 ..self.base_entry.clone()
@@ -406,6 +415,7 @@ impl Run<'_, '_> {
             .iter()
             .any(|s| s.outcome == Outcome::NotAttempted)
             && self.a.interrupted.load(std::sync::atomic::Ordering::SeqCst);
+        Ok(())
     }
 
     /// Rolls back after a failure (with `--auto-rollback`) and journals it, or records the commit as applied.

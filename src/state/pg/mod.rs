@@ -323,24 +323,28 @@ impl PgStore {
         })
     }
 
-    /// Appends the line `next` makes from the last line; returns the line appended.
+    /// Appends the lines `next` makes from the last line, in one statement; returns them.
     ///
     /// `seq` is the primary key: of two writers that computed the same next
-    /// entry, the database takes one and refuses the other, which re-reads the
+    /// entries, the database takes one and refuses the other, which re-reads the
     /// last line and tries again. So there is never a gap or a duplicate, `prev`
     /// is always the real previous hash, and in the common case (this process
-    /// wrote the last entry) an append is one round trip, committed on return.
+    /// wrote the last entry) an append of any number of lines is one round trip,
+    /// committed (one WAL flush) on return.
     pub fn journal_append(
         &self,
-        next: impl Fn(Option<&str>) -> Result<(u64, String, String), String> + Send + 'static,
-    ) -> Result<String, PgError> {
+        next: impl Fn(Option<&str>) -> Result<Vec<(u64, String, String)>, String> + Send + 'static,
+    ) -> Result<Vec<String>, PgError> {
         self.worker.run_conn(move |conn| {
             let insert = match &conn.insert {
                 Some(s) => s.clone(),
                 None => {
                     let s = conn
                         .client
-                        .prepare("INSERT INTO vmsops.journal (seq, hash, line) VALUES ($1, $2, $3)")
+                        .prepare(
+                            "INSERT INTO vmsops.journal (seq, hash, line) \
+                             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])",
+                        )
                         .map_err(query("preparing the journal append"))?;
                     conn.insert = Some(s.clone());
                     s
@@ -351,14 +355,20 @@ impl PgStore {
                 conn.journal_last = read_last(&mut conn.client)?;
             }
             loop {
-                let (seq, hash, line) =
-                    next(conn.journal_last.as_deref()).map_err(PgError::Refused)?;
-                let seq_key =
-                    i64::try_from(seq).map_err(|_| PgError::Refused("seq overflows".into()))?;
-                match conn.client.execute(&insert, &[&seq_key, &hash, &line]) {
+                let rows = next(conn.journal_last.as_deref()).map_err(PgError::Refused)?;
+                let mut seqs = Vec::with_capacity(rows.len());
+                let (mut hashes, mut lines) = (Vec::new(), Vec::new());
+                for (seq, hash, line) in rows {
+                    seqs.push(
+                        i64::try_from(seq).map_err(|_| PgError::Refused("seq overflows".into()))?,
+                    );
+                    hashes.push(hash);
+                    lines.push(line);
+                }
+                match conn.client.execute(&insert, &[&seqs, &hashes, &lines]) {
                     Ok(_) => {
-                        conn.journal_last = Some(line.clone());
-                        return Ok(line);
+                        conn.journal_last = lines.last().cloned();
+                        return Ok(lines);
                     }
                     Err(e) if is_unique_violation(&e) => {
                         // Another writer appended first: read the real last entry and try again.
