@@ -118,6 +118,12 @@ pub struct RestoreDetail {
     /// Why the VMS refused the import.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// `per-object` when the export was too large for one import (absent: one import).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<&'static str>,
+    /// Operations sent by a per-object restore that succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operations: Option<usize>,
 }
 
 /// A snapshot taken or removed from the command line (`snapshot.create`, `snapshot.delete`).
@@ -279,6 +285,9 @@ mod pinned {
                 before: opt(d, "before"),
                 request_id: opt(d, "request_id"),
                 error: opt(d, "error"),
+                method: (d.get("method").and_then(Value::as_str) == Some("per-object"))
+                    .then_some("per-object"),
+                operations: d.get("operations").map(|_| field(d, "operations")),
             }),
             ("snapshot.create" | "snapshot.delete", _) => to_map(&SnapshotDetail {
                 agent: Some(agent(d)),

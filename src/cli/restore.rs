@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use vmsops::duration::parse_duration;
 use vmsops::exit::Exit;
 use vmsops::ops::connection::site_at_applied;
+use vmsops::ops::journaled_import::RestoreMethod;
 use vmsops::ops::restore::{restore, RestoreRequest};
 use vmsops::snapshot::SnapshotStore;
 
@@ -105,8 +106,14 @@ pub fn run(args: Args) -> CmdResult {
         ))?;
         return Ok(Exit::Error);
     }
+    let how = match report.method {
+        Some(m @ RestoreMethod::PerObject { .. }) => {
+            format!("{}: restored through {m}\n", snapshot.meta.site)
+        }
+        _ => String::new(),
+    };
     output::print(&format!(
-        "{}: the state before the restore was kept as snapshot {}\n{}: restored snapshot {} ({} by {})\n",
+        "{}: the state before the restore was kept as snapshot {}\n{}: restored snapshot {} ({} by {})\n{how}",
         snapshot.meta.site,
         report.before.as_deref().unwrap_or("?"),
         snapshot.meta.site,

@@ -36,6 +36,9 @@ pub struct Args {
     /// After N successful mutations, answer 500 to every mutation (N), or to the next M only (N:M).
     #[arg(long, value_name = "N[:M]", value_parser = parse_fail_after)]
     fail_after: Option<FailAfter>,
+    /// Largest full import (`PUT /api/v1/config`) accepted, in bytes; 413 past it [default: 67108864, 64 MiB].
+    #[arg(long, value_name = "BYTES")]
+    max_import_bytes: Option<usize>,
 }
 
 fn parse_fail_after(s: &str) -> Result<FailAfter, String> {
@@ -61,6 +64,7 @@ pub fn run(args: Args) -> CmdResult {
             fail_rate: args.fail_rate,
             fail_after: args.fail_after,
         },
+        max_import_bytes: args.max_import_bytes,
     };
     let sim = Sim::open(config)?;
     let summary = sim.summary();

@@ -58,6 +58,22 @@ pub trait Vms: Send + Sync {
     /// Replaces the whole configuration with an earlier `export` (restore).
     async fn import(&self, export: &serde_json::Value, ctx: &OpContext) -> Result<(), DriverError>;
 
+    /// The largest export, in bytes, that [`Vms::import`] can send as the product states
+    /// it; `None` when the product states no limit.
+    async fn import_limit(&self) -> Result<Option<u64>, DriverError> {
+        Ok(None)
+    }
+
+    /// The configuration an `export` of this driver holds, so that a restore can go
+    /// through per-object operations when the whole export is too large to import;
+    /// `None` when this driver cannot restore that way.
+    fn config_of_export(
+        &self,
+        _export: &serde_json::Value,
+    ) -> Option<Result<LiveConfig, DriverError>> {
+        None
+    }
+
     /// Creates a camera; the returned camera carries its first version.
     async fn create_camera(&self, camera: &Camera, ctx: &OpContext) -> Result<Camera, DriverError>;
 

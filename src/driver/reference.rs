@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, IF_MATCH};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
+use serde::Deserialize as _;
 use url::Url;
 
 use super::error::DriverError;
@@ -482,6 +483,24 @@ fn root_cause(e: &reqwest::Error) -> String {
     }
 }
 
+/// The model of an export: cameras by id, alert rules by kind.
+fn live_of(export: WireExport) -> LiveConfig {
+    // Same layout: collected in place.
+    let mut cameras: Vec<Camera> = export.cameras.into_iter().map(|c| c.0).collect();
+    cameras.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut alert_rules: Vec<AlertRule> = export
+        .alert_rules
+        .into_iter()
+        .map(AlertRule::from)
+        .collect();
+    alert_rules.sort_by_key(|r| r.kind);
+    LiveConfig {
+        cameras,
+        alert_rules,
+        settings: export.settings.into(),
+    }
+}
+
 #[async_trait]
 impl Vms for ReferenceDriver {
     fn capabilities(&self) -> Capabilities {
@@ -503,20 +522,40 @@ impl Vms for ReferenceDriver {
             return Err(answer.invalid(format!("unknown export format `{}`", export.format)));
         }
         drop(answer);
-        // Same layout: collected in place.
-        let mut cameras: Vec<Camera> = export.cameras.into_iter().map(|c| c.0).collect();
-        cameras.sort_by(|a, b| a.id.cmp(&b.id));
-        let mut alert_rules: Vec<AlertRule> = export
-            .alert_rules
-            .into_iter()
-            .map(AlertRule::from)
-            .collect();
-        alert_rules.sort_by_key(|r| r.kind);
-        Ok(LiveConfig {
-            cameras,
-            alert_rules,
-            settings: export.settings.into(),
-        })
+        Ok(live_of(export))
+    }
+
+    /// The limit `GET /api/v1/health` states (`max_import_bytes`); servers that state none have none known.
+    async fn import_limit(&self) -> Result<Option<u64>, DriverError> {
+        #[derive(serde::Deserialize)]
+        struct Health {
+            max_import_bytes: Option<u64>,
+        }
+        let answer = self.get(&["api", "v1", "health"], &[]).await?;
+        Ok(answer.json::<Health>()?.max_import_bytes)
+    }
+
+    fn config_of_export(
+        &self,
+        export: &serde_json::Value,
+    ) -> Option<Result<LiveConfig, DriverError>> {
+        let read = WireExport::deserialize(export)
+            .map_err(|e| {
+                DriverError::Config(format!(
+                    "the snapshot is not a readable {EXPORT_FORMAT} export: {e}"
+                ))
+            })
+            .and_then(|w| {
+                if w.format == EXPORT_FORMAT {
+                    Ok(live_of(w))
+                } else {
+                    Err(DriverError::Config(format!(
+                        "the snapshot's format is `{}`, not {EXPORT_FORMAT}",
+                        w.format
+                    )))
+                }
+            });
+        Some(read)
     }
 
     async fn export(&self) -> Result<serde_json::Value, DriverError> {

@@ -19,5 +19,6 @@ pub mod journaled_import;
 pub mod migrate;
 pub mod plan;
 pub mod restore;
+pub mod restore_objects;
 pub mod review;
 pub mod snapshot;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::blocking::blocking;
 use super::clock::Clock;
-use super::journaled_import::journaled_import;
+use super::journaled_import::{journaled_import, ImportJob, RestoreFailure, RestoreMethod};
 use super::snapshot::{take, TakeError};
 use crate::audit::detail::{to_map, Agent, RefusalDetail, RestoreDetail};
 use crate::audit::{AuditError, Journal, NewEntry, Outcome};
@@ -53,6 +53,8 @@ pub struct RestoreReport {
     pub restored: bool,
     /// True if a signal stopped the restore before its import was sent.
     pub interrupted: bool,
+    /// How the configuration was put back, once it was.
+    pub method: Option<RestoreMethod>,
     /// The gate's outcome.
     pub gate: GateOutcome,
 }
@@ -74,6 +76,9 @@ pub enum RestoreError {
     /// The VMS failed.
     #[error(transparent)]
     Driver(#[from] DriverError),
+    /// The configuration could not be put back (the VMS refused it, or per-object operations failed).
+    #[error(transparent)]
+    Restore(#[from] RestoreFailure),
     /// The journal failed.
     #[error(transparent)]
     Journal(#[from] AuditError),
@@ -113,6 +118,7 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
         before: None,
         restored: false,
         interrupted: false,
+        method: None,
         gate,
     };
     if report.gate.is_refused(&[]) {
@@ -135,18 +141,18 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
         before: Some(before.id.clone()),
         request_id: None,
         error: None,
+        method: None,
+        operations: None,
     };
-    let result = journaled_import(
-        vms.as_ref(),
-        &journal,
-        &req.snapshot.export,
-        &base,
-        detail,
-        req.operator,
-        &req.clock,
-    )
-    .await?;
-    result?;
+    let job = ImportJob {
+        vms: vms.as_ref(),
+        journal: &journal,
+        export: &req.snapshot.export,
+        base: &base,
+        operator: req.operator,
+        clock: &req.clock,
+    };
+    report.method = Some(journaled_import(&job, detail).await??);
     report.restored = true;
     Ok(report)
 }

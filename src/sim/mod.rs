@@ -27,8 +27,11 @@
 //! - Journal actions: `camera.create|update|delete`, `alert.create|update|delete`,
 //!   `settings.update`, `config.import`; the target is the camera id, the alert
 //!   kind, `settings` or `config` (empty if a create body named no id).
-//! - Bodies: 256 KiB, 8 MiB for `/api/v1/config` (413 past it); malformed JSON
-//!   is 400, a wrong shape or value 422; unknown fields are ignored.
+//! - Bodies: 256 KiB, and for `/api/v1/config` the import limit (413 past it):
+//!   by default 64 MiB, sized for the largest supported configuration (100,000
+//!   cameras), `--max-import-bytes` to change it. `GET /api/v1/health` states
+//!   it: `{"status":"ok","max_import_bytes":N}`. Malformed JSON is 400, a
+//!   wrong shape or value 422; unknown fields are ignored.
 //! - No tokens are ever written to the state file.
 
 pub mod api_error;
@@ -69,7 +72,12 @@ pub struct SimConfig {
     pub seed_recordings: Option<PathBuf>,
     /// Faults to inject.
     pub faults: FaultConfig,
+    /// Largest full import accepted (`PUT /api/v1/config`); `None`: [`DEFAULT_MAX_IMPORT_BYTES`].
+    pub max_import_bytes: Option<usize>,
 }
+
+/// The import limit by default: the export of 100,000 cameras fits with room to spare.
+pub const DEFAULT_MAX_IMPORT_BYTES: usize = 64 << 20;
 
 /// A loaded reference VMS, ready to serve.
 pub struct Sim {
@@ -118,6 +126,7 @@ impl Sim {
                 engine: Arc::new(engine),
                 tokens: Arc::new(config.tokens),
                 latency: config.faults.latency,
+                max_import_bytes: config.max_import_bytes.unwrap_or(DEFAULT_MAX_IMPORT_BYTES),
             },
         })
     }

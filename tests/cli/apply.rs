@@ -7,6 +7,7 @@
 //! what happened and still verifies, and a re-run that converges.
 
 pub mod approved;
+mod restore_at_scale;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};

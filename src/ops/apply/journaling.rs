@@ -7,7 +7,7 @@ use crate::ops::clock::Clock;
 use crate::plan::Operation;
 
 /// The executor's journal hooks for one apply: every step's start and end.
-pub(super) struct Journaling<'a> {
+pub(crate) struct Journaling<'a> {
     /// Concurrent operations' entries share syncs; each is durable before it counts.
     pub journal: &'a GroupCommit,
     pub base: NewEntry,

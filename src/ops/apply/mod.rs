@@ -9,7 +9,7 @@
 
 pub mod bind;
 pub mod executor;
-mod journaling;
+pub(crate) mod journaling;
 mod phases;
 
 use std::path::Path;

@@ -21,7 +21,7 @@ use crate::model::{Capabilities, LiveConfig, Recordings};
 use crate::ops::blocking::blocking;
 use crate::ops::context::Bases;
 use crate::ops::gated_plan::{gated_plan, GatedPlan, GatedPlanInput};
-use crate::ops::journaled_import::journaled_import;
+use crate::ops::journaled_import::{journaled_import, over_limit, ImportJob};
 use crate::ops::snapshot::{take, TakeError};
 use crate::plan::comparable::ConfigState;
 use crate::plan::fingerprint::fingerprint;
@@ -351,6 +351,18 @@ impl Run<'_, '_> {
             why: crate::error_chain(e),
         };
         let export = s.vms.export().await.map_err(|e| why(&e))?;
+        // Know before changing: a snapshot that cannot be put back protects nothing.
+        if let Some((size, limit)) = over_limit(s.vms.as_ref(), &export).await {
+            if s.vms.config_of_export(&export).is_none() {
+                return Err(ApplyError::Snapshot {
+                    site: self.a.site.name.clone(),
+                    why: format!(
+                        "it could not be restored: the export is {size} bytes, above the {limit} bytes the VMS imports at once, and the {} driver cannot restore object by object",
+                        self.a.site.vms.driver
+                    ),
+                });
+            }
+        }
         let meta = SnapshotMeta::for_site(
             self.a.site,
             self.a.clock.now(),
@@ -570,22 +582,23 @@ impl Run<'_, '_> {
             before: None,
             request_id: None,
             error: None,
+            method: None,
+            operations: None,
         };
         let base = NewEntry {
             target: Some(id.to_string()),
             snapshot: Some(id.to_string()),
             ..self.base_entry.clone()
         };
-        let result = journaled_import(
-            s.vms.as_ref(),
-            &self.journal,
-            &snapshot.export,
-            &base,
-            detail,
-            self.a.operator,
-            &self.a.clock,
-        )
-        .await?;
-        Ok(result.map_err(|e| crate::error_chain(&e)))
+        let job = ImportJob {
+            vms: s.vms.as_ref(),
+            journal: &self.journal,
+            export: &snapshot.export,
+            base: &base,
+            operator: self.a.operator,
+            clock: &self.a.clock,
+        };
+        let result = journaled_import(&job, detail).await?;
+        Ok(result.map(drop).map_err(|e| crate::error_chain(&e)))
     }
 }

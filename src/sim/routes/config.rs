@@ -21,9 +21,6 @@ use crate::sim::model::{AlertRule, Camera, ConfigBody, Settings, EXPORT_FORMAT};
 use crate::sim::store::{Change, State as SimState};
 use crate::sim::validate::Problems;
 
-/// Largest accepted import.
-pub const MAX_IMPORT_BYTES: usize = 8 << 20;
-
 #[derive(Serialize)]
 struct Export<'a> {
     format: &'static str,

@@ -38,6 +38,8 @@ pub struct App {
     pub tokens: Arc<Tokens>,
     /// Injected delay before every request.
     pub latency: Duration,
+    /// Largest full import accepted, as `GET /api/v1/health` states it.
+    pub max_import_bytes: usize,
 }
 
 impl App {
@@ -129,7 +131,7 @@ pub fn router(app: App) -> Router {
             "/api/v1/config",
             get(config::get)
                 .put(config::put)
-                .layer(DefaultBodyLimit::max(config::MAX_IMPORT_BYTES)),
+                .layer(DefaultBodyLimit::max(app.max_import_bytes)),
         )
         .route("/api/v1/journal", get(journal::get))
         .fallback(not_found)
@@ -143,8 +145,10 @@ pub fn router(app: App) -> Router {
         .with_state(app)
 }
 
-async fn health() -> Response {
-    axum::Json(serde_json::json!({ "status": "ok" })).into_response()
+/// Alive, and the largest full import this server takes (so a client can choose how to restore).
+async fn health(State(app): State<App>) -> Response {
+    axum::Json(serde_json::json!({ "status": "ok", "max_import_bytes": app.max_import_bytes }))
+        .into_response()
 }
 
 async fn not_found() -> ApiError {

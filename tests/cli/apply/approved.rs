@@ -244,6 +244,21 @@ impl Operator {
             .expect("spawn vmsops apply")
     }
 
+    /// `restore ID` by the operator, with a ticket, confirmed, finding the VMS through `repo`.
+    pub fn restore(&self, id: &str, repo: &Approved) -> Out {
+        self.run(&[
+            "restore",
+            id,
+            "--operator",
+            OPERATOR,
+            "--ticket",
+            "WO-9",
+            "--yes",
+            "--repo",
+            &repo.arg(),
+        ])
+    }
+
     /// `drift --repo REPO`.
     pub fn drift(&self, repo: &Approved) -> Out {
         self.run(&["drift", "--repo", &repo.arg()])

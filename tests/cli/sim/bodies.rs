@@ -4,8 +4,15 @@ use crate::support::{camera, SimProcess};
 
 #[tokio::test]
 async fn malformed_mistyped_and_oversized_bodies_are_4xx_json() {
-    let sim = SimProcess::start(&[]);
+    // The import limit as a product states it (64 MiB by default), lowered to keep the test small.
+    let sim = SimProcess::start(&["--max-import-bytes", "4194304"]);
     let http = sim.http();
+    let health = http.get("/api/v1/health").await;
+    assert_eq!(
+        health.json["max_import_bytes"], 4_194_304,
+        "{}",
+        health.text
+    );
     let big_name = "x".repeat(300 << 10);
     let mut oversized = camera("big");
     oversized["name"] = serde_json::json!(big_name);
@@ -51,7 +58,7 @@ async fn malformed_mistyped_and_oversized_bodies_are_4xx_json() {
             b"{\"format\": \"reference-vms/v1\"}".to_vec(),
             422,
         ),
-        ("PUT", "/api/v1/config", vec![b' '; 9 << 20], 413),
+        ("PUT", "/api/v1/config", vec![b' '; 5 << 20], 413),
     ];
     for (method, path, body, status) in cases {
         let r = http
@@ -72,4 +79,8 @@ async fn malformed_mistyped_and_oversized_bodies_are_4xx_json() {
     let r = http.send("PUT", "/api/v1/config", Some(bytes), &[]).await;
     assert_eq!(r.status, 200, "{}", &r.text[..r.text.len().min(300)]);
     assert_eq!(http.get("/api/v1/health").await.status, 200, "still alive");
+    // By default, sized for the largest supported configuration (100,000 cameras).
+    let default = SimProcess::start(&[]);
+    let health = default.http().get("/api/v1/health").await;
+    assert_eq!(health.json["max_import_bytes"], 64 << 20, "{}", health.text);
 }

@@ -1,0 +1,99 @@
+//! A snapshot put back through per-object operations, for a configuration larger
+//! than the product imports at once.
+//!
+//! The snapshot's configuration is planned against the VMS as it is now, exactly
+//! as an apply plans the desired state (the same diff, the same binding to live
+//! versions), then sent by the apply's executor: creates, then updates with
+//! `If-Match`, then deletes, each journaled before its request and when it ends.
+
+use std::sync::atomic::AtomicBool;
+
+use crate::audit::detail::Agent;
+use crate::audit::{AuditError, GroupCommit, NewEntry};
+use crate::model::LiveConfig;
+use crate::ops::apply::bind::bind;
+use crate::ops::apply::executor::{execute, Execution, Outcome, StepResult};
+use crate::ops::apply::journaling::Journaling;
+use crate::ops::journaled_import::{ImportJob, RestoreFailure};
+use crate::plan::comparable::ConfigState;
+use crate::plan::diff::diff;
+
+/// Requests at a time: the apply's default.
+const PARALLELISM: usize = 4;
+
+/// Some operations of a per-object restore failed; the rest of them were not sent.
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {total} per-object operation(s) failed, the VMS is partly restored; first: {first}")]
+pub struct ObjectsFailed {
+    /// Operations that failed.
+    pub failed: usize,
+    /// Operations planned.
+    pub total: usize,
+    /// The first failure.
+    pub first: String,
+}
+
+/// Sends the operations that take the VMS from what it holds to `target`; how many.
+pub(crate) async fn restore_objects(
+    job: &ImportJob<'_>,
+    target: &LiveConfig,
+    agent: Agent,
+) -> Result<Result<usize, RestoreFailure>, AuditError> {
+    let caps = job.vms.capabilities();
+    let live = match job.vms.read_live().await {
+        Ok(l) => l,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    let want = ConfigState::from_live(target, &caps);
+    let have = ConfigState::from_live(&live, &caps);
+    let (ops, _read_only) = diff(&want, &have);
+    let bound = match bind(&ops, &want, &have) {
+        Ok(b) => b,
+        Err(e) => {
+            return Ok(Err(RestoreFailure::Objects(ObjectsFailed {
+                failed: ops.len(),
+                total: ops.len(),
+                first: e.to_string(),
+            })))
+        }
+    };
+    let group = GroupCommit::start(job.journal.clone()).map_err(|source| AuditError::Io {
+        path: job.journal.path().to_path_buf(),
+        source,
+    })?;
+    let hooks = Journaling {
+        journal: &group,
+        base: NewEntry { ..job.base.clone() },
+        window: None,
+        agent,
+        clock: *job.clock,
+    };
+    let steps = execute(
+        &bound,
+        &Execution {
+            vms: job.vms,
+            operator: job.operator,
+            parallelism: PARALLELISM,
+            journal: &hooks,
+            progress: &|_: &StepResult| {},
+            new_id: &|| uuid::Uuid::new_v4().to_string(),
+            interrupted: &AtomicBool::new(false),
+        },
+    )
+    .await;
+    let failures: Vec<&str> = steps
+        .iter()
+        .filter_map(|s| match &s.outcome {
+            Outcome::Failed(e) => Some(e.as_str()),
+            _ => None,
+        })
+        .collect();
+    Ok(match failures.first() {
+        None => Ok(steps.len()),
+        Some(first) => Err(RestoreFailure::Objects(ObjectsFailed {
+            failed: failures.len(),
+            total: steps.len(),
+            first: (*first).to_string(),
+        })),
+    })
+}
