@@ -193,7 +193,7 @@ fn list(args: ListArgs, state: &StateStore) -> CmdResult {
         ListFormat::Json => serde_json::to_string_pretty(&snapshots)? + "\n",
         ListFormat::Text if snapshots.is_empty() => "No snapshots.\n".to_string(),
         ListFormat::Text => {
-            let rows: Vec<[String; 5]> = snapshots
+            let rows: Vec<[String; 6]> = snapshots
                 .iter()
                 .map(|s| {
                     [
@@ -201,15 +201,35 @@ fn list(args: ListArgs, state: &StateStore) -> CmdResult {
                         s.site.clone(),
                         s.taken_at.to_string(),
                         s.operator.clone(),
+                        human_bytes(s.stored_bytes),
                         s.reason.clone().unwrap_or_default(),
                     ]
                 })
                 .collect();
-            table(&["ID", "SITE", "TAKEN AT", "OPERATOR", "REASON"], &rows)
+            table(
+                &["ID", "SITE", "TAKEN AT", "OPERATOR", "STORED", "REASON"],
+                &rows,
+            )
         }
     };
     output::print(&text)?;
     Ok(Exit::Success)
+}
+
+/// A size as people read it: bytes, KiB, MiB or GiB, one decimal.
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 3] = ["KiB", "MiB", "GiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    #[allow(clippy::cast_precision_loss, reason = "one decimal is shown")]
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
 }
 
 /// Left-aligned columns, two spaces apart, no trailing spaces.

@@ -132,10 +132,7 @@ fn copy_snapshots(from: &StateStore, to: &StateStore) -> Result<usize, MigrateEr
         }
         // Loading verifies the sha256: a damaged snapshot is not carried over.
         source.load(&info.id)?;
-        let body = std::fs::read_to_string(&info.path).map_err(|e| SnapshotError::Io {
-            path: info.path.clone(),
-            source: e,
-        })?;
+        let body = source.stored_body(&info)?;
         let row = SnapshotRow {
             id: info.id.clone(),
             site: info.site.clone(),

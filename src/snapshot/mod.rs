@@ -1,10 +1,13 @@
 //! Configuration snapshots (SPEC section 6, PROC-VMS-001 §03): the full export
 //! of a VMS, labelled with date, time and operator, kept at least six months.
 //!
-//! One file per snapshot, `STATE/snapshots/SITE/ID.json`, written atomically:
+//! One file per snapshot, `STATE/snapshots/SITE/ID.json.zst`, written atomically:
+//! the zstd compression of
 //! `{"format":"vmsops-snapshot/v1","meta":{…},"export":…,"sha256":"…"}`, where
 //! `sha256` is the SHA-256 of the canonical JSON ([`crate::canonical`]) of
-//! `{"export": EXPORT, "meta": META}`. Loading verifies it, and checks that
+//! `{"export": EXPORT, "meta": META}` (uncompressed: the hash names the content,
+//! not how it is stored; `ID.json` files from before compression still read).
+//! Loading verifies it, and checks that
 //! the snapshot sits in its own site's folder, so a restore never applies a
 //! damaged file or another site's configuration.
 //!
@@ -130,6 +133,9 @@ pub struct SnapshotInfo {
     /// Its file.
     #[serde(skip)]
     pub path: PathBuf,
+    /// The bytes it takes in the store (compressed).
+    #[serde(skip)]
+    pub stored_bytes: u64,
     /// Everything it records.
     #[serde(skip)]
     pub meta: SnapshotMeta,
@@ -147,6 +153,7 @@ impl SnapshotInfo {
             commit: meta.commit.clone(),
             sha256,
             path,
+            stored_bytes: 0,
             meta,
         }
     }

@@ -17,10 +17,61 @@ use serde_json::Value;
 use super::{id, Snapshot, SnapshotError, SnapshotInfo, SnapshotMeta, FORMAT, MIN_RETENTION_DAYS};
 use crate::canonical;
 use crate::state::atomic::write_atomic;
+use crate::state::pg::SnapshotBody;
 use crate::state::StateStore;
 
 /// How many suffixes are tried before giving up (there are 65,536 per second and operator).
 const MAX_ID_ATTEMPTS: usize = 4096;
+
+/// A snapshot file as written today: the JSON, zstd-compressed.
+const COMPRESSED: &str = ".json.zst";
+/// A snapshot file written before snapshots were compressed: the JSON itself.
+const PLAIN: &str = ".json";
+/// zstd's level: exports are repetitive, so a fast level already takes them below a tenth.
+const ZSTD_LEVEL: i32 = 3;
+
+/// The snapshot JSON of a stored body, decompressed when it is compressed.
+fn unpack(body: &SnapshotBody, path: &Path) -> Result<Vec<u8>, SnapshotError> {
+    match body {
+        SnapshotBody::Text(t) => Ok(t.as_bytes().to_vec()),
+        SnapshotBody::Zstd(z) => {
+            zstd::decode_all(z.as_slice()).map_err(|e| SnapshotError::Corrupt {
+                path: path.to_path_buf(),
+                reason: format!("not a readable zstd frame: {e}"),
+            })
+        }
+    }
+}
+
+/// The stored form of a snapshot file read from `path` (compressed or not, by its name).
+fn read_body(path: &Path) -> Result<SnapshotBody, SnapshotError> {
+    let bytes = std::fs::read(path).map_err(io(path))?;
+    if path.to_string_lossy().ends_with(COMPRESSED) {
+        Ok(SnapshotBody::Zstd(bytes))
+    } else {
+        String::from_utf8(bytes)
+            .map(SnapshotBody::Text)
+            .map_err(|e| SnapshotError::Corrupt {
+                path: path.to_path_buf(),
+                reason: format!("not UTF-8: {e}"),
+            })
+    }
+}
+
+/// How many bytes a stored body takes.
+fn stored_len(body: &SnapshotBody) -> u64 {
+    match body {
+        SnapshotBody::Text(t) => t.len() as u64,
+        SnapshotBody::Zstd(z) => z.len() as u64,
+    }
+}
+
+/// The id of a snapshot file name (`ID.json.zst` or `ID.json`), if it is one.
+fn id_of_file(name: &str) -> Option<&str> {
+    name.strip_suffix(COMPRESSED)
+        .or_else(|| name.strip_suffix(PLAIN))
+        .filter(|stem| id::is_valid(stem))
+}
 
 /// The snapshots of a state directory.
 #[derive(Debug)]
@@ -149,9 +200,10 @@ fn no_free_id(meta: &SnapshotMeta) -> SnapshotError {
     ))
 }
 
-/// A snapshot's listing from its bytes (metadata read, sha256 not verified).
-fn info(id: &str, path: PathBuf, bytes: &[u8]) -> Result<SnapshotInfo, SnapshotError> {
-    let h: Header = serde_json::from_slice(bytes).map_err(|e| SnapshotError::Corrupt {
+/// A snapshot's listing from its stored body (metadata read, sha256 not verified).
+fn info(id: &str, path: PathBuf, body: &SnapshotBody) -> Result<SnapshotInfo, SnapshotError> {
+    let bytes = unpack(body, &path)?;
+    let h: Header = serde_json::from_slice(&bytes).map_err(|e| SnapshotError::Corrupt {
         path: path.clone(),
         reason: e.to_string(),
     })?;
@@ -161,7 +213,15 @@ fn info(id: &str, path: PathBuf, bytes: &[u8]) -> Result<SnapshotInfo, SnapshotE
             reason: format!("unknown format `{}`", h.format),
         });
     }
-    Ok(SnapshotInfo::of(id.to_string(), h.meta, h.sha256, path))
+    let mut info = SnapshotInfo::of(id.to_string(), h.meta, h.sha256, path);
+    info.stored_bytes = stored_len(body);
+    Ok(info)
+}
+
+/// A snapshot file's bytes compressed as they are stored.
+fn pack(bytes: &[u8]) -> Result<Vec<u8>, SnapshotError> {
+    zstd::encode_all(bytes, ZSTD_LEVEL)
+        .map_err(|e| SnapshotError::InvalidMeta(format!("cannot compress: {e}")))
 }
 
 /// A snapshot file's bytes and its sha256.
@@ -259,10 +319,13 @@ impl SnapshotStore {
         }
         let id = id.ok_or_else(|| no_free_id(meta))?;
         let (bytes, sha256) = encode(meta, export)?;
-        let path = dir.join(format!("{id}.json"));
-        write_atomic(&path, &bytes).map_err(io(&path))?;
+        let packed = pack(&bytes)?;
+        let path = dir.join(format!("{id}{COMPRESSED}"));
+        write_atomic(&path, &packed).map_err(io(&path))?;
         drop(lock);
-        Ok(SnapshotInfo::of(id, meta.clone(), sha256, path))
+        let mut info = SnapshotInfo::of(id, meta.clone(), sha256, path);
+        info.stored_bytes = packed.len() as u64;
+        Ok(info)
     }
 
     /// A new id for `meta`: its time, its operator and a random suffix.
@@ -283,8 +346,7 @@ impl SnapshotStore {
         export: &Value,
     ) -> Result<SnapshotInfo, SnapshotError> {
         let (bytes, sha256) = encode(meta, export)?;
-        let body = String::from_utf8(bytes)
-            .map_err(|e| SnapshotError::InvalidMeta(format!("cannot encode: {e}")))?;
+        let body = SnapshotBody::Zstd(pack(&bytes)?);
         for _ in 0..MAX_ID_ATTEMPTS {
             let id = self.candidate_id(meta);
             let row = crate::state::pg::SnapshotRow {
@@ -297,7 +359,9 @@ impl SnapshotStore {
                 .map_err(|e| self.state.db_error(e))?;
             if stored {
                 let path = self.root().join(&id);
-                return Ok(SnapshotInfo::of(id, meta.clone(), sha256, path));
+                let mut info = SnapshotInfo::of(id, meta.clone(), sha256, path);
+                info.stored_bytes = stored_len(&body);
+                return Ok(info);
             }
         }
         Err(no_free_id(meta))
@@ -323,14 +387,14 @@ impl SnapshotStore {
         Ok(sites)
     }
 
-    /// The files named `ID.json`, in any site folder.
+    /// The files named `ID.json.zst` (or `ID.json`, from before compression), in any site folder.
     fn find(&self, id: &str) -> Result<Vec<(String, PathBuf)>, SnapshotError> {
         Ok(self
             .sites()?
             .into_iter()
-            .map(|s| {
-                let p = self.state.snapshots_dir(&s).join(format!("{id}.json"));
-                (s, p)
+            .flat_map(|s| {
+                let dir = self.state.snapshots_dir(&s);
+                [COMPRESSED, PLAIN].map(|ext| (s.clone(), dir.join(format!("{id}{ext}"))))
             })
             .filter(|(_, p)| p.is_file())
             .collect())
@@ -348,7 +412,7 @@ impl SnapshotStore {
             let rows = pg.snapshots(site).map_err(|e| self.state.db_error(e))?;
             let mut out = rows
                 .iter()
-                .map(|r| info(&r.id, self.root().join(&r.id), r.body.as_bytes()))
+                .map(|r| info(&r.id, self.root().join(&r.id), &r.body))
                 .collect::<Result<Vec<_>, _>>()?;
             out.sort_by(|a, b| (a.taken_at, &a.id).cmp(&(b.taken_at, &b.id)));
             return Ok(out);
@@ -374,13 +438,12 @@ impl SnapshotStore {
                 let Some(id) = path
                     .file_name()
                     .and_then(|n| n.to_str())
-                    .and_then(|n| n.strip_suffix(".json"))
-                    .filter(|stem| id::is_valid(stem))
+                    .and_then(id_of_file)
                 else {
                     continue;
                 };
-                let bytes = std::fs::read(&path).map_err(io(&path))?;
-                out.push(info(id, path.clone(), &bytes)?);
+                let body = read_body(&path)?;
+                out.push(info(id, path.clone(), &body)?);
             }
         }
         out.sort_by(|a, b| (a.taken_at, &a.id).cmp(&(b.taken_at, &b.id)));
@@ -400,7 +463,9 @@ impl SnapshotStore {
                     id: id.to_string(),
                     dir: self.root(),
                 })?;
-            return verified(id, row.site, self.root().join(id), row.body.as_bytes());
+            let path = self.root().join(id);
+            let bytes = unpack(&row.body, &path)?;
+            return verified(id, row.site, path, &bytes);
         }
         let mut found = self.find(id)?;
         let (folder, path) = match found.len() {
@@ -422,7 +487,7 @@ impl SnapshotStore {
                 })
             }
         };
-        let bytes = std::fs::read(&path).map_err(io(&path))?;
+        let bytes = unpack(&read_body(&path)?, &path)?;
         verified(id, folder, path, &bytes)
     }
 
@@ -457,6 +522,21 @@ impl SnapshotStore {
             }
         }
         Ok(plan)
+    }
+
+    /// Snapshot `info`'s bytes as they are stored (compressed, or text from before), to copy them as they are.
+    pub fn stored_body(&self, info: &SnapshotInfo) -> Result<SnapshotBody, SnapshotError> {
+        match self.state.pg() {
+            Some(pg) => pg
+                .snapshot(&info.id)
+                .map_err(|e| self.state.db_error(e))?
+                .map(|r| r.body)
+                .ok_or_else(|| SnapshotError::NotFound {
+                    id: info.id.clone(),
+                    dir: self.root(),
+                }),
+            None => read_body(&info.path),
+        }
     }
 
     /// Removes one snapshot file (one that [`SnapshotStore::prune_plan`] chose), durably.
@@ -527,7 +607,7 @@ mod tests {
             info.path,
             state
                 .snapshots_dir("paris-hq")
-                .join(format!("{}.json", info.id))
+                .join(format!("{}{COMPRESSED}", info.id))
         );
         let listed = store.list(None).expect("list");
         assert_eq!(listed, vec![info.clone()]);
@@ -536,10 +616,67 @@ mod tests {
         assert_eq!(snap.export, export());
         assert_eq!(snap.meta, meta("paris-hq", "2026-11-27T21:30:12Z"));
         assert_eq!(snap.sha256, info.sha256);
-        let file: Value =
-            serde_json::from_slice(&std::fs::read(&info.path).expect("read")).expect("json");
+        let stored = std::fs::read(&info.path).expect("read");
+        assert_eq!(info.stored_bytes, stored.len() as u64);
+        let json = zstd::decode_all(stored.as_slice()).expect("a zstd frame");
+        let file: Value = serde_json::from_slice(&json).expect("json");
         assert_eq!(file["format"], FORMAT);
         assert_eq!(file["meta"]["token_env"], "VMSOPS_TOKEN");
+    }
+
+    #[test]
+    fn a_snapshot_written_before_compression_still_lists_loads_and_verifies() {
+        let (_d, state) = state();
+        let m = meta("paris-hq", "2026-11-27T21:30:12Z");
+        let (bytes, sha256) = encode(&m, &export()).expect("encode");
+        let id = "20261127T213012Z-claire.martin-00aa";
+        let dir = state.snapshots_dir("paris-hq");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join(format!("{id}{PLAIN}")), &bytes).expect("write");
+        let store = SnapshotStore::new(&state);
+        let listed = store.list(None).expect("list");
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].stored_bytes, bytes.len() as u64);
+        let snap = store.load(id).expect("load");
+        assert_eq!((snap.sha256, snap.export), (sha256, export()));
+    }
+
+    #[test]
+    fn a_large_export_is_stored_in_under_a_quarter_of_its_size() {
+        let (_d, state) = state();
+        let cameras: Vec<Value> = (0..5_000)
+            .map(|i| {
+                json!({"id": format!("cam-{i:05}"), "name": format!("Camera {i}"), "vendor": "Axis",
+                    "model": "P3265-LVE", "firmware": "11.9.60", "enabled": true,
+                    "stream_url": format!("rtsp://cam-{i:05}.cams.example/axis-media/media.amp"),
+                    "recording": {"resolution": "1920x1080", "fps": 15, "retention_days": 30,
+                        "schedule": [{"days": ["mon", "tue"], "from": "00:00", "to": "24:00"}]},
+                    "version": i})
+            })
+            .collect();
+        let big = json!({"format": "reference-vms/v1", "cameras": cameras});
+        let raw = serde_json::to_vec(&big).expect("json").len() as u64;
+        let info = SnapshotStore::new(&state)
+            .create(&meta("paris-hq", "2026-11-27T21:30:12Z"), &big)
+            .expect("create");
+        assert!(
+            info.stored_bytes * 4 <= raw,
+            "{} of {raw}",
+            info.stored_bytes
+        );
+    }
+
+    #[test]
+    fn a_damaged_compressed_file_is_an_error_that_names_it() {
+        let (_d, state) = state();
+        let store = SnapshotStore::new(&state);
+        let info = store
+            .create(&meta("paris-hq", "2026-11-27T21:30:12Z"), &export())
+            .expect("create");
+        std::fs::write(&info.path, b"not zstd").expect("write");
+        let e = store.load(&info.id).expect_err("damaged");
+        assert!(matches!(e, SnapshotError::Corrupt { .. }), "{e}");
+        assert!(e.to_string().contains(&info.id), "{e}");
     }
 
     #[test]
@@ -564,15 +701,21 @@ mod tests {
         let info = store
             .create(&meta("paris-hq", "2026-11-27T21:30:12Z"), &export())
             .expect("create");
-        let text = std::fs::read_to_string(&info.path).expect("read");
-        std::fs::write(&info.path, text.replacen("15", "25", 1)).expect("write");
+        let stored = std::fs::read(&info.path).expect("read");
+        let text =
+            String::from_utf8(zstd::decode_all(stored.as_slice()).expect("zstd")).expect("utf-8");
+        let write = |t: &str| {
+            let packed = zstd::encode_all(t.as_bytes(), ZSTD_LEVEL).expect("zstd");
+            std::fs::write(&info.path, packed).expect("write");
+        };
+        write(&text.replacen("15", "25", 1));
         let err = store.load(&info.id).expect_err("mismatch");
         assert!(matches!(err, SnapshotError::Mismatch { .. }), "{err:?}");
         let msg = err.to_string();
         assert!(msg.contains(&info.path.display().to_string()), "{msg}");
         assert!(msg.contains("sha256 mismatch"), "{msg}");
         // Reformatting alone changes nothing that the hash covers.
-        std::fs::write(&info.path, text.replace("\n", "\n  ")).expect("write");
+        write(&text.replace("\n", "\n  "));
         assert!(store.load(&info.id).is_ok());
     }
 
@@ -585,7 +728,7 @@ mod tests {
             .expect("create");
         let other = state.snapshots_dir("lyon-dc");
         std::fs::create_dir_all(&other).expect("mkdir");
-        std::fs::rename(&info.path, other.join(format!("{}.json", info.id))).expect("mv");
+        std::fs::rename(&info.path, other.join(format!("{}{COMPRESSED}", info.id))).expect("mv");
         assert!(matches!(
             store.load(&info.id),
             Err(SnapshotError::WrongSite { .. })

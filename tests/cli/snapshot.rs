@@ -37,6 +37,8 @@ pub fn settings() -> insta::Settings {
         "${1}-[SUFFIX]",
     );
     s.add_filter(r"\b[0-9a-f]{64}\b", "[SHA256]");
+    // Compressed sizes move with the ids and times they hold.
+    s.add_filter(r"\b\d+(\.\d)? (B|KiB|MiB|GiB)\b", "[SIZE]");
     s
 }
 
@@ -119,9 +121,18 @@ fn create_list_and_show() {
     assert_eq!(item["taken_at"], NOW);
     assert_eq!(item["reason"], "before the firmware upgrade");
     assert_eq!(item["commit"], Value::Null);
-    let file = state.path().join(format!("snapshots/paris-hq/{id}.json"));
-    let content: Value =
-        serde_json::from_slice(&std::fs::read(&file).expect("snapshot file")).expect("json");
+    let file = state
+        .path()
+        .join(format!("snapshots/paris-hq/{id}.json.zst"));
+    let stored = std::fs::read(&file).expect("snapshot file");
+    let json = zstd::decode_all(stored.as_slice()).expect("a zstd frame");
+    assert!(
+        stored.len() * 2 < json.len(),
+        "compressed: {} of {}",
+        stored.len(),
+        json.len()
+    );
+    let content: Value = serde_json::from_slice(&json).expect("json");
     assert_eq!(content["format"], "vmsops-snapshot/v1");
     assert_eq!(content["meta"]["token_env"], "VMSOPS_TOKEN");
     assert_eq!(content["meta"]["snapshot_retention_days"], 183);
@@ -149,9 +160,15 @@ fn show_refuses_a_tampered_file_and_ids_that_are_paths() {
     let (_sim, repo) = sim_and_repo();
     let state = tempfile::tempdir().expect("state");
     let id = create(state.path(), &repo);
-    let file = state.path().join(format!("snapshots/paris-hq/{id}.json"));
-    let text = std::fs::read_to_string(&file).expect("read");
-    std::fs::write(&file, text.replace("hall-02", "hall-99")).expect("write");
+    let file = state
+        .path()
+        .join(format!("snapshots/paris-hq/{id}.json.zst"));
+    let stored = std::fs::read(&file).expect("read");
+    let text =
+        String::from_utf8(zstd::decode_all(stored.as_slice()).expect("zstd")).expect("utf-8");
+    let tampered =
+        zstd::encode_all(text.replace("hall-02", "hall-99").as_bytes(), 3).expect("zstd");
+    std::fs::write(&file, tampered).expect("write");
     let (code, out, err) = run_with(state.path(), &["snapshot", "show", &id]);
     assert_eq!(code, 1, "{out}");
     assert!(err.contains("sha256 mismatch"), "{err}");
@@ -287,7 +304,9 @@ fn prune_keeps_snapshots_inside_their_retention_and_journals_removals() {
     let (_sim, repo) = sim_and_repo();
     let state = tempfile::tempdir().expect("state");
     let id = create(state.path(), &repo);
-    let file = state.path().join(format!("snapshots/paris-hq/{id}.json"));
+    let file = state
+        .path()
+        .join(format!("snapshots/paris-hq/{id}.json.zst"));
 
     // Seven weeks later, "older than a day" does not reach below the 183 days of the procedure.
     let (code, kept, err) = run_env(

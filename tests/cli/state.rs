@@ -72,7 +72,7 @@ fn init_is_idempotent_and_status_names_the_store_without_its_password() {
     assert!(
         again
             .out
-            .contains("schema vmsops is at version 1; nothing to do"),
+            .contains("schema vmsops is at version 2; nothing to do"),
         "{again}"
     );
     assert!(
@@ -85,7 +85,7 @@ fn init_is_idempotent_and_status_names_the_store_without_its_password() {
     assert_eq!(v["format_version"], 1);
     assert_eq!(
         (v["kind"].as_str(), v["schema_version"].as_i64()),
-        (Some("postgres"), Some(1))
+        (Some("postgres"), Some(2))
     );
     let pw = password_of(&store.location());
     assert!(!pw.is_empty() && !status.out.contains(&pw), "{status}");
@@ -327,4 +327,66 @@ fn status_of_a_directory_store() {
         out.out.contains("(directory)") && out.out.contains("no entries yet"),
         "{out}"
     );
+}
+
+/// A store created by an older vmsops (schema version 1, snapshots stored as text) is
+/// migrated by `state init`: its snapshots still list and verify, new ones are compressed.
+#[test]
+fn a_version_1_store_is_migrated_and_keeps_its_text_snapshots() {
+    let Some(store) = TestStore::empty_postgres() else {
+        return;
+    };
+    let mut c = postgres::Client::connect(&store.location(), postgres::NoTls).expect("connect");
+    c.batch_execute(vmsops::state::pg::schema::MIGRATIONS[0])
+        .expect("version 1");
+    c.batch_execute("UPDATE vmsops.schema_version SET version = 1")
+        .expect("version");
+    // A snapshot as version 1 stored it: the snapshot file's text.
+    let dir = tempfile::tempdir().expect("tmp");
+    let dir_store = vmsops::state::StateStore::open(dir.path().to_str(), None, &|_| None)
+        .expect("a directory store");
+    let made = vmsops::snapshot::SnapshotStore::new(&dir_store)
+        .create(
+            &old_meta(),
+            &serde_json::json!({"format": "reference-vms/v1", "cameras": []}),
+        )
+        .expect("create");
+    let text = String::from_utf8(
+        zstd::decode_all(std::fs::read(&made.path).expect("read").as_slice()).expect("zstd"),
+    )
+    .expect("utf-8");
+    c.execute(
+        "INSERT INTO vmsops.snapshots (id, site, taken_at, keep_until, sha256, body) \
+         VALUES ($1, 'paris-hq', now(), now() + interval '200 days', $2, $3)",
+        &[&made.id, &made.sha256, &text],
+    )
+    .expect("insert");
+
+    let refused = run(&store, &["snapshot", "list"]);
+    assert_eq!(refused.code, 1, "{refused}");
+    assert!(refused.err.contains("state init"), "{refused}");
+    let init = run(&store, &["state", "init"]);
+    assert_eq!(init.code, 0, "{init}");
+    let shown = run(&store, &["snapshot", "show", &made.id]);
+    assert_eq!(shown.code, 0, "{shown}");
+    assert!(shown.out.contains("(verified)"), "{shown}");
+    let listed = run(&store, &["snapshot", "list"]);
+    assert_eq!(listed.code, 0, "{listed}");
+    assert!(listed.out.contains(&made.id), "{listed}");
+}
+
+fn old_meta() -> vmsops::snapshot::SnapshotMeta {
+    vmsops::snapshot::SnapshotMeta {
+        site: "paris-hq".into(),
+        taken_at: "2026-11-27T12:00:00Z".parse().expect("time"),
+        operator: "claire.martin".into(),
+        reason: None,
+        commit: None,
+        driver: "reference".into(),
+        url: "http://127.0.0.1:8480".into(),
+        token_env: Some("VMSOPS_TOKEN".into()),
+        username_env: None,
+        password_env: None,
+        snapshot_retention_days: 183,
+    }
 }

@@ -143,8 +143,27 @@ pub struct SnapshotRow {
     pub id: String,
     /// Its site.
     pub site: String,
-    /// The same bytes a snapshot file holds.
-    pub body: String,
+    /// The same bytes a snapshot file holds: compressed (zstd), or as text when
+    /// stored before snapshots were compressed.
+    pub body: SnapshotBody,
+}
+
+/// A stored snapshot's bytes, as they are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotBody {
+    /// A zstd frame of the snapshot file.
+    Zstd(Vec<u8>),
+    /// The snapshot file itself (stores written before compression).
+    Text(String),
+}
+
+impl SnapshotBody {
+    fn from_row(row: &postgres::Row, text: usize, zst: usize) -> SnapshotBody {
+        match row.get::<_, Option<Vec<u8>>>(zst) {
+            Some(z) => SnapshotBody::Zstd(z),
+            None => SnapshotBody::Text(row.get::<_, Option<String>>(text).unwrap_or_default()),
+        }
+    }
 }
 
 /// A site as `state status` shows it.
@@ -451,8 +470,8 @@ impl PgStore {
         self.worker.run(move |c| {
             let n = c
                 .execute(
-                    "INSERT INTO vmsops.snapshots (id, site, taken_at, keep_until, sha256, body)
-                     VALUES ($1, $2, $3::text::timestamptz, $4::text::timestamptz, $5, $6)
+                    "INSERT INTO vmsops.snapshots (id, site, taken_at, keep_until, sha256, body, body_zst)
+                     VALUES ($1, $2, $3::text::timestamptz, $4::text::timestamptz, $5, $6, $7)
                      ON CONFLICT (id) DO NOTHING",
                     &[
                         &row.id,
@@ -460,7 +479,14 @@ impl PgStore {
                         &taken_at.to_string(),
                         &keep_until.to_string(),
                         &sha256,
-                        &row.body,
+                        &match &row.body {
+                            SnapshotBody::Text(t) => Some(t.as_str()),
+                            SnapshotBody::Zstd(_) => None,
+                        },
+                        &match &row.body {
+                            SnapshotBody::Zstd(z) => Some(z.as_slice()),
+                            SnapshotBody::Text(_) => None,
+                        },
                     ],
                 )
                 .map_err(query("storing the snapshot"))?;
@@ -474,7 +500,7 @@ impl PgStore {
         self.worker.run(move |c| {
             let rows = c
                 .query(
-                    "SELECT id, site, body FROM vmsops.snapshots
+                    "SELECT id, site, body, body_zst FROM vmsops.snapshots
                      WHERE $1::text IS NULL OR site = $1 ORDER BY taken_at, id",
                     &[&site],
                 )
@@ -484,7 +510,7 @@ impl PgStore {
                 .map(|r| SnapshotRow {
                     id: r.get(0),
                     site: r.get(1),
-                    body: r.get(2),
+                    body: SnapshotBody::from_row(r, 2, 3),
                 })
                 .collect())
         })
@@ -495,14 +521,14 @@ impl PgStore {
         let id = id.to_string();
         self.worker.run(move |c| {
             Ok(c.query_opt(
-                "SELECT id, site, body FROM vmsops.snapshots WHERE id = $1",
+                "SELECT id, site, body, body_zst FROM vmsops.snapshots WHERE id = $1",
                 &[&id],
             )
             .map_err(query("reading the snapshot"))?
             .map(|r| SnapshotRow {
                 id: r.get(0),
                 site: r.get(1),
-                body: r.get(2),
+                body: SnapshotBody::from_row(&r, 2, 3),
             }))
         })
     }

@@ -6,10 +6,11 @@
 //! deleted.
 
 /// The schema version this binary reads and writes.
-pub const VERSION: i32 = 1;
+pub const VERSION: i32 = 2;
 
 /// Each migration, in order; `MIGRATIONS[n]` takes the schema from version n to n + 1.
-pub const MIGRATIONS: [&str; 1] = [r#"
+pub const MIGRATIONS: [&str; 2] = [
+    r#"
 CREATE SCHEMA IF NOT EXISTS vmsops;
 CREATE TABLE vmsops.schema_version (version integer NOT NULL);
 INSERT INTO vmsops.schema_version VALUES (0);
@@ -62,7 +63,15 @@ CREATE TABLE vmsops.lock_holders (
     site text PRIMARY KEY,
     holder text NOT NULL
 );
-"#];
+"#,
+    // Snapshots compressed (zstd); the ones stored before keep their text body.
+    r#"
+ALTER TABLE vmsops.snapshots ALTER COLUMN body DROP NOT NULL;
+ALTER TABLE vmsops.snapshots ADD COLUMN body_zst bytea;
+ALTER TABLE vmsops.snapshots ADD CONSTRAINT snapshots_one_body
+    CHECK ((body IS NULL) <> (body_zst IS NULL));
+"#,
+];
 
 /// The grants `state init` prints: a least-privilege role for vmsops and a read-only auditor.
 pub fn grants(db: &str) -> String {

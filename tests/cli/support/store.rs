@@ -59,6 +59,21 @@ impl TestStore {
 
     /// A fresh database with the vmsops schema, or None (said on stderr) without a server.
     pub fn postgres() -> Option<TestStore> {
+        let store = TestStore::empty_postgres()?;
+        let out = Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
+            .args(["state", "init", "--state", &store.location()])
+            .output()
+            .expect("vmsops state init");
+        assert!(
+            out.status.success(),
+            "state init: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some(store)
+    }
+
+    /// A fresh, empty database (no vmsops schema), or None (said on stderr) without a server.
+    pub fn empty_postgres() -> Option<TestStore> {
         let Some(admin) = std::env::var("VMSOPS_TEST_PG_URL")
             .ok()
             .filter(|u| !u.is_empty())
@@ -78,21 +93,11 @@ impl TestStore {
             .expect("create the story's database");
         let mut url = url::Url::parse(&admin).expect("VMSOPS_TEST_PG_URL is a URL");
         url.set_path(&db);
-        let store = TestStore::Pg {
+        Some(TestStore::Pg {
             url: url.to_string(),
             admin,
             db,
-        };
-        let out = Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
-            .args(["state", "init", "--state", &store.location()])
-            .output()
-            .expect("vmsops state init");
-        assert!(
-            out.status.success(),
-            "state init: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Some(store)
+        })
     }
 
     /// `--state` for this store.
