@@ -42,13 +42,33 @@ pub fn example_alert_rules() -> Vec<Value> {
         .collect()
 }
 
+/// One run of a command under `/usr/bin/time`.
+pub struct Timed {
+    /// Wall-clock seconds.
+    pub wall: f64,
+    /// CPU seconds, user + system (the command and the children it waited for).
+    pub cpu: f64,
+    /// Peak resident memory, MB.
+    pub rss_mb: f64,
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// What it wrote on stdout.
+    pub stdout: String,
+}
+
 /// Runs `cmd` once under `/usr/bin/time` (and `BENCH_WRAP`, if set): (wall seconds, peak RSS in
 /// MB, exit code, stdout).
 pub fn time_once(cmd: &Command) -> (f64, f64, i32, String) {
+    let t = run_timed(cmd);
+    (t.wall, t.rss_mb, t.code, t.stdout)
+}
+
+/// Runs `cmd` once under `/usr/bin/time` (and `BENCH_WRAP`, if set): wall and CPU time, peak RSS.
+pub fn run_timed(cmd: &Command) -> Timed {
     let dir = tempfile::tempdir().expect("tmp");
     let (times, stdout) = (dir.path().join("time"), dir.path().join("stdout"));
     let mut c = Command::new("/usr/bin/time");
-    c.arg("-f").arg("%e %M").arg("-o").arg(&times);
+    c.arg("-f").arg("%e %M %U %S").arg("-o").arg(&times);
     // `BENCH_WRAP="valgrind --tool=massif"` profiles the measured command instead of timing it alone.
     if let Ok(wrap) = std::env::var("BENCH_WRAP") {
         c.args(wrap.split_whitespace());
@@ -68,13 +88,19 @@ pub fn time_once(cmd: &Command) -> (f64, f64, i32, String) {
         .stderr(Stdio::null())
         .status()
         .expect("time");
-    let line = std::fs::read_to_string(&times).expect("time output");
-    let mut it = line.split_whitespace();
-    let wall = it
-        .next()
-        .and_then(|w| w.parse::<f64>().ok())
-        .unwrap_or(f64::NAN);
-    let rss = it.next().and_then(|k| k.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0;
-    let out = std::fs::read_to_string(&stdout).unwrap_or_default();
-    (wall, rss, status.code().unwrap_or(-1), out)
+    // The last line: `time` writes one before it when the command fails or is killed.
+    let text = std::fs::read_to_string(&times).expect("time output");
+    let line = text.lines().last().unwrap_or_default();
+    let fields: Vec<f64> = line
+        .split_whitespace()
+        .map(|f| f.parse::<f64>().unwrap_or(f64::NAN))
+        .collect();
+    let field = |i: usize| fields.get(i).copied().unwrap_or(f64::NAN);
+    Timed {
+        wall: field(0),
+        rss_mb: fields.get(1).copied().unwrap_or(0.0) / 1024.0,
+        cpu: field(2) + field(3),
+        code: status.code().unwrap_or(-1),
+        stdout: std::fs::read_to_string(&stdout).unwrap_or_default(),
+    }
 }
