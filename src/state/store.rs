@@ -105,25 +105,33 @@ pub struct KnownRequestIds {
 impl KnownRequestIds {
     /// Reads the journal entries appended since the last refresh; returns how many lines it read.
     pub fn refresh(&mut self, state: &StateStore) -> Result<usize, StateError> {
-        let (lines, next) = state.journal_lines_after(self.cursor)?;
+        let mut found = Vec::new();
+        let (lines, next) =
+            state.each_journal_line_after(self.cursor, |l| found.extend(request_id(l)))?;
         if next < self.cursor {
             // The journal was replaced (a directory restored from a backup): start over.
             self.ids.clear();
         }
         self.cursor = next;
-        self.ids.extend(
-            lines
-                .iter()
-                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-                .filter_map(|v| {
-                    v.get("detail")?
-                        .get("request_id")?
-                        .as_str()
-                        .map(String::from)
-                }),
-        );
-        Ok(lines.len())
+        self.ids.extend(found);
+        Ok(lines)
     }
+}
+
+/// The `detail.request_id` of a journal line, read without building the rest of it.
+fn request_id(line: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Line<'a> {
+        #[serde(borrow, default)]
+        detail: Option<Detail<'a>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Detail<'a> {
+        #[serde(borrow, default)]
+        request_id: Option<std::borrow::Cow<'a, str>>,
+    }
+    let line: Line<'_> = serde_json::from_slice(line).ok()?;
+    line.detail?.request_id.map(std::borrow::Cow::into_owned)
 }
 
 /// Where the state lives.
@@ -365,7 +373,13 @@ impl StateStore {
 
     /// The journal's lines after `cursor` (a byte offset in a directory store, a `seq` in
     /// PostgreSQL), and the cursor after them: only complete lines are read.
-    fn journal_lines_after(&self, cursor: u64) -> Result<(Vec<String>, u64), StateError> {
+    /// Calls `each` on every journal line after `cursor` (never all of them in memory as
+    /// strings); returns how many and the cursor after them.
+    fn each_journal_line_after(
+        &self,
+        cursor: u64,
+        mut each: impl FnMut(&[u8]),
+    ) -> Result<(usize, u64), StateError> {
         match &self.backend {
             Backend::Dir(root) => {
                 use std::io::{Read, Seek, SeekFrom};
@@ -376,9 +390,7 @@ impl StateStore {
                 };
                 let mut file = match std::fs::File::open(&path) {
                     Ok(f) => f,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        return Ok((Vec::new(), 0))
-                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, 0)),
                     Err(e) => return Err(io(e)),
                 };
                 let len = file.metadata().map_err(io)?.len();
@@ -388,10 +400,13 @@ impl StateStore {
                 let mut bytes = Vec::new();
                 file.read_to_end(&mut bytes).map_err(io)?;
                 let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-                let lines = String::from_utf8_lossy(&bytes[..complete])
-                    .lines()
-                    .map(String::from)
-                    .collect();
+                let mut lines = 0;
+                for line in bytes[..complete].split(|b| *b == b'\n') {
+                    if !line.is_empty() {
+                        each(line);
+                        lines += 1;
+                    }
+                }
                 Ok((lines, from + complete as u64))
             }
             Backend::Pg(pg) => {
@@ -399,7 +414,8 @@ impl StateStore {
                     .journal_lines_after(cursor)
                     .map_err(|e| self.db_error(e))?;
                 let next = rows.last().map_or(cursor, |(seq, _)| *seq);
-                Ok((rows.into_iter().map(|(_, l)| l).collect(), next))
+                rows.iter().for_each(|(_, l)| each(l.as_bytes()));
+                Ok((rows.len(), next))
             }
         }
     }
@@ -547,6 +563,28 @@ mod tests {
             s.baseline("paris-hq"),
             Err(StateError::Corrupt { .. })
         ));
+    }
+
+    #[test]
+    fn a_request_id_is_read_from_any_line_that_has_one_and_from_no_other() {
+        let id = |l: &str| request_id(l.as_bytes());
+        assert_eq!(
+            id(r#"{"seq":1,"detail":{"request_id":"r-1","x":[1]}}"#).as_deref(),
+            Some("r-1")
+        );
+        assert_eq!(
+            id(r#"{"detail":{"request_id":"r\"2"}}"#).as_deref(),
+            Some("r\"2")
+        );
+        for none in [
+            r#"{"detail":null}"#,
+            r#"{"detail":{}}"#,
+            r#"{"detail":"text"}"#,
+            "{",
+            "",
+        ] {
+            assert_eq!(id(none), None, "{none}");
+        }
     }
 
     #[test]
