@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use vmsops::exit::Exit;
+use vmsops::sim::streams::StreamConfig;
 use vmsops::sim::{FailAfter, FaultConfig, Sim, SimConfig, SimError, Tokens};
 
 use super::{output, CmdResult};
@@ -39,6 +40,12 @@ pub struct Args {
     /// Largest full import (`PUT /api/v1/config`) accepted, in bytes; 413 past it [default: 67108864, 64 MiB].
     #[arg(long, value_name = "BYTES")]
     max_import_bytes: Option<usize>,
+    /// How long a restarted camera stream stays `connecting` before it connects.
+    #[arg(long, value_name = "N", default_value_t = 300)]
+    connect_ms: u64,
+    /// A stream_url host that never answers: its cameras end `disconnected` (repeatable).
+    #[arg(long = "unreachable-host", value_name = "HOST")]
+    unreachable_hosts: Vec<String>,
 }
 
 fn parse_fail_after(s: &str) -> Result<FailAfter, String> {
@@ -65,6 +72,10 @@ pub fn run(args: Args) -> CmdResult {
             fail_after: args.fail_after,
         },
         max_import_bytes: args.max_import_bytes,
+        streams: StreamConfig {
+            connect: Duration::from_millis(args.connect_ms),
+            unreachable_hosts: args.unreachable_hosts.into_iter().collect(),
+        },
     };
     let sim = Sim::open(config)?;
     let summary = sim.summary();

@@ -16,6 +16,7 @@ use super::faults::{Fault, Faults};
 use super::journal::{Entry, Outcome};
 use super::persist::Store;
 use super::store::{Change, Record, State};
+use super::streams::Streams;
 
 /// Who attempts what; becomes the journal entry.
 #[derive(Debug, Clone)]
@@ -173,6 +174,8 @@ struct Writer {
 pub struct Engine {
     state: RwLock<State>,
     writer: Mutex<Writer>,
+    /// When each camera's stream last restarted.
+    pub streams: Streams,
 }
 
 fn poisoned<T>(_: T) -> ApiError {
@@ -181,10 +184,11 @@ fn poisoned<T>(_: T) -> ApiError {
 
 impl Engine {
     /// An engine over a loaded state.
-    pub fn new(state: State, store: Option<Store>, faults: Faults) -> Engine {
+    pub fn new(state: State, store: Option<Store>, faults: Faults, streams: Streams) -> Engine {
         Engine {
             state: RwLock::new(state),
             writer: Mutex::new(Writer { store, faults }),
+            streams,
         }
     }
 
@@ -224,7 +228,10 @@ impl Engine {
             }
         }
         match self.state.write() {
-            Ok(mut s) => s.apply(record),
+            Ok(mut s) => {
+                self.streams.note(&s, &record.changes);
+                s.apply(record);
+            }
             Err(e) => return Answer::unjournaled(poisoned(e)),
         }
         if result.is_ok() {
@@ -315,7 +322,12 @@ mod tests {
 
     #[test]
     fn successes_and_failures_are_both_journaled() {
-        let engine = Engine::new(State::default(), None, Faults::default());
+        let engine = Engine::new(
+            State::default(),
+            None,
+            Faults::default(),
+            Streams::start(Default::default()),
+        );
         let a = engine.mutate(attempt(), set_timeout(15));
         assert_eq!(a.seq, Some(1));
         assert!(a.result.is_ok());
@@ -341,7 +353,12 @@ mod tests {
             }),
             ..FaultConfig::default()
         });
-        let engine = Engine::new(State::default(), None, faults);
+        let engine = Engine::new(
+            State::default(),
+            None,
+            faults,
+            Streams::start(Default::default()),
+        );
         let a = engine.mutate(attempt(), set_timeout(15));
         assert_eq!(
             a.result.expect_err("injected").status,

@@ -33,6 +33,8 @@
 //!   it: `{"status":"ok","max_import_bytes":N}`. Malformed JSON is 400, a
 //!   wrong shape or value 422; unknown fields are ignored.
 //! - No tokens are ever written to the state file.
+//! - `GET /api/v1/cameras/{id}/status` emulates the camera's stream ([`streams`]):
+//!   `--connect-ms`, `--unreachable-host`; restarts are kept in memory only.
 
 pub mod api_error;
 pub mod auth;
@@ -45,6 +47,7 @@ pub mod persist;
 pub mod recordings;
 pub mod routes;
 pub mod store;
+pub mod streams;
 pub mod validate;
 
 use std::future::Future;
@@ -74,6 +77,8 @@ pub struct SimConfig {
     pub faults: FaultConfig,
     /// Largest full import accepted (`PUT /api/v1/config`); `None`: [`DEFAULT_MAX_IMPORT_BYTES`].
     pub max_import_bytes: Option<usize>,
+    /// How camera streams behave (`--connect-ms`, `--unreachable-host`).
+    pub streams: streams::StreamConfig,
 }
 
 /// The import limit by default: the export of 100,000 cameras fits with room to spare.
@@ -120,7 +125,12 @@ impl Sim {
                 store.compact(&state)?;
             }
         }
-        let engine = Engine::new(state, store, Faults::new(config.faults.clone()));
+        let engine = Engine::new(
+            state,
+            store,
+            Faults::new(config.faults.clone()),
+            streams::Streams::start(config.streams.clone()),
+        );
         Ok(Sim {
             app: routes::App {
                 engine: Arc::new(engine),

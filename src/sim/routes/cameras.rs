@@ -246,6 +246,20 @@ pub async fn recordings(State(app): State<App>, Id(id): Id) -> Result<Response, 
     json_response(StatusCode::OK, serde_json::to_vec(&view), None)
 }
 
+/// `GET /api/v1/cameras/{id}/status`: the stream as the VMS sees it now.
+pub async fn status(State(app): State<App>, Id(id): Id) -> Result<Response, ApiError> {
+    let (now, utc) = (std::time::Instant::now(), jiff::Timestamp::now());
+    let status = app
+        .engine
+        .read(|s| {
+            s.cameras
+                .get(&id)
+                .map(|c| app.engine.streams.status(c, now, utc))
+        })?
+        .ok_or_else(|| ApiError::not_found(format!("no camera {id}")))?;
+    json_response(StatusCode::OK, serde_json::to_vec(&status), None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,6 +119,7 @@ pub fn router(app: App) -> Router {
                 .delete(cameras::delete),
         )
         .route("/api/v1/cameras/{id}/recordings", get(cameras::recordings))
+        .route("/api/v1/cameras/{id}/status", get(cameras::status))
         .route("/api/v1/alert-rules", get(alert_rules::list))
         .route(
             "/api/v1/alert-rules/{kind}",

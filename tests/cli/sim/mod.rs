@@ -10,3 +10,4 @@ mod logs;
 mod pagination;
 mod persistence;
 mod recordings;
+mod status;
