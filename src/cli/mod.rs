@@ -22,6 +22,7 @@ mod signal;
 mod sim;
 mod snapshot;
 mod state;
+mod status;
 mod validate;
 mod watch;
 
@@ -82,6 +83,8 @@ enum Command {
     Restore(restore::Args),
     /// Detect differences, findings and out-of-band changes (plan without the gate).
     Drift(drift::Args),
+    /// Every live camera's health now: healthy, progressing, degraded, disabled or unknown.
+    Status(status::Args),
     /// Check drift of every site every interval; serve metrics; post webhooks on change.
     Watch(watch::Args),
     /// Configuration snapshots: create, list, show, prune.
@@ -106,6 +109,7 @@ pub fn main() -> ExitCode {
         Command::Apply(a) => apply::run(a),
         Command::Restore(a) => restore::run(a),
         Command::Drift(a) => drift::run(a),
+        Command::Status(a) => status::run(a),
         Command::Watch(a) => watch::run(a),
         Command::Snapshot(a) => snapshot::run(a),
         Command::Audit(a) => audit::run(a),

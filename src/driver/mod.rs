@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{AlertKind, VmsEndpoint};
 pub use crate::model::{
-    AlertRule, Camera, Capabilities, JournalPage, LiveConfig, Recording, Recordings, Settings,
-    Unmanaged, VmsJournalEntry,
+    AlertRule, Camera, CameraStatus, Capabilities, JournalPage, LiveConfig, Recording, Recordings,
+    Settings, StreamState, Unmanaged, VmsJournalEntry,
 };
 
 /// Who asks for a mutation and under which id; the caller journals both first.
@@ -57,6 +57,13 @@ pub trait Vms: Send + Sync {
 
     /// Replaces the whole configuration with an earlier `export` (restore).
     async fn import(&self, export: &serde_json::Value, ctx: &OpContext) -> Result<(), DriverError>;
+
+    /// Camera `id`'s stream now; [`CameraStatus::unknown`] where the product cannot tell.
+    async fn camera_status(&self, _id: &str) -> Result<CameraStatus, DriverError> {
+        Ok(CameraStatus::unknown(
+            "this driver does not read stream health",
+        ))
+    }
 
     /// The largest export, in bytes, that [`Vms::import`] can send as the product states
     /// it; `None` when the product states no limit.

@@ -25,7 +25,8 @@ use super::Vms;
 use super::{messages, transport};
 use crate::model::AlertKind;
 use crate::model::{
-    AlertRule, Camera, Capabilities, JournalPage, LiveConfig, Recordings, Settings,
+    AlertRule, Camera, CameraStatus, Capabilities, JournalPage, LiveConfig, Recordings, Settings,
+    StreamState,
 };
 use wire::{
     AlertRuleOut, CameraOut, SettingsOut, WireAlertRule, WireCamera, WireExport, WireJournalPage,
@@ -523,6 +524,44 @@ impl Vms for ReferenceDriver {
         }
         drop(answer);
         Ok(live_of(export))
+    }
+
+    /// `GET /api/v1/cameras/{id}/status`; a state this driver does not know reads as unknown.
+    async fn camera_status(&self, id: &str) -> Result<CameraStatus, DriverError> {
+        #[derive(serde::Deserialize)]
+        struct Wire {
+            camera_id: String,
+            state: String,
+            fps: f64,
+            recording: bool,
+            since: jiff::Timestamp,
+        }
+        let answer = self
+            .get(&["api", "v1", "cameras", id, "status"], &[])
+            .await?;
+        let w: Wire = answer.json()?;
+        if w.camera_id != id {
+            return Err(answer.invalid(format!("status of {} instead", w.camera_id)));
+        }
+        let state = match w.state.as_str() {
+            "connecting" => StreamState::Connecting,
+            "connected" => StreamState::Connected,
+            "disconnected" => StreamState::Disconnected,
+            "disabled" => StreamState::Disabled,
+            other => {
+                return Ok(CameraStatus::unknown(format!(
+                    "the VMS reports a stream state vmsops does not know: {}",
+                    other.escape_debug()
+                )))
+            }
+        };
+        Ok(CameraStatus {
+            state,
+            fps: Some(w.fps),
+            recording: Some(w.recording),
+            since: Some(w.since),
+            reason: None,
+        })
     }
 
     /// The limit `GET /api/v1/health` states (`max_import_bytes`); servers that state none have none known.

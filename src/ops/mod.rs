@@ -22,3 +22,4 @@ pub mod restore;
 pub mod restore_objects;
 pub mod review;
 pub mod snapshot;
+pub mod status;

@@ -18,6 +18,8 @@ use serde::Serialize;
 use super::model::Camera;
 use super::store::{Change, State};
 use crate::model::schedule::{canonical, Day};
+// The vocabulary's states; the sim never answers `unknown`.
+pub use crate::model::StreamState;
 
 /// `--connect-ms` by default.
 pub const DEFAULT_CONNECT: Duration = Duration::from_millis(300);
@@ -48,20 +50,6 @@ fn key(c: &Camera) -> (bool, &str, &str, u32) {
         c.recording.resolution.as_str(),
         c.recording.fps,
     )
-}
-
-/// The stream's state, as the API names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StreamState {
-    /// Restarted less than `--connect-ms` ago.
-    Connecting,
-    /// Delivering frames.
-    Connected,
-    /// Its source does not answer.
-    Disconnected,
-    /// The camera is disabled.
-    Disabled,
 }
 
 /// `GET /api/v1/cameras/{id}/status`.

@@ -16,6 +16,7 @@ mod schema;
 mod sim;
 mod snapshot;
 mod state;
+mod status;
 mod support;
 mod validate;
 mod watch;

@@ -1,0 +1,128 @@
+//! A camera's health now: the stream as a product reports it, and the verdict
+//! `status` (and, later, a verified apply) draws from it.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+/// A camera's stream as the product sees it now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamState {
+    /// (Re)starting: not delivering yet.
+    Connecting,
+    /// Delivering frames.
+    Connected,
+    /// Its source does not answer.
+    Disconnected,
+    /// The camera is disabled.
+    Disabled,
+    /// The product cannot tell.
+    Unknown,
+}
+
+/// What a driver reads of one camera's stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CameraStatus {
+    /// The stream's state.
+    pub state: StreamState,
+    /// Frames per second it delivers now, when the product says.
+    pub fps: Option<f64>,
+    /// Whether it records now, when the product says.
+    pub recording: Option<bool>,
+    /// Since when it is in this state, when the product says.
+    pub since: Option<Timestamp>,
+    /// Why the state is unknown, when it is.
+    pub reason: Option<String>,
+}
+
+impl CameraStatus {
+    /// A product that cannot tell, and why.
+    pub fn unknown(reason: impl Into<String>) -> CameraStatus {
+        CameraStatus {
+            state: StreamState::Unknown,
+            fps: None,
+            recording: None,
+            since: None,
+            reason: Some(reason.into()),
+        }
+    }
+}
+
+/// A camera's health, as `vmsops status` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    /// Connected and delivering frames.
+    Healthy,
+    /// Connecting.
+    Progressing,
+    /// Disconnected, or connected at 0 fps.
+    Degraded,
+    /// Disabled on purpose.
+    Disabled,
+    /// The product cannot tell.
+    Unknown,
+}
+
+impl Health {
+    /// Its name in outputs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Progressing => "progressing",
+            Health::Degraded => "degraded",
+            Health::Disabled => "disabled",
+            Health::Unknown => "unknown",
+        }
+    }
+
+    /// Whether it makes `status` exit 2 (unknown is shown, not counted).
+    pub fn needs_attention(self) -> bool {
+        matches!(self, Health::Progressing | Health::Degraded)
+    }
+}
+
+/// The health of a camera whose stream reads `s`, and why when it is not healthy.
+pub fn judge(s: &CameraStatus) -> (Health, Option<String>) {
+    match s.state {
+        StreamState::Connected if s.fps.is_none_or(|f| f >= 1.0) => (Health::Healthy, None),
+        StreamState::Connected => (
+            Health::Degraded,
+            Some("connected but delivering no frames (0 fps)".into()),
+        ),
+        StreamState::Connecting => (Health::Progressing, Some("the stream is connecting".into())),
+        StreamState::Disconnected => (
+            Health::Degraded,
+            Some("the stream is disconnected: its source does not answer".into()),
+        ),
+        StreamState::Disabled => (Health::Disabled, None),
+        StreamState::Unknown => (Health::Unknown, s.reason.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(state: StreamState, fps: Option<f64>) -> CameraStatus {
+        CameraStatus {
+            state,
+            fps,
+            recording: None,
+            since: None,
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn each_state_has_its_health() {
+        let h = |s, f| judge(&at(s, f)).0;
+        assert_eq!(h(StreamState::Connected, Some(15.0)), Health::Healthy);
+        assert_eq!(h(StreamState::Connected, Some(0.0)), Health::Degraded);
+        assert_eq!(h(StreamState::Connecting, None), Health::Progressing);
+        assert_eq!(h(StreamState::Disconnected, None), Health::Degraded);
+        assert_eq!(h(StreamState::Disabled, None), Health::Disabled);
+        assert_eq!(h(StreamState::Unknown, None), Health::Unknown);
+        assert!(Health::Degraded.needs_attention() && !Health::Unknown.needs_attention());
+    }
+}
