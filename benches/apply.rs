@@ -26,175 +26,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use serde_json::{json, Value};
-use vmsops::sim::{FaultConfig, Sim, SimConfig, Tokens};
-
 mod support;
-const TOKEN: &str = "bench-token";
+use support::{IN_WINDOW, TOKEN};
 const CAMERAS: usize = 1_000;
-const FILES: usize = 20;
-/// Tuesday 1 December 2026, 02:30 in Paris: inside the example's maintenance window.
-const IN_WINDOW: &str = "2026-12-01T01:30:00Z";
-const APPROVER: &str = "rs@client.example";
-const AUTHOR: &str = "claire.martin@integrator.example";
-
-/// Runs a tool with no user git or ssh configuration, as `committer` for git; returns its trimmed stdout.
-fn tool(dir: &Path, committer: &str, cmd: &mut Command) -> String {
-    let out = cmd
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Claire Martin")
-        .env("GIT_AUTHOR_EMAIL", AUTHOR)
-        .env("GIT_COMMITTER_NAME", "Claire Martin")
-        .env("GIT_COMMITTER_EMAIL", committer)
-        .env_remove("SSH_AUTH_SOCK")
-        .output()
-        .expect("run a tool");
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// The approved change: (repository, trusted base commit).
-struct Change {
-    repo: tempfile::TempDir,
-    base: String,
-    _keys: tempfile::TempDir,
-}
-
-/// A repository of the example site with `CAMERAS` cameras at `url`, then the approved fps change.
-fn approved_change(url: &str) -> Change {
-    let manifest = env!("CARGO_MANIFEST_DIR");
-    let repo = tempfile::tempdir().expect("tmp");
-    let dir = repo.path();
-    let keys = tempfile::tempdir().expect("tmp");
-    let key = keys.path().join("rs");
-    tool(
-        keys.path(),
-        AUTHOR,
-        Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-C", APPROVER, "-f"])
-            .arg(&key),
-    );
-    let public = std::fs::read_to_string(key.with_extension("pub")).expect("public key");
-    let public: Vec<&str> = public.split_whitespace().take(2).collect();
-    std::fs::create_dir_all(dir.join("policy")).expect("mkdir");
-    // The example's signers, the approver's line with the fresh key.
-    let signers: String =
-        std::fs::read_to_string(format!("{manifest}/examples/policy/allowed_signers"))
-            .expect("signers")
-            .lines()
-            .map(|l| match l.starts_with(&format!("{APPROVER} ")) {
-                true => format!("{APPROVER} namespaces=\"git\" {}\n", public.join(" ")),
-                false => format!("{l}\n"),
-            })
-            .collect();
-    std::fs::write(dir.join("policy/allowed_signers"), signers).expect("write");
-    let site = std::fs::read_to_string(format!("{manifest}/examples/sites/paris-hq/site.yaml"))
-        .expect("site");
-    let site = site
-        .replace("name: paris-hq", "name: bench")
-        .replace("url: http://127.0.0.1:8480", &format!("url: {url}"));
-    let root = dir.join("sites/bench");
-    std::fs::create_dir_all(root.join("cameras")).expect("mkdir");
-    std::fs::write(root.join("site.yaml"), &site).expect("write");
-    let per = CAMERAS.div_ceil(FILES);
-    for f in 0..FILES {
-        let mut t = String::from("apiVersion: vmsops/v1\nkind: Cameras\ncameras:\n");
-        for id in (f * per)..((f + 1) * per).min(CAMERAS) {
-            t.push_str(&support::camera_yaml(id));
-        }
-        std::fs::write(root.join(format!("cameras/zone-{f:02}.yaml")), t).expect("write");
-    }
-    tool(dir, AUTHOR, Command::new("git").args(["init", "-q"]));
-    tool(dir, AUTHOR, Command::new("git").args(["add", "-A"]));
-    tool(
-        dir,
-        AUTHOR,
-        Command::new("git").args(["commit", "-qm", "Bench site\n\nTicket: BENCH-0"]),
-    );
-    let base = tool(dir, AUTHOR, Command::new("git").args(["rev-parse", "HEAD"]));
-    let changed = site.replacen("    fps: 15\n", "    fps: 12\n", 1);
-    assert_ne!(changed, site, "the standard profile has fps 15");
-    std::fs::write(root.join("site.yaml"), changed).expect("write");
-    tool(
-        dir,
-        AUTHOR,
-        Command::new("git").args([
-            "commit",
-            "-qam",
-            "Every camera at 12 fps\n\nTicket: BENCH-1",
-        ]),
-    );
-    tool(
-        dir,
-        APPROVER,
-        Command::new("git")
-            .args(["-c", "gpg.format=ssh", "-c"])
-            .arg(format!("user.signingkey={}", key.display()))
-            .args(["tag", "-s", "approve/bench-1", "-m", "approved"]),
-    );
-    Change {
-        repo,
-        base,
-        _keys: keys,
-    }
-}
-
-/// The VMS before the change: the example's alert rules and settings, `CAMERAS` cameras at 15 fps.
-fn before_change() -> Value {
-    let rules: Vec<Value> = support::example_alert_rules();
-    let cameras: Vec<Value> = (0..CAMERAS).map(|i| support::camera_json(i, 15)).collect();
-    json!({"format": "reference-vms/v1", "cameras": cameras, "alert_rules": rules,
-        "settings": {"session_timeout_minutes": 15}})
-}
-
-/// An in-process sim with `latency` on every request; its URL.
-fn start_sim(rt: &tokio::runtime::Runtime, latency: Duration) -> String {
-    rt.block_on(async {
-        let mut tokens = Tokens::default();
-        tokens
-            .add_specs([format!("bench:{TOKEN}").as_str()], "--token")
-            .expect("token");
-        let sim = Sim::open(SimConfig {
-            tokens,
-            faults: FaultConfig {
-                latency,
-                ..FaultConfig::default()
-            },
-            ..SimConfig::default()
-        })
-        .expect("sim");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(sim.serve(listener, std::future::pending()));
-        url
-    })
-}
-
-/// Puts the VMS back as it was before the change (a full import).
-fn reset(rt: &tokio::runtime::Runtime, url: &str, config: &Value) {
-    rt.block_on(async {
-        let r = reqwest::Client::new()
-            .put(format!("{url}/api/v1/config"))
-            .bearer_auth(TOKEN)
-            .json(config)
-            .send()
-            .await
-            .expect("import");
-        assert!(
-            r.status().is_success(),
-            "{}",
-            r.text().await.unwrap_or_default()
-        );
-    });
-}
 
 struct Row {
     label: String,
@@ -249,12 +83,17 @@ fn bench_vmsops(
     runs: usize,
     store: &Store,
 ) -> Row {
-    let url = start_sim(rt, Duration::from_millis(latency_ms));
-    let change = approved_change(&url);
-    let before = before_change();
+    let sim = support::serve_sim(
+        rt,
+        support::sim_config(Duration::from_millis(latency_ms), None),
+        "127.0.0.1:0",
+    );
+    // The repository of the change, and the VMS before it: `CAMERAS` cameras at 15 fps.
+    let change = support::approved_change(&sim.url, CAMERAS);
+    let before = support::vms_config(CAMERAS, 15);
     let mut samples = Vec::new();
     for _ in 0..runs {
-        reset(rt, &url, &before);
+        support::import_config(rt, &sim.url, &before);
         let (state, var, _guard) = fresh_state(store);
         let mut c = Command::new(env!("CARGO_BIN_EXE_vmsops"));
         c.args([
