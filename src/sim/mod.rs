@@ -29,7 +29,8 @@
 //!   kind, `settings` or `config` (empty if a create body named no id).
 //! - Bodies: 256 KiB, and for `/api/v1/config` the import limit (413 past it):
 //!   by default 64 MiB, sized for the largest supported configuration (100,000
-//!   cameras), `--max-import-bytes` to change it. `GET /api/v1/health` states
+//!   cameras), `--max-import-bytes` to change it; the import is parsed as it
+//!   streams in, never buffered whole. `GET /api/v1/health` states
 //!   it: `{"status":"ok","max_import_bytes":N}`. Malformed JSON is 400, a
 //!   wrong shape or value 422; unknown fields are ignored.
 //! - No tokens are ever written to the state file.

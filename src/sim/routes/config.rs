@@ -7,13 +7,15 @@
 
 use std::collections::BTreeSet;
 
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::extract::{self, Caller, Submission};
+use super::extract::{Caller, IfMatch};
+use super::streamed;
 use super::{json_response, App};
 use crate::sim::api_error::ApiError;
 use crate::sim::engine::{Ctx, Planned, Reply};
@@ -50,11 +52,15 @@ pub async fn get(State(app): State<App>) -> Result<Response, ApiError> {
 pub async fn put(
     State(app): State<App>,
     caller: Caller,
-    Submission { if_match, body }: Submission,
+    headers: HeaderMap,
+    body: Body,
 ) -> Response {
+    let if_match = IfMatch::from_headers(&headers);
+    // Parsed as it arrives, up to the import limit; a failure is still journaled below.
+    let parsed = streamed::json::<ConfigBody>(body, app.max_import_bytes).await;
     let attempt = caller.attempt("config.import", "config".into());
     app.mutate(attempt, move |state, ctx| {
-        let body: ConfigBody = extract::json(&body?)?;
+        let body = parsed?;
         problems_of(&body).check("invalid configuration")?;
         // Optional: without If-Match an import replaces whatever is there.
         if let Some(m) = if_match? {

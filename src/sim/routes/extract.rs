@@ -130,7 +130,17 @@ pub fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
 
 /// Parses a JSON body: 400 if it is not JSON, 422 if it has the wrong shape.
 pub fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    parse(serde_json::Deserializer::from_slice(bytes))
+}
+
+/// [`json`] over a reader (a body parsed as it arrives).
+pub fn json_from_reader<T: DeserializeOwned>(r: impl std::io::Read) -> Result<T, ApiError> {
+    parse(serde_json::Deserializer::from_reader(r))
+}
+
+fn parse<'de, R: serde_json::de::Read<'de>, T: DeserializeOwned>(
+    mut de: serde_json::Deserializer<R>,
+) -> Result<T, ApiError> {
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();

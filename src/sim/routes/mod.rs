@@ -10,6 +10,7 @@ pub mod config;
 pub mod extract;
 pub mod journal;
 pub mod settings;
+pub mod streamed;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -130,9 +131,8 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/settings", get(settings::get).put(settings::put))
         .route(
             "/api/v1/config",
-            get(config::get)
-                .put(config::put)
-                .layer(DefaultBodyLimit::max(app.max_import_bytes)),
+            // The import counts its own limit as it streams the body into the parser.
+            get(config::get).put(config::put),
         )
         .route("/api/v1/journal", get(journal::get))
         .fallback(not_found)
