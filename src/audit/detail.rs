@@ -52,6 +52,18 @@ pub struct StepDetail<'a> {
     pub error: Option<&'a str>,
 }
 
+/// A camera watched after an apply (`verify`: success when healthy, failure when degraded).
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyDetail<'a> {
+    /// Who applied.
+    pub agent: Agent,
+    /// `healthy`, `disabled`, `unknown` or `degraded`.
+    pub health: &'a str,
+    /// Why, when it is not healthy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'a str>,
+}
+
 /// The gate refused a change (`apply` or `restore`, result `refused`).
 #[derive(Debug, Clone, Serialize)]
 pub struct RefusalDetail<'a> {

@@ -36,9 +36,15 @@ pub struct Args {
     /// Operations sent at a time.
     #[arg(long, default_value_t = 4)]
     parallelism: usize,
-    /// After a failed operation, restore the snapshot taken before the first change.
+    /// After a failed operation (or, with --verify, a degraded camera), restore the snapshot taken before the first change.
     #[arg(long)]
     auto_rollback: bool,
+    /// After the operations, watch every created or changed camera until its stream is healthy.
+    #[arg(long)]
+    verify: bool,
+    /// How long --verify waits for the cameras, from the end of the operations, e.g. 2m.
+    #[arg(long, value_parser = parse_duration, default_value = "120s", requires = "verify")]
+    verify_timeout: std::time::Duration,
     /// Let a generic identity or an out-of-window change through; journaled as an emergency.
     #[arg(long, requires = "reason")]
     emergency: bool,
@@ -124,6 +130,7 @@ pub fn run(args: Args) -> CmdResult {
             },
             parallelism: args.parallelism,
             auto_rollback: args.auto_rollback,
+            verify: args.verify.then_some(args.verify_timeout),
             lock_timeout: args.lock_timeout,
             saved: saved_site,
             agent: Agent::Cli,
@@ -138,6 +145,8 @@ pub fn run(args: Args) -> CmdResult {
         exit = worst(
             exit,
             match report.outcome {
+                // Applied, but a camera did not come back: the operator must look.
+                ApplyOutcome::Applied if !report.degraded().is_empty() => Exit::Error,
                 ApplyOutcome::UpToDate | ApplyOutcome::Applied => Exit::Success,
                 ApplyOutcome::Refused => Exit::Refused,
                 ApplyOutcome::Failed => Exit::Error,
@@ -261,8 +270,27 @@ fn render_steps(r: &ApplyReport, style: Style, out: &mut String) {
     }
 }
 
+/// Each watched camera's verdict (`--verify`).
+fn render_verified(r: &ApplyReport, style: Style, out: &mut String) {
+    for v in &r.verified {
+        let why = v
+            .reason
+            .as_deref()
+            .map_or(String::new(), |w| format!(": {}", terminal(w)));
+        let line = format!("verify: {} {}{why}", terminal(&v.camera), v.health.as_str());
+        out.push_str(&if v.health == vmsops::model::Health::Degraded {
+            style.red(&line)
+        } else {
+            style.green(&line)
+        });
+        out.push('\n');
+    }
+}
+
 /// The last line: how many succeeded, and after a failure what happened to the snapshot.
 fn render_summary(r: &ApplyReport, style: Style, out: &mut String) {
+    render_verified(r, style, out);
+    let degraded = r.degraded();
     let ok = r
         .steps
         .iter()
@@ -274,8 +302,35 @@ fn render_summary(r: &ApplyReport, style: Style, out: &mut String) {
         .filter(|s| matches!(s.outcome, Outcome::Failed(_)))
         .count();
     let skipped = r.steps.len() - ok - failed;
+    if r.outcome == ApplyOutcome::Applied && !degraded.is_empty() {
+        out.push_str(&style.red(&format!(
+            "{}: applied: {ok} succeeded, but {} degraded; the change stays (recorded as applied). Check the cameras, or `vmsops restore {}`.\n",
+            r.site,
+            degraded.join(", "),
+            r.snapshot.as_deref().unwrap_or("?")
+        )));
+        return;
+    }
     if r.outcome == ApplyOutcome::Applied {
         out.push_str(&style.green(&format!("{}: applied: {ok} succeeded.\n", r.site)));
+        return;
+    }
+    if !degraded.is_empty() && failed == 0 && !r.interrupted {
+        out.push_str(&style.red(&format!(
+            "{}: {} degraded after the change.",
+            r.site,
+            degraded.join(", ")
+        )));
+        if r.rolled_back {
+            out.push_str(&format!(
+                " Rolled back to snapshot {} (rolled back: {} degraded).",
+                r.snapshot.as_deref().unwrap_or("?"),
+                degraded.join(", ")
+            ));
+        } else if let (Some(s), Some(e)) = (&r.snapshot, &r.rollback_error) {
+            out.push_str(&format!(" The rollback to snapshot {s} failed: {e}."));
+        }
+        out.push('\n');
         return;
     }
     let what = if r.interrupted {

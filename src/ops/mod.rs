@@ -23,3 +23,4 @@ pub mod restore_objects;
 pub mod review;
 pub mod snapshot;
 pub mod status;
+pub mod verify;

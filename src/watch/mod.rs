@@ -463,6 +463,7 @@ async fn reconcile(
             emergency: None,
             parallelism: opts.parallelism,
             auto_rollback: false,
+            verify: None,
             lock_timeout: opts.lock_timeout,
             saved: None,
             agent: Agent::Watch,

@@ -8,6 +8,7 @@
 
 pub mod approved;
 mod restore_at_scale;
+mod verify;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};

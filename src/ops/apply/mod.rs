@@ -30,6 +30,7 @@ use crate::plan::document::SitePlan;
 use crate::state::{Holder, LockError, StateError, StateStore};
 
 pub use crate::audit::detail::Agent;
+use crate::ops::verify::Verified;
 
 /// What an apply of one site needs.
 pub struct ApplySite<'a> {
@@ -57,6 +58,8 @@ pub struct ApplySite<'a> {
     pub parallelism: usize,
     /// Restore the snapshot after a failure.
     pub auto_rollback: bool,
+    /// Watch the created or changed cameras until healthy, at most this long (`--verify`).
+    pub verify: Option<Duration>,
     /// How long to wait for the site lock.
     pub lock_timeout: Duration,
     /// A saved plan to apply exactly (`apply PLAN.json`).
@@ -115,6 +118,19 @@ pub struct ApplyReport {
     pub unfinished: Option<Holder>,
     /// Gate outcome (approval, ticket, emergency).
     pub gate: GateOutcome,
+    /// The cameras watched after the operations (`--verify`), in operation order.
+    pub verified: Vec<Verified>,
+}
+
+impl ApplyReport {
+    /// The cameras that did not come back healthy.
+    pub fn degraded(&self) -> Vec<&str> {
+        self.verified
+            .iter()
+            .filter(|v| v.health == crate::model::Health::Degraded)
+            .map(|v| v.camera.as_str())
+            .collect()
+    }
 }
 
 /// Failures that stop an apply before or outside the operations.
@@ -197,7 +213,10 @@ pub async fn apply_site(a: &ApplySite<'_>) -> Result<ApplyReport, ApplyError> {
     }
     let bound = run.bind(&started)?;
     let snapshot = run.snapshot(&started).await?;
+    // Compared with the VMS's own clock, not the run's (which a test may pin).
+    let changed_at = jiff::Timestamp::now();
     run.execute(&started, &bound, &snapshot).await?;
+    run.verify(&started, changed_at).await?;
     run.conclude(&started, &snapshot).await?;
     drop(started);
     Ok(run.report)

@@ -12,7 +12,7 @@ use super::executor::{execute, Execution, Outcome};
 use super::journaling::Journaling;
 use super::{Agent, ApplyError, ApplyOutcome, ApplyReport, ApplySite};
 use crate::audit::detail::{
-    to_map, ApplyEndDetail, RefusalDetail, RestoreDetail, UnfinishedDetail,
+    to_map, ApplyEndDetail, RefusalDetail, RestoreDetail, UnfinishedDetail, VerifyDetail,
 };
 use crate::audit::{AuditError, GroupCommit, Journal, NewEntry, Outcome as Result_};
 use crate::driver::{self, DriverError, Vms};
@@ -23,6 +23,7 @@ use crate::ops::context::Bases;
 use crate::ops::gated_plan::{gated_plan, GatedPlan, GatedPlanInput};
 use crate::ops::journaled_import::{journaled_import, over_limit, ImportJob};
 use crate::ops::snapshot::{take, TakeError};
+use crate::ops::verify;
 use crate::plan::comparable::ConfigState;
 use crate::plan::fingerprint::fingerprint;
 use crate::snapshot::{SnapshotInfo, SnapshotMeta, SnapshotStore};
@@ -253,6 +254,7 @@ pub(super) async fn gate<'a, 'b>(
             interrupted: false,
             unfinished: s.lock.stale.clone(),
             gate,
+            verified: Vec::new(),
         },
     })
 }
@@ -430,6 +432,48 @@ impl Run<'_, '_> {
         Ok(())
     }
 
+    /// With `--verify`, after operations that all succeeded: watches every created or
+    /// changed camera until healthy or the deadline, and journals each verdict.
+    pub(super) async fn verify(
+        &mut self,
+        s: &Started,
+        changed_at: jiff::Timestamp,
+    ) -> Result<(), ApplyError> {
+        let Some(timeout) = self.a.verify else {
+            return Ok(());
+        };
+        let failed = self.report.interrupted
+            || self
+                .report
+                .steps
+                .iter()
+                .any(|s| s.outcome != Outcome::Succeeded);
+        if failed {
+            return Ok(());
+        }
+        let targets = verify::targets(self.report.steps.iter().map(|s| &s.op));
+        self.report.verified = verify::verify(s.vms.as_ref(), &targets, changed_at, timeout).await;
+        for v in &self.report.verified {
+            let detail = VerifyDetail {
+                agent: self.a.agent,
+                health: v.health.as_str(),
+                reason: v.reason.as_deref(),
+            };
+            self.append(|b| NewEntry {
+                action: "verify".into(),
+                target: Some(v.camera.clone()),
+                result: if v.health == crate::model::Health::Degraded {
+                    Result_::Failure
+                } else {
+                    Result_::Success
+                },
+                detail: Some(to_map(&detail)),
+                ..b
+            })?;
+        }
+        Ok(())
+    }
+
     /// Rolls back after a failure (with `--auto-rollback`) and journals it, or records the commit as applied.
     pub(super) async fn conclude(
         &mut self,
@@ -442,7 +486,10 @@ impl Run<'_, '_> {
                 .steps
                 .iter()
                 .any(|s| matches!(s.outcome, Outcome::Failed(_)));
-        if !failed {
+        // A degraded camera is rolled back like a failed operation, when asked; else
+        // the change stays and is recorded as applied (the summary names the cameras).
+        let degraded = self.a.auto_rollback && !self.report.degraded().is_empty();
+        if !failed && !degraded {
             self.record_applied(s, Some(snap.id.clone()), self.report.steps.len())
                 .await?;
             self.report.outcome = ApplyOutcome::Applied;
@@ -451,7 +498,15 @@ impl Run<'_, '_> {
         self.report.outcome = ApplyOutcome::Failed;
         // An interruption is the operator's choice: the changes made stay, and re-running converges.
         if self.a.auto_rollback && !self.report.interrupted {
-            match self.rollback(s, &snap.id).await? {
+            let why = if failed {
+                "auto-rollback after a failed operation".to_string()
+            } else {
+                format!(
+                    "auto-rollback: {} degraded",
+                    self.report.degraded().join(", ")
+                )
+            };
+            match self.rollback(s, &snap.id, why).await? {
                 Ok(()) => self.report.rolled_back = true,
                 Err(why) => self.report.rollback_error = Some(why),
             }
@@ -568,7 +623,12 @@ impl Run<'_, '_> {
     }
 
     /// Restores snapshot `id` through `vms.import`, journaled; the inner error says why the VMS refused it.
-    async fn rollback(&self, s: &Started, id: &str) -> Result<Result<(), String>, ApplyError> {
+    async fn rollback(
+        &self,
+        s: &Started,
+        id: &str,
+        why: String,
+    ) -> Result<Result<(), String>, ApplyError> {
         let snapshot =
             SnapshotStore::new(self.a.state)
                 .load(id)
@@ -578,7 +638,7 @@ impl Run<'_, '_> {
                 })?;
         let detail = RestoreDetail {
             agent: self.a.agent,
-            reason: Some("auto-rollback after a failed operation".into()),
+            reason: Some(why),
             before: None,
             request_id: None,
             error: None,
