@@ -100,8 +100,11 @@ async fn watch(
     timeout: Duration,
 ) -> Verified {
     loop {
-        let last_reason = match vms.camera_status(&t.camera).await {
-            Ok(s) => match settled(&s, t.restarts, changed_at) {
+        // A VMS that stops answering never holds the verdict past the deadline.
+        let read = tokio::time::timeout_at(deadline, vms.camera_status(&t.camera)).await;
+        let last_reason = match read {
+            Err(_) => "the VMS did not answer before the deadline".to_string(),
+            Ok(Ok(s)) => match settled(&s, t.restarts, changed_at) {
                 Some(health) => {
                     return Verified {
                         camera: t.camera.clone(),
@@ -111,7 +114,7 @@ async fn watch(
                 }
                 None => pending_reason(&s),
             },
-            Err(e) => format!("its status could not be read: {}", crate::error_chain(&e)),
+            Ok(Err(e)) => format!("its status could not be read: {}", crate::error_chain(&e)),
         };
         if tokio::time::Instant::now() + POLL > deadline {
             return Verified {

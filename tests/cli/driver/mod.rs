@@ -3,6 +3,7 @@
 mod failures;
 mod roundtrip;
 mod secrets;
+mod verify;
 
 use vmsops::desired::model::{Day, ScheduleEntry};
 use vmsops::driver::{Camera, OpContext, Recording};
