@@ -27,6 +27,8 @@ use crate::state::StateStore;
 use metrics::Metrics;
 use webhook::Transition;
 
+/// How long `watch --apply` watches the cameras it changed.
+const WATCH_VERIFY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 /// How `watch` runs.
 #[derive(Debug, Clone)]
 pub struct WatchConfig {
@@ -463,7 +465,8 @@ async fn reconcile(
             emergency: None,
             parallelism: opts.parallelism,
             auto_rollback: false,
-            verify: None,
+            // What the loop applies, it verifies (a degraded camera is logged; the change stays).
+            verify: Some(WATCH_VERIFY_TIMEOUT),
             lock_timeout: opts.lock_timeout,
             saved: None,
             agent: Agent::Watch,
@@ -491,6 +494,10 @@ async fn reconcile(
                 }
                 ApplyOutcome::Applied | ApplyOutcome::UpToDate => {
                     tracing::info!(site = %plan.site, operations = r.steps.len(), snapshot = ?r.snapshot, "applied");
+                    let degraded = r.degraded();
+                    if !degraded.is_empty() {
+                        tracing::warn!(site = %plan.site, cameras = %degraded.join(", "), snapshot = ?r.snapshot, "applied, but cameras are degraded; `vmsops restore` the snapshot if they do not come back");
+                    }
                     *b = Backoff::default();
                 }
                 ApplyOutcome::Failed => requeue(&plan.site, b, cfg.interval, "an operation failed"),

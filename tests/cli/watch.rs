@@ -462,6 +462,24 @@ fn watch_apply_applies_approved_changes_in_the_approvers_name_and_waits_for_the_
     assert_eq!(update["detail"]["agent"], "watch");
     assert_eq!(update["approval"]["tag"], "approve/wo-2");
     assert_eq!(update["detail"]["window"], "tuesday-night");
+    // What the loop applies, it verifies: the changed camera's stream, journaled.
+    op.wait_until(Duration::from_secs(20), "the loop's verify entry", |o| {
+        o.journal()
+            .iter()
+            .any(|e| e["action"] == "verify" && e["target"] == "hall-01")
+    });
+    let verified = op.journal();
+    let verdict = verified
+        .iter()
+        .find(|e| e["action"] == "verify" && e["target"] == "hall-01")
+        .expect("verified");
+    assert_eq!(
+        (
+            verdict["result"].as_str(),
+            verdict["detail"]["agent"].as_str()
+        ),
+        (Some("success"), Some("watch"))
+    );
 
     // An unapproved change: the loop waits, says why, and changes nothing.
     repo.edit(
