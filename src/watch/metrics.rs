@@ -35,6 +35,7 @@ pub struct Metrics {
     duration: Family<SiteLabel, Histogram, fn() -> Histogram>,
     status: Family<SiteLabel, Gauge>,
     success: Family<SiteLabel, Gauge>,
+    health: Family<SiteLabel, Gauge>,
 }
 
 impl Default for Metrics {
@@ -91,6 +92,12 @@ impl Metrics {
             "1 if the site's last check succeeded, 0 if it failed",
             success.clone(),
         );
+        let health = Family::<SiteLabel, Gauge>::default();
+        registry.register(
+            "vmsops_camera_health",
+            "Cameras of the site in each health (healthy, progressing, degraded, disabled, unknown)",
+            health.clone(),
+        );
         let build = Family::<SiteLabel, Gauge>::default();
         build
             .get_or_create(&vec![
@@ -107,6 +114,7 @@ impl Metrics {
         Self {
             status,
             success,
+            health,
             registry,
             operations,
             findings,
@@ -144,6 +152,17 @@ impl Metrics {
             self.status.get_or_create(&l).set(i64::from(s == current));
         }
         self.success.get_or_create(&label(site)).set(1);
+    }
+
+    /// Sets how many of the site's cameras are in each health (every health present, at 0 if none).
+    pub fn camera_health(&self, site: &str, counts: &[(&str, usize)]) {
+        for (health, n) in counts {
+            let l = vec![
+                ("site".to_string(), site.to_string()),
+                ("health".to_string(), (*health).to_string()),
+            ];
+            self.health.get_or_create(&l).set(*n as i64);
+        }
     }
 
     /// Records a failed check.

@@ -276,6 +276,7 @@ async fn cycle(
         )
         .await;
     }
+    record_health(cfg, metrics, &sites, env).await;
     if let Some(opts) = cfg.apply {
         reconcile(
             cfg,
@@ -288,6 +289,39 @@ async fn cycle(
             today,
         )
         .await;
+    }
+}
+
+/// Reads every site's cameras' health and exports the counts (`vmsops_camera_health`);
+/// a site whose VMS cannot be read keeps its last counts (its check already failed).
+async fn record_health(
+    cfg: &WatchConfig,
+    metrics: &Metrics,
+    sites: &[&crate::desired::SiteDoc],
+    env: &Env,
+) {
+    use crate::model::Health;
+    let all = [
+        Health::Healthy,
+        Health::Progressing,
+        Health::Degraded,
+        Health::Disabled,
+        Health::Unknown,
+    ];
+    for site in crate::ops::status::fleet_health(sites, cfg.concurrency, Arc::clone(env)).await {
+        if site.error.is_some() {
+            continue;
+        }
+        let counts: Vec<(&str, usize)> = all
+            .iter()
+            .map(|h| {
+                (
+                    h.as_str(),
+                    site.cameras.iter().filter(|c| c.health == *h).count(),
+                )
+            })
+            .collect();
+        metrics.camera_health(&site.site, &counts);
     }
 }
 

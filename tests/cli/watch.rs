@@ -224,6 +224,12 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
             && m.contains("vmsops_build_info{version="),
         "{m}"
     );
+    // Every health is exported, at 0 when no camera has it (this VMS has none yet).
+    assert!(
+        m.contains("vmsops_camera_health{site=\"paris-hq\",health=\"healthy\"} 0")
+            && m.contains("vmsops_camera_health{site=\"paris-hq\",health=\"degraded\"} 0"),
+        "{m}"
+    );
 
     assert!(m.contains("text/plain; version=0.0.4"), "{m}");
     promtool_check(&m);
