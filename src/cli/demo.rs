@@ -141,9 +141,18 @@ pub fn run(args: Args) -> CmdResult {
     demo.expect(&["validate"], 0, "validate")?;
     demo.expect(&["plan", "--base", "HEAD"], 0, "plan")?;
     demo.expect(
-        &["apply", "--operator", "claire.martin", "--base", "HEAD"],
+        &[
+            "apply",
+            "--operator",
+            "claire.martin",
+            "--base",
+            "HEAD",
+            "--verify",
+            "--verify-timeout",
+            "30s",
+        ],
         0,
-        "apply",
+        "apply, then verify every new camera's stream",
     )?;
     demo.expect(&["drift"], 0, "drift after apply")?;
 

@@ -20,6 +20,7 @@ fn the_demo_runs_plan_gate_apply_drift_and_the_journal() {
     for needle in [
         "paris-hq: 10 cameras in 4 files, 0 errors, 0 warnings",
         "Plan: 13 to add, 1 to change, 0 to remove.",
+        "verify: hall-01 healthy",
         "paris-hq: applied: 14 succeeded.",
         "No changes: the VMS matches the desired state.",
         "out-of-band hall-02: camera.update by `tech`",
