@@ -11,88 +11,34 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use serde_json::{json, Value};
-use vmsops::sim::{Sim, SimConfig, Tokens};
-
 mod support;
-const TOKEN: &str = "bench-token";
-const RUNS: usize = 5;
-const FILES: usize = 20;
+use support::TOKEN;
 
+const RUNS: usize = 5;
+
+/// Site `bench` with `n` cameras on the VMS at `url`, the example's signers, committed.
 fn write_repo(dir: &Path, n: usize, url: &str) {
     let manifest = env!("CARGO_MANIFEST_DIR");
-    let site = std::fs::read_to_string(format!("{manifest}/examples/sites/paris-hq/site.yaml"))
-        .expect("site");
-    let site = site
-        .replace("name: paris-hq", "name: bench")
-        .replace("url: http://127.0.0.1:8480", &format!("url: {url}"));
-    let root = dir.join("sites/bench");
-    std::fs::create_dir_all(root.join("cameras")).expect("mkdir");
-    std::fs::write(root.join("site.yaml"), site).expect("write");
+    support::write_site(dir, url, n);
     std::fs::create_dir_all(dir.join("policy")).expect("mkdir");
     std::fs::copy(
         format!("{manifest}/examples/policy/allowed_signers"),
         dir.join("policy/allowed_signers"),
     )
     .expect("copy");
-    let per = n.div_ceil(FILES);
-    for f in 0..FILES {
-        let mut t = String::from("apiVersion: vmsops/v1\nkind: Cameras\ncameras:\n");
-        for id in (f * per)..((f + 1) * per).min(n) {
-            t.push_str(&support::camera_yaml(id));
-        }
-        std::fs::write(root.join(format!("cameras/zone-{f:02}.yaml")), t).expect("write");
+    for args in [
+        &["init", "-q"][..],
+        &["add", "-A"],
+        &["commit", "-qm", "bench"],
+    ] {
+        support::tool(dir, "bench@x.example", Command::new("git").args(args));
     }
-    let ok = |c: &mut Command| assert!(c.current_dir(dir).status().expect("git").success());
-    ok(Command::new("git").args(["init", "-q"]));
-    ok(Command::new("git").args(["add", "-A"]));
-    ok(Command::new("git").args([
-        "-c",
-        "user.name=Bench",
-        "-c",
-        "user.email=bench@x.example",
-        "commit",
-        "-qm",
-        "bench",
-    ]));
 }
 
 /// Fills the sim: alert rules and settings as desired, `n` cameras at `fps`.
-async fn seed(url: &str, n: usize, fps: u32) {
-    let client = reqwest::Client::new();
-    let rules: Vec<Value> = support::example_alert_rules();
-    let body = json!({"format": "reference-vms/v1", "cameras": [], "alert_rules": rules, "settings": {"session_timeout_minutes": 15}});
-    let r = client
-        .put(format!("{url}/api/v1/config"))
-        .bearer_auth(TOKEN)
-        .json(&body)
-        .send()
-        .await
-        .expect("import");
-    assert!(
-        r.status().is_success(),
-        "{}",
-        r.text().await.unwrap_or_default()
-    );
-    let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(32));
-    let mut tasks = Vec::new();
-    for id in 0..n {
-        let (client, url, sem) = (client.clone(), url.to_string(), sem.clone());
-        tasks.push(tokio::spawn(async move {
-            let _p = sem.acquire().await;
-            let r = client
-                .post(format!("{url}/api/v1/cameras"))
-                .bearer_auth(TOKEN)
-                .json(&support::camera_json(id, fps))
-                .send()
-                .await
-                .expect("post");
-            assert_eq!(r.status().as_u16(), 201);
-        }));
-    }
-    for t in tasks {
-        t.await.expect("task");
-    }
+fn seed(rt: &tokio::runtime::Runtime, url: &str, n: usize, fps: u32) {
+    support::import_config(rt, url, &support::vms_config(0, fps));
+    support::post_cameras(rt, url, n, fps);
 }
 
 /// Runs `cmd` under /usr/bin/time `runs` times: (median wall seconds, max peak RSS in MB, exit code).
@@ -153,24 +99,14 @@ fn main() {
     );
     for &n in &sizes {
         for (scenario, fps) in [("all-different", 25), ("no-difference", 15)] {
-            let url = rt.block_on(async {
-                let mut tokens = Tokens::default();
-                tokens
-                    .add_specs([format!("bench:{TOKEN}").as_str()], "--token")
-                    .expect("token");
-                let sim = Sim::open(SimConfig {
-                    tokens,
-                    ..SimConfig::default()
-                })
-                .expect("sim");
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                let url = format!("http://{}", listener.local_addr().expect("addr"));
-                tokio::spawn(sim.serve(listener, std::future::pending()));
-                seed(&url, n, fps).await;
-                url
-            });
+            // Kept serving until the end of this scenario.
+            let sim = support::serve_sim(
+                &rt,
+                support::sim_config(Duration::ZERO, None),
+                "127.0.0.1:0",
+            );
+            let url = sim.url.clone();
+            seed(&rt, &url, n, fps);
             let dir = tempfile::tempdir().expect("tmp");
             write_repo(dir.path(), n, &url);
             let state = tempfile::tempdir().expect("state");

@@ -93,32 +93,6 @@ fn step(what: &str, cmd: &Command, ok: impl Fn(&str) -> bool) -> Step {
     Step { t, vms_cpu }
 }
 
-/// Creates cameras `0..n` at `fps` one by one (32 requests at a time).
-fn post_cameras(rt: &tokio::runtime::Runtime, url: &str, n: usize, fps: u32) {
-    rt.block_on(async {
-        let client = reqwest::Client::new();
-        let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(32));
-        let mut tasks = Vec::with_capacity(n);
-        for id in 0..n {
-            let (client, url, sem) = (client.clone(), url.to_string(), sem.clone());
-            tasks.push(tokio::spawn(async move {
-                let _permit = sem.acquire().await;
-                let r = client
-                    .post(format!("{url}/api/v1/cameras"))
-                    .bearer_auth(TOKEN)
-                    .json(&support::camera_json(id, fps))
-                    .send()
-                    .await
-                    .expect("post");
-                assert_eq!(r.status().as_u16(), 201, "camera {id}");
-            }));
-        }
-        for t in tasks {
-            t.await.expect("task");
-        }
-    });
-}
-
 /// The cameras of the VMS at `url` with each fps: (cameras, those at `fps`).
 fn cameras_at(rt: &tokio::runtime::Runtime, url: &str, fps: u64) -> (usize, usize) {
     let config: Value = rt.block_on(async {
@@ -289,7 +263,7 @@ fn run_size(rt: &tokio::runtime::Runtime, n: usize) -> Size {
         &addr,
     );
     support::import_config(rt, &small.url, &support::vms_config(0, 12));
-    post_cameras(rt, &small.url, n, 12);
+    support::post_cameras(rt, &small.url, n, 12);
     let restore_objects = step("restore (per-object)", &vmsops(state, &restore), |out| {
         out.contains("per-object operation(s)")
     });

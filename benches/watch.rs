@@ -29,11 +29,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use vmsops::audit::{Journal, NewEntry, Outcome};
-use vmsops::sim::{Sim, SimConfig, Tokens};
 use vmsops::state::{Applied, Baseline, KnownRequestIds, StateStore};
 
 mod support;
-const TOKEN: &str = "bench-token";
+use support::TOKEN;
 const SITES: usize = 20;
 const CAMERAS: usize = 100;
 const FRESH: usize = 10;
@@ -51,51 +50,28 @@ fn site_name(s: usize) -> String {
 }
 
 /// An in-process sim holding site `s`'s cameras at 15 fps (as the `standard` profile
-/// says), the example's alert rules and settings: (URL, its journal's next sequence number).
-async fn start_sim(s: usize) -> (String, String) {
-    let mut tokens = Tokens::default();
-    tokens
-        .add_specs([format!("bench:{TOKEN}").as_str()], "--token")
-        .expect("token");
-    let sim = Sim::open(SimConfig {
-        tokens,
-        ..SimConfig::default()
-    })
-    .expect("sim");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(sim.serve(listener, std::future::pending()));
-    let cameras: Vec<Value> = (0..CAMERAS)
+/// says), the example's alert rules and settings: the sim, and its journal's next
+/// sequence number.
+fn start_sim(rt: &tokio::runtime::Runtime, s: usize) -> (support::RunningSim, String) {
+    let sim = support::serve_sim(rt, support::sim_config(Duration::ZERO, None), "127.0.0.1:0");
+    let mut config = support::vms_config(0, 15);
+    config["cameras"] = (0..CAMERAS)
         .map(|i| support::camera_json(s * CAMERAS + i, 15))
         .collect();
-    let body = json!({"format": "reference-vms/v1", "cameras": cameras,
-        "alert_rules": support::example_alert_rules(), "settings": {"session_timeout_minutes": 15}});
-    let client = reqwest::Client::new();
-    let r = client
-        .put(format!("{url}/api/v1/config"))
-        .bearer_auth(TOKEN)
-        .json(&body)
-        .send()
-        .await
-        .expect("import");
-    assert!(
-        r.status().is_success(),
-        "{}",
-        r.text().await.unwrap_or_default()
-    );
-    let page: Value = client
-        .get(format!("{url}/api/v1/journal?limit=0"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .expect("journal")
-        .json()
-        .await
-        .expect("journal page");
+    support::import_config(rt, &sim.url, &config);
+    let page: Value = rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{}/api/v1/journal?limit=0", sim.url))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .expect("journal")
+            .json()
+            .await
+            .expect("journal page")
+    });
     let next = page["last_seq"].as_u64().expect("last_seq") + 1;
-    (url, next.to_string())
+    (sim, next.to_string())
 }
 
 /// The repository: one site per VMS, 100 cameras each, committed; returns the commit.
@@ -364,9 +340,11 @@ fn refresh_time(state_path: &Path, commit: &str, journal_len: usize) -> (f64, f6
 fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let started = Instant::now();
-    let vms: Vec<(String, String)> =
-        rt.block_on(futures_util::future::join_all((0..SITES).map(start_sim)));
-    let urls: Vec<String> = vms.iter().map(|(u, _)| u.clone()).collect();
+    // Kept serving until the end of the bench.
+    let (sims, next_seqs): (Vec<support::RunningSim>, Vec<String>) =
+        (0..SITES).map(|s| start_sim(&rt, s)).unzip();
+    let urls: Vec<String> = sims.iter().map(|s| s.url.clone()).collect();
+    let vms: Vec<(String, String)> = urls.iter().cloned().zip(next_seqs).collect();
     let repo = tempfile::tempdir().expect("repo");
     let commit = write_repo(repo.path(), &urls);
     let fresh = state_dir(FRESH, &commit, &vms);

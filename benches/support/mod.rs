@@ -156,6 +156,55 @@ pub fn tool(dir: &Path, committer: &str, cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// Writes site `bench` into `dir`: the example's `site.yaml` pointing at the VMS at `url`,
+/// and `cameras` generated cameras in `FILES` files; returns the `site.yaml` text.
+pub fn write_site(dir: &Path, url: &str, cameras: usize) -> String {
+    let manifest = env!("CARGO_MANIFEST_DIR");
+    let site = std::fs::read_to_string(format!("{manifest}/examples/sites/paris-hq/site.yaml"))
+        .expect("site");
+    let site = site
+        .replace("name: paris-hq", "name: bench")
+        .replace("url: http://127.0.0.1:8480", &format!("url: {url}"));
+    let root = dir.join("sites/bench");
+    std::fs::create_dir_all(root.join("cameras")).expect("mkdir");
+    std::fs::write(root.join("site.yaml"), &site).expect("write");
+    let per = cameras.div_ceil(FILES);
+    for f in 0..FILES {
+        let mut t = String::from("apiVersion: vmsops/v1\nkind: Cameras\ncameras:\n");
+        for id in (f * per)..((f + 1) * per).min(cameras) {
+            t.push_str(&camera_yaml(id));
+        }
+        std::fs::write(root.join(format!("cameras/zone-{f:02}.yaml")), t).expect("write");
+    }
+    site
+}
+
+/// Creates cameras `0..n` at `fps` one by one (32 requests at a time).
+pub fn post_cameras(rt: &tokio::runtime::Runtime, url: &str, n: usize, fps: u32) {
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(32));
+        let mut tasks = Vec::with_capacity(n);
+        for id in 0..n {
+            let (client, url, sem) = (client.clone(), url.to_string(), sem.clone());
+            tasks.push(tokio::spawn(async move {
+                let _permit = sem.acquire().await;
+                let r = client
+                    .post(format!("{url}/api/v1/cameras"))
+                    .bearer_auth(TOKEN)
+                    .json(&camera_json(id, fps))
+                    .send()
+                    .await
+                    .expect("post");
+                assert_eq!(r.status().as_u16(), 201, "camera {id}");
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task");
+        }
+    });
+}
+
 /// A repository of site `bench` (the example's, with generated cameras), then an approved change.
 pub struct ApprovedChange {
     /// The repository.
@@ -196,22 +245,8 @@ pub fn approved_change(url: &str, cameras: usize) -> ApprovedChange {
             })
             .collect();
     std::fs::write(dir.join("policy/allowed_signers"), signers).expect("write");
-    let site = std::fs::read_to_string(format!("{manifest}/examples/sites/paris-hq/site.yaml"))
-        .expect("site");
-    let site = site
-        .replace("name: paris-hq", "name: bench")
-        .replace("url: http://127.0.0.1:8480", &format!("url: {url}"));
+    let site = write_site(dir, url, cameras);
     let root = dir.join("sites/bench");
-    std::fs::create_dir_all(root.join("cameras")).expect("mkdir");
-    std::fs::write(root.join("site.yaml"), &site).expect("write");
-    let per = cameras.div_ceil(FILES);
-    for f in 0..FILES {
-        let mut t = String::from("apiVersion: vmsops/v1\nkind: Cameras\ncameras:\n");
-        for id in (f * per)..((f + 1) * per).min(cameras) {
-            t.push_str(&camera_yaml(id));
-        }
-        std::fs::write(root.join(format!("cameras/zone-{f:02}.yaml")), t).expect("write");
-    }
     tool(dir, AUTHOR, Command::new("git").args(["init", "-q"]));
     tool(dir, AUTHOR, Command::new("git").args(["add", "-A"]));
     tool(
