@@ -69,6 +69,7 @@ pub async fn drift_sites(
             journal_after: baseline.as_ref().map(|b| b.journal_cursor.clone()),
             desired_ids: None,
             ca_cert_pem: s.ca_cert.clone(),
+            health: false,
         });
         baselines.push(baseline.is_some());
         docs.push(*s);

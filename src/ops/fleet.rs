@@ -9,6 +9,7 @@ use tokio::sync::Semaphore;
 use crate::desired::model::Vms as VmsConfig;
 use crate::driver::{self, DriverError};
 use crate::model::{Capabilities, LiveConfig, Recordings, VmsJournalEntry};
+use crate::ops::status::CameraHealth;
 
 /// Looks up an environment variable; shared by the site tasks.
 pub type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -29,6 +30,8 @@ pub struct SiteRequest {
     pub desired_ids: Option<std::collections::BTreeSet<String>>,
     /// The extra CA certificate named by `vms.ca_cert`, read from the revision.
     pub ca_cert_pem: Option<Vec<u8>>,
+    /// Read every live camera's stream health too (`status`).
+    pub health: bool,
 }
 
 /// What was read from one site.
@@ -42,6 +45,8 @@ pub struct SiteLive {
     pub journal: Vec<VmsJournalEntry>,
     /// Recordings of the live cameras that the desired state removes.
     pub recordings: Vec<Recordings>,
+    /// Every live camera's health, when requested, by id.
+    pub health: Vec<CameraHealth>,
 }
 
 /// Reads every requested site, `concurrency` at a time; results in request order.
@@ -104,11 +109,17 @@ async fn read_one(
             }
         }
     }
+    let health = if req.health {
+        crate::ops::status::cameras_health(d.as_ref(), &live).await
+    } else {
+        Vec::new()
+    };
     Ok(SiteLive {
         live,
         caps,
         journal,
         recordings,
+        health,
     })
 }
 

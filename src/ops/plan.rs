@@ -63,6 +63,7 @@ pub async fn plan_sites(p: &PlanSites<'_>, env: Env) -> Result<Vec<SitePlan>, Pl
                 journal_after: None,
                 desired_ids: Some(s.cameras.iter().map(|c| c.camera.id.clone()).collect()),
                 ca_cert_pem: s.ca_cert.clone(),
+                health: false,
             })
         })
         .collect();

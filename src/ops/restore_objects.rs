@@ -9,7 +9,7 @@
 use std::sync::atomic::AtomicBool;
 
 use crate::audit::detail::Agent;
-use crate::audit::{AuditError, GroupCommit, NewEntry};
+use crate::audit::{AuditError, GroupCommit};
 use crate::model::LiveConfig;
 use crate::ops::apply::bind::bind;
 use crate::ops::apply::executor::{execute, Execution, Outcome, StepResult};
@@ -63,7 +63,7 @@ pub(crate) async fn restore_objects(
     })?;
     let hooks = Journaling {
         journal: &group,
-        base: NewEntry { ..job.base.clone() },
+        base: job.base.clone(),
         window: None,
         agent,
         clock: *job.clock,

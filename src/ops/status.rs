@@ -3,16 +3,14 @@
 //! Sites are read concurrently (bounded), and within a site the cameras'
 //! streams too; one site that cannot be read never hides the others.
 
-use std::sync::Arc;
-
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
-use tokio::sync::Semaphore;
 
 use crate::desired::SiteDoc;
-use crate::driver::{self, DriverError, Vms};
+use crate::driver::Vms;
 use crate::model::health::{judge, Health, StreamState};
-use crate::ops::fleet::Env;
+use crate::model::LiveConfig;
+use crate::ops::fleet::{self, Env, SiteRequest};
 
 /// Cameras of one site read at the same time.
 const CAMERAS_AT_ONCE: usize = 16;
@@ -48,66 +46,49 @@ pub struct SiteHealth {
 
 /// Reads the health of every camera of `sites`, `concurrency` sites at a time, in order.
 pub async fn fleet_health(sites: &[&SiteDoc], concurrency: usize, env: Env) -> Vec<SiteHealth> {
-    let sem = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut tasks = Vec::new();
-    for doc in sites {
-        let Some(site) = doc.site.clone() else {
-            continue;
-        };
-        let (sem, env, ca) = (Arc::clone(&sem), Arc::clone(&env), doc.ca_cert.clone());
-        tasks.push(tokio::spawn(async move {
-            let _permit = sem.acquire_owned().await;
-            match read_site(&site.vms, ca, env.as_ref()).await {
-                Ok(cameras) => SiteHealth {
-                    site: site.name,
-                    cameras,
-                    error: None,
-                },
-                Err(e) => SiteHealth {
-                    site: site.name,
-                    cameras: Vec::new(),
-                    error: Some(crate::error_chain(&e)),
-                },
-            }
-        }));
-    }
-    let mut out = Vec::with_capacity(tasks.len());
-    for t in tasks {
-        out.push(t.await.unwrap_or_else(|e| SiteHealth {
-            site: "?".into(),
-            cameras: Vec::new(),
-            error: Some(format!("site task failed: {e}")),
-        }));
-    }
-    out
+    let requests = sites
+        .iter()
+        .filter_map(|s| {
+            s.site.as_ref().map(|site| SiteRequest {
+                site: site.name.clone(),
+                vms: site.vms.clone(),
+                journal_after: None,
+                desired_ids: None,
+                ca_cert_pem: s.ca_cert.clone(),
+                health: true,
+            })
+        })
+        .collect();
+    fleet::read_all(requests, concurrency, env)
+        .await
+        .into_iter()
+        .map(|(site, read)| match read {
+            Ok(live) => SiteHealth {
+                site,
+                cameras: live.health,
+                error: None,
+            },
+            Err(e) => SiteHealth {
+                site,
+                cameras: Vec::new(),
+                error: Some(crate::error_chain(&e)),
+            },
+        })
+        .collect()
 }
 
-/// Connects to one site's VMS and reads its cameras' health.
-async fn read_site(
-    vms: &crate::desired::model::Vms,
-    ca_cert_pem: Option<Vec<u8>>,
-    env: &(dyn Fn(&str) -> Option<String> + Send + Sync),
-) -> Result<Vec<CameraHealth>, DriverError> {
-    let options = driver::ConnectOptions {
-        ca_cert_pem,
-        ..driver::ConnectOptions::default()
-    };
-    let d = driver::connect_with(vms, &|k| env(k), options)?;
-    site_health(d.as_ref()).await
-}
-
-/// Every live camera of one VMS with its health; a camera whose status cannot be
-/// read is `unknown` with the reason.
-pub async fn site_health(vms: &dyn Vms) -> Result<Vec<CameraHealth>, DriverError> {
-    let live = vms.read_live().await?;
-    let ids: Vec<String> = live.cameras.into_iter().map(|c| c.id).collect();
+/// Every camera of `live` with its health, as `vms` reports it; a camera whose status
+/// cannot be read is `unknown` with the reason.
+pub async fn cameras_health(vms: &dyn Vms, live: &LiveConfig) -> Vec<CameraHealth> {
+    // Owned ids: a stream over borrowed cameras is not `Send` for every lifetime in a spawned task.
+    let ids: Vec<String> = live.cameras.iter().map(|c| c.id.clone()).collect();
     let mut cameras: Vec<CameraHealth> = stream::iter(ids)
         .map(|id| camera_health(vms, id))
         .buffer_unordered(CAMERAS_AT_ONCE)
         .collect()
         .await;
     cameras.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(cameras)
+    cameras
 }
 
 /// One camera's health.
