@@ -61,15 +61,13 @@ pub async fn drift_sites(
     let mut requests = Vec::new();
     let mut docs = Vec::new();
     for s in sites {
-        let Some(site) = &s.site else { continue };
-        let baseline = state.baseline(&site.name)?;
+        let Some(request) = SiteRequest::of(s) else {
+            continue;
+        };
+        let baseline = state.baseline(&request.site)?;
         requests.push(SiteRequest {
-            site: site.name.clone(),
-            vms: site.vms.clone(),
             journal_after: baseline.as_ref().map(|b| b.journal_cursor.clone()),
-            desired_ids: None,
-            ca_cert_pem: s.ca_cert.clone(),
-            health: false,
+            ..request
         });
         baselines.push(baseline.is_some());
         docs.push(*s);

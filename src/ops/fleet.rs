@@ -34,6 +34,21 @@ pub struct SiteRequest {
     pub health: bool,
 }
 
+impl SiteRequest {
+    /// A plain read of `doc`'s VMS (its live configuration only), as its `vms` block and
+    /// CA certificate say; `None` when its `site.yaml` could not be read.
+    pub fn of(doc: &crate::desired::SiteDoc) -> Option<SiteRequest> {
+        doc.site.as_ref().map(|site| SiteRequest {
+            site: site.name.clone(),
+            vms: site.vms.clone(),
+            journal_after: None,
+            desired_ids: None,
+            ca_cert_pem: doc.ca_cert.clone(),
+            health: false,
+        })
+    }
+}
+
 /// What was read from one site.
 #[derive(Debug, Clone)]
 pub struct SiteLive {

@@ -57,13 +57,9 @@ pub async fn plan_sites(p: &PlanSites<'_>, env: Env) -> Result<Vec<SitePlan>, Pl
         .sites
         .iter()
         .filter_map(|s| {
-            s.site.as_ref().map(|site| SiteRequest {
-                site: site.name.clone(),
-                vms: site.vms.clone(),
-                journal_after: None,
+            SiteRequest::of(s).map(|r| SiteRequest {
                 desired_ids: Some(s.cameras.iter().map(|c| c.camera.id.clone()).collect()),
-                ca_cert_pem: s.ca_cert.clone(),
-                health: false,
+                ..r
             })
         })
         .collect();

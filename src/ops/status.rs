@@ -48,16 +48,7 @@ pub struct SiteHealth {
 pub async fn fleet_health(sites: &[&SiteDoc], concurrency: usize, env: Env) -> Vec<SiteHealth> {
     let requests = sites
         .iter()
-        .filter_map(|s| {
-            s.site.as_ref().map(|site| SiteRequest {
-                site: site.name.clone(),
-                vms: site.vms.clone(),
-                journal_after: None,
-                desired_ids: None,
-                ca_cert_pem: s.ca_cert.clone(),
-                health: true,
-            })
-        })
+        .filter_map(|s| SiteRequest::of(s).map(|r| SiteRequest { health: true, ..r }))
         .collect();
     fleet::read_all(requests, concurrency, env)
         .await
