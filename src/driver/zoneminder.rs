@@ -18,6 +18,7 @@
 //! kept out of errors and logs like the token), [`filters`] knows their shape.
 
 pub mod filters;
+pub mod health;
 pub mod mapping;
 mod web;
 
@@ -33,6 +34,7 @@ use super::error::DriverError;
 use super::OpContext;
 use super::Vms;
 use super::{messages, transport};
+use crate::model::health::CameraStatus;
 use crate::model::AlertKind;
 use crate::model::{
     AlertRule, Camera, Capabilities, JournalPage, LiveConfig, Recordings, Settings, Unmanaged,
@@ -90,6 +92,8 @@ pub struct ZoneMinderDriver {
     token: tokio::sync::Mutex<Option<Token>>,
     /// The web UI's session cookie, for retention filters.
     web_session: tokio::sync::Mutex<Option<String>>,
+    /// The zone ZoneMinder writes times in, once read.
+    tz: std::sync::OnceLock<jiff::tz::TimeZone>,
 }
 
 impl std::fmt::Debug for ZoneMinderDriver {
@@ -151,6 +155,7 @@ impl ZoneMinderDriver {
             options,
             token: tokio::sync::Mutex::new(None),
             web_session: tokio::sync::Mutex::new(None),
+            tz: std::sync::OnceLock::new(),
         })
     }
 
@@ -420,21 +425,32 @@ impl ZoneMinderDriver {
 
     /// The monitor named `name`, if there is exactly one; two of the same name are an error.
     async fn monitor(&self, name: &str) -> Result<Option<(Value, Value)>, DriverError> {
-        let mut found: Vec<(Value, Value)> = self
+        let found: Vec<(Value, Value)> = self
             .monitors()
             .await?
             .into_iter()
             .filter(|(m, _)| mapping::text(m, "Name") == name)
             .collect();
-        match found.len() {
-            0 => Ok(None),
-            1 => Ok(found.pop()),
-            n => Err(DriverError::Conflict {
-                method: "GET".into(),
-                path: "/api/monitors.json".into(),
-                message: format!("{n} monitors are named {name}: rename all but one in ZoneMinder"),
-            }),
-        }
+        only_one(name, found)
+    }
+
+    /// The whole API entry (`Monitor`, `Monitor_Status`, `Event_Summary`) of the
+    /// monitor named `name`, asked of ZoneMinder by name.
+    async fn monitor_entry(&self, name: &str) -> Result<Option<Value>, DriverError> {
+        let file = format!("Name:{name}.json");
+        let answer = self
+            .call(Method::GET, &["monitors", "index", &file], &[], None)
+            .await?;
+        let found: Vec<Value> = answer
+            .list("monitors")?
+            .iter()
+            .filter(|e| {
+                e.get("Monitor")
+                    .is_some_and(|m| m.is_object() && mapping::text(m, "Name") == name)
+            })
+            .cloned()
+            .collect();
+        only_one(name, found)
     }
 
     /// The monitor `name` at version `if_match`, or the driver's 412.
@@ -576,6 +592,19 @@ impl ZoneMinderDriver {
             .await?;
         let events = answer.list("events")?;
         Ok(events.first().and_then(|e| e.get("Event")).cloned())
+    }
+}
+
+/// The one monitor of `found` named `name`; two of the same name are an error.
+fn only_one<T>(name: &str, mut found: Vec<T>) -> Result<Option<T>, DriverError> {
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.pop()),
+        n => Err(DriverError::Conflict {
+            method: "GET".into(),
+            path: "/api/monitors.json".into(),
+            message: format!("{n} monitors are named {name}: rename all but one in ZoneMinder"),
+        }),
     }
 }
 
@@ -856,18 +885,17 @@ impl Vms for ZoneMinderDriver {
         self.settings().await
     }
 
+    async fn camera_status(&self, id: &str) -> Result<CameraStatus, DriverError> {
+        self.stream_status(id).await
+    }
+
     async fn recordings(&self, camera_id: &str) -> Result<Option<Recordings>, DriverError> {
         let Some((m, summary)) = self.monitor(camera_id).await? else {
             // Deleting a monitor deletes its events: nothing is kept.
             return Ok(None);
         };
         let id = mapping::text(&m, "Id");
-        let tz = match self.setting("ZM_TIMEZONE").await {
-            Ok(name) if !name.trim().is_empty() => {
-                jiff::tz::TimeZone::get(name.trim()).unwrap_or(jiff::tz::TimeZone::UTC)
-            }
-            _ => jiff::tz::TimeZone::UTC,
-        };
+        let tz = self.server_tz().await;
         let oldest = self.first_event(&id, "asc").await?;
         let newest = self.first_event(&id, "desc").await?;
         let at = |e: &Option<Value>, field: &str| {

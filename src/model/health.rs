@@ -82,18 +82,25 @@ impl Health {
     }
 }
 
-/// The health of a camera whose stream reads `s`, and why when it is not healthy.
+/// `t` without its fraction of a second: some products (ZoneMinder) state times to the second.
+pub fn floor_second(t: Timestamp) -> Timestamp {
+    Timestamp::from_second(t.as_second()).unwrap_or(t)
+}
+
+/// The health of a camera whose stream reads `s`, and why when it is not healthy:
+/// the product's own reason when it gives one.
 pub fn judge(s: &CameraStatus) -> (Health, Option<String>) {
+    let why = |default: &str| Some(s.reason.clone().unwrap_or_else(|| default.into()));
     match s.state {
         StreamState::Connected if s.fps.is_none_or(|f| f >= 1.0) => (Health::Healthy, None),
         StreamState::Connected => (
             Health::Degraded,
-            Some("connected but delivering no frames (0 fps)".into()),
+            why("connected but delivering no frames (0 fps)"),
         ),
-        StreamState::Connecting => (Health::Progressing, Some("the stream is connecting".into())),
+        StreamState::Connecting => (Health::Progressing, why("the stream is connecting")),
         StreamState::Disconnected => (
             Health::Degraded,
-            Some("the stream is disconnected: its source does not answer".into()),
+            why("the stream is disconnected: its source does not answer"),
         ),
         StreamState::Disabled => (Health::Disabled, None),
         StreamState::Unknown => (Health::Unknown, s.reason.clone()),
@@ -124,5 +131,21 @@ mod tests {
         assert_eq!(h(StreamState::Disabled, None), Health::Disabled);
         assert_eq!(h(StreamState::Unknown, None), Health::Unknown);
         assert!(Health::Degraded.needs_attention() && !Health::Unknown.needs_attention());
+    }
+
+    #[test]
+    fn the_products_reason_wins() {
+        let s = CameraStatus {
+            reason: Some("cannot open input: Connection refused".into()),
+            ..at(StreamState::Disconnected, None)
+        };
+        assert_eq!(
+            judge(&s).1.as_deref(),
+            Some("cannot open input: Connection refused")
+        );
+        let plain = judge(&at(StreamState::Disconnected, None))
+            .1
+            .expect("reason");
+        assert!(plain.contains("does not answer"), "{plain}");
     }
 }

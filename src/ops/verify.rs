@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::driver::Vms;
-use crate::model::health::{judge, CameraStatus, Health, StreamState};
+use crate::model::health::{floor_second, judge, CameraStatus, Health, StreamState};
 use crate::plan::{OpKind, Operation};
 
 /// Cameras watched at the same time.
@@ -134,8 +134,15 @@ async fn watch(
 fn settled(s: &CameraStatus, restarts: bool, changed_at: Timestamp) -> Option<Health> {
     let (health, _) = judge(s);
     match health {
-        // Connected, but maybe still the stream from before the change.
-        Health::Healthy if restarts && s.since.is_some_and(|since| since < changed_at) => None,
+        // Connected, but maybe still the stream from before the change. A product may state
+        // `since` to the second: a restart within the second the change began counts as after.
+        Health::Healthy
+            if restarts
+                && s.since
+                    .is_some_and(|since| since < floor_second(changed_at)) =>
+        {
+            None
+        }
         Health::Healthy | Health::Disabled | Health::Unknown => Some(health),
         Health::Progressing | Health::Degraded => None,
     }
@@ -176,6 +183,13 @@ mod tests {
             "a name change"
         );
         assert_eq!(settled(&new, true, at), Some(Health::Healthy));
+        let to_the_second = reading(StreamState::Connected, 15.0, "2026-12-01T10:00:07Z");
+        let within: Timestamp = "2026-12-01T10:00:07.400Z".parse().expect("time");
+        assert_eq!(
+            settled(&to_the_second, true, within),
+            Some(Health::Healthy),
+            "restarted in the second the change began, stated to the second"
+        );
         let down = reading(StreamState::Disconnected, 0.0, "2026-12-01T10:00:01Z");
         assert_eq!(
             settled(&down, true, at),

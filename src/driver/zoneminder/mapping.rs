@@ -159,7 +159,8 @@ pub fn text(m: &Value, field: &str) -> String {
     }
 }
 
-fn number(m: &Value, field: &str) -> Option<f64> {
+/// A numeric field, whether ZoneMinder sends it as a number, a decimal string or a boolean.
+pub fn number(m: &Value, field: &str) -> Option<f64> {
     match m.get(field)? {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse().ok(),
@@ -182,6 +183,12 @@ pub fn version(m: &Value, retention: Option<u32>) -> String {
     hex
 }
 
+/// Whether monitor `m` captures and records: `Enabled` with a recording `Function`.
+pub fn records(m: &Value) -> bool {
+    RECORDING_FUNCTIONS.contains(&text(m, "Function").as_str())
+        && number(m, "Enabled").unwrap_or(0.0) != 0.0
+}
+
 /// ZoneMinder's empty `MaxFPS` means "as fast as the camera sends": it reads as
 /// the most vmsops allows, so an imported site validates and round-trips.
 pub const UNLIMITED_FPS: u32 = 120;
@@ -200,7 +207,6 @@ pub fn camera(m: &Value, retention: Option<u32>) -> Result<Camera, String> {
         Some(f) if f > 0.0 => f.round().clamp(1.0, f64::from(UNLIMITED_FPS)) as u32,
         _ => UNLIMITED_FPS,
     };
-    let records = RECORDING_FUNCTIONS.contains(&text(m, "Function").as_str());
     let schedule = notes
         .schedule
         .clone()
@@ -218,7 +224,7 @@ pub fn camera(m: &Value, retention: Option<u32>) -> Result<Camera, String> {
         model: or_unknown(&notes.model),
         firmware: or_unknown(&notes.firmware),
         stream_url: text(m, "Path"),
-        enabled: records && number(m, "Enabled").unwrap_or(0.0) != 0.0,
+        enabled: records(m),
         recording: Recording {
             resolution: format!("{}x{}", width as u64, height as u64),
             fps,

@@ -1,0 +1,453 @@
+//! A monitor's stream health, read from what ZoneMinder 1.36 shows of it.
+//!
+//! ZoneMinder has no "connected since": the capture daemon (`zmc -m ID`) is the
+//! stream, and an API edit restarts it, so the daemon's start time
+//! (`daemonStatus`) is the moment the stream (re)started. Measured on 1.36.33:
+//! an edit ends the old daemon within ~0.2 s (`NotRunning`, still showing the old
+//! fps), the new one reads `Running` until its source answers, `Connected` after
+//! 1–6 s, and its `CaptureFPS` settles a few seconds later. A daemon that cannot
+//! reach its source keeps reading `Running` at 0 fps — `daemonStatus` still says
+//! "running" — and logs `Unable to open input … due to: …` under its pid every
+//! few seconds; zmdc restarts it now and then. So:
+//!
+//! | what ZoneMinder shows | state |
+//! |---|---|
+//! | not `Enabled`, or a `Function` that does not record | disabled |
+//! | no capture daemon | connecting (zmdc starts it) |
+//! | daemon up less than [`MIN_UP`] | connecting (the status row may still be the old daemon's) |
+//! | `Connected`, `CaptureFPS` ≥ 1 | connected, since the daemon started |
+//! | `Connected` at 0 fps, daemon up less than [`SETTLE`] | connecting (fps not measured yet) |
+//! | `Connected` at 0 fps after that | connected at 0 fps (degraded) |
+//! | not `Connected`, an error logged by this daemon | disconnected, with ZoneMinder's message |
+//! | not `Connected` for [`CONNECT_LIMIT`] | disconnected |
+//! | not `Connected` otherwise | connecting |
+//!
+//! Recording: the monitor's newest event is still open and began after the
+//! daemon started. ZoneMinder writes an open event's frame count to its database
+//! every 100 frames only (20 s at 5 fps), so growth between two reads seconds
+//! apart is not observable; an open event of the current capture is the evidence.
+
+use std::time::Duration;
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use reqwest::Method;
+use serde_json::Value;
+
+use super::{mapping, parse_time, DriverError, ZoneMinderDriver};
+use crate::model::health::{floor_second, CameraStatus, StreamState};
+
+/// A capture younger than this reads as connecting: its status row may still be the old one's.
+pub const MIN_UP: Duration = Duration::from_secs(2);
+/// How long a connected capture may read 0 fps before that counts.
+pub const SETTLE: Duration = Duration::from_secs(10);
+/// How long a capture may try to connect, without logging an error, before it is disconnected.
+pub const CONNECT_LIMIT: Duration = Duration::from_secs(60);
+/// Capture log lines read, newest first.
+const LOG_LINES: usize = 20;
+
+/// The capture daemon of a monitor, as `daemonStatus` reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Capture {
+    /// When it started.
+    pub since: Timestamp,
+    /// Its process id, which names its log lines.
+    pub pid: u64,
+}
+
+/// The newest event of a monitor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewestEvent {
+    /// When it began.
+    pub start: Timestamp,
+    /// Whether it is still open (no end yet).
+    pub open: bool,
+}
+
+/// Everything read about one monitor, at `now`.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    /// Whether the monitor captures and records.
+    pub records: bool,
+    /// `Monitor_Status.Status` (empty when the row is missing).
+    pub status: String,
+    /// `Monitor_Status.CaptureFPS`.
+    pub capture_fps: f64,
+    /// The capture daemon, when it runs.
+    pub capture: Option<Capture>,
+    /// The newest error this daemon logged, when there is one.
+    pub error: Option<String>,
+    /// The monitor's newest event.
+    pub event: Option<NewestEvent>,
+    /// When it was read.
+    pub now: Timestamp,
+}
+
+/// The stream state `o` shows.
+pub fn status_of(o: &Observed) -> CameraStatus {
+    let at = |state, fps, reason: Option<String>| CameraStatus {
+        state,
+        fps,
+        recording: Some(false),
+        since: o.capture.as_ref().map(|c| c.since),
+        reason,
+    };
+    if !o.records {
+        return CameraStatus {
+            since: None,
+            ..at(StreamState::Disabled, None, None)
+        };
+    }
+    let Some(capture) = &o.capture else {
+        return CameraStatus {
+            since: None,
+            ..at(
+                StreamState::Connecting,
+                None,
+                Some("ZoneMinder's capture daemon is not running (zmdc starts it)".into()),
+            )
+        };
+    };
+    let up = o.now.duration_since(capture.since).unsigned_abs();
+    let connecting = |why: &str| at(StreamState::Connecting, None, Some(why.into()));
+    if up < MIN_UP {
+        return connecting("ZoneMinder's capture has just (re)started");
+    }
+    if o.status == "Connected" {
+        if o.capture_fps < 1.0 && up < SETTLE {
+            return connecting("connected; ZoneMinder has not measured its frame rate yet");
+        }
+        let recording = o
+            .event
+            .as_ref()
+            .is_some_and(|e| e.open && e.start >= floor_second(capture.since));
+        return CameraStatus {
+            recording: Some(recording),
+            ..at(StreamState::Connected, Some(o.capture_fps), None)
+        };
+    }
+    if let Some(error) = &o.error {
+        return at(
+            StreamState::Disconnected,
+            Some(0.0),
+            Some(format!(
+                "ZoneMinder cannot read the stream: {}",
+                without_userinfo(error)
+            )),
+        );
+    }
+    if up >= CONNECT_LIMIT {
+        return at(
+            StreamState::Disconnected,
+            Some(0.0),
+            Some(format!(
+                "ZoneMinder's capture has not connected in {}s",
+                up.as_secs()
+            )),
+        );
+    }
+    connecting("ZoneMinder's capture is connecting to its source")
+}
+
+/// The capture daemon `daemonStatus` describes: `'zmc -m 7' running since 26/12/04
+/// 08:15:34, pid = 32736`; `None` when it does not run.
+pub fn capture_of(answer: &Value, tz: &TimeZone) -> Option<Capture> {
+    if answer.get("status").and_then(Value::as_bool) != Some(true) {
+        return None;
+    }
+    let text = answer.get("statustext")?.as_str()?;
+    let rest = text.split_once("running since ")?.1;
+    let (when, rest) = rest.split_once(',')?;
+    let pid = rest.split_once("pid = ")?.1.trim().parse().ok()?;
+    let since = jiff::civil::DateTime::strptime("%y/%m/%d %H:%M:%S", when.trim())
+        .ok()?
+        .to_zoned(tz.clone())
+        .ok()?
+        .timestamp();
+    Some(Capture { since, pid })
+}
+
+/// The newest error among `logs` (newest first) that process `pid` wrote: the one
+/// that says why the source cannot be opened when there is one.
+pub fn error_of(logs: &[Value], pid: u64) -> Option<String> {
+    let errors: Vec<String> = logs
+        .iter()
+        .filter_map(|l| l.get("Log"))
+        .filter(|l| mapping::number(l, "Pid") == Some(pid as f64))
+        .filter(|l| mapping::number(l, "Level").is_some_and(|level| level < 0.0))
+        .map(|l| mapping::text(l, "Message"))
+        .collect();
+    errors
+        .iter()
+        .find(|m| m.starts_with("Unable to open"))
+        .or(errors.first())
+        .cloned()
+}
+
+/// `text` with the user and password of every URL in it replaced: a stream URL may carry them.
+fn without_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let authority_end = tail
+            .find(|c: char| c == '/' || c.is_whitespace())
+            .unwrap_or(tail.len());
+        match tail[..authority_end].rfind('@') {
+            Some(at) => {
+                out.push_str("[redacted]@");
+                rest = &tail[at + 1..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+impl ZoneMinderDriver {
+    /// The zone ZoneMinder writes its times in (`ZM_TIMEZONE`, else UTC), read once.
+    pub(super) async fn server_tz(&self) -> TimeZone {
+        if let Some(tz) = self.tz.get() {
+            return tz.clone();
+        }
+        let tz = match self.setting("ZM_TIMEZONE").await {
+            Ok(name) if !name.trim().is_empty() => {
+                TimeZone::get(name.trim()).unwrap_or(TimeZone::UTC)
+            }
+            Ok(_) => TimeZone::UTC,
+            // Not remembered: the next read asks again.
+            Err(_) => return TimeZone::UTC,
+        };
+        self.tz.get_or_init(|| tz).clone()
+    }
+
+    /// Camera `name`'s stream now.
+    pub(super) async fn stream_status(&self, name: &str) -> Result<CameraStatus, DriverError> {
+        let Some(entry) = self.monitor_entry(name).await? else {
+            return Err(DriverError::NotFound {
+                method: "GET".into(),
+                path: "/api/monitors.json".into(),
+                message: format!("no monitor named {name}"),
+            });
+        };
+        let m = &entry["Monitor"];
+        let status = &entry["Monitor_Status"];
+        let id = mapping::text(m, "Id");
+        let tz = self.server_tz().await;
+        let mut o = Observed {
+            records: mapping::records(m),
+            status: mapping::text(status, "Status"),
+            capture_fps: mapping::number(status, "CaptureFPS").unwrap_or(0.0),
+            capture: None,
+            error: None,
+            event: None,
+            now: Timestamp::now(),
+        };
+        if !o.records {
+            return Ok(status_of(&o));
+        }
+        let daemon = self
+            .call(
+                Method::GET,
+                &[
+                    "monitors",
+                    "daemonStatus",
+                    &format!("id:{id}"),
+                    "daemon:zmc.json",
+                ],
+                &[],
+                None,
+            )
+            .await?;
+        o.capture = capture_of(&daemon.body, &tz);
+        if let Some(capture) = &o.capture {
+            if o.status == "Connected" {
+                o.event = self
+                    .first_event(&id, "desc")
+                    .await?
+                    .and_then(|e| newest_event(&e, &tz));
+            } else {
+                o.error = self.capture_error(&id, capture.pid).await?;
+            }
+        }
+        o.now = Timestamp::now();
+        Ok(status_of(&o))
+    }
+
+    /// The newest error the capture daemon `pid` of monitor `id` logged.
+    async fn capture_error(&self, id: &str, pid: u64) -> Result<Option<String>, DriverError> {
+        let component = format!("Component:zmc_m{id}.json");
+        let query = [
+            ("sort", "TimeKey".to_string()),
+            ("direction", "desc".to_string()),
+            ("limit", LOG_LINES.to_string()),
+        ];
+        let answer = self
+            .call(Method::GET, &["logs", "index", &component], &query, None)
+            .await?;
+        Ok(error_of(answer.list("logs")?, pid))
+    }
+}
+
+/// The start and openness of event `e` (the inner `Event` object).
+fn newest_event(e: &Value, tz: &TimeZone) -> Option<NewestEvent> {
+    let start = parse_time(&mapping::text(e, "StartDateTime"), tz)?;
+    Some(NewestEvent {
+        start,
+        open: mapping::text(e, "EndDateTime").is_empty(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().expect("timestamp")
+    }
+
+    fn observed(status: &str, fps: f64, up_secs: i64) -> Observed {
+        let now = t("2026-12-04T08:16:00Z");
+        Observed {
+            records: true,
+            status: status.into(),
+            capture_fps: fps,
+            capture: Some(Capture {
+                since: now - jiff::SignedDuration::from_secs(up_secs),
+                pid: 7,
+            }),
+            error: None,
+            event: None,
+            now,
+        }
+    }
+
+    #[test]
+    fn each_reading_has_its_state() {
+        let state = |o: &Observed| status_of(o).state;
+        assert_eq!(
+            state(&Observed {
+                records: false,
+                ..observed("Connected", 5.0, 30)
+            }),
+            StreamState::Disabled
+        );
+        assert_eq!(
+            state(&Observed {
+                capture: None,
+                ..observed("Connected", 5.0, 30)
+            }),
+            StreamState::Connecting,
+            "a status row without a daemon is stale"
+        );
+        assert_eq!(
+            state(&observed("Connected", 5.0, 1)),
+            StreamState::Connecting
+        );
+        assert_eq!(
+            state(&observed("Connected", 5.0, 3)),
+            StreamState::Connected
+        );
+        assert_eq!(
+            state(&observed("Connected", 0.0, 5)),
+            StreamState::Connecting
+        );
+        let stuck = status_of(&observed("Connected", 0.0, 30));
+        assert_eq!(
+            (stuck.state, stuck.fps),
+            (StreamState::Connected, Some(0.0))
+        );
+        assert_eq!(state(&observed("Running", 0.0, 5)), StreamState::Connecting);
+        assert_eq!(
+            state(&observed("Running", 0.0, 61)),
+            StreamState::Disconnected
+        );
+        let refused = status_of(&Observed {
+            error: Some(
+                "Unable to open input rtsp://viewer:s3cret@10.0.0.9/live due to: Connection refused"
+                    .into(),
+            ),
+            ..observed("Running", 0.0, 5)
+        });
+        assert_eq!(refused.state, StreamState::Disconnected);
+        let why = refused.reason.expect("reason");
+        assert!(why.contains("Connection refused"), "{why}");
+        assert!(!why.contains("s3cret") && !why.contains("viewer"), "{why}");
+    }
+
+    #[test]
+    fn recording_needs_an_open_event_of_this_capture() {
+        let o = observed("Connected", 5.0, 30);
+        let since = o.capture.clone().expect("capture").since;
+        let with = |start, open| {
+            status_of(&Observed {
+                event: Some(NewestEvent { start, open }),
+                ..o.clone()
+            })
+            .recording
+        };
+        assert_eq!(with(since, true), Some(true));
+        assert_eq!(with(since, false), Some(false), "closed");
+        assert_eq!(
+            with(since - jiff::SignedDuration::from_secs(60), true),
+            Some(false),
+            "from the capture before"
+        );
+        assert_eq!(status_of(&o).recording, Some(false), "no event");
+    }
+
+    #[test]
+    fn daemon_status_is_parsed_in_the_server_zone() {
+        let running = json!({"status": true, "statustext": "'zmc -m 36' running since 26/12/04 08:15:34, pid = 32736"});
+        let c = capture_of(&running, &TimeZone::get("Europe/Paris").expect("tz")).expect("capture");
+        assert_eq!((c.since, c.pid), (t("2026-12-04T07:15:34Z"), 32736));
+        let stopped = json!({"status": false, "statustext": "'zmc -m 36' not running"});
+        assert_eq!(capture_of(&stopped, &TimeZone::UTC), None);
+        for garbage in [
+            json!({"status": true, "statustext": "running since yesterday, pid = x"}),
+            json!({"status": true}),
+            json!("nonsense"),
+        ] {
+            assert_eq!(capture_of(&garbage, &TimeZone::UTC), None, "{garbage}");
+        }
+    }
+
+    #[test]
+    fn the_errors_of_this_daemon_are_read() {
+        let log = |pid: u64, level: i64, message: &str| json!({"Log": {"Pid": pid, "Level": level, "Message": message}});
+        let logs = [
+            log(7, -2, "Failed to prime capture of initial monitor"),
+            log(
+                7,
+                -2,
+                "Unable to open input http://127.0.0.1:9/cam.ts due to: Connection refused",
+            ),
+            log(7, 0, "Starting"),
+            log(6, -2, "an error of the daemon before"),
+        ];
+        assert_eq!(
+            error_of(&logs, 7).as_deref(),
+            Some("Unable to open input http://127.0.0.1:9/cam.ts due to: Connection refused")
+        );
+        assert_eq!(
+            error_of(&logs[..1], 7).as_deref(),
+            Some("Failed to prime capture of initial monitor")
+        );
+        assert_eq!(error_of(&logs[2..], 7), None);
+        assert_eq!(error_of(&[json!("garbage"), json!({"Log": null})], 7), None);
+    }
+
+    #[test]
+    fn userinfo_is_taken_out_of_urls() {
+        assert_eq!(
+            without_userinfo("open rtsp://u:p@h:554/x and http://h/y@z failed"),
+            "open rtsp://[redacted]@h:554/x and http://h/y@z failed"
+        );
+        assert_eq!(without_userinfo("no url"), "no url");
+        assert_eq!(without_userinfo("a://"), "a://");
+    }
+}
