@@ -99,11 +99,16 @@ async fn watch(
     deadline: tokio::time::Instant,
     timeout: Duration,
 ) -> Verified {
+    // The reason from the last full reading: a reading the deadline cuts short says less.
+    let mut last_reason: Option<String> = None;
     loop {
         // A VMS that stops answering never holds the verdict past the deadline.
         let read = tokio::time::timeout_at(deadline, vms.camera_status(&t.camera)).await;
-        let last_reason = match read {
-            Err(_) => "the VMS did not answer before the deadline".to_string(),
+        match read {
+            Err(_) => {
+                last_reason
+                    .get_or_insert_with(|| "the VMS did not answer before the deadline".into());
+            }
             Ok(Ok(s)) => match settled(&s, t.restarts, changed_at) {
                 Some(health) => {
                     return Verified {
@@ -112,17 +117,23 @@ async fn watch(
                         reason: judge(&s).1,
                     }
                 }
-                None => pending_reason(&s),
+                None => last_reason = Some(pending_reason(&s)),
             },
-            Ok(Err(e)) => format!("its status could not be read: {}", crate::error_chain(&e)),
-        };
+            Ok(Err(e)) => {
+                last_reason = Some(format!(
+                    "its status could not be read: {}",
+                    crate::error_chain(&e)
+                ))
+            }
+        }
         if tokio::time::Instant::now() + POLL > deadline {
             return Verified {
                 camera: t.camera.clone(),
                 health: Health::Degraded,
                 reason: Some(format!(
-                    "not healthy {}s after the change: {last_reason}",
-                    timeout.as_secs()
+                    "not healthy {}s after the change: {}",
+                    timeout.as_secs(),
+                    last_reason.unwrap_or_else(|| "not healthy".into())
                 )),
             };
         }

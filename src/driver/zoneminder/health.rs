@@ -13,12 +13,12 @@
 //! | what ZoneMinder shows | state |
 //! |---|---|
 //! | not `Enabled`, or a `Function` that does not record | disabled |
-//! | no capture daemon | connecting (zmdc starts it) |
-//! | daemon up less than [`MIN_UP`] | connecting (the status row may still be the old daemon's) |
-//! | `Connected`, `CaptureFPS` ≥ 1 | connected, since the daemon started |
+//! | `Connected`, `CaptureFPS` ≥ 1, daemon up [`MIN_UP`] | connected, since the daemon started |
 //! | `Connected` at 0 fps, daemon up less than [`SETTLE`] | connecting (fps not measured yet) |
 //! | `Connected` at 0 fps after that | connected at 0 fps (degraded) |
-//! | not `Connected`, an error logged by this daemon | disconnected, with ZoneMinder's message |
+//! | otherwise, an error logged by this daemon, or by any in the last [`RECENT`] | disconnected, with ZoneMinder's message |
+//! | no capture daemon | connecting (zmdc starts it) |
+//! | daemon up less than [`MIN_UP`] | connecting (the status row may still be the old daemon's) |
 //! | not `Connected` for [`CONNECT_LIMIT`] | disconnected |
 //! | not `Connected` otherwise | connecting |
 //!
@@ -43,6 +43,8 @@ pub const MIN_UP: Duration = Duration::from_secs(2);
 pub const SETTLE: Duration = Duration::from_secs(10);
 /// How long a capture may try to connect, without logging an error, before it is disconnected.
 pub const CONNECT_LIMIT: Duration = Duration::from_secs(60);
+/// How long a capture's error still tells why it is not connected, whichever process wrote it.
+pub const RECENT: Duration = Duration::from_secs(30);
 /// Capture log lines read, newest first.
 const LOG_LINES: usize = 20;
 
@@ -85,11 +87,12 @@ pub struct Observed {
 
 /// The stream state `o` shows.
 pub fn status_of(o: &Observed) -> CameraStatus {
+    let since = o.capture.as_ref().map(|c| c.since);
     let at = |state, fps, reason: Option<String>| CameraStatus {
         state,
         fps,
         recording: Some(false),
-        since: o.capture.as_ref().map(|c| c.since),
+        since,
         reason,
     };
     if !o.records {
@@ -98,33 +101,22 @@ pub fn status_of(o: &Observed) -> CameraStatus {
             ..at(StreamState::Disabled, None, None)
         };
     }
-    let Some(capture) = &o.capture else {
-        return CameraStatus {
-            since: None,
-            ..at(
-                StreamState::Connecting,
-                None,
-                Some("ZoneMinder's capture daemon is not running (zmdc starts it)".into()),
-            )
-        };
-    };
-    let up = o.now.duration_since(capture.since).unsigned_abs();
+    let up = since.map(|s| o.now.duration_since(s).unsigned_abs());
     let connecting = |why: &str| at(StreamState::Connecting, None, Some(why.into()));
-    if up < MIN_UP {
-        return connecting("ZoneMinder's capture has just (re)started");
-    }
-    if o.status == "Connected" {
-        if o.capture_fps < 1.0 && up < SETTLE {
-            return connecting("connected; ZoneMinder has not measured its frame rate yet");
+    if let (Some(capture), Some(up)) = (&o.capture, up) {
+        if o.status == "Connected" && up >= MIN_UP {
+            if o.capture_fps < 1.0 && up < SETTLE {
+                return connecting("connected; ZoneMinder has not measured its frame rate yet");
+            }
+            let recording = o
+                .event
+                .as_ref()
+                .is_some_and(|e| e.open && e.start >= floor_second(capture.since));
+            return CameraStatus {
+                recording: Some(recording),
+                ..at(StreamState::Connected, Some(o.capture_fps), None)
+            };
         }
-        let recording = o
-            .event
-            .as_ref()
-            .is_some_and(|e| e.open && e.start >= floor_second(capture.since));
-        return CameraStatus {
-            recording: Some(recording),
-            ..at(StreamState::Connected, Some(o.capture_fps), None)
-        };
     }
     if let Some(error) = &o.error {
         return at(
@@ -136,17 +128,19 @@ pub fn status_of(o: &Observed) -> CameraStatus {
             )),
         );
     }
-    if up >= CONNECT_LIMIT {
-        return at(
+    match up {
+        None => connecting("ZoneMinder's capture daemon is not running (zmdc starts it)"),
+        Some(up) if up < MIN_UP => connecting("ZoneMinder's capture has just (re)started"),
+        Some(up) if up >= CONNECT_LIMIT => at(
             StreamState::Disconnected,
             Some(0.0),
             Some(format!(
                 "ZoneMinder's capture has not connected in {}s",
                 up.as_secs()
             )),
-        );
+        ),
+        Some(_) => connecting("ZoneMinder's capture is connecting to its source"),
     }
-    connecting("ZoneMinder's capture is connecting to its source")
 }
 
 /// The capture daemon `daemonStatus` describes: `'zmc -m 7' running since 26/12/04
@@ -167,14 +161,20 @@ pub fn capture_of(answer: &Value, tz: &TimeZone) -> Option<Capture> {
     Some(Capture { since, pid })
 }
 
-/// The newest error among `logs` (newest first) that process `pid` wrote: the one
-/// that says why the source cannot be opened when there is one.
-pub fn error_of(logs: &[Value], pid: u64) -> Option<String> {
+/// The newest error among `logs` (newest first) of the capture that is not
+/// connected: written by its current process `pid`, or in the [`RECENT`] before
+/// `now` (zmdc restarts a capture that fails, and the new one has not failed yet);
+/// the one that says why the source cannot be opened when there is one.
+pub fn error_of(logs: &[Value], pid: Option<u64>, now: Timestamp) -> Option<String> {
+    let recent = now.as_second().saturating_sub(RECENT.as_secs() as i64) as f64;
     let errors: Vec<String> = logs
         .iter()
         .filter_map(|l| l.get("Log"))
-        .filter(|l| mapping::number(l, "Pid") == Some(pid as f64))
         .filter(|l| mapping::number(l, "Level").is_some_and(|level| level < 0.0))
+        .filter(|l| {
+            pid.is_some_and(|pid| mapping::number(l, "Pid") == Some(pid as f64))
+                || mapping::number(l, "TimeKey").is_some_and(|t| t >= recent)
+        })
         .map(|l| mapping::text(l, "Message"))
         .collect();
     errors
@@ -262,22 +262,25 @@ impl ZoneMinderDriver {
             )
             .await?;
         o.capture = capture_of(&daemon.body, &tz);
-        if let Some(capture) = &o.capture {
-            if o.status == "Connected" {
-                o.event = self
-                    .first_event(&id, "desc")
-                    .await?
-                    .and_then(|e| newest_event(&e, &tz));
-            } else {
-                o.error = self.capture_error(&id, capture.pid).await?;
-            }
+        if o.status == "Connected" && o.capture.is_some() {
+            o.event = self
+                .first_event(&id, "desc")
+                .await?
+                .and_then(|e| newest_event(&e, &tz));
+        } else {
+            let pid = o.capture.as_ref().map(|c| c.pid);
+            o.error = self.capture_error(&id, pid, o.now).await?;
         }
-        o.now = Timestamp::now();
         Ok(status_of(&o))
     }
 
-    /// The newest error the capture daemon `pid` of monitor `id` logged.
-    async fn capture_error(&self, id: &str, pid: u64) -> Result<Option<String>, DriverError> {
+    /// The newest error that tells why monitor `id`'s capture (now process `pid`) is not connected.
+    async fn capture_error(
+        &self,
+        id: &str,
+        pid: Option<u64>,
+        now: Timestamp,
+    ) -> Result<Option<String>, DriverError> {
         let component = format!("Component:zmc_m{id}.json");
         let query = [
             ("sort", "TimeKey".to_string()),
@@ -287,7 +290,7 @@ impl ZoneMinderDriver {
         let answer = self
             .call(Method::GET, &["logs", "index", &component], &query, None)
             .await?;
-        Ok(error_of(answer.list("logs")?, pid))
+        Ok(error_of(answer.list("logs")?, pid, now))
     }
 }
 
@@ -343,6 +346,15 @@ mod tests {
             }),
             StreamState::Connecting,
             "a status row without a daemon is stale"
+        );
+        assert_eq!(
+            state(&Observed {
+                capture: None,
+                error: Some("Unable to open input".into()),
+                ..observed("Running", 0.0, 30)
+            }),
+            StreamState::Disconnected,
+            "between two daemons, the last one's error"
         );
         assert_eq!(
             state(&observed("Connected", 5.0, 1)),
@@ -417,28 +429,50 @@ mod tests {
     }
 
     #[test]
-    fn the_errors_of_this_daemon_are_read() {
-        let log = |pid: u64, level: i64, message: &str| json!({"Log": {"Pid": pid, "Level": level, "Message": message}});
+    fn the_errors_of_this_daemon_or_recent_ones_are_read() {
+        let now = t("2026-12-04T08:16:00Z");
+        let log = |pid: u64, secs_ago: i64, level: i64, message: &str| {
+            let at = (now.as_second() - secs_ago) as f64 + 0.25;
+            json!({"Log": {"Pid": pid, "TimeKey": format!("{at:.6}"), "Level": level, "Message": message}})
+        };
         let logs = [
-            log(7, -2, "Failed to prime capture of initial monitor"),
+            log(7, 1, -2, "Failed to prime capture of initial monitor"),
             log(
                 7,
+                1,
                 -2,
                 "Unable to open input http://127.0.0.1:9/cam.ts due to: Connection refused",
             ),
-            log(7, 0, "Starting"),
-            log(6, -2, "an error of the daemon before"),
+            log(7, 2, 0, "Starting"),
+            log(6, 600, -2, "an old error of the daemon before"),
         ];
         assert_eq!(
-            error_of(&logs, 7).as_deref(),
+            error_of(&logs, Some(7), now).as_deref(),
             Some("Unable to open input http://127.0.0.1:9/cam.ts due to: Connection refused")
         );
         assert_eq!(
-            error_of(&logs[..1], 7).as_deref(),
+            error_of(&logs[..1], Some(7), now).as_deref(),
             Some("Failed to prime capture of initial monitor")
         );
-        assert_eq!(error_of(&logs[2..], 7), None);
-        assert_eq!(error_of(&[json!("garbage"), json!({"Log": null})], 7), None);
+        assert_eq!(
+            error_of(&logs[2..], Some(7), now),
+            None,
+            "not an error; too old"
+        );
+        assert_eq!(
+            error_of(&logs[..2], Some(8), now).as_deref(),
+            Some("Unable to open input http://127.0.0.1:9/cam.ts due to: Connection refused"),
+            "a daemon just restarted has not failed yet: the one before has, seconds ago"
+        );
+        assert_eq!(
+            error_of(&logs[3..], Some(6), now).as_deref(),
+            Some("an old error of the daemon before"),
+            "its own error, however old"
+        );
+        assert_eq!(
+            error_of(&[json!("garbage"), json!({"Log": null})], Some(7), now),
+            None
+        );
     }
 
     #[test]
