@@ -161,15 +161,22 @@ pub fn capture_of(answer: &Value, tz: &TimeZone) -> Option<Capture> {
     Some(Capture { since, pid })
 }
 
-/// The newest error among `logs` (newest first) of the capture that is not
+/// The newest error among `logs` (newest first) of the capture `component` that is not
 /// connected: written by its current process `pid`, or in the [`RECENT`] before
 /// `now` (zmdc restarts a capture that fails, and the new one has not failed yet);
 /// the one that says why the source cannot be opened when there is one.
-pub fn error_of(logs: &[Value], pid: Option<u64>, now: Timestamp) -> Option<String> {
+pub fn error_of(
+    logs: &[Value],
+    component: &str,
+    pid: Option<u64>,
+    now: Timestamp,
+) -> Option<String> {
     let recent = now.as_second().saturating_sub(RECENT.as_secs() as i64) as f64;
     let errors: Vec<String> = logs
         .iter()
         .filter_map(|l| l.get("Log"))
+        // ZoneMinder 1.36 answers the component filter with other components' lines too.
+        .filter(|l| mapping::text(l, "Component") == component)
         .filter(|l| mapping::number(l, "Level").is_some_and(|level| level < 0.0))
         .filter(|l| {
             pid.is_some_and(|pid| mapping::number(l, "Pid") == Some(pid as f64))
@@ -281,16 +288,17 @@ impl ZoneMinderDriver {
         pid: Option<u64>,
         now: Timestamp,
     ) -> Result<Option<String>, DriverError> {
-        let component = format!("Component:zmc_m{id}.json");
+        let component = format!("zmc_m{id}");
+        let file = format!("Component:{component}.json");
         let query = [
             ("sort", "TimeKey".to_string()),
             ("direction", "desc".to_string()),
             ("limit", LOG_LINES.to_string()),
         ];
         let answer = self
-            .call(Method::GET, &["logs", "index", &component], &query, None)
+            .call(Method::GET, &["logs", "index", &file], &query, None)
             .await?;
-        Ok(error_of(answer.list("logs")?, pid, now))
+        Ok(error_of(answer.list("logs")?, &component, pid, now))
     }
 }
 
@@ -433,7 +441,7 @@ mod tests {
         let now = t("2026-12-04T08:16:00Z");
         let log = |pid: u64, secs_ago: i64, level: i64, message: &str| {
             let at = (now.as_second() - secs_ago) as f64 + 0.25;
-            json!({"Log": {"Pid": pid, "TimeKey": format!("{at:.6}"), "Level": level, "Message": message}})
+            json!({"Log": {"Component": "zmc_m3", "Pid": pid, "TimeKey": format!("{at:.6}"), "Level": level, "Message": message}})
         };
         let logs = [
             log(7, 1, -2, "Failed to prime capture of initial monitor"),
@@ -447,31 +455,41 @@ mod tests {
             log(6, 600, -2, "an old error of the daemon before"),
         ];
         assert_eq!(
-            error_of(&logs, Some(7), now).as_deref(),
+            error_of(&logs, "zmc_m3", Some(7), now).as_deref(),
             Some("Unable to open input http://127.0.0.1:9/cam.ts due to: Connection refused")
         );
         assert_eq!(
-            error_of(&logs[..1], Some(7), now).as_deref(),
+            error_of(&logs[..1], "zmc_m3", Some(7), now).as_deref(),
             Some("Failed to prime capture of initial monitor")
         );
         assert_eq!(
-            error_of(&logs[2..], Some(7), now),
+            error_of(&logs[2..], "zmc_m3", Some(7), now),
             None,
             "not an error; too old"
         );
         assert_eq!(
-            error_of(&logs[..2], Some(8), now).as_deref(),
+            error_of(&logs[..2], "zmc_m3", Some(8), now).as_deref(),
             Some("Unable to open input http://127.0.0.1:9/cam.ts due to: Connection refused"),
             "a daemon just restarted has not failed yet: the one before has, seconds ago"
         );
         assert_eq!(
-            error_of(&logs[3..], Some(6), now).as_deref(),
+            error_of(&logs[3..], "zmc_m3", Some(6), now).as_deref(),
             Some("an old error of the daemon before"),
             "its own error, however old"
         );
         assert_eq!(
-            error_of(&[json!("garbage"), json!({"Log": null})], Some(7), now),
+            error_of(
+                &[json!("garbage"), json!({"Log": null})],
+                "zmc_m3",
+                Some(7),
+                now
+            ),
             None
+        );
+        assert_eq!(
+            error_of(&logs, "zmc_m30", Some(7), now),
+            None,
+            "another monitor's lines"
         );
     }
 
