@@ -25,6 +25,9 @@ pub struct Args {
     /// An accepted API token and the user it stands for, USER:TOKEN (repeatable). Prefer VMSOPS_SIM_TOKENS: arguments are visible to other local users.
     #[arg(long = "token", value_name = "USER:TOKEN")]
     tokens: Vec<String>,
+    /// A site folder (site.yaml and cameras/) whose cameras a fresh state starts with, as an existing VMS would hold them; refused when the state already holds cameras.
+    #[arg(long, value_name = "DIR")]
+    seed: Option<PathBuf>,
     /// JSON file presetting recording spans: {"CAMERA_ID": {"oldest": RFC3339, "newest": RFC3339, "bytes": N}}.
     #[arg(long, value_name = "FILE")]
     seed_recordings: Option<PathBuf>,
@@ -62,10 +65,15 @@ pub fn run(args: Args) -> CmdResult {
             TOKENS_ENV,
         )?;
     }
+    let seed_cameras = match &args.seed {
+        Some(dir) => vmsops::ops::seed::site_cameras(dir)?,
+        None => Vec::new(),
+    };
     let config = SimConfig {
         tokens,
         state_file: args.state,
         seed_recordings: args.seed_recordings,
+        seed_cameras,
         faults: FaultConfig {
             latency: Duration::from_millis(args.latency_ms),
             fail_rate: args.fail_rate,

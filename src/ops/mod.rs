@@ -21,6 +21,7 @@ pub mod plan;
 pub mod restore;
 pub mod restore_objects;
 pub mod review;
+pub mod seed;
 pub mod snapshot;
 pub mod status;
 pub mod verify;

@@ -58,6 +58,20 @@ pub enum SimError {
         /// What is wrong.
         reason: String,
     },
+    /// `--seed` was given for a state that already holds cameras.
+    #[error("--seed: the state already holds {cameras} camera(s); seeding only fills a fresh state (drop --seed to keep this one, or give a new --state file)")]
+    SeedNotEmpty {
+        /// How many cameras the state holds.
+        cameras: usize,
+    },
+    /// A `--seed` camera is not one the VMS would accept.
+    #[error("--seed: camera {id}: {reason}")]
+    SeedCamera {
+        /// The camera id.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The server stopped on an I/O error.
     #[error("serving HTTP")]
     Serve(#[source] std::io::Error),

@@ -34,6 +34,8 @@
 //!   it: `{"status":"ok","max_import_bytes":N}`. Malformed JSON is 400, a
 //!   wrong shape or value 422; unknown fields are ignored.
 //! - No tokens are ever written to the state file.
+//! - `--seed DIR` creates a site folder's cameras in a state that holds none,
+//!   journaled as `camera.create` by the user `seed` ([`seed`]).
 //! - `GET /api/v1/cameras/{id}/status` emulates the camera's stream ([`streams`]):
 //!   `--connect-ms`, `--unreachable-host`; restarts are kept in memory only.
 
@@ -47,6 +49,7 @@ pub mod model;
 pub mod persist;
 pub mod recordings;
 pub mod routes;
+pub mod seed;
 pub mod store;
 pub mod streams;
 pub mod validate;
@@ -74,6 +77,8 @@ pub struct SimConfig {
     pub state_file: Option<PathBuf>,
     /// Recording spans to preset at start.
     pub seed_recordings: Option<PathBuf>,
+    /// Cameras to create in a fresh state at start (`--seed DIR`); refused if the state holds cameras.
+    pub seed_cameras: Vec<crate::model::Camera>,
     /// Faults to inject.
     pub faults: FaultConfig,
     /// Largest full import accepted (`PUT /api/v1/config`); `None`: [`DEFAULT_MAX_IMPORT_BYTES`].
@@ -115,9 +120,15 @@ impl Sim {
             }
             None => (State::default(), None),
         };
+        let now = jiff::Timestamp::now();
+        if !config.seed_cameras.is_empty() {
+            seed::seed(&mut state, config.seed_cameras.clone(), now)?;
+            if let Some(store) = store.as_mut() {
+                store.compact(&state)?;
+            }
+        }
         if let Some(path) = &config.seed_recordings {
             let seeds = read_seeds(path)?;
-            let now = jiff::Timestamp::now();
             for (id, seed) in &seeds {
                 let span = Span::seeded(seed, state.cameras.get(id), now);
                 state.recordings.insert(id.clone(), span);

@@ -10,4 +10,5 @@ mod logs;
 mod pagination;
 mod persistence;
 mod recordings;
+mod seed;
 mod status;
