@@ -19,5 +19,6 @@ mod state;
 mod status;
 mod support;
 mod validate;
+mod walkthrough;
 mod watch;
 mod zoneminder;
