@@ -14,7 +14,16 @@
 #
 # Everything listens on 127.0.0.1 only: MariaDB on its socket and 127.0.0.1:3306,
 # Apache on 127.0.0.1:${ZM_PORT:-8080}.
+#
+# Run it as root. From another account it runs itself again through sudo (keeping ZM_*),
+# and `start` then gives that account its env file, so that `. "$ZM_STATE/env"` works
+# for whoever asked. As root, no sudo is needed (nor, in a container, installed).
 set -euo pipefail
+
+if [[ $EUID -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "zoneminder.sh: error: run as root (sudo is not installed)" >&2; exit 1; }
+  exec sudo --preserve-env=ZM_STATE,ZM_PORT,ZM_ACCOUNT "$0" "$@"
+fi
 
 ZM_STATE=${ZM_STATE:-/tmp/vmsops-zoneminder}
 ZM_PORT=${ZM_PORT:-8080}
@@ -172,6 +181,23 @@ create_account() { # admin token → password of the nominative account
   printf '%s' "$password"
 }
 
+write_env() { # password → $ZM_STATE/env, mode 600, owned by whoever ran sudo (else root)
+  umask 077
+  cat >"$ZM_STATE/env" <<EOF
+export ZM_URL=$URL
+export ZM_USER=$ZM_ACCOUNT
+export ZM_PASSWORD=$1
+export VMSOPS_ZM_URL=$URL
+export VMSOPS_ZM_USER=$ZM_ACCOUNT
+export VMSOPS_ZM_PASSWORD=$1
+EOF
+  if [[ -n ${SUDO_UID:-} && $SUDO_UID != 0 ]]; then
+    # That account sources the file: it may enter the folder (not list it) and read only this file.
+    chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$ZM_STATE/env"
+    chmod 711 "$ZM_STATE"
+  fi
+}
+
 start() {
   mkdir -p "$ZM_STATE"
   chmod 700 "$ZM_STATE"
@@ -184,15 +210,7 @@ start() {
   local token password
   token=$(wait_for_api)
   password=$(create_account "$token")
-  umask 077
-  cat >"$ZM_STATE/env" <<EOF
-export ZM_URL=$URL
-export ZM_USER=$ZM_ACCOUNT
-export ZM_PASSWORD=$password
-export VMSOPS_ZM_URL=$URL
-export VMSOPS_ZM_USER=$ZM_ACCOUNT
-export VMSOPS_ZM_PASSWORD=$password
-EOF
+  write_env "$password"
   log "ZoneMinder is up at $URL (account $ZM_ACCOUNT)"
   echo "source $ZM_STATE/env   # sets ZM_URL, ZM_USER, ZM_PASSWORD and VMSOPS_ZM_*"
 }
