@@ -1,4 +1,4 @@
-//! Exit codes of every command (SPEC section 2), in one place.
+//! Exit codes of every command (docs/exit-codes.md), in one place.
 
 /// What a command's exit status means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! The audit journal (SPEC section 7): append-only, hash-chained, fsynced, reviewed monthly.
+//! The audit journal (docs/journal.md): append-only, hash-chained, fsynced, reviewed monthly.
 //!
 //! [`Journal`] appends entries to `STATE/journal.jsonl` under a file lock and
 //! reads them back; [`GroupCommit`] shares one sync between concurrent appends; [`verify`] re-walks the hash chain; [`review()`] is the

@@ -425,7 +425,7 @@ fn generic_identity_reason(e: &Entry, generic: &[String]) -> Option<String> {
 /// What the change's plan class requires and the entry lacks: an approval tag, a maintenance window.
 fn class_reasons(e: &Entry) -> Vec<(Category, String)> {
     let mut reasons = Vec::new();
-    // restore is the procedure's first reflex: no approval and no window (SPEC section 5).
+    // restore is the procedure's first reflex: no approval and no window (PROC-VMS-001 §03).
     if detail_str(e, "agent") == Some("restore") {
         return reasons;
     }

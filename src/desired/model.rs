@@ -1,4 +1,4 @@
-//! The desired-state file formats (SPEC section 1) as Rust types.
+//! The desired-state file formats (described in `schemas/` and the README) as Rust types.
 //!
 //! These types mirror the YAML exactly; the JSON Schemas in `schemas/` are
 //! generated from them. Unknown keys are not rejected by serde here: the loader

@@ -1,4 +1,4 @@
-//! The semantic checks of SPEC section 1: everything a type cannot say.
+//! The semantic checks of the desired-state files: everything a type cannot say.
 //!
 //! Pure: takes what `load` read and today's date, returns diagnostics. Every
 //! diagnostic points at the value at fault; nothing stops at the first problem.

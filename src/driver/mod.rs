@@ -1,7 +1,7 @@
 //! The driver interface: how vmsops reads and changes one VMS product.
 //!
 //! [`Vms`] is product-neutral; each product has one implementation (today
-//! [`reference::ReferenceDriver`], for the API of SPEC section 4, and
+//! [`reference::ReferenceDriver`], for the API of docs/reference-vms-api.md, and
 //! [`zoneminder::ZoneMinderDriver`]). Callers get
 //! a boxed driver from [`connect`], which picks the driver named by the site
 //! and reads the credential from the environment. Drivers never print and never

@@ -1,4 +1,4 @@
-//! The `reference` driver: the reference VMS API (SPEC section 4) over HTTP.
+//! The `reference` driver: the reference VMS API (docs/reference-vms-api.md) over HTTP.
 //!
 //! One shared `reqwest::Client` (connect timeout 5 s, request timeout 30 s by
 //! default); the bearer token is only ever in the `Authorization` header,

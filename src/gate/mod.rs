@@ -1,4 +1,4 @@
-//! The gate: the checks of PROC-VMS-001 (SPEC section 5) over a plan's operations.
+//! The gate: the checks of PROC-VMS-001 (docs/procedure.md) over a plan's operations.
 //!
 //! [`evaluate`] is a pure function: the caller gathers every fact (the trusted
 //! policy read from the base, the commits, the approval tags from
@@ -15,10 +15,10 @@
 //! about the change as a whole (`untrusted-base`, `ancestry`, `nominative`,
 //! `justification`) on every operation, then the checks of its class.
 //!
-//! Decisions where SPEC is silent:
+//! Decisions the procedure leaves to us:
 //! - `--emergency --reason TEXT` turns exactly two refusals into warnings that
 //!   say `emergency: TEXT`: a generic identity (`nominative`) and a recording
-//!   change outside every window (`maintenance-window`), as SPEC lists. It never
+//!   change outside every window (`maintenance-window`), and only those. It never
 //!   bypasses `approval` (an emergency is not a reason to skip the Responsable
 //!   Sécurité's sign-off on a recording change; a restore needs none), nor
 //!   `homologation`, `retention-policy`, `recordings-kept` (they protect
@@ -77,7 +77,7 @@ pub fn open_window(windows: &[MaintenanceWindow], now: Timestamp) -> Option<Stri
     window::containing(windows, now).map(|(w, _)| w.name.clone())
 }
 
-/// The check ids of SPEC section 5, as they appear in plans and the journal.
+/// The check ids (docs/procedure.md), as they appear in plans and the journal.
 pub mod check {
     /// An approver's signed `approve/*` tag on exactly the revision.
     pub const APPROVAL: &str = "approval";

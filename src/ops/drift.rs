@@ -2,7 +2,7 @@
 //!
 //! Shared by `vmsops drift` (once) and `vmsops watch` (every interval). Reads
 //! the VMSs (through `fleet`), the state store and, for a site applied at an
-//! earlier commit, the desired state at that commit (SPEC section 8); never prints.
+//! earlier commit, the desired state at that commit (docs/drift.md); never prints.
 //!
 //! - `pending`: the VMS matches the last applied commit, the revision waits;
 //! - `drifted`: the VMS differs from the last applied commit, or its journal

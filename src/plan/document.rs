@@ -145,7 +145,7 @@ impl PlanDocument {
     }
 }
 
-/// How a site stands, for `drift` and `watch` (SPEC section 8).
+/// How a site stands, for `drift` and `watch` (docs/drift.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DriftStatus {

@@ -1,4 +1,4 @@
-//! Plan: the operations that take the live VMS to the desired state (SPEC section 3).
+//! Plan: the operations that take the live VMS to the desired state (docs/plan-json.md).
 //!
 //! Pure: data in, data out. No network, no clock, no filesystem; the caller
 //! passes the desired state, the live state and "today".
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::model::Class;
 
-/// The operations of SPEC section 3.
+/// The operations a plan is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum OpKind {
     /// Add a camera.
@@ -112,7 +112,7 @@ pub enum VerdictStatus {
 /// One check's verdict on one operation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
-    /// The check id (SPEC section 5), e.g. `approval`.
+    /// The check id (docs/procedure.md), e.g. `approval`.
     pub check: Arc<str>,
     /// Its outcome.
     pub status: VerdictStatus,

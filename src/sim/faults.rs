@@ -123,7 +123,7 @@ mod tests {
             .collect()
     }
 
-    /// Faults as `--fail-after SPEC` sets them.
+    /// Faults as `--fail-after N[:M]` sets them.
     fn failing_after(spec: &str) -> Faults {
         let fa: FailAfter = spec.parse().expect("valid");
         Faults::new(FaultConfig {

@@ -1,5 +1,5 @@
 //! `vmsops sim`: the reference VMS, a real HTTP server implementing the API
-//! of SPEC section 4, for trying vmsops with nothing else installed, for
+//! of docs/reference-vms-api.md, for trying vmsops with nothing else installed, for
 //! tests, and as the model for new drivers.
 //!
 //! [`Sim::open`] loads (or creates) the state; [`Sim::serve`] answers on a
@@ -11,11 +11,11 @@
 //! ([`persist`]); versions come from one increasing revision, so an id that
 //! is deleted and created again never reuses a version.
 //!
-//! Where SPEC section 4 leaves a choice, the server does this:
+//! Where the API leaves a choice, the server does this:
 //! - `If-Match` missing on `PUT`/`DELETE` of an existing object: 428
 //!   Precondition Required (RFC 6585), so a forgotten header is told apart
 //!   from a lost race (412). `PUT /alert-rules/{kind}` without `If-Match` is a
-//!   create, so an existing rule is 412, as the SPEC says. `If-Match: *` and
+//!   create, so an existing rule is 412, as the API says. `If-Match: *` and
 //!   lists of entity tags are accepted.
 //! - Validation runs before preconditions; 404 before 428/412; read-only
 //!   vendor/model/firmware are checked last (422).

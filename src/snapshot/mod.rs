@@ -1,4 +1,4 @@
-//! Configuration snapshots (SPEC section 6, PROC-VMS-001 §03): the full export
+//! Configuration snapshots (PROC-VMS-001 §03; docs/state.md): the full export
 //! of a VMS, labelled with date, time and operator, kept at least six months.
 //!
 //! One file per snapshot, `STATE/snapshots/SITE/ID.json.zst`, written atomically:

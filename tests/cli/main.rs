@@ -8,6 +8,7 @@ mod audit;
 mod bad_input;
 mod ci_examples;
 mod demo;
+mod docs;
 mod drift_status;
 mod driver;
 mod fixture;

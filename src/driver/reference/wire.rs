@@ -1,7 +1,7 @@
 //! The reference VMS API's JSON, as the driver reads and writes it.
 //!
 //! Kept apart from the simulator's own types on purpose: the driver and the
-//! server are two implementations of one contract (SPEC section 4), so a
+//! server are two implementations of one contract (docs/reference-vms-api.md), so a
 //! test between them checks the contract rather than a shared struct.
 //!
 //! Must never be shared with the simulator's model, for the reason above.

@@ -1,5 +1,5 @@
 //! Applying one site: lock → read live → refuse a stale plan → plan → gate →
-//! bind → snapshot → operations → record the applied commit (SPEC section 6).
+//! bind → snapshot → operations → record the applied commit.
 //!
 //! Shared by `vmsops apply` and `vmsops watch --apply`. Every step that
 //! changes something is journaled first; nothing reaches the VMS unless the

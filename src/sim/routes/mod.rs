@@ -1,4 +1,4 @@
-//! The HTTP surface of the reference VMS (SPEC section 4): routes, bearer
+//! The HTTP surface of the reference VMS (docs/reference-vms-api.md): routes, bearer
 //! authentication, fault latency, request logs and body limits.
 //!
 //! Handlers only translate HTTP to engine calls and back. Logs name the

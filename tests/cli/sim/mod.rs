@@ -1,4 +1,4 @@
-//! `vmsops sim` through raw HTTP: the reference VMS API of SPEC section 4.
+//! `vmsops sim` through raw HTTP: the reference VMS API of docs/reference-vms-api.md.
 
 mod auth;
 mod bodies;

@@ -71,7 +71,7 @@ fn zoneminder_lifecycle_through_vmsops() {
     let (code, out, err) = run.vmsops(&[], &["validate", "--repo", "."]);
     assert_eq!(code, 0, "{out}{err}");
     // The import asks for the procedure's 15 minutes: waiting to be applied (pending), and the
-    // live hour stays a finding until then, so drift exits 2 (SPEC section 8).
+    // live hour stays a finding until then, so drift exits 2 (docs/drift.md).
     let (code, out, err) = run.vmsops(&[], &["drift", "--repo", ".", "--format", "json"]);
     assert_eq!(code, 2, "import then drift:\n{out}{err}");
     let v: Value = serde_json::from_str(&out).expect("json");
