@@ -79,3 +79,110 @@ fn recipes_parse_and_use_existing_flags() {
     }
     assert!(checked > 10, "only {checked} flags checked");
 }
+
+/// A validator of recipes, found on PATH, or why the test cannot run.
+///
+/// Without it the test says it was skipped, plainly; with `VMSOPS_RECIPES_REQUIRED=1`
+/// (as `.ci/run` sets, after installing the pinned validators) a skip is a failure.
+fn validator(program: &str) -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(program))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        let required = std::env::var("VMSOPS_RECIPES_REQUIRED").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "{program} is not installed and VMSOPS_RECIPES_REQUIRED=1: run .ci/run, which installs it"
+        );
+        eprintln!("skipped: {program} is not installed (.ci/run installs it)");
+    }
+    found
+}
+
+/// Runs `program args` and fails with its output unless it exits 0.
+fn validates(program: &std::path::Path, args: &[&std::ffi::OsStr]) {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .expect("validator runs");
+    assert!(
+        out.status.success(),
+        "{} {:?}:\n{}{}",
+        program.display(),
+        args,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_github_and_gitlab_recipes_follow_their_schemas() {
+    let Some(check) = validator("check-jsonschema") else {
+        return;
+    };
+    let root = project_root().join("examples/ci");
+    // The schemas vendored in the pinned check-jsonschema (.ci/run): no network.
+    let github = root.join("github/vmsops.yml");
+    validates(
+        &check,
+        &[
+            "--builtin-schema".as_ref(),
+            "vendor.github-workflows".as_ref(),
+            github.as_os_str(),
+        ],
+    );
+    let gitlab = root.join("gitlab/.gitlab-ci.yml");
+    validates(
+        &check,
+        &[
+            "--builtin-schema".as_ref(),
+            "vendor.gitlab-ci".as_ref(),
+            "--data-transform".as_ref(),
+            "gitlab-ci".as_ref(),
+            gitlab.as_os_str(),
+        ],
+    );
+}
+
+#[test]
+fn the_kubernetes_manifests_are_valid_resources() {
+    let Some(validate) = validator("kubernetes-validate") else {
+        return;
+    };
+    let dir = project_root().join("examples/ci/kubernetes");
+    let mut args: Vec<std::ffi::OsString> = vec!["--strict".into()];
+    for f in files().into_iter().filter(|f| f.starts_with(&dir)) {
+        args.push(f.into_os_string());
+    }
+    assert!(args.len() >= 4, "{args:?}");
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    validates(&validate, &args);
+}
+
+#[test]
+fn the_systemd_units_verify() {
+    let Some(analyze) = validator("systemd-analyze") else {
+        return;
+    };
+    // As installed: the units side by side, `vmsops` where ExecStart says (here, the build).
+    let dir = tempfile::tempdir().expect("tmp");
+    let vmsops = assert_cmd::cargo::cargo_bin("vmsops");
+    let mut units = Vec::new();
+    for f in files() {
+        if !f.starts_with(project_root().join("examples/ci/systemd")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f)
+            .expect("read")
+            .replace("/usr/local/bin/vmsops", &vmsops.display().to_string());
+        let target = dir.path().join(f.file_name().expect("name"));
+        std::fs::write(&target, text).expect("write");
+        units.push(target);
+    }
+    assert_eq!(units.len(), 3, "{units:?}");
+    let mut args: Vec<&std::ffi::OsStr> = vec!["verify".as_ref()];
+    args.extend(units.iter().map(|u| u.as_os_str()));
+    validates(&analyze, &args);
+}
