@@ -35,6 +35,7 @@ pub mod import;
 pub mod model;
 pub mod ops;
 pub mod plan;
+pub mod retry;
 pub mod safe_text;
 pub mod sim;
 pub mod snapshot;

@@ -4,15 +4,16 @@
 //! default); the bearer token is only ever in the `Authorization` header,
 //! marked sensitive, and never in a log line or an error. Reads, and any
 //! request answered 503 or refused before it was sent, are retried with
-//! exponential backoff and jitter; a mutation that may have reached the
+//! exponential backoff and jitter (`crate::retry`); a mutation that may have reached the
 //! server is never sent twice otherwise. Every answer is validated: a
 //! malformed one is [`DriverError::InvalidResponse`], never a panic.
 
 mod wire;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
+use backon::Retryable;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, IF_MATCH};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -183,39 +184,32 @@ impl ReferenceDriver {
         let url = self.url(call.segments, call.query);
         let headers = self.headers(&call)?;
         let idempotent = call.method == Method::GET;
-        let attempts = self.options.attempts.max(1);
-        let mut attempt = 1;
-        loop {
+        let once = || async {
             match self
                 .try_once(&call, &url, headers.clone(), idempotent)
                 .await
             {
-                Try::Done(answer) => return Ok(answer),
-                Try::Failed { error, retry } if retry && attempt < attempts => {
-                    let delay = self.backoff(attempt);
-                    tracing::debug!(
-                        method = %call.method,
-                        path = url.path(),
-                        attempt,
-                        delay_ms = delay.as_millis() as u64,
-                        error = %error,
-                        "retrying"
-                    );
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-                Try::Failed { error, .. } => return Err(error),
+                Try::Done(answer) => Ok(answer),
+                Try::Failed { error, retry } => Err((error, retry)),
             }
-        }
-    }
-
-    /// Exponential backoff with jitter: a random delay in [d/2, d], d = backoff × 2^(attempt-1).
-    fn backoff(&self, attempt: u32) -> Duration {
-        let d = self
-            .options
-            .backoff
-            .saturating_mul(1 << (attempt - 1).min(16));
-        d.mul_f64(0.5 + fastrand::f64() * 0.5)
+        };
+        once.retry(crate::retry::policy(
+            self.options.backoff,
+            self.options.attempts,
+        ))
+        .sleep(tokio::time::sleep)
+        .when(|(_, retry)| *retry)
+        .notify(|(error, _), delay| {
+            tracing::debug!(
+                method = %call.method,
+                path = url.path(),
+                delay_ms = delay.as_millis() as u64,
+                error = %error,
+                "retrying"
+            );
+        })
+        .await
+        .map_err(|(error, _)| error)
     }
 
     /// The answer's body, refused (not retried) when it declares or reaches more than
@@ -805,15 +799,5 @@ mod tests {
             b"<html>",
         );
         assert_eq!(e.to_string(), "GET /p: 502: bad gateway");
-    }
-
-    #[test]
-    fn backoff_doubles_with_jitter() {
-        let d = driver("http://127.0.0.1:1").expect("valid");
-        for attempt in 1..=3 {
-            let full = Duration::from_millis(200) * (1 << (attempt - 1));
-            let b = d.backoff(attempt);
-            assert!(b >= full / 2 && b <= full, "{attempt}: {b:?}");
-        }
     }
 }

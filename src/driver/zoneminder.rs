@@ -25,6 +25,7 @@ mod web;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use backon::Retryable;
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -204,7 +205,8 @@ impl ZoneMinderDriver {
         Ok(access)
     }
 
-    /// One request with the token, retried when safe; a 401 renews the token once.
+    /// One request with the token, retried when safe; a 401 renews the token and
+    /// sends again once.
     async fn call(
         &self,
         method: Method,
@@ -213,33 +215,36 @@ impl ZoneMinderDriver {
         form: Option<&Form>,
     ) -> Result<Answer, DriverError> {
         let attempts = if method == Method::GET {
-            self.options.attempts.max(1)
+            self.options.attempts
         } else {
             1
         };
-        let mut renewed = false;
-        let mut attempt = 1;
-        loop {
-            let token = self.token(false).await?;
-            let mut q: Vec<(&str, String)> = query.to_vec();
-            q.push(("token", token));
-            match self
-                .exchange(method.clone(), segments, Some(&q), form)
-                .await
-            {
-                Err(DriverError::Unauthorized { .. }) if !renewed => {
-                    renewed = true;
-                    self.token(true).await?;
-                }
-                Err(e) if e.is_retryable() && attempt < attempts => {
-                    let delay = self.options.backoff.saturating_mul(1 << (attempt - 1));
-                    tracing::debug!(%method, attempt, error = %e, "retrying");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-                other => return other,
+        let with_token = |renew: bool| {
+            let method = method.clone();
+            async move {
+                let mut q: Vec<(&str, String)> = query.to_vec();
+                q.push(("token", self.token(renew).await?));
+                self.exchange(method, segments, Some(&q), form).await
             }
-        }
+        };
+        let once = || async {
+            match with_token(false).await {
+                Err(DriverError::Unauthorized { .. }) => with_token(true).await,
+                other => other,
+            }
+        };
+        once.retry(crate::retry::policy(self.options.backoff, attempts))
+            .sleep(tokio::time::sleep)
+            .when(DriverError::is_retryable)
+            .notify(|e, delay| {
+                tracing::debug!(
+                    %method,
+                    delay_ms = delay.as_millis() as u64,
+                    error = %e,
+                    "retrying"
+                );
+            })
+            .await
     }
 
     /// Sends one API request and maps every failure to an error that names the path only.

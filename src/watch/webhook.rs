@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use backon::Retryable;
 use serde::Serialize;
 
 use crate::plan::document::SitePlan;
@@ -107,26 +108,27 @@ pub async fn post(
     body: &Payload<'_>,
     attempts: u32,
 ) -> Result<(), String> {
-    let mut delay = Duration::from_millis(500);
-    let mut last = String::new();
-    for attempt in 1..=attempts.max(1) {
+    // (message, whether another try may help)
+    let once = || async {
         match client.post(url).json(body).send().await {
-            Ok(r) if r.status().is_success() => return Ok(()),
-            Ok(r) if r.status().is_client_error() => {
-                return Err(format!("webhook answered {} (not retried)", r.status()));
-            }
-            Ok(r) => last = format!("webhook answered {}", r.status()),
-            Err(e) => {
-                last = format!(
+            Ok(r) if r.status().is_success() => Ok(()),
+            Ok(r) if r.status().is_client_error() => Err((
+                format!("webhook answered {} (not retried)", r.status()),
+                false,
+            )),
+            Ok(r) => Err((format!("webhook answered {}", r.status()), true)),
+            Err(e) => Err((
+                format!(
                     "webhook unreachable: {}",
                     crate::error_chain(&e.without_url())
-                )
-            }
+                ),
+                true,
+            )),
         }
-        if attempt < attempts {
-            tokio::time::sleep(delay + Duration::from_millis(fastrand::u64(0..250))).await;
-            delay *= 2;
-        }
-    }
-    Err(last)
+    };
+    once.retry(crate::retry::policy(Duration::from_millis(500), attempts))
+        .sleep(tokio::time::sleep)
+        .when(|(_, again)| *again)
+        .await
+        .map_err(|(message, _)| message)
 }
