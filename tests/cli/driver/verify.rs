@@ -85,3 +85,23 @@ async fn a_vms_that_stops_answering_does_not_hold_the_verdict_past_the_deadline(
     assert_eq!(v.health, Health::Degraded, "{v:?}");
     assert!(took < DEADLINE + Duration::from_secs(1), "{took:?}");
 }
+
+#[tokio::test]
+async fn a_read_the_deadline_cuts_short_keeps_the_last_full_readings_reason() {
+    // Answers "disconnected" once, then takes longer than the deadline to answer.
+    let server = RawServer::start(Arc::new(|n| {
+        if n > 0 {
+            std::thread::sleep(DEADLINE * 2);
+        }
+        http(
+            "200 OK",
+            r#"{"camera_id":"hall-01","state":"disconnected","fps":0,"recording":false,"since":"2099-01-01T00:00:00Z"}"#,
+        )
+    }));
+    let (v, took) = watch_one(&server.url).await;
+    assert_eq!(v.health, Health::Degraded, "{v:?}");
+    let reason = v.reason.unwrap_or_default();
+    assert!(reason.contains("disconnected"), "{reason}");
+    assert!(!reason.contains("did not answer"), "{reason}");
+    assert!(took < DEADLINE + Duration::from_secs(1), "{took:?}");
+}
