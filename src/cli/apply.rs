@@ -15,12 +15,13 @@ use vmsops::safe_text::terminal;
 use super::args::StateArgs;
 use super::desired::{load_valid, Shard};
 use super::plan::sharded;
-use super::{output, CmdResult, RepoArgs};
+use super::{output, stdio, CmdResult, RepoArgs};
 
 /// Arguments of `vmsops apply`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A plan saved by `vmsops plan --out`: apply exactly it, or refuse if it is stale.
+    /// A plan saved by `vmsops plan --out` (`-`: standard input): apply exactly it, or refuse if it is stale.
+    #[arg(value_name = "PLAN.json")]
     plan: Option<PathBuf>,
     #[command(flatten)]
     repo: RepoArgs,
@@ -61,19 +62,18 @@ pub struct Args {
     state: StateArgs,
 }
 
-/// Applies every selected site, one after the other.
-/// The plan saved by `vmsops plan --out` at `p`.
+/// The plan saved by `vmsops plan --out` at `p` (`-`: standard input).
 fn saved_plan(p: &std::path::Path) -> Result<PlanDocument, String> {
-    let text =
-        std::fs::read(p).map_err(|e| format!("cannot read the saved plan {}: {e}", p.display()))?;
+    let text = stdio::read(p, "the saved plan")?;
     serde_json::from_slice(&text).map_err(|e| {
         format!(
             "{} is not a plan saved by `vmsops plan --out`: {e}",
-            p.display()
+            stdio::name(p)
         )
     })
 }
 
+/// Applies every selected site, one after the other.
 pub fn run(args: Args) -> CmdResult {
     let operator = args.operator.clone().unwrap_or_default();
     let clock = super::clock()?;

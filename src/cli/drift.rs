@@ -125,7 +125,8 @@ pub fn run(args: Args) -> CmdResult {
         env(),
     ))?;
     let doc = PlanDocument::new(plans);
-    output::stream(|w| write(&doc, args.format, "drift", w))?;
+    let color = super::color_enabled(&std::io::stdout());
+    output::stream(|w| write(&doc, args.format, "drift", color, w))?;
     Ok(if doc.summary.errors > 0 {
         Exit::Error
     } else if doc.sites.iter().any(has_drift) {

@@ -10,10 +10,12 @@ use vmsops::exit::Exit;
 mod apply;
 mod args;
 mod audit;
+mod completion;
 mod demo;
 mod desired;
 mod drift;
 mod import;
+mod man;
 mod output;
 mod plan;
 mod restore;
@@ -23,12 +25,16 @@ mod sim;
 mod snapshot;
 mod state;
 mod status;
+mod stdio;
 mod validate;
 mod watch;
 
+/// `vmsops --version`: the package version and the commit it was built from (see `build.rs`).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("VMSOPS_COMMIT"), ")");
+
 /// GitOps for video-management systems: desired state in git, plan, gate, snapshot, apply, journal, drift.
 #[derive(Debug, Parser)]
-#[command(name = "vmsops", version, about, propagate_version = true)]
+#[command(name = "vmsops", version = VERSION, about, propagate_version = true)]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -93,11 +99,18 @@ enum Command {
     Audit(audit::Args),
     /// The state store: create its schema, show it, migrate a directory into it.
     State(state::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell).
+    Completion(completion::Args),
+    /// Write man pages: one for vmsops, one per subcommand.
+    Man(man::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
     init_tracing(cli.verbose, cli.log_format);
     let result = match cli.command {
         Command::Demo(a) => demo::run(a),
@@ -114,6 +127,8 @@ pub fn main() -> ExitCode {
         Command::Snapshot(a) => snapshot::run(a),
         Command::Audit(a) => audit::run(a),
         Command::State(a) => state::run(a),
+        Command::Completion(a) => completion::run(a),
+        Command::Man(a) => man::run(a),
     };
     match result {
         Ok(exit) => ExitCode::from(exit.code()),
@@ -129,6 +144,19 @@ pub fn main() -> ExitCode {
             ExitCode::from(Exit::Error.code())
         }
     }
+}
+
+/// Prints clap's message; `--help` and `--version` exit 0, a usage error exits 1.
+///
+/// Not clap's 2: to every script that reads it, 2 means "differences" (SPEC section 2),
+/// so a mistyped flag in CI would pass for a plan with changes.
+fn usage(e: &clap::Error) -> ExitCode {
+    let _ = e.print();
+    ExitCode::from(if e.use_stderr() {
+        Exit::Error.code()
+    } else {
+        Exit::Success.code()
+    })
 }
 
 /// A command's outcome: an exit status, or an error that exits 1.

@@ -14,7 +14,7 @@ use vmsops::plan::{markdown, text};
 
 use super::args::StateArgs;
 use super::desired::{load_valid, Shard};
-use super::{output, CmdResult, RepoArgs};
+use super::{output, stdio, CmdResult, RepoArgs};
 
 /// Arguments of `vmsops plan`.
 #[derive(Debug, clap::Args)]
@@ -27,9 +27,12 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Save the plan (with the desired commit and the live fingerprint) for `apply PLAN.json`.
-    #[arg(long)]
+    /// Save the plan (with the desired commit and the live fingerprint) for `apply PLAN.json`; `-`: to stdout, the rendering then goes to stderr.
+    #[arg(long, value_name = "PLAN.json")]
     out: Option<PathBuf>,
+    /// The work order or request id that justifies the change (else a `Ticket:` trailer).
+    #[arg(long, env = "VMSOPS_TICKET")]
+    ticket: Option<String>,
     /// Exit 2 when there are changes (0: none, 1: error).
     #[arg(long)]
     detailed_exitcode: bool,
@@ -55,20 +58,17 @@ pub enum Format {
 }
 
 /// Writes a plan document in `format` to `w`, streamed: never the whole rendering in memory.
+///
+/// `color` only matters for text: whether the stream it goes to is a terminal.
 pub fn write(
     doc: &PlanDocument,
     format: Format,
     title: &str,
+    color: bool,
     w: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     match format {
-        Format::Text => text::render_to(
-            doc,
-            Style {
-                color: super::color_enabled(&std::io::stdout()),
-            },
-            w,
-        ),
+        Format::Text => text::render_to(doc, Style { color }, w),
         Format::Json => {
             serde_json::to_writer_pretty(&mut *w, doc)?;
             w.write_all(b"\n")
@@ -96,7 +96,6 @@ pub fn run(args: Args) -> CmdResult {
     let today = super::today()?;
     let (tree, repo) = load_valid(&args.repo, &args.repo.rev, today)?;
     let state = args.state.open()?;
-    let ticket = std::env::var("VMSOPS_TICKET").ok();
     let sites = sharded(&repo.sites, args.shard);
     let plans = super::runtime()?.block_on(plan_sites(
         &PlanSites {
@@ -106,7 +105,7 @@ pub fn run(args: Args) -> CmdResult {
             sites: &sites,
             base: args.base.as_deref(),
             state: &state,
-            ticket: ticket.as_deref(),
+            ticket: args.ticket.as_deref(),
             concurrency: args.concurrency,
             now,
             today,
@@ -114,10 +113,29 @@ pub fn run(args: Args) -> CmdResult {
         env(),
     ))?;
     let doc = PlanDocument::new(plans);
-    if let Some(path) = &args.out {
-        vmsops::state::atomic::write_atomic_with(path, |w| write(&doc, Format::Json, "plan", w))?;
+    match args.out.as_deref() {
+        // stdout holds only the saved plan, so that `plan --out - | apply -` works.
+        Some(out) if stdio::is_dash(out) => {
+            let color = super::color_enabled(&std::io::stderr());
+            write(
+                &doc,
+                args.format,
+                "plan",
+                color,
+                &mut std::io::stderr().lock(),
+            )?;
+            output::stream(|w| write(&doc, Format::Json, "plan", false, w))?;
+        }
+        out => {
+            if let Some(path) = out {
+                vmsops::state::atomic::write_atomic_with(path, |w| {
+                    write(&doc, Format::Json, "plan", false, w)
+                })?;
+            }
+            let color = super::color_enabled(&std::io::stdout());
+            output::stream(|w| write(&doc, args.format, "plan", color, w))?;
+        }
     }
-    output::stream(|w| write(&doc, args.format, "plan", w))?;
     Ok(if doc.summary.errors > 0 {
         Exit::Error
     } else if args.detailed_exitcode && doc.has_operations() {

@@ -8,6 +8,7 @@
 
 pub mod approved;
 mod restore_at_scale;
+mod saved;
 mod verify;
 
 use std::collections::BTreeMap;
@@ -455,8 +456,11 @@ fn auto_rollback_that_fails_says_so() {
     assert_code(&op.verify(), 0, "audit verify");
 }
 
-/// A saved plan is refused once the VMS changed under it, or once a new commit landed.
+/// A saved plan is refused once the VMS changed under it, or once a new commit landed;
+/// a fresh one applies with the base it was made against, without `--base`.
 // Regression: `apply PLAN.json` applied the plan's own commit, so a new commit never made it stale.
+// Regression: `plan --base HEAD --out plan.json` then `apply plan.json` was refused as
+// `untrusted-base`, though the saved plan records its base.
 #[test]
 fn a_stale_plan_is_refused() {
     let sim = SimProcess::start(&[]);
@@ -465,11 +469,8 @@ fn a_stale_plan_is_refused() {
     let plan = op.state().join("p.json");
     let plan = plan.to_str().expect("utf-8");
     let save = || {
-        assert_code(
-            &op.run(&["plan", "--repo", &repo.arg(), "--out", plan]),
-            0,
-            "plan --out",
-        );
+        let saved = Out::of(op.save_plan(&repo, plan).output().expect("plan runs"));
+        assert_code(&saved, 0, "plan --base HEAD --out");
     };
 
     // The VMS changed under the plan.
@@ -482,7 +483,7 @@ fn a_stale_plan_is_refused() {
     ));
     assert_eq!(r.status, 200, "{}", r.text);
     let before = live_config(&sim);
-    let stale = op.apply(&repo, &[plan, "--base", "HEAD"]);
+    let stale = op.apply(&repo, &[plan]);
     assert_code(&stale, 1, "a plan older than the live state");
     assert!(stale.all().contains("stale plan"), "{stale}");
     assert_eq!(live_config(&sim), before, "nothing was changed");
@@ -498,7 +499,7 @@ fn a_stale_plan_is_refused() {
     );
     repo.commit("Rename hall-01", Some("WO-2"));
     repo.approve("wo-2");
-    let stale = op.apply(&repo, &[plan, "--base", &planned]);
+    let stale = op.apply(&repo, &[plan]);
     assert_code(&stale, 1, "a plan of an older commit");
     assert!(stale.all().contains("stale plan"), "{stale}");
     assert!(
@@ -511,11 +512,7 @@ fn a_stale_plan_is_refused() {
 
     // A fresh plan applies.
     save();
-    assert_code(
-        &op.apply(&repo, &[plan, "--base", "HEAD"]),
-        0,
-        "a fresh plan",
-    );
+    assert_code(&op.apply(&repo, &[plan]), 0, "a fresh plan, with its base");
     assert_code(&op.drift(&repo), 0, "drift");
 }
 

@@ -15,7 +15,12 @@ pub fn project_root() -> PathBuf {
 
 /// The `vmsops` binary with a pinned clock, no colour and no inherited settings.
 pub fn vmsops() -> Command {
-    let mut cmd = Command::cargo_bin("vmsops").expect("binary built by cargo");
+    Command::from_std(vmsops_process())
+}
+
+/// [`vmsops`] as a `std::process::Command`: to spawn it, or pipe one run into another.
+pub fn vmsops_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("vmsops"));
     cmd.env("VMSOPS_NOW", NOW)
         .env("NO_COLOR", "1")
         .env_remove("RUST_LOG")

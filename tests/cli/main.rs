@@ -19,6 +19,7 @@ mod snapshot;
 mod state;
 mod status;
 mod support;
+mod usage;
 mod validate;
 mod walkthrough;
 mod watch;

@@ -165,7 +165,7 @@ async fn gated(a: &ApplySite<'_>, s: &Started) -> Result<GatedPlan, ApplyError> 
         site: a.site,
         desired_commit: Some(a.commit.to_string()),
         rev: a.commit,
-        base: a.base.or(applied.as_ref().map(|x| x.commit.as_str())),
+        base: trusted_base(a, applied.as_ref()),
         live: &s.live,
         caps: &s.caps,
         recordings: &recordings,
@@ -176,6 +176,19 @@ async fn gated(a: &ApplySite<'_>, s: &Started) -> Result<GatedPlan, ApplyError> 
         emergency: a.emergency,
     };
     Ok(blocking(|| gated_plan(&input, &mut Bases::default()))?)
+}
+
+/// The base the gate trusts: `--base`, else the one a saved plan was made against
+/// (the base its verdicts were shown with), else the last applied commit.
+fn trusted_base<'a>(
+    a: &'a ApplySite<'_>,
+    applied: Option<&'a crate::state::Applied>,
+) -> Option<&'a str> {
+    let recorded = a
+        .saved
+        .and_then(|p| p.git.as_ref())
+        .map(|g| g.base.as_str());
+    a.base.or(recorded).or(applied.map(|x| x.commit.as_str()))
 }
 
 /// A saved plan must still hold the operations that the same commit and live state give now.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::fixture::{vmsops, GitRepo};
+use crate::fixture::{vmsops_process, GitRepo};
 use crate::support::store::TestStore;
 use crate::support::TOKEN;
 
@@ -161,6 +161,15 @@ impl std::fmt::Display for Out {
 }
 
 impl Out {
+    /// How a finished process ended.
+    pub fn of(out: std::process::Output) -> Out {
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            out: String::from_utf8_lossy(&out.stdout).into_owned(),
+            err: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     /// stdout and stderr together, for messages that may be on either.
     pub fn all(&self) -> String {
         format!("{}{}", self.out, self.err)
@@ -204,20 +213,32 @@ impl Operator {
             .expect("a story that reads files runs on a directory store")
     }
 
-    /// Runs `vmsops ARGS`.
-    pub fn run(&self, args: &[&str]) -> Out {
-        let out = vmsops()
-            .env("VMSOPS_TOKEN", TOKEN)
+    /// `vmsops ARGS` with the operator's token, state and clock, not started.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = vmsops_process();
+        cmd.env("VMSOPS_TOKEN", TOKEN)
             .env(self.store.env().0, self.store.env().1)
             .env("VMSOPS_NOW", &self.now)
-            .args(args)
-            .output()
-            .expect("vmsops runs");
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            out: String::from_utf8_lossy(&out.stdout).into_owned(),
-            err: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+            .args(args);
+        cmd
+    }
+
+    /// `plan --repo REPO --base HEAD --out OUT`: a saved plan judged against HEAD.
+    pub fn save_plan(&self, repo: &Approved, out: &str) -> Command {
+        self.command(&[
+            "plan",
+            "--repo",
+            &repo.arg(),
+            "--base",
+            "HEAD",
+            "--out",
+            out,
+        ])
+    }
+
+    /// Runs `vmsops ARGS`.
+    pub fn run(&self, args: &[&str]) -> Out {
+        Out::of(self.command(args).output().expect("vmsops runs"))
     }
 
     /// `apply --repo REPO --operator claire.martin EXTRA`.
@@ -228,15 +249,8 @@ impl Operator {
 
     /// `apply` as a child process, its output discarded.
     pub fn spawn_apply(&self, repo: &Approved, extra: &[&str]) -> Child {
-        Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
-            .args(apply_args(repo, extra))
-            .env("VMSOPS_TOKEN", TOKEN)
-            .env(self.store.env().0, self.store.env().1)
-            .env("VMSOPS_NOW", &self.now)
-            .env("NO_COLOR", "1")
-            .env_remove("RUST_LOG")
-            .env_remove("VMSOPS_OPERATOR")
-            .env_remove("VMSOPS_TICKET")
+        let args = apply_args(repo, extra);
+        self.command(&args.iter().map(String::as_str).collect::<Vec<_>>())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
