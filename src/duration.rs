@@ -1,24 +1,30 @@
-//! Durations as written on the command line: `30s`, `15m`, `6h`, `200d`.
+//! Durations as written on the command line: `30s`, `15m`, `6h`, `200d`, `1h30m`.
+//!
+//! Parsed by jiff's "friendly" span format; a day is 24 hours here (these are
+//! timeouts and ages, not calendar arithmetic), and months or years are refused
+//! because their length depends on a date.
 
 use std::time::Duration;
 
-/// Parses `N` followed by `s`, `m`, `h` or `d` (N a positive integer; `ms` also accepted).
+use jiff::fmt::friendly::SpanParser;
+use jiff::SpanRelativeTo;
+
+/// Parses a duration such as `30s`, `15m`, `6h`, `200d`, `1h30m` or `250ms`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad =
-        || format!("`{s}` is not a duration: write a number and a unit, e.g. 30s, 15m, 6h, 200d");
+    static PARSER: SpanParser = SpanParser::new();
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().map_err(|_| bad())?;
-    let secs = match unit {
-        "ms" => return Ok(Duration::from_millis(n)),
-        "s" => n,
-        "m" => n.checked_mul(60).ok_or_else(bad)?,
-        "h" => n.checked_mul(3600).ok_or_else(bad)?,
-        "d" => n.checked_mul(86_400).ok_or_else(bad)?,
-        _ => return Err(bad()),
-    };
-    Ok(Duration::from_secs(secs))
+    let span = PARSER.parse_span(s).map_err(|e| {
+        format!("`{s}` is not a duration: write a number and a unit, e.g. 30s, 15m, 6h, 200d or 1h30m ({e})")
+    })?;
+    if span.is_negative() {
+        return Err(format!("`{s}` is negative: a duration is zero or more"));
+    }
+    let exact = span
+        .to_duration(SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| {
+            format!("`{s}`: months and years have no fixed length; write days instead, e.g. 200d")
+        })?;
+    Duration::try_from(exact).map_err(|e| format!("`{s}` is out of range: {e}"))
 }
 
 #[cfg(test)]
@@ -32,8 +38,30 @@ mod tests {
         assert_eq!(parse_duration("6h"), Ok(Duration::from_secs(21_600)));
         assert_eq!(parse_duration("200d"), Ok(Duration::from_secs(17_280_000)));
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        for bad in ["", "s", "10", "1.5h", "-1m", "10y", "99999999999999999999d"] {
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5_400)));
+        assert_eq!(parse_duration("2w"), Ok(Duration::from_secs(1_209_600)));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        for bad in [
+            "",
+            "s",
+            "10",
+            "-1m",
+            "10y",
+            "3mo",
+            "99999999999999999999d",
+            "soon",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn errors_say_what_to_write() {
+        let e = parse_duration("10y").expect_err("years");
+        assert!(e.contains("write days instead"), "{e}");
+        let e = parse_duration("soon").expect_err("a word");
+        assert!(e.contains("e.g. 30s, 15m, 6h, 200d"), "{e}");
+        let e = parse_duration("-1m").expect_err("negative");
+        assert!(e.contains("negative"), "{e}");
     }
 }

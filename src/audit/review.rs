@@ -374,12 +374,15 @@ fn entry_reasons(e: &Entry, generic: &[String]) -> Vec<(Category, String)> {
             detail_str(e, "error").map_or("failed".into(), |m| format!("failed: {m}")),
         )),
         Outcome::Refused => {
-            reasons.push((
-                Category::Refused,
-                detail_str(e, "error")
+            // One entry per refusing check: name it, or the lines read as one repeated refusal.
+            let why = match (detail_str(e, "check"), detail_str(e, "message")) {
+                (Some(check), Some(m)) => format!("refused by the gate ({check}): {m}"),
+                (Some(check), None) => format!("refused by the gate ({check})"),
+                _ => detail_str(e, "error")
                     .or(detail_str(e, "reason"))
                     .map_or("refused by the gate".into(), |m| format!("refused: {m}")),
-            ));
+            };
+            reasons.push((Category::Refused, why));
             // What the gate stopped is listed as refused, not again for each reason.
             return reasons;
         }
@@ -812,6 +815,26 @@ mod tests {
                 vec![Category::NoTicket],
             ),
         ]);
+    }
+
+    /// Regression: each refusing check was listed as a bare "refused by the gate".
+    #[test]
+    fn each_refusal_names_its_check() {
+        let refusals = ["approval", "maintenance-window"].map(|check| {
+            let mut n = clean();
+            n.result = Outcome::Refused;
+            n.detail = Some(detail(json!({"check": check, "message": "no"})));
+            n
+        });
+        let r = run(&seal_all(refusals.into()), &facts(VmsJournal::NoBaseline));
+        let messages: Vec<&str> = r.findings.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "refused by the gate (approval): no",
+                "refused by the gate (maintenance-window): no"
+            ]
+        );
     }
 
     #[test]

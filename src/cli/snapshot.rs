@@ -12,6 +12,7 @@ use vmsops::audit::{Journal, NewEntry, Outcome};
 use vmsops::exit::Exit;
 use vmsops::ops::connection::site_at_applied;
 use vmsops::ops::snapshot::{prune as prune_journaled, take};
+use vmsops::safe_text::terminal;
 use vmsops::snapshot::{SnapshotMeta, SnapshotStore};
 use vmsops::state::StateStore;
 
@@ -196,13 +197,14 @@ fn list(args: ListArgs, state: &StateStore) -> CmdResult {
             let rows: Vec<[String; 6]> = snapshots
                 .iter()
                 .map(|s| {
+                    // Operator and reason were typed by people: never raw to a terminal.
                     [
                         s.id.clone(),
                         s.site.clone(),
                         s.taken_at.to_string(),
-                        s.operator.clone(),
+                        terminal(&s.operator).into_owned(),
                         human_bytes(s.stored_bytes),
-                        s.reason.clone().unwrap_or_default(),
+                        terminal(s.reason.as_deref().unwrap_or_default()).into_owned(),
                     ]
                 })
                 .collect();

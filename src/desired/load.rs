@@ -32,10 +32,12 @@ pub enum LoadError {
         rev: String,
     },
     /// `--site` names no site.
-    #[error("no site named `{name}` (sites here: {available})")]
+    #[error("no site named `{name}`{suggestion} (sites here: {available})")]
     UnknownSite {
         /// The name given.
         name: String,
+        /// `; did you mean `X`?` when a site's name is close, else empty.
+        suggestion: String,
         /// The names found.
         available: String,
     },
@@ -144,6 +146,9 @@ pub fn load(tree: &Tree, rev: &str, only_site: Option<&str>) -> Result<DesiredRe
                 .collect::<Vec<_>>();
             return Err(LoadError::UnknownSite {
                 name: name.to_string(),
+                suggestion: did_you_mean(name, &available)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default(),
                 available: available.join(", "),
             });
         }

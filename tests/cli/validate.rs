@@ -187,6 +187,12 @@ fn site_filter_and_unknown_site() {
         err.contains("no site named `lyon` (sites here: paris-hq)"),
         "{err}"
     );
+    let (code, _, err) = run(&["validate", "--repo", &repo.arg(), "--site", "pairs-hq"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no site named `pairs-hq`; did you mean `paris-hq`? (sites here: paris-hq)"),
+        "{err}"
+    );
 }
 
 #[test]
