@@ -2,11 +2,9 @@
 
 use std::path::PathBuf;
 
-use std::io::IsTerminal;
-
 use vmsops::duration::parse_duration;
 use vmsops::exit::Exit;
-use vmsops::ops::apply::executor::{Outcome, Progress, StepResult};
+use vmsops::ops::apply::executor::Outcome;
 use vmsops::ops::apply::{apply_site, Agent, ApplyOutcome, ApplyReport, ApplySite};
 use vmsops::plan::document::PlanDocument;
 use vmsops::plan::style::Style;
@@ -15,7 +13,8 @@ use vmsops::safe_text::terminal;
 use super::args::StateArgs;
 use super::desired::{load_valid, Shard};
 use super::plan::sharded;
-use super::{output, stdio, CmdResult, RepoArgs};
+use super::progress::{step_line, Lines, Reporter};
+use super::{output, stdio, CmdResult, LogFormat, RepoArgs};
 
 /// Arguments of `vmsops apply`.
 #[derive(Debug, clap::Args)]
@@ -74,7 +73,7 @@ fn saved_plan(p: &std::path::Path) -> Result<PlanDocument, String> {
 }
 
 /// Applies every selected site, one after the other.
-pub fn run(args: Args) -> CmdResult {
+pub fn run(args: Args, log_format: LogFormat) -> CmdResult {
     let operator = args.operator.clone().unwrap_or_default();
     let clock = super::clock()?;
     let today = super::today()?;
@@ -97,6 +96,11 @@ pub fn run(args: Args) -> CmdResult {
     let style = Style {
         color: super::color_enabled(&std::io::stdout()),
     };
+    let lines = Lines {
+        to_stderr: false,
+        timestamps: matches!(log_format, LogFormat::Json),
+        style,
+    };
     let mut exit = Exit::Success;
     for doc in sharded(&repo.sites, args.shard) {
         let Some(site) = &doc.site else { continue };
@@ -112,7 +116,7 @@ pub fn run(args: Args) -> CmdResult {
             },
             None => None,
         };
-        let bar = Bar::new(&site.name);
+        let bar = Reporter::new(&site.name, lines);
         let report = rt.block_on(apply_site(&ApplySite {
             repo_dir: &args.repo.repo,
             tree: &tree,
@@ -140,8 +144,8 @@ pub fn run(args: Args) -> CmdResult {
             progress: &bar,
             interrupted: &interrupted,
         }))?;
-        bar.finish_and_clear();
-        output::print(&render(&report, style))?;
+        bar.finish();
+        output::print(&render(&report, style, bar.streamed()))?;
         exit = worst(
             exit,
             match report.outcome {
@@ -154,42 +158,6 @@ pub fn run(args: Args) -> CmdResult {
         );
     }
     Ok(exit)
-}
-
-/// A progress bar on a terminal; nothing otherwise.
-struct Bar(indicatif::ProgressBar);
-
-impl Bar {
-    fn new(site: &str) -> Self {
-        let bar = if std::io::stderr().is_terminal() {
-            indicatif::ProgressBar::new(0)
-        } else {
-            indicatif::ProgressBar::hidden()
-        };
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
-        {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar.set_prefix(site.to_string());
-        Self(bar)
-    }
-
-    fn finish_and_clear(&self) {
-        self.0.finish_and_clear();
-    }
-}
-
-impl Progress for Bar {
-    fn start(&self, total: usize) {
-        self.0.set_length(total as u64);
-    }
-
-    fn step(&self, r: &StepResult) {
-        self.0
-            .set_message(format!("{} {}", r.op.op.as_str(), r.op.target));
-        self.0.inc(1);
-    }
 }
 
 fn worst(a: Exit, b: Exit) -> Exit {
@@ -206,7 +174,8 @@ fn worst(a: Exit, b: Exit) -> Exit {
     }
 }
 
-fn render(r: &ApplyReport, style: Style) -> String {
+/// The report; `streamed`: each operation's line was printed as it ended, so not again.
+fn render(r: &ApplyReport, style: Style, streamed: bool) -> String {
     let mut out = String::new();
     if let Some(h) = &r.unfinished {
         out.push_str(&style.yellow(&format!(
@@ -233,7 +202,9 @@ fn render(r: &ApplyReport, style: Style) -> String {
                     r.site
                 )));
             }
-            render_steps(r, style, &mut out);
+            if !streamed {
+                render_steps(r, style, &mut out);
+            }
             render_summary(r, style, &mut out);
         }
     }
@@ -257,16 +228,8 @@ fn render_refusals(r: &ApplyReport, style: Style, out: &mut String) {
 
 fn render_steps(r: &ApplyReport, style: Style, out: &mut String) {
     for s in &r.steps {
-        let line = format!("{} {}", s.op.op.as_str(), terminal(&s.op.target));
-        match &s.outcome {
-            Outcome::Succeeded => out.push_str(&format!("  {} {line}\n", style.green("✓"))),
-            Outcome::Failed(e) => {
-                out.push_str(&format!("  {} {line}: {}\n", style.red("✗"), terminal(e)))
-            }
-            Outcome::NotAttempted => {
-                out.push_str(&format!("  {} {line}: not attempted\n", style.dim("-")))
-            }
-        }
+        out.push_str(&step_line(s, style));
+        out.push('\n');
     }
 }
 

@@ -18,6 +18,7 @@ mod import;
 mod man;
 mod output;
 mod plan;
+mod progress;
 mod restore;
 mod schema;
 mod signal;
@@ -48,7 +49,7 @@ pub struct Cli {
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum LogFormat {
+pub enum LogFormat {
     /// Human-readable.
     Text,
     /// One JSON object per line.
@@ -119,7 +120,7 @@ pub fn main() -> ExitCode {
         Command::Sim(a) => sim::run(a),
         Command::Import(a) => import::run(a),
         Command::Plan(a) => plan::run(a),
-        Command::Apply(a) => apply::run(a),
+        Command::Apply(a) => apply::run(a, cli.log_format),
         Command::Restore(a) => restore::run(a),
         Command::Drift(a) => drift::run(a),
         Command::Status(a) => status::run(a),

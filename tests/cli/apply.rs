@@ -9,6 +9,7 @@
 pub mod approved;
 mod restore_at_scale;
 mod saved;
+mod streamed;
 mod verify;
 
 use std::collections::BTreeMap;
