@@ -7,6 +7,7 @@
 //! checked becomes a note, and what could not be read makes the review
 //! incomplete.
 
+use schemars::JsonSchema;
 use std::collections::{BTreeMap, HashSet};
 
 use jiff::Timestamp;
@@ -132,7 +133,7 @@ pub struct ReviewInput<'a> {
 }
 
 /// Why an entry is listed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
     /// A change on a VMS that vmsops did not make.
@@ -190,7 +191,7 @@ impl Category {
 }
 
 /// Which journal an item comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
     /// The vmsops journal (`journal.jsonl`).
@@ -200,7 +201,7 @@ pub enum Source {
 }
 
 /// One thing to look into.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Finding {
     /// Why it is listed.
     pub category: Category,
@@ -224,9 +225,14 @@ pub struct Finding {
     pub message: String,
 }
 
+/// The `format_version` of the review document; changes when a field changes meaning.
+pub const FORMAT_VERSION: u32 = 1;
+
 /// The monthly review.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Review {
+    /// Always [`FORMAT_VERSION`] (`audit review --format json`).
+    pub format_version: u32,
     /// `YYYY-MM`.
     pub month: String,
     /// First instant of the month (UTC).
@@ -305,6 +311,7 @@ pub fn review(input: &ReviewInput<'_>) -> Review {
         *summary.entry(f.category).or_insert(0) += 1;
     }
     Review {
+        format_version: FORMAT_VERSION,
         month: month.to_string(),
         from: month.start(),
         to: month.end(),

@@ -4,13 +4,14 @@
 //! never "repair" anything. Entries removed from the end leave a valid chain;
 //! they are caught only against anchors, sequence numbers recorded elsewhere.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::entry::Entry;
 use super::journal::split_lines;
 
 /// A `seq` that something outside the journal recorded, so the journal must reach it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Anchor {
     /// The recorded sequence number.
     pub seq: u64,
@@ -44,7 +45,7 @@ pub struct Break {
 }
 
 /// What is wrong at a break.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum BreakKind {
     /// The last line has no line end: an append was interrupted.

@@ -10,7 +10,8 @@ use vmsops::plan::document::PlanDocument;
 use vmsops::plan::style::Style;
 use vmsops::safe_text::terminal;
 
-use super::args::StateArgs;
+use super::apply_json::ApplyDocument;
+use super::args::{ResultFormat, StateArgs};
 use super::desired::{load_valid, Shard};
 use super::plan::sharded;
 use super::progress::{step_line, Lines, Reporter};
@@ -57,6 +58,9 @@ pub struct Args {
     /// Only the sites of shard I of N (stable hash of the site name), e.g. `0/3`.
     #[arg(long)]
     shard: Option<Shard>,
+    /// Output format; with json, stdout holds only the document and each operation's line goes to stderr.
+    #[arg(long, value_enum, default_value_t = ResultFormat::Text)]
+    format: ResultFormat,
     #[command(flatten)]
     state: StateArgs,
 }
@@ -96,11 +100,19 @@ pub fn run(args: Args, log_format: LogFormat) -> CmdResult {
     let style = Style {
         color: super::color_enabled(&std::io::stdout()),
     };
+    let json = args.format == ResultFormat::Json;
     let lines = Lines {
-        to_stderr: false,
+        to_stderr: json,
         timestamps: matches!(log_format, LogFormat::Json),
-        style,
+        style: if json {
+            Style {
+                color: super::color_enabled(&std::io::stderr()),
+            }
+        } else {
+            style
+        },
     };
+    let mut reports = Vec::new();
     let mut exit = Exit::Success;
     for doc in sharded(&repo.sites, args.shard) {
         let Some(site) = &doc.site else { continue };
@@ -145,7 +157,9 @@ pub fn run(args: Args, log_format: LogFormat) -> CmdResult {
             interrupted: &interrupted,
         }))?;
         bar.finish();
-        output::print(&render(&report, style, bar.streamed()))?;
+        if !json {
+            output::print(&render(&report, style, bar.streamed()))?;
+        }
         exit = worst(
             exit,
             match report.outcome {
@@ -156,6 +170,10 @@ pub fn run(args: Args, log_format: LogFormat) -> CmdResult {
                 ApplyOutcome::Failed => Exit::Error,
             },
         );
+        reports.push(report);
+    }
+    if json {
+        output::json(&ApplyDocument::new(&reports))?;
     }
     Ok(exit)
 }

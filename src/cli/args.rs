@@ -52,3 +52,12 @@ impl StateArgs {
         })
     }
 }
+
+/// `--format` of the commands that report a result as text or as one JSON document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ResultFormat {
+    /// For people.
+    Text,
+    /// One JSON document on stdout, with `format_version` (its schema: `vmsops schema --kind`).
+    Json,
+}

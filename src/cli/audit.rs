@@ -16,7 +16,10 @@ use vmsops::exit::Exit;
 use vmsops::ops::review::gather_facts;
 use vmsops::state::StateStore;
 
-use super::args::StateArgs;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::args::{ResultFormat, StateArgs};
 use super::{output, CmdResult};
 
 /// Arguments of `vmsops audit`.
@@ -36,6 +39,9 @@ enum AuditCommand {
         /// Also check the anchors in this repository's `refs/notes/vmsops` (one per apply).
         #[arg(long)]
         repo: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ResultFormat::Text)]
+        format: ResultFormat,
     },
     /// Print journal entries.
     Log(LogArgs),
@@ -113,14 +119,45 @@ fn parse_since(s: &str) -> Result<Timestamp, String> {
 pub fn run(args: Args) -> CmdResult {
     let state = args.state.open()?;
     match args.command {
-        AuditCommand::Verify { repo } => verify(&state, repo.as_deref()),
+        AuditCommand::Verify { repo, format } => verify(&state, repo.as_deref(), format),
         AuditCommand::Log(a) => log(a, &state),
         AuditCommand::Review(a) => review_cmd(a, &state),
     }
 }
 
+/// The document `audit verify --format json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VerifyDocument {
+    /// Always 1.
+    pub format_version: u32,
+    /// The journal checked (a file, or the PostgreSQL store without its password).
+    pub journal: String,
+    /// Whether the whole chain holds, up to every anchor.
+    pub intact: bool,
+    /// Intact entries before the first break (all of them when intact).
+    pub entries: u64,
+    /// The hash of the last intact entry.
+    pub last_hash: Option<String>,
+    /// The first break, when there is one.
+    pub broken: Option<BreakJson>,
+}
+
+/// Where and how the chain breaks.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BreakJson {
+    /// 1-based line of the journal.
+    pub line: usize,
+    /// The `seq` that line claims, when it could be read.
+    pub seq: Option<u64>,
+    /// What is wrong (`kind`, and the fields that go with it).
+    #[serde(flatten)]
+    pub kind: vmsops::audit::verify::BreakKind,
+    /// The same, in words.
+    pub message: String,
+}
+
 /// `audit verify`: the chain against the anchors; exit 1 at the first break.
-fn verify(state: &StateStore, repo: Option<&std::path::Path>) -> CmdResult {
+fn verify(state: &StateStore, repo: Option<&std::path::Path>, format: ResultFormat) -> CmdResult {
     let journal = Journal::open(state);
     let mut anchors = anchors_from_state(state)?;
     if let Some(dir) = repo {
@@ -142,6 +179,26 @@ fn verify(state: &StateStore, repo: Option<&std::path::Path>) -> CmdResult {
     }
     let report = journal.verify_against(&anchors)?;
     let path = journal.location();
+    if format == ResultFormat::Json {
+        output::json(&VerifyDocument {
+            format_version: output::FORMAT_VERSION,
+            journal: path.to_string(),
+            intact: report.broken.is_none(),
+            entries: report.entries,
+            last_hash: report.last_hash.clone(),
+            broken: report.broken.as_ref().map(|b| BreakJson {
+                line: b.line,
+                seq: b.seq,
+                kind: b.kind.clone(),
+                message: b.to_string(),
+            }),
+        })?;
+        return Ok(if report.broken.is_none() {
+            Exit::Success
+        } else {
+            Exit::Error
+        });
+    }
     match &report.broken {
         None if report.entries == 0 => {
             output::print(&format!("{path}: no entries yet\n"))?;

@@ -11,7 +11,10 @@ use vmsops::ops::connection::site_at_applied;
 use vmsops::ops::drift::{drift_sites, has_drift, DriftInput};
 use vmsops::plan::document::PlanDocument;
 
-use super::args::FleetArgs;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::args::{FleetArgs, ResultFormat};
 use super::desired::load_valid;
 use super::plan::{env, sharded, write, Format};
 use super::{output, CmdResult, RepoArgs};
@@ -55,6 +58,26 @@ struct AckArgs {
     /// The repository whose last applied commit names the site's VMS.
     #[arg(long, default_value = ".")]
     repo: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ResultFormat::Text)]
+    format: ResultFormat,
+}
+
+/// The document `drift ack --format json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AckDocument {
+    /// Always 1.
+    pub format_version: u32,
+    /// The site.
+    pub site: String,
+    /// Whether the changes were acknowledged (false: refused, nothing acknowledged).
+    pub acknowledged: bool,
+    /// Who answers for them.
+    pub operator: String,
+    /// Why the acknowledgement was refused (the `nominative` check).
+    pub refusal: Option<String>,
+    /// The VMS journal entries acknowledged; the baseline moved past them.
+    pub entries: Vec<vmsops::model::vms_journal::VmsJournalEntry>,
 }
 
 /// `drift ack`: exit 3 for a generic operator (nothing acknowledged), else 0.
@@ -76,6 +99,26 @@ fn ack(a: AckArgs, state: &vmsops::state::StateStore) -> CmdResult {
         clock: super::clock()?,
         env: &env,
     }))?;
+    if a.format == ResultFormat::Json {
+        let (refusal, entries) = match done {
+            Acked::Refused(why) => (Some(why), Vec::new()),
+            Acked::Done(entries) => (None, entries),
+        };
+        let exit = if refusal.is_some() {
+            Exit::Refused
+        } else {
+            Exit::Success
+        };
+        output::json(&AckDocument {
+            format_version: output::FORMAT_VERSION,
+            site: a.site,
+            acknowledged: refusal.is_none(),
+            operator,
+            refusal,
+            entries,
+        })?;
+        return Ok(exit);
+    }
     match done {
         Acked::Refused(why) => {
             output::print(&format!(

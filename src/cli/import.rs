@@ -12,7 +12,10 @@ use vmsops::import::{import, Credentials, ImportRequest, Imported, ALLOWED_SIGNE
 use vmsops::plan::comparable::ConfigState;
 use vmsops::state::{Baseline, StateStore};
 
-use super::args::StateArgs;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::args::{ResultFormat, StateArgs};
 use super::{output, CmdResult};
 
 /// Arguments of `vmsops import`.
@@ -39,8 +42,45 @@ pub struct Args {
     /// The repository to write into (created if missing); the site goes to `sites/NAME/`.
     #[arg(long)]
     out: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ResultFormat::Text)]
+    format: ResultFormat,
     #[command(flatten)]
     state: StateArgs,
+}
+
+/// The document `import --format json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ImportDocument {
+    /// Always 1.
+    pub format_version: u32,
+    /// The new site.
+    pub site: String,
+    /// The VMS read.
+    pub url: String,
+    /// The site's folder.
+    pub dir: String,
+    /// The files written, relative to `--out`.
+    pub files: Vec<String>,
+    /// Cameras imported.
+    pub cameras: usize,
+    /// Alert rules imported.
+    pub alert_rules: usize,
+    /// Recording profiles created, with how many cameras each.
+    pub profiles: Vec<ImportedProfile>,
+    /// The VMS journal position recorded as the baseline (null: the product keeps no journal).
+    pub baseline: Option<String>,
+    /// Things to know (values changed to satisfy the procedure, …).
+    pub notes: Vec<String>,
+}
+
+/// A recording profile the import created.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ImportedProfile {
+    /// Its name.
+    pub name: String,
+    /// The cameras that use it.
+    pub cameras: usize,
 }
 
 /// Reads the VMS, writes the site files and records the journal baseline.
@@ -77,6 +117,28 @@ pub fn run(args: Args) -> CmdResult {
             origin: None,
         },
     )?;
+    if args.format == ResultFormat::Json {
+        output::json(&ImportDocument {
+            format_version: output::FORMAT_VERSION,
+            site: args.site.clone(),
+            url: args.url.clone(),
+            dir: site_dir.display().to_string(),
+            files: imported.files.iter().map(|f| f.path.clone()).collect(),
+            cameras: live.cameras.len(),
+            alert_rules: live.alert_rules.len(),
+            profiles: imported
+                .profiles
+                .iter()
+                .map(|(name, cameras)| ImportedProfile {
+                    name: name.clone(),
+                    cameras: *cameras,
+                })
+                .collect(),
+            baseline: cursor,
+            notes: imported.notes,
+        })?;
+        return Ok(Exit::Success);
+    }
     output::print(&summary(
         &args,
         &site_dir,

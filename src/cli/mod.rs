@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use vmsops::exit::Exit;
 
 mod apply;
+mod apply_json;
 mod args;
 mod audit;
 mod completion;
@@ -24,6 +25,7 @@ mod schema;
 mod signal;
 mod sim;
 mod snapshot;
+mod snapshot_json;
 mod state;
 mod status;
 mod stdio;

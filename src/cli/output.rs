@@ -16,3 +16,15 @@ pub fn stream(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> std:
     write(&mut out)?;
     out.flush()
 }
+
+/// The `format_version` of the JSON documents the command layer defines; it
+/// changes when a field changes meaning (fields may be added, none removed).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Writes `doc` to stdout as pretty JSON with a final newline: the whole of stdout in json mode.
+pub fn json(doc: &impl serde::Serialize) -> std::io::Result<()> {
+    stream(|w| {
+        serde_json::to_writer_pretty(&mut *w, doc)?;
+        w.write_all(b"\n")
+    })
+}

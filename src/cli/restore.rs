@@ -10,7 +10,11 @@ use vmsops::ops::journaled_import::RestoreMethod;
 use vmsops::ops::restore::{restore, RestoreRequest};
 use vmsops::snapshot::SnapshotStore;
 
-use super::args::StateArgs;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::apply_json::RefusalJson;
+use super::args::{ResultFormat, StateArgs};
 use super::{output, CmdResult};
 
 /// Arguments of `vmsops restore`.
@@ -33,8 +37,44 @@ pub struct Args {
     /// How long to wait for an apply or restore of the same site, e.g. 30s.
     #[arg(long, value_parser = parse_duration, default_value = "0s")]
     lock_timeout: std::time::Duration,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ResultFormat::Text)]
+    format: ResultFormat,
     #[command(flatten)]
     state: StateArgs,
+}
+
+/// The document `restore --format json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RestoreDocument {
+    /// Always 1.
+    pub format_version: u32,
+    /// The site.
+    pub site: String,
+    /// The snapshot restored (or refused).
+    pub snapshot: String,
+    /// `restored`, `refused` or `interrupted` (nothing was changed but the snapshot of the state before).
+    pub outcome: RestoreOutcome,
+    /// The snapshot of the state before the restore.
+    pub before: Option<String>,
+    /// The gate's refusals (outcome `refused`).
+    pub refusals: Vec<RefusalJson>,
+    /// How the configuration was put back: `import`, or `per-object` when the export is over the product's import limit.
+    pub method: Option<&'static str>,
+    /// Operations sent, with the `per-object` method.
+    pub operations: Option<usize>,
+}
+
+/// How a restore ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestoreOutcome {
+    /// The VMS holds the snapshot's configuration.
+    Restored,
+    /// The gate refused; nothing was changed.
+    Refused,
+    /// A signal stopped it before the import; nothing was changed.
+    Interrupted,
 }
 
 /// Restores the snapshot.
@@ -87,6 +127,37 @@ pub fn run(args: Args) -> CmdResult {
         clock: super::clock()?,
         env: &env,
     }))?;
+    let outcome = if !report.refusals.is_empty() {
+        RestoreOutcome::Refused
+    } else if report.interrupted {
+        RestoreOutcome::Interrupted
+    } else {
+        RestoreOutcome::Restored
+    };
+    let exit = match outcome {
+        RestoreOutcome::Refused => Exit::Refused,
+        RestoreOutcome::Interrupted => Exit::Error,
+        RestoreOutcome::Restored => Exit::Success,
+    };
+    if args.format == ResultFormat::Json {
+        output::json(&RestoreDocument {
+            format_version: output::FORMAT_VERSION,
+            site: snapshot.meta.site.clone(),
+            snapshot: snapshot.id.clone(),
+            outcome,
+            before: report.before.clone(),
+            refusals: report.refusals.iter().map(RefusalJson::from).collect(),
+            method: report.method.as_ref().map(|m| match m {
+                RestoreMethod::Import => "import",
+                RestoreMethod::PerObject { .. } => "per-object",
+            }),
+            operations: match report.method {
+                Some(RestoreMethod::PerObject { operations, .. }) => Some(operations),
+                _ => None,
+            },
+        })?;
+        return Ok(exit);
+    }
     if !report.refusals.is_empty() {
         let mut out = format!(
             "{}: restore refused by the gate; nothing was changed.\n",

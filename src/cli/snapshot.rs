@@ -16,7 +16,8 @@ use vmsops::safe_text::terminal;
 use vmsops::snapshot::{SnapshotMeta, SnapshotStore};
 use vmsops::state::StateStore;
 
-use super::args::StateArgs;
+use super::args::{ResultFormat, StateArgs};
+use super::snapshot_json::{PruneDocument, SnapshotDocument};
 use super::{output, CmdResult};
 
 /// Arguments of `vmsops snapshot`.
@@ -55,6 +56,9 @@ struct CreateArgs {
     /// The repository holding the site; its connection is read at the last applied commit.
     #[arg(long, default_value = ".")]
     repo: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ResultFormat::Text)]
+    format: ResultFormat,
 }
 
 /// Output formats of `snapshot list`.
@@ -82,6 +86,9 @@ struct ListArgs {
 struct ShowArgs {
     /// The snapshot id, as `snapshot list` shows it.
     id: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ResultFormat::Text)]
+    format: ResultFormat,
 }
 
 /// Arguments of `vmsops snapshot prune`.
@@ -96,6 +103,9 @@ struct PruneArgs {
     /// Who prunes, for the journal; default: $VMSOPS_OPERATOR.
     #[arg(long)]
     operator: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ResultFormat::Text)]
+    format: ResultFormat,
 }
 
 /// Runs a `snapshot` subcommand.
@@ -174,6 +184,16 @@ fn create(args: CreateArgs, state: &StateStore) -> CmdResult {
         }))
     })
     .map_err(|e| vmsops::error_chain(&e))?;
+    if args.format == ResultFormat::Json {
+        output::json(&SnapshotDocument::new(
+            &info.id,
+            &info.path,
+            &info.sha256,
+            &meta,
+            &export,
+        ))?;
+        return Ok(Exit::Success);
+    }
     let mut out = format!("snapshot {} of {} taken\n", info.id, info.site);
     let _ = writeln!(out, "  file:     {}", info.path.display());
     let _ = writeln!(out, "  sha256:   {}", info.sha256);
@@ -262,6 +282,12 @@ fn table<const N: usize>(head: &[&str; N], rows: &[[String; N]]) -> String {
 
 fn show(args: ShowArgs, state: &StateStore) -> CmdResult {
     let s = SnapshotStore::new(state).load(&args.id)?;
+    if args.format == ResultFormat::Json {
+        output::json(&SnapshotDocument::new(
+            &s.id, &s.path, &s.sha256, &s.meta, &s.export,
+        ))?;
+        return Ok(Exit::Success);
+    }
     let m = &s.meta;
     let mut out = format!("snapshot {}\n", s.id);
     let mut field = |k: &str, v: &str| {
@@ -366,6 +392,10 @@ fn prune(args: PruneArgs, state: &StateStore) -> CmdResult {
         &super::clock()?,
     )
     .map_err(|e| vmsops::error_chain(&e))?;
+    if args.format == ResultFormat::Json {
+        output::json(&PruneDocument::new(&plan))?;
+        return Ok(Exit::Success);
+    }
     let mut out = String::new();
     for s in &plan.remove {
         let _ = writeln!(out, "removed {} ({}, taken {})", s.id, s.site, s.taken_at);

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
+use schemars::JsonSchema;
 use serde::Serialize;
 use vmsops::audit::Journal;
 use vmsops::exit::Exit;
@@ -106,28 +107,44 @@ fn init(args: &StateArgs, env: &dyn Fn(&str) -> Option<String>) -> CmdResult {
     Ok(Exit::Success)
 }
 
-#[derive(Serialize)]
-struct Status {
+/// The document `state status --format json` prints.
+#[derive(Serialize, JsonSchema)]
+pub struct Status {
+    /// Always 1.
     format_version: u32,
+    /// The store, named without its password.
     store: String,
+    /// `directory` or `postgres`.
     kind: &'static str,
+    /// The PostgreSQL schema version (null for a directory).
     schema_version: Option<i32>,
+    /// The journal's last entry.
     journal_head: Option<Head>,
+    /// What the store holds for each site.
     sites: Vec<SiteStatus>,
 }
 
-#[derive(Serialize, Clone)]
+/// A journal entry's position and hash.
+#[derive(Serialize, Clone, JsonSchema)]
 struct Head {
+    /// Its `seq`.
     seq: u64,
+    /// Its hash.
     hash: String,
 }
 
-#[derive(Serialize)]
+/// What the store holds for one site.
+#[derive(Serialize, JsonSchema)]
 struct SiteStatus {
+    /// The site.
     site: String,
+    /// The last commit applied.
     applied_commit: Option<String>,
+    /// Where its VMS journal baseline stands.
     baseline: Option<String>,
+    /// The site's last journal entry.
     journal_head: Option<Head>,
+    /// Who holds its lock now.
     lock_holder: Option<String>,
 }
 

@@ -1,7 +1,8 @@
 //! `vmsops status`: every live camera's health now, per site.
 
 use clap::ValueEnum;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 use vmsops::exit::Exit;
 use vmsops::model::Health;
 use vmsops::ops::fleet;
@@ -33,6 +34,15 @@ enum StatusFormat {
     Json,
 }
 
+/// The document `status --format json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StatusDocument<'a> {
+    /// Always 1.
+    pub format_version: u32,
+    /// Each site's cameras, or why they could not be read.
+    pub sites: &'a [SiteHealth],
+}
+
 /// Reads every selected site's cameras' health and prints it.
 pub fn run(args: Args) -> CmdResult {
     let today = super::today()?;
@@ -41,7 +51,10 @@ pub fn run(args: Args) -> CmdResult {
     let report = super::runtime()?.block_on(fleet_health(&sites, args.concurrency, env()));
     let text = match args.format {
         StatusFormat::Json => {
-            serde_json::to_string_pretty(&json!({"format_version": 1, "sites": report}))? + "\n"
+            serde_json::to_string_pretty(&StatusDocument {
+                format_version: output::FORMAT_VERSION,
+                sites: &report,
+            })? + "\n"
         }
         StatusFormat::Text => render(&report),
     };

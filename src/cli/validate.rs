@@ -4,6 +4,7 @@
 //! state directory and never writes a file.
 
 use clap::ValueEnum;
+use schemars::JsonSchema;
 use serde::Serialize;
 use vmsops::desired::{self, render, validate::validate, DesiredRepo, Diagnostic, Tree};
 use vmsops::exit::Exit;
@@ -30,25 +31,38 @@ enum Format {
 }
 
 /// One site in the report: its size and its problems.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct SiteSummary {
+    /// The site.
     site: String,
+    /// Its folder in the repository.
     dir: String,
+    /// Cameras declared.
     cameras: usize,
+    /// Files read.
     files: usize,
+    /// Errors in its files.
     errors: usize,
+    /// Warnings in its files.
     warnings: usize,
 }
 
 /// The JSON report; `format_version` changes when a field changes meaning.
-#[derive(Serialize)]
-struct Report<'a> {
+#[derive(Serialize, JsonSchema)]
+pub struct Report<'a> {
+    /// Always 1.
     format_version: u32,
+    /// The commit read (null for the work tree).
     commit: Option<String>,
+    /// No errors (warnings allowed).
     valid: bool,
+    /// Errors, all sites.
     errors: usize,
+    /// Warnings, all sites.
     warnings: usize,
+    /// Each site.
     sites: Vec<SiteSummary>,
+    /// Every problem, with its file, line and column.
     diagnostics: &'a [Diagnostic],
 }
 

@@ -3,13 +3,14 @@
 //! A diagnostic is plain data (serialisable for `--format json`); rendering it
 //! with the offending line underlined is miette's job, done in `render`.
 
+use schemars::JsonSchema;
 use std::fmt;
 
 use serde::Serialize;
 
 /// A place in a file. Lines and columns are 1-based (columns count characters);
 /// `offset` and `len` are bytes, for underlining.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Pos {
     /// 1-based line.
     pub line: usize,
@@ -24,7 +25,7 @@ pub struct Pos {
 }
 
 /// How serious a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Makes the desired state unusable: exit 1.
@@ -34,7 +35,7 @@ pub enum Severity {
 }
 
 /// A second place that explains a diagnostic (e.g. the first definition of a duplicate).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Related {
     /// File of the other place.
     pub file: String,
@@ -46,7 +47,7 @@ pub struct Related {
 }
 
 /// One problem in the desired state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,

@@ -1,9 +1,10 @@
 //! Facts about commits and approvals, gathered from git by the caller and read by the plan, gate and journal.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// One commit as the plan, the gate and the journal need it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CommitFacts {
     /// Full commit id.
     pub id: String,
@@ -20,7 +21,7 @@ pub struct CommitFacts {
 }
 
 /// The approval tag that let a change through, as the gate accepted it and the journal records it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Approval {
     /// Tag name, e.g. `approve/cr-1234`.

@@ -2,10 +2,11 @@
 //! `status` (and, later, a verified apply) draws from it.
 
 use jiff::Timestamp;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// A camera's stream as the product sees it now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StreamState {
     /// (Re)starting: not delivering yet.
@@ -49,7 +50,7 @@ impl CameraStatus {
 }
 
 /// A camera's health, as `vmsops status` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Health {
     /// Connected and delivering frames.

@@ -5,6 +5,7 @@
 //! that a driver hands back unchanged as `if_match`.
 
 use jiff::Timestamp;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::alert::AlertRule;
@@ -53,7 +54,7 @@ pub struct Capabilities {
 }
 
 /// A desired-state field that a driver cannot manage, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Unmanaged {
     /// The field, e.g. `recording.schedule`.
     pub field: String,

@@ -3,6 +3,7 @@
 //! The gate, validation, drift and the monthly review all read them from here,
 //! so that a clause of the procedure cannot mean two things in two places.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The smallest `snapshot_retention_days` the procedure allows: six months (§03).
@@ -20,7 +21,9 @@ pub fn is_allowed_session_timeout(minutes: u32) -> bool {
 }
 
 /// The gate class of an operation; declared from least to most strict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Class {
     /// name, stream_url.

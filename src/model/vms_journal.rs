@@ -1,10 +1,11 @@
 //! The VMS's own administration journal, as vmsops reads it.
 
 use jiff::Timestamp;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// One entry of the VMS's own administration journal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct VmsJournalEntry {
     /// Position in the VMS journal, increasing.
     pub seq: u64,

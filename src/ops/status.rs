@@ -4,6 +4,7 @@
 //! streams too; one site that cannot be read never hides the others.
 
 use futures_util::stream::{self, StreamExt};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::desired::SiteDoc;
@@ -16,7 +17,7 @@ use crate::ops::fleet::{self, Env, SiteRequest};
 const CAMERAS_AT_ONCE: usize = 16;
 
 /// One camera's health (`status --format json`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct CameraHealth {
     /// The camera.
     pub id: String,
@@ -33,7 +34,7 @@ pub struct CameraHealth {
 }
 
 /// One site's cameras, or why they could not be read.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct SiteHealth {
     /// The site.
     pub site: String,

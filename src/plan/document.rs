@@ -2,6 +2,7 @@
 //!
 //! Stable: fields may be added, none removed or renamed (`format_version` 1).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Finding, OpKind, Operation};
@@ -12,7 +13,7 @@ pub const FORMAT_VERSION: u32 = 1;
 pub use crate::model::{CommitFacts as CommitInfo, Unmanaged};
 
 /// What changed in git between `--base` and the revision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct GitChanges {
     /// The base commit.
     pub base: String,
@@ -21,7 +22,7 @@ pub struct GitChanges {
 }
 
 /// The plan of one site.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SitePlan {
     /// Site name.
     pub site: String,
@@ -146,7 +147,9 @@ impl PlanDocument {
 }
 
 /// How a site stands, for `drift` and `watch` (docs/drift.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum DriftStatus {
     /// The live VMS matches the last applied commit and the desired revision.
@@ -180,7 +183,7 @@ impl DriftStatus {
 }
 
 /// Counts over the whole plan.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     /// Creates.
     pub add: usize,
@@ -199,7 +202,7 @@ pub struct Summary {
 }
 
 /// A whole plan over one or more sites.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PlanDocument {
     /// Always [`FORMAT_VERSION`].
     pub format_version: u32,

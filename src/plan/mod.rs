@@ -19,6 +19,7 @@ mod render_property_tests;
 pub mod style;
 pub mod text;
 
+use schemars::JsonSchema;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -26,7 +27,9 @@ use serde::{Deserialize, Serialize};
 pub use crate::model::Class;
 
 /// The operations a plan is made of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 pub enum OpKind {
     /// Add a camera.
     #[serde(rename = "camera.create")]
@@ -71,7 +74,7 @@ impl OpKind {
 }
 
 /// One field-level change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Change {
     /// Field path, e.g. `recording.fps`.
     pub path: String,
@@ -82,7 +85,7 @@ pub struct Change {
 }
 
 /// One operation of a plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Operation {
     /// What to do.
     pub op: OpKind,
@@ -98,7 +101,9 @@ pub struct Operation {
 }
 
 /// What the gate says of an operation for one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum VerdictStatus {
     /// The check passes.
@@ -110,7 +115,7 @@ pub enum VerdictStatus {
 }
 
 /// One check's verdict on one operation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Verdict {
     /// The check id (docs/procedure.md), e.g. `approval`.
     pub check: Arc<str>,
@@ -158,7 +163,7 @@ impl Operation {
 }
 
 /// Something worth knowing that is not an operation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// e.g. `firmware-mismatch`.
     pub kind: String,

@@ -18,6 +18,7 @@
 pub mod id;
 mod store;
 
+use schemars::JsonSchema;
 use std::path::PathBuf;
 
 use jiff::Timestamp;
@@ -32,7 +33,7 @@ pub const FORMAT: &str = "vmsops-snapshot/v1";
 pub const MIN_RETENTION_DAYS: u32 = 183;
 
 /// What a snapshot records besides the export.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SnapshotMeta {
     /// The site.
@@ -114,7 +115,7 @@ pub struct Snapshot {
 }
 
 /// One snapshot as `list` shows it (the JSON of `snapshot list --format json`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct SnapshotInfo {
     /// Its id, for `snapshot show` and `restore`.
     pub id: String,

@@ -4,6 +4,7 @@
 //! plus structured fields for other receivers. The webhook URL is a secret:
 //! it never appears in an error or a log line from here.
 
+use schemars::JsonSchema;
 use std::time::Duration;
 
 use backon::Retryable;
@@ -12,7 +13,7 @@ use serde::Serialize;
 use crate::plan::document::SitePlan;
 
 /// How a site's drift moved since the last report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Transition {
     /// Drift where there was none.
@@ -24,7 +25,7 @@ pub enum Transition {
 }
 
 /// The JSON body of a webhook.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Payload<'a> {
     /// Always 1.
     pub format_version: u32,

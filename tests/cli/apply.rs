@@ -7,6 +7,7 @@
 //! what happened and still verifies, and a re-run that converges.
 
 pub mod approved;
+mod json;
 mod restore_at_scale;
 mod saved;
 mod streamed;
@@ -139,7 +140,7 @@ fn a_failure_at_each_operation_is_journaled_exactly_and_a_rerun_converges() {
     let addr = probe.addr().to_string();
     let repo = Approved::at(&probe.url);
     let plan = Operator::new().run(&["plan", "--repo", &repo.arg(), "--format", "json"]);
-    let plan: Value = serde_json::from_str(&plan.out).expect("plan JSON");
+    let plan = crate::support::schema::parse_valid("plan", &plan.out);
     let n = plan["sites"][0]["operations"]
         .as_array()
         .expect("operations")
@@ -410,7 +411,7 @@ crate::for_each_store! {
         // The VMS is what was last applied again; the approved change waits: pending, not drift.
         let drift = op.run(&["drift", "--repo", &repo.arg(), "--format", "json"]);
         assert_code(&drift, 0, "the change is undone: pending again");
-        let v: Value = serde_json::from_str(&drift.out).expect("json");
+        let v = crate::support::schema::parse_valid("drift", &drift.out);
         assert_eq!(v["sites"][0]["status"], "pending", "{drift}");
 
         // The VMS is healthy again: the same apply now converges.

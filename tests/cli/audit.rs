@@ -87,8 +87,7 @@ crate::for_each_store! {
         assert_eq!(ids.len(), 6);
         let (_, list, _) = store.run(&["snapshot", "list", "--format", "json"]);
         assert_eq!(
-            serde_json::from_str::<Value>(&list)
-                .expect("json")
+            crate::support::schema::parse_valid("snapshot-list", &list)
                 .as_array()
                 .map(Vec::len),
             Some(6)
@@ -231,7 +230,7 @@ fn log_filters_by_site_and_date() {
             "2026-11-21T00:00:00Z",
         ],
     );
-    let entries: Value = serde_json::from_str(&json_out).expect("json");
+    let entries = crate::support::schema::parse_valid("audit-log", &json_out);
     assert_eq!(entries.as_array().map(Vec::len), Some(1));
     assert_eq!(entries[0]["site"], "lyon-dc");
     assert_eq!(entries[0]["seq"], 3);
@@ -375,7 +374,7 @@ fn the_monthly_review_lists_what_to_investigate() {
     assert_eq!(code, 2);
     let (code, json_out, _) = review("json");
     assert_eq!(code, 2);
-    let doc: Value = serde_json::from_str(&json_out).expect("json");
+    let doc = crate::support::schema::parse_valid("review", &json_out);
     assert_eq!(
         doc["summary"],
         json!({

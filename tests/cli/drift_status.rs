@@ -17,7 +17,7 @@ fn rt() -> tokio::runtime::Runtime {
 /// `drift --format json`: (exit code, the site's JSON).
 fn drift(op: &Operator, repo: &Approved) -> (i32, Value) {
     let o = op.run(&["drift", "--repo", &repo.arg(), "--format", "json"]);
-    let v: Value = serde_json::from_str(&o.out).unwrap_or_else(|e| panic!("{e}: {o}"));
+    let v = crate::support::schema::parse_valid("drift", &o.out);
     (o.code, v["sites"][0].clone())
 }
 

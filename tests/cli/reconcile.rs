@@ -91,6 +91,19 @@ fn import_then_validate_and_drift_is_clean() {
     );
     assert_eq!(code, 1);
     assert!(err.contains("already exists"), "{err}");
+    // The same import as one JSON document, nothing else on stdout.
+    let elsewhere = tempfile::tempdir().expect("out");
+    let out_dir = elsewhere.path().to_str().expect("utf-8");
+    let args = [
+        "import", "--site", "hq", "--url", &sim.url, "--out", out_dir,
+    ];
+    let (code, out, err) = run_with(state.path(), &[&args[..], &["--format", "json"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let doc = crate::support::schema::parse_valid("import", &out);
+    assert_eq!(
+        (doc["site"].as_str(), doc["cameras"].as_u64()),
+        (Some("hq"), Some(3))
+    );
 }
 
 crate::for_each_store! {
@@ -122,7 +135,7 @@ crate::for_each_store! {
             &["drift", "--repo", &repo.arg(), "--format", "json"],
         );
         assert_eq!(code, 2, "{out}{err}");
-        let v: Value = serde_json::from_str(&out).expect("json");
+        let v = crate::support::schema::parse_valid("drift", &out);
         let site = &v["sites"][0];
         assert_eq!(site["operations"][0]["op"], "camera.update");
         assert_eq!(
@@ -201,8 +214,10 @@ fn saved_plan_records_commit_and_fingerprint() {
         ],
     );
     assert_eq!(code, 0, "{err}");
-    let saved: Value =
-        serde_json::from_str(&std::fs::read_to_string(&out_file).expect("saved")).expect("json");
+    let saved = crate::support::schema::parse_valid(
+        "plan",
+        &std::fs::read_to_string(&out_file).expect("saved"),
+    );
     assert_eq!(saved["format_version"], 1);
     assert_eq!(
         saved["sites"][0]["desired_commit"]
@@ -273,7 +288,7 @@ fn one_unreachable_vms_does_not_stop_the_others() {
         &["plan", "--repo", &repo.arg(), "--format", "json"],
     );
     assert_eq!(code, 1, "{out}{err}");
-    let v: Value = serde_json::from_str(&out).expect("json");
+    let v = crate::support::schema::parse_valid("plan", &out);
     let lyon = &v["sites"][0];
     let paris = &v["sites"][1];
     assert_eq!(lyon["site"], "lyon-dc");
@@ -302,7 +317,7 @@ fn one_unreachable_vms_does_not_stop_the_others() {
                     &format!("{i}/2"),
                 ],
             );
-            let v: Value = serde_json::from_str(&out).expect("json");
+            let v = crate::support::schema::parse_valid("plan", &out);
             v["sites"]
                 .as_array()
                 .expect("sites")
@@ -348,7 +363,7 @@ fn plan_with_base_lists_commits_tickets_and_policy_changes() {
         ],
     );
     assert_eq!(code, 0, "{err}");
-    let v: Value = serde_json::from_str(&out).expect("json");
+    let v = crate::support::schema::parse_valid("plan", &out);
     let s = &v["sites"][0];
     assert_eq!(s["git"]["commits"][0]["author"], "Karim Benali");
     assert_eq!(s["git"]["commits"][0]["tickets"], json!(["WO-2231"]));

@@ -75,8 +75,7 @@ pub fn create(state: &Path, repo: &GitRepo) -> String {
 fn list_json(state: &Path) -> Vec<Value> {
     let (code, out, err) = run_with(state, &["snapshot", "list", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
-    serde_json::from_str::<Value>(&out)
-        .expect("json")
+    crate::support::schema::parse_valid("snapshot-list", &out)
         .as_array()
         .expect("array")
         .clone()
@@ -291,7 +290,7 @@ fn an_unreachable_vms_is_an_error_and_is_journaled() {
     assert!(list_json(state.path()).is_empty());
     let (code, log, _) = run_with(state.path(), &["audit", "log", "--format", "json"]);
     assert_eq!(code, 0);
-    let entries: Value = serde_json::from_str(&log).expect("json");
+    let entries = crate::support::schema::parse_valid("audit-log", &log);
     assert_eq!(entries[0]["action"], "snapshot.create");
     assert_eq!(entries[0]["result"], "failure");
     assert!(entries[0]["detail"]["error"]
@@ -348,7 +347,7 @@ fn prune_keeps_snapshots_inside_their_retention_and_journals_removals() {
     });
 
     let (_, log, _) = run_with(state.path(), &["audit", "log", "--format", "json"]);
-    let entries: Value = serde_json::from_str(&log).expect("json");
+    let entries = crate::support::schema::parse_valid("audit-log", &log);
     assert_eq!(entries[1]["action"], "snapshot.delete");
     assert_eq!(entries[1]["snapshot"], id.as_str());
     assert_eq!(entries[1]["operator"], "claire.martin");

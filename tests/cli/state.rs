@@ -4,8 +4,6 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
 use crate::fixture::vmsops;
 use crate::snapshot::sim_and_repo;
 use crate::support::store::TestStore;
@@ -81,7 +79,7 @@ fn init_is_idempotent_and_status_names_the_store_without_its_password() {
     );
     let status = run(&store, &["state", "status", "--format", "json"]);
     assert_eq!(status.code, 0, "{status}");
-    let v: Value = serde_json::from_str(&status.out).expect("json");
+    let v = crate::support::schema::parse_valid("state-status", &status.out);
     assert_eq!(v["format_version"], 1);
     assert_eq!(
         (v["kind"].as_str(), v["schema_version"].as_i64()),
@@ -247,10 +245,10 @@ fn two_machines_on_one_url_share_one_journal_and_one_set_of_snapshots() {
         assert_eq!(out.code, 0, "{out}");
     }
     let listed = run(&store, &["snapshot", "list", "--format", "json"]);
-    let v: Value = serde_json::from_str(&listed.out).expect("json");
+    let v = crate::support::schema::parse_valid("snapshot-list", &listed.out);
     assert_eq!(v.as_array().map(Vec::len), Some(2), "{listed}");
     let log = run(&store, &["audit", "log", "--format", "json"]);
-    let v: Value = serde_json::from_str(&log.out).expect("json");
+    let v = crate::support::schema::parse_valid("audit-log", &log.out);
     assert_eq!(v.as_array().map(Vec::len), Some(2), "{log}");
     let id = v[0]["target"].as_str().expect("id").to_string();
     let shown = run(&store, &["snapshot", "show", &id]);

@@ -1,8 +1,6 @@
 //! `vmsops status` against a real `vmsops sim`: each camera's health from its
 //! emulated stream, the exit codes, the JSON document.
 
-use serde_json::Value;
-
 use crate::fixture::{vmsops, GitRepo};
 use crate::support::{camera, SimProcess, TOKEN};
 
@@ -52,7 +50,7 @@ fn healthy_degraded_and_progressing_cameras_and_their_exit_codes() {
 
     let (code, out, _) = status(&repo, &["--format", "json"]);
     assert_eq!(code, 2);
-    let v: Value = serde_json::from_str(&out).expect("json");
+    let v = crate::support::schema::parse_valid("status", &out);
     assert_eq!(v["format_version"], 1);
     let cams = v["sites"][0]["cameras"].as_array().expect("cameras");
     let keys: Vec<&str> = cams[0]

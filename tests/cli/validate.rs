@@ -129,7 +129,7 @@ fn many_problems_in_one_run_across_files() {
     );
     let (code, out, _) = run(&["validate", "--repo", &repo.arg(), "--format", "json"]);
     assert_eq!(code, 1);
-    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let v = crate::support::schema::parse_valid("validate", &out);
     let codes: Vec<&str> = v["diagnostics"]
         .as_array()
         .expect("array")

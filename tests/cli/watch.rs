@@ -186,6 +186,7 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
     let msg = received
         .recv_timeout(Duration::from_secs(20))
         .expect("a webhook");
+    crate::support::schema::assert_valid("webhook", &msg);
     assert_eq!(msg["transition"], "appeared");
     assert_eq!(msg["site"], "paris-hq");
     assert_eq!(msg["operations"], 14);
@@ -279,6 +280,7 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
     let msg = received
         .recv_timeout(Duration::from_secs(20))
         .expect("a second webhook");
+    crate::support::schema::assert_valid("webhook", &msg);
     assert_eq!(msg["transition"], "cleared", "{msg}");
     assert_eq!(
         (msg["status"].as_str(), msg["previous_status"].as_str()),

@@ -259,8 +259,9 @@ impl Operator {
     }
 
     /// `restore ID` by the operator, with a ticket, confirmed, finding the VMS through `repo`.
-    pub fn restore(&self, id: &str, repo: &Approved) -> Out {
-        self.run(&[
+    pub fn restore(&self, id: &str, repo: &Approved, extra: &[&str]) -> Out {
+        let r = repo.arg();
+        let args = [
             "restore",
             id,
             "--operator",
@@ -269,8 +270,9 @@ impl Operator {
             "WO-9",
             "--yes",
             "--repo",
-            &repo.arg(),
-        ])
+            &r,
+        ];
+        self.run(&[&args[..], extra].concat())
     }
 
     /// `drift --repo REPO`.
@@ -290,7 +292,7 @@ impl Operator {
             .expect("the journal reads");
         String::from_utf8_lossy(&bytes)
             .lines()
-            .map(|l| serde_json::from_str(l).expect("a journal line is JSON"))
+            .map(|l| crate::support::schema::parse_valid("journal-entry", l))
             .collect()
     }
 
@@ -298,8 +300,7 @@ impl Operator {
     pub fn snapshots(&self) -> Vec<Value> {
         let o = self.run(&["snapshot", "list", "--format", "json"]);
         assert_eq!(o.code, 0, "{o}");
-        serde_json::from_str::<Value>(&o.out)
-            .expect("snapshot list is JSON")
+        crate::support::schema::parse_valid("snapshot-list", &o.out)
             .as_array()
             .expect("an array")
             .clone()

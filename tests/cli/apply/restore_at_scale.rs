@@ -35,7 +35,7 @@ crate::for_each_store! {
         let snapshot = op.snapshot_taken_since(&earlier);
         assert_ne!(live_config(&sim), before, "the change is applied");
 
-        let done = op.restore(&snapshot, &repo);
+        let done = op.restore(&snapshot, &repo, &[]);
         assert_code(&done, 0, "the restore");
         assert!(done.out.contains("per-object operation(s)"), "{done}");
         assert!(done.out.contains(&format!("({SMALL_LIMIT} bytes)")), "{done}");
@@ -128,7 +128,7 @@ fn a_configuration_above_the_old_import_cap_is_restored_whole() {
     let id = snap.out.split_whitespace().nth(1).expect("id").to_string();
     block_on(sim.http().import_cameras(vec![camera("hall-01")]));
 
-    let done = op.restore(&id, &repo);
+    let done = op.restore(&id, &repo, &[]);
     assert_code(&done, 0, "the restore");
     assert!(!done.out.contains("per-object"), "one import: {done}");
     assert_eq!(live_config(&sim), big, "the VMS is the snapshot again");

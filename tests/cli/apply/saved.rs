@@ -43,7 +43,7 @@ fn plan_out_dash_pipes_into_apply_dash() {
     // Nothing but the plan on stdout: it parses whole, as `apply -` needs.
     let again = op.run(&["plan", "--repo", &repo.arg(), "--out", "-"]);
     assert_code(&again, 0, "plan --out - after the apply");
-    let doc: Value = serde_json::from_str(&again.out).expect("stdout is the plan alone");
+    let doc = crate::support::schema::parse_valid("plan", &again.out);
     assert_eq!(doc["format_version"], 1);
     assert!(!again.err.is_empty(), "the rendering went to stderr");
 }
@@ -82,7 +82,7 @@ fn plan_takes_a_ticket() {
         args.extend(extra);
         let o = op.run(&args);
         assert_code(&o, 0, "plan");
-        let doc: Value = serde_json::from_str(&o.out).expect("plan JSON");
+        let doc = crate::support::schema::parse_valid("plan", &o.out);
         doc["sites"][0]["operations"]
             .as_array()
             .expect("operations")

@@ -4,6 +4,7 @@
 #![allow(dead_code, reason = "each test module uses a different part")]
 
 pub mod raw;
+pub mod schema;
 pub mod store;
 
 use std::io::{BufRead, BufReader};

@@ -1,0 +1,181 @@
+//! `apply --format json`: what each site's apply did, as one document.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use vmsops::ops::apply::executor::Outcome;
+use vmsops::ops::apply::{ApplyOutcome, ApplyReport};
+
+use super::output::FORMAT_VERSION;
+
+/// The document `apply --format json` prints.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ApplyDocument {
+    /// Always 1.
+    pub format_version: u32,
+    /// One entry per site applied, in order.
+    pub sites: Vec<SiteApply>,
+}
+
+impl ApplyDocument {
+    /// The document of `reports`.
+    pub fn new(reports: &[ApplyReport]) -> Self {
+        Self {
+            format_version: FORMAT_VERSION,
+            sites: reports.iter().map(SiteApply::of).collect(),
+        }
+    }
+}
+
+/// How one site's apply ended.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SiteOutcome {
+    /// The VMS already matched; the commit is recorded as applied.
+    UpToDate,
+    /// Every operation succeeded (see `verified` with `--verify`).
+    Applied,
+    /// The gate refused; nothing was changed.
+    Refused,
+    /// An operation failed, or the apply was interrupted.
+    Failed,
+}
+
+/// One site's apply.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SiteApply {
+    /// The site.
+    pub site: String,
+    /// How it ended.
+    pub outcome: SiteOutcome,
+    /// The commit applied.
+    pub desired_commit: Option<String>,
+    /// The snapshot taken before the first change.
+    pub snapshot: Option<String>,
+    /// The emergency's reason, when `--emergency` let a refusal through.
+    pub emergency: Option<String>,
+    /// The previous apply that died holding the lock, when there was one.
+    pub unfinished_previous: Option<String>,
+    /// The gate's refusals (outcome `refused`).
+    pub refusals: Vec<RefusalJson>,
+    /// Each operation, in plan order, and how it ended.
+    pub operations: Vec<OperationResult>,
+    /// The cameras watched after the operations (`--verify`).
+    pub verified: Vec<VerifiedJson>,
+    /// Whether the snapshot was restored after a failure (`--auto-rollback`).
+    pub rolled_back: bool,
+    /// Why the automatic rollback failed, when it did.
+    pub rollback_error: Option<String>,
+    /// Whether a signal stopped the apply.
+    pub interrupted: bool,
+    /// Why the apply's closing entry could not be journaled, when it could not.
+    pub journal_error: Option<String>,
+}
+
+/// A refusal of the gate.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RefusalJson {
+    /// The check (SPEC section 5), e.g. `approval`.
+    pub check: String,
+    /// What is wrong and what to do.
+    pub message: String,
+    /// The operations it concerns.
+    pub targets: Vec<String>,
+}
+
+impl From<&vmsops::gate::Refusal> for RefusalJson {
+    fn from(f: &vmsops::gate::Refusal) -> Self {
+        Self {
+            check: f.check.clone(),
+            message: f.message.clone(),
+            targets: f.targets.clone(),
+        }
+    }
+}
+
+/// How one operation ended.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OperationResult {
+    /// e.g. `camera.update`.
+    pub op: String,
+    /// The camera id, alert kind, `settings` or site.
+    pub target: String,
+    /// The request id it was (or would have been) sent with, as journaled.
+    pub request_id: String,
+    /// `succeeded`, `failed` or `not-attempted`.
+    pub result: StepStatus,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// An operation's end.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepStatus {
+    /// The VMS accepted it.
+    Succeeded,
+    /// It failed.
+    Failed,
+    /// An earlier failure stopped the apply before it.
+    NotAttempted,
+}
+
+/// One watched camera's health after the change.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VerifiedJson {
+    /// The camera.
+    pub camera: String,
+    /// `healthy`, `disabled`, `unknown` or `degraded`.
+    pub health: vmsops::model::Health,
+    /// Why, when it is not healthy.
+    pub reason: Option<String>,
+}
+
+impl SiteApply {
+    fn of(r: &ApplyReport) -> Self {
+        Self {
+            site: r.site.clone(),
+            outcome: match r.outcome {
+                ApplyOutcome::UpToDate => SiteOutcome::UpToDate,
+                ApplyOutcome::Applied => SiteOutcome::Applied,
+                ApplyOutcome::Refused => SiteOutcome::Refused,
+                ApplyOutcome::Failed => SiteOutcome::Failed,
+            },
+            desired_commit: r.plan.desired_commit.clone(),
+            snapshot: r.snapshot.clone(),
+            emergency: r.gate.emergency_used.clone(),
+            unfinished_previous: r.unfinished.as_ref().map(ToString::to_string),
+            refusals: r.refusals.iter().map(RefusalJson::from).collect(),
+            operations: r
+                .steps
+                .iter()
+                .map(|s| {
+                    let (result, error) = match &s.outcome {
+                        Outcome::Succeeded => (StepStatus::Succeeded, None),
+                        Outcome::Failed(e) => (StepStatus::Failed, Some(e.clone())),
+                        Outcome::NotAttempted => (StepStatus::NotAttempted, None),
+                    };
+                    OperationResult {
+                        op: s.op.op.as_str().into(),
+                        target: s.op.target.clone(),
+                        request_id: s.request_id.clone(),
+                        result,
+                        error,
+                    }
+                })
+                .collect(),
+            verified: r
+                .verified
+                .iter()
+                .map(|v| VerifiedJson {
+                    camera: v.camera.clone(),
+                    health: v.health,
+                    reason: v.reason.clone(),
+                })
+                .collect(),
+            rolled_back: r.rolled_back,
+            rollback_error: r.rollback_error.clone(),
+            interrupted: r.interrupted,
+            journal_error: r.journal_error.clone(),
+        }
+    }
+}
