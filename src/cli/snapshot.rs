@@ -295,8 +295,8 @@ fn show(args: ShowArgs, state: &StateStore) -> CmdResult {
     };
     field("site", &m.site);
     field("taken at", &m.taken_at.to_string());
-    field("operator", &m.operator);
-    field("reason", m.reason.as_deref().unwrap_or("-"));
+    field("operator", &terminal(&m.operator));
+    field("reason", &terminal(m.reason.as_deref().unwrap_or("-")));
     field(
         "commit",
         m.commit.as_deref().unwrap_or("- (nothing applied yet)"),
