@@ -74,7 +74,7 @@ pub struct SiteApply {
 /// A refusal of the gate.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RefusalJson {
-    /// The check (SPEC section 5), e.g. `approval`.
+    /// The check (docs/procedure.md), e.g. `approval`.
     pub check: String,
     /// What is wrong and what to do.
     pub message: String,

@@ -151,7 +151,7 @@ pub fn main() -> ExitCode {
 
 /// Prints clap's message; `--help` and `--version` exit 0, a usage error exits 1.
 ///
-/// Not clap's 2: to every script that reads it, 2 means "differences" (SPEC section 2),
+/// Not clap's 2: to every script that reads it, 2 means "differences" (docs/exit-codes.md),
 /// so a mistyped flag in CI would pass for a plan with changes.
 fn usage(e: &clap::Error) -> ExitCode {
     let _ = e.print();
