@@ -451,11 +451,18 @@ fn watch_apply_applies_approved_changes_in_the_approvers_name_and_waits_for_the_
     );
     repo.commit("hall-01 at 20 fps", Some("WO-2"));
     repo.approve("wo-2");
+    // What the loop applies, it verifies: it keeps running until the changed camera's
+    // verdict is journaled (stopped earlier, a loaded machine would cut the verification).
+    let verified = |o: &Operator| {
+        o.journal()
+            .iter()
+            .any(|e| e["action"] == "verify" && e["target"] == "hall-01")
+    };
     watch_apply_until(
         &op,
         &repo,
-        || fps_of(&sim, "hall-01") == 20,
-        Duration::from_secs(20),
+        || fps_of(&sim, "hall-01") == 20 && verified(&op),
+        Duration::from_secs(30),
     );
     assert_eq!(fps_of(&sim, "hall-01"), 20);
     let journal = op.journal();
@@ -470,14 +477,9 @@ fn watch_apply_applies_approved_changes_in_the_approvers_name_and_waits_for_the_
     assert_eq!(update["detail"]["agent"], "watch");
     assert_eq!(update["approval"]["tag"], "approve/wo-2");
     assert_eq!(update["detail"]["window"], "tuesday-night");
-    // What the loop applies, it verifies: the changed camera's stream, journaled.
-    op.wait_until(Duration::from_secs(20), "the loop's verify entry", |o| {
-        o.journal()
-            .iter()
-            .any(|e| e["action"] == "verify" && e["target"] == "hall-01")
-    });
-    let verified = op.journal();
-    let verdict = verified
+    assert!(verified(&op), "the loop's verify entry");
+    let journal = op.journal();
+    let verdict = journal
         .iter()
         .find(|e| e["action"] == "verify" && e["target"] == "hall-01")
         .expect("verified");
