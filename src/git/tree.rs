@@ -23,7 +23,7 @@ pub enum SourceError {
         path: PathBuf,
     },
     /// The directory does not exist.
-    #[error("{path} does not exist or is not a directory")]
+    #[error("{path} does not exist or is not a directory: pass `--repo DIR`, the git repository of the sites (default: the current directory)")]
     NoSuchDirectory {
         /// The directory given.
         path: PathBuf,
