@@ -199,8 +199,15 @@ EOF
 }
 
 start() {
+  # A folder that another account made first (it defaults to one under /tmp) could hold
+  # a symlink that root would then write through: only root's own folder is used.
+  if [[ -L $ZM_STATE || ( -e $ZM_STATE && $(stat -c %u "$ZM_STATE") != 0 ) ]]; then
+    echo "zoneminder.sh: $ZM_STATE exists and is not root's own folder; remove it or set ZM_STATE" >&2
+    exit 1
+  fi
   mkdir -p "$ZM_STATE"
   chmod 700 "$ZM_STATE"
+  rm -f "$ZM_STATE/env"
   install
   start_mariadb
   load_database

@@ -68,12 +68,22 @@ pub struct Args {
 /// The plan saved by `vmsops plan --out` at `p` (`-`: standard input).
 fn saved_plan(p: &std::path::Path) -> Result<PlanDocument, String> {
     let text = stdio::read(p, "the saved plan")?;
-    serde_json::from_slice(&text).map_err(|e| {
+    let plan: PlanDocument = serde_json::from_slice(&text).map_err(|e| {
         format!(
             "{} is not a plan saved by `vmsops plan --out`: {e}",
             stdio::name(p)
         )
-    })
+    })?;
+    // A plan another version wrote may mean what this one cannot read: refused, not guessed.
+    if plan.format_version != vmsops::plan::document::FORMAT_VERSION {
+        return Err(format!(
+            "{} is a plan of format_version {}, and this vmsops applies format_version {}: make the plan again with this vmsops",
+            stdio::name(p),
+            plan.format_version,
+            vmsops::plan::document::FORMAT_VERSION
+        ));
+    }
+    Ok(plan)
 }
 
 /// Applies every selected site, one after the other.
@@ -129,7 +139,7 @@ pub fn run(args: Args, log_format: LogFormat) -> CmdResult {
             None => None,
         };
         let bar = Reporter::new(&site.name, lines);
-        let report = rt.block_on(apply_site(&ApplySite {
+        let applied = rt.block_on(apply_site(&ApplySite {
             repo_dir: &args.repo.repo,
             tree: &tree,
             commit: &commit,
@@ -155,7 +165,18 @@ pub fn run(args: Args, log_format: LogFormat) -> CmdResult {
             env: &env,
             progress: &bar,
             interrupted: &interrupted,
-        }))?;
+        }));
+        let report = match applied {
+            Ok(report) => report,
+            Err(e) => {
+                // Sites before this one may have changed: a script reading stdout still
+                // learns what they did (the error itself goes to stderr, exit 1).
+                if json && !reports.is_empty() {
+                    output::json(&ApplyDocument::new(&reports))?;
+                }
+                return Err(e.into());
+            }
+        };
         bar.finish();
         if !json {
             output::print(&render(&report, style, bar.streamed()))?;

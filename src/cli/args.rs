@@ -37,7 +37,14 @@ impl FleetArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct StateArgs {
     /// State: a directory or a postgres:// URL (default: $VMSOPS_STATE_DIR, $XDG_STATE_HOME/vmsops, ~/.local/state/vmsops).
-    #[arg(long, env = "VMSOPS_STATE", value_name = "LOCATION", global = true)]
+    // A PostgreSQL URL may carry a password: `--help` names the variable, never its value.
+    #[arg(
+        long,
+        env = "VMSOPS_STATE",
+        hide_env_values = true,
+        value_name = "LOCATION",
+        global = true
+    )]
     pub state: Option<String>,
     /// A state directory (the same as --state DIR).
     #[arg(long, env = "VMSOPS_STATE_DIR", value_name = "DIR", global = true)]

@@ -103,7 +103,7 @@ pub fn run(args: Args) -> CmdResult {
             snapshot.meta.url,
             snapshot.id,
             snapshot.meta.taken_at,
-            snapshot.meta.operator
+            vmsops::safe_text::terminal(&snapshot.meta.operator)
         );
         let mut answer = String::new();
         stdin.lock().read_line(&mut answer)?;
@@ -190,7 +190,7 @@ pub fn run(args: Args) -> CmdResult {
         snapshot.meta.site,
         snapshot.id,
         snapshot.meta.taken_at,
-        snapshot.meta.operator
+        vmsops::safe_text::terminal(&snapshot.meta.operator)
     ))?;
     Ok(Exit::Success)
 }

@@ -62,6 +62,10 @@ enum Kind {
     Status,
     /// `state status --format json`
     StateStatus,
+    /// `state init --format json`
+    StateInit,
+    /// `state migrate --format json`
+    StateMigrate,
     /// `drift ack --format json`
     DriftAck,
 }
@@ -87,6 +91,8 @@ impl Kind {
             Kind::Webhook => output_schema::<vmsops::watch::webhook::Payload<'static>>(),
             Kind::Status => output_schema::<super::status::StatusDocument<'static>>(),
             Kind::StateStatus => output_schema::<super::state::Status>(),
+            Kind::StateInit => output_schema::<super::state::InitDocument>(),
+            Kind::StateMigrate => output_schema::<super::state::MigrateDocument>(),
             Kind::DriftAck => output_schema::<super::drift::AckDocument>(),
         };
         let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use clap::{Subcommand, ValueEnum};
+use clap::Subcommand;
 use schemars::JsonSchema;
 use serde::Serialize;
 use vmsops::audit::Journal;
@@ -15,7 +15,7 @@ use vmsops::ops::migrate::migrate;
 use vmsops::state::pg::schema;
 use vmsops::state::{is_postgres, StateStore};
 
-use super::args::StateArgs;
+use super::args::{ResultFormat, StateArgs};
 use super::{output, CmdResult};
 
 /// Arguments of `vmsops state`.
@@ -30,37 +30,86 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 enum StateCommand {
     /// Create or migrate the vmsops schema of a PostgreSQL store (idempotent); print the grants.
-    Init,
+    Init {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ResultFormat::Text)]
+        format: ResultFormat,
+    },
     /// The store, its schema version, and per site the last apply, baseline, journal head and lock holder.
     Status {
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = ResultFormat::Text)]
+        format: ResultFormat,
     },
     /// Copy a local state directory into the PostgreSQL store named by --state.
     Migrate {
         /// The state directory to copy.
         #[arg(long, value_name = "DIR")]
         from: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ResultFormat::Text)]
+        format: ResultFormat,
     },
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Format {
-    Text,
-    Json,
+/// The document `state init --format json` prints.
+#[derive(Serialize, JsonSchema)]
+pub struct InitDocument {
+    /// Always 1.
+    format_version: u32,
+    /// The store, named without its password.
+    store: String,
+    /// `created`, `migrated` or `unchanged`.
+    action: &'static str,
+    /// The schema version before (null when the schema did not exist).
+    schema_version_before: Option<i32>,
+    /// The schema version now.
+    schema_version: i32,
+    /// The SQL that creates the least-privilege roles (run as the owner; set the passwords).
+    grants: String,
+}
+
+/// The document `state migrate --format json` prints.
+#[derive(Serialize, JsonSchema)]
+pub struct MigrateDocument {
+    /// Always 1.
+    format_version: u32,
+    /// The state directory copied.
+    from: String,
+    /// The store it was copied into, named without its password.
+    to: String,
+    /// Journal entries copied (those already in the store are not).
+    entries: usize,
+    /// Journal entries the store now holds.
+    total_entries: u64,
+    /// Snapshots copied.
+    snapshots: usize,
+    /// Applied records and baselines copied.
+    records: usize,
 }
 
 /// Runs `vmsops state …`.
 pub fn run(args: Args) -> CmdResult {
     let env = |k: &str| std::env::var(k).ok();
     match args.command {
-        StateCommand::Init => init(&args.state, &env),
+        StateCommand::Init { format } => init(&args.state, &env, format),
         StateCommand::Status { format } => status(&args.state.open()?, format),
-        StateCommand::Migrate { from } => {
+        StateCommand::Migrate { from, format } => {
             let to = args.state.open()?;
             let source = StateStore::resolve(Some(&from), &env)?;
             let m = migrate(&source, &to).map_err(|e| vmsops::error_chain(&e))?;
+            if format == ResultFormat::Json {
+                output::json(&MigrateDocument {
+                    format_version: 1,
+                    from: from.display().to_string(),
+                    to: to.display().to_string(),
+                    entries: m.entries,
+                    total_entries: m.total_entries,
+                    snapshots: m.snapshots,
+                    records: m.records,
+                })?;
+                return Ok(Exit::Success);
+            }
             output::print(&format!(
                 "migrated {} into {}: {} journal entries copied ({} in the store, chain intact), {} snapshots, {} records\n",
                 from.display(),
@@ -75,7 +124,7 @@ pub fn run(args: Args) -> CmdResult {
     }
 }
 
-fn init(args: &StateArgs, env: &dyn Fn(&str) -> Option<String>) -> CmdResult {
+fn init(args: &StateArgs, env: &dyn Fn(&str) -> Option<String>, format: ResultFormat) -> CmdResult {
     let location = args
         .state
         .clone()
@@ -84,6 +133,22 @@ fn init(args: &StateArgs, env: &dyn Fn(&str) -> Option<String>) -> CmdResult {
     let store = StateStore::postgres(&location, env)?;
     let pg = store.pg().ok_or("not a PostgreSQL store")?;
     let (before, after) = pg.init().map_err(|e| store.db_error(e))?;
+    let grants = schema::grants(pg.url().dbname());
+    if format == ResultFormat::Json {
+        output::json(&InitDocument {
+            format_version: 1,
+            store: pg.display().to_string(),
+            action: match before {
+                Some(v) if v == after => "unchanged",
+                Some(_) => "migrated",
+                None => "created",
+            },
+            schema_version_before: before,
+            schema_version: after,
+            grants,
+        })?;
+        return Ok(Exit::Success);
+    }
     let mut out = match before {
         Some(v) if v == after => format!(
             "{}: schema vmsops is at version {after}; nothing to do\n",
@@ -101,7 +166,7 @@ fn init(args: &StateArgs, env: &dyn Fn(&str) -> Option<String>) -> CmdResult {
     let _ = write!(
         out,
         "\nThe journal is append-only for every role; a snapshot inside its retention cannot be deleted.\nLeast-privilege roles (run as the owner; set the passwords):\n\n{}",
-        schema::grants(pg.url().dbname())
+        grants
     );
     output::print(&out)?;
     Ok(Exit::Success)
@@ -148,7 +213,7 @@ struct SiteStatus {
     lock_holder: Option<String>,
 }
 
-fn status(store: &StateStore, format: Format) -> CmdResult {
+fn status(store: &StateStore, format: ResultFormat) -> CmdResult {
     let entries = Journal::open(store).read()?;
     let head = |site: Option<&str>| {
         entries
@@ -205,8 +270,8 @@ fn status(store: &StateStore, format: Format) -> CmdResult {
         sites,
     };
     let text = match format {
-        Format::Json => serde_json::to_string_pretty(&s)? + "\n",
-        Format::Text => render(&s),
+        ResultFormat::Json => serde_json::to_string_pretty(&s)? + "\n",
+        ResultFormat::Text => render(&s),
     };
     output::print(&text)?;
     Ok(Exit::Success)

@@ -200,7 +200,11 @@ impl ZoneMinderDriver {
         tracing::debug!(path = "/api/host/login.json", "logged in to ZoneMinder");
         *slot = Some(Token {
             access: access.clone(),
-            renew_at: Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN),
+            // A lifetime too large for the clock (a bad answer) renews after a day at most.
+            renew_at: Instant::now()
+                + lifetime
+                    .min(Duration::from_secs(86_400))
+                    .saturating_sub(TOKEN_MARGIN),
         });
         Ok(access)
     }

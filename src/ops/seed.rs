@@ -24,6 +24,12 @@ pub enum SeedError {
         #[source]
         source: desired::LoadError,
     },
+    /// The folder holds no site.
+    #[error("--seed {}: no site here: give a folder holding site.yaml (and its cameras/), e.g. examples/sites/paris-hq", dir.display())]
+    NoSite {
+        /// The folder given.
+        dir: PathBuf,
+    },
     /// The folder holds several sites; one is needed.
     #[error("--seed {}: {count} sites here ({names}); give one site's folder, e.g. {}", dir.display(), dir.join("sites").join(first).display())]
     SeveralSites {
@@ -54,6 +60,11 @@ pub fn site_cameras(dir: &Path) -> Result<Vec<Camera>, SeedError> {
     };
     let tree = Tree::open(dir, WORKTREE).map_err(|e| load_err(e.into()))?;
     let repo = desired::load(&tree, WORKTREE, None).map_err(load_err)?;
+    if repo.sites.is_empty() {
+        return Err(SeedError::NoSite {
+            dir: dir.to_path_buf(),
+        });
+    }
     let [doc] = repo.sites.as_slice() else {
         let names: Vec<&str> = repo.sites.iter().map(|s| s.name()).collect();
         return Err(SeedError::SeveralSites {

@@ -458,11 +458,10 @@ fn auto_rollback_that_fails_says_so() {
     assert_code(&op.verify(), 0, "audit verify");
 }
 
-/// A saved plan is refused once the VMS changed under it, or once a new commit landed;
-/// a fresh one applies with the base it was made against, without `--base`.
+/// A saved plan is refused once the VMS changed under it, once a new commit landed, or
+/// when the base it records is not the one apply trusts (`--base`, else the last applied
+/// commit): an unsigned file never chooses the policy that approves its own change.
 // Regression: `apply PLAN.json` applied the plan's own commit, so a new commit never made it stale.
-// Regression: `plan --base HEAD --out plan.json` then `apply plan.json` was refused as
-// `untrusted-base`, though the saved plan records its base.
 #[test]
 fn a_stale_plan_is_refused() {
     let sim = SimProcess::start(&[]);
@@ -470,13 +469,17 @@ fn a_stale_plan_is_refused() {
     let op = Operator::new();
     let plan = op.state().join("p.json");
     let plan = plan.to_str().expect("utf-8");
-    let save = || {
-        let saved = Out::of(op.save_plan(&repo, plan).output().expect("plan runs"));
-        assert_code(&saved, 0, "plan --base HEAD --out");
+    let save = |extra: &[&str]| {
+        let r = repo.arg();
+        let mut args = vec!["plan", "--repo", &r, "--out", plan];
+        args.extend_from_slice(extra);
+        let saved = op.run(&args);
+        assert_code(&saved, 0, "plan --out");
     };
+    let first = repo.head();
 
     // The VMS changed under the plan.
-    save();
+    save(&["--base", "HEAD"]);
     let r = block_on(sim.http().json(
         "PUT",
         "/api/v1/settings",
@@ -485,14 +488,28 @@ fn a_stale_plan_is_refused() {
     ));
     assert_eq!(r.status, 200, "{}", r.text);
     let before = live_config(&sim);
-    let stale = op.apply(&repo, &[plan]);
+    let stale = op.apply(&repo, &[plan, "--base", &first]);
     assert_code(&stale, 1, "a plan older than the live state");
     assert!(stale.all().contains("stale plan"), "{stale}");
+    assert!(!stale.all().contains("made against base"), "{stale}");
     assert_eq!(live_config(&sim), before, "nothing was changed");
     assert!(op.snapshots().is_empty(), "not even a snapshot");
 
+    // A first apply trusts a base only when given: the one the plan records is not enough.
+    save(&["--base", "HEAD"]);
+    let untrusted = op.apply(&repo, &[plan]);
+    assert_code(&untrusted, 1, "the recorded base alone");
+    assert!(
+        untrusted.all().contains("nothing is applied yet"),
+        "{untrusted}"
+    );
+    assert!(
+        untrusted.all().contains("--base"),
+        "says what to do: {untrusted}"
+    );
+    assert_eq!(live_config(&sim), before, "nothing was changed");
+
     // A new commit landed after the plan.
-    save();
     let planned = repo.head();
     repo.edit(
         "sites/paris-hq/cameras/entrance.yaml",
@@ -501,7 +518,7 @@ fn a_stale_plan_is_refused() {
     );
     repo.commit("Rename hall-01", Some("WO-2"));
     repo.approve("wo-2");
-    let stale = op.apply(&repo, &[plan]);
+    let stale = op.apply(&repo, &[plan, "--base", &first]);
     assert_code(&stale, 1, "a plan of an older commit");
     assert!(stale.all().contains("stale plan"), "{stale}");
     assert!(
@@ -512,9 +529,36 @@ fn a_stale_plan_is_refused() {
     );
     assert_eq!(live_config(&sim), before, "nothing was changed");
 
-    // A fresh plan applies.
-    save();
-    assert_code(&op.apply(&repo, &[plan]), 0, "a fresh plan, with its base");
+    // A fresh plan applies, with the base given.
+    save(&["--base", &first]);
+    assert_code(
+        &op.apply(&repo, &[plan, "--base", &first]),
+        0,
+        "a fresh plan, with its base",
+    );
+    assert_code(&op.drift(&repo), 0, "drift");
+
+    // Later, a plan made against a base other than the last applied commit (here the
+    // change itself) is refused; one made against the last applied commit applies as is.
+    let applied = repo.head();
+    repo.edit(
+        "sites/paris-hq/cameras/entrance.yaml",
+        "Hall d'entrée — portes principales",
+        "Hall d'entrée — portes nord",
+    );
+    repo.commit("Rename hall-01 again", Some("WO-3"));
+    repo.approve("wo-3");
+    save(&["--base", "HEAD"]);
+    let own = op.apply(&repo, &[plan]);
+    assert_code(&own, 1, "a plan trusting its own commit");
+    assert!(
+        own.all().contains("and apply trusts"),
+        "names the trusted base: {own}"
+    );
+    save(&[]);
+    let fresh = op.apply(&repo, &[plan]);
+    assert_code(&fresh, 0, "made against the last applied commit");
+    assert_ne!(applied, repo.head());
     assert_code(&op.drift(&repo), 0, "drift");
 }
 

@@ -73,6 +73,14 @@ fn init_is_idempotent_and_status_names_the_store_without_its_password() {
             .contains("schema vmsops is at version 2; nothing to do"),
         "{again}"
     );
+    let json = run(&store, &["state", "init", "--format", "json"]);
+    assert_eq!(json.code, 0, "{json}");
+    let doc = crate::support::schema::parse_valid("state-init", &json.out);
+    assert_eq!(
+        (doc["action"].as_str(), doc["schema_version"].as_i64()),
+        (Some("unchanged"), Some(2)),
+        "{doc}"
+    );
     assert!(
         again.out.contains("GRANT SELECT, INSERT ON vmsops.journal"),
         "{again}"
@@ -275,9 +283,17 @@ fn migrate_keeps_hashes_reruns_harmlessly_and_refuses_a_diverged_store() {
             .contains("37 journal entries copied (37 in the store, chain intact)"),
         "{first}"
     );
-    let again = run(&store, &["state", "migrate", "--from", from]);
+    let again = run(
+        &store,
+        &["state", "migrate", "--from", from, "--format", "json"],
+    );
     assert_eq!(again.code, 0, "{again}");
-    assert!(again.out.contains("0 journal entries copied"), "{again}");
+    let doc = crate::support::schema::parse_valid("state-migrate", &again.out);
+    assert_eq!(
+        (doc["entries"].as_u64(), doc["total_entries"].as_u64()),
+        (Some(0), Some(37)),
+        "nothing copied twice: {doc}"
+    );
     let source = std::fs::read_to_string(dir.path().join("journal.jsonl")).expect("read");
     let bytes = vmsops::audit::Journal::open(&store.open())
         .read_bytes()

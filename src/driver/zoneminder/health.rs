@@ -45,6 +45,8 @@ pub const SETTLE: Duration = Duration::from_secs(10);
 pub const CONNECT_LIMIT: Duration = Duration::from_secs(60);
 /// How long a capture's error still tells why it is not connected, whichever process wrote it.
 pub const RECENT: Duration = Duration::from_secs(30);
+/// How far ahead of this machine's clock ZoneMinder's may be before its times are not believed.
+pub const SKEW: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 /// Capture log lines read, newest first.
 const LOG_LINES: usize = 20;
 
@@ -101,7 +103,21 @@ pub fn status_of(o: &Observed) -> CameraStatus {
             ..at(StreamState::Disabled, None, None)
         };
     }
-    let up = since.map(|s| o.now.duration_since(s).unsigned_abs());
+    if let Some(s) = since {
+        if s > o.now + SKEW {
+            // Never count a capture that seems to start later as one that started after a change.
+            return CameraStatus::unknown(format!(
+                "ZoneMinder says its capture started at {s}, in the future: its time zone (ZM_TIMEZONE) or clock disagrees with this machine's"
+            ));
+        }
+    }
+    // A capture start a little ahead of this clock is a fresh start, not a long one.
+    let up = since.map(|s| {
+        o.now
+            .duration_since(s)
+            .max(jiff::SignedDuration::ZERO)
+            .unsigned_abs()
+    });
     let connecting = |why: &str| at(StreamState::Connecting, None, Some(why.into()));
     if let (Some(capture), Some(up)) = (&o.capture, up) {
         if o.status == "Connected" && up >= MIN_UP {
@@ -124,7 +140,7 @@ pub fn status_of(o: &Observed) -> CameraStatus {
             Some(0.0),
             Some(format!(
                 "ZoneMinder cannot read the stream: {}",
-                without_userinfo(error)
+                redact_urls(error)
             )),
         );
     }
@@ -191,23 +207,33 @@ pub fn error_of(
         .cloned()
 }
 
-/// `text` with the user and password of every URL in it replaced: a stream URL may carry them.
-fn without_userinfo(text: &str) -> String {
+/// `text` with what may be a credential in every URL it holds replaced: the user and
+/// password (`rtsp://user:pass@host`), the query (`?user=admin&pwd=…`, common for
+/// MJPEG cameras) and the fragment.
+fn redact_urls(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find("://") {
         let (head, tail) = rest.split_at(i + 3);
         out.push_str(head);
-        let authority_end = tail
-            .find(|c: char| c == '/' || c.is_whitespace())
-            .unwrap_or(tail.len());
-        match tail[..authority_end].rfind('@') {
+        let url_end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        let (url, after) = tail.split_at(url_end);
+        let authority_end = url.find('/').unwrap_or(url.len());
+        let url = match url[..authority_end].rfind('@') {
             Some(at) => {
                 out.push_str("[redacted]@");
-                rest = &tail[at + 1..];
+                &url[at + 1..]
             }
-            None => rest = tail,
+            None => url,
+        };
+        match url.find(['?', '#']) {
+            Some(q) => {
+                out.push_str(&url[..q]);
+                out.push_str("?[redacted]");
+            }
+            None => out.push_str(url),
         }
+        rest = after;
     }
     out.push_str(rest);
     out
@@ -383,6 +409,18 @@ mod tests {
         );
         assert_eq!(state(&observed("Running", 0.0, 5)), StreamState::Connecting);
         assert_eq!(
+            state(&observed("Connected", 5.0, -20)),
+            StreamState::Connecting,
+            "a start a little ahead of this clock is fresh"
+        );
+        let ahead = status_of(&observed("Connected", 5.0, -3600));
+        assert_eq!(
+            ahead.state,
+            StreamState::Unknown,
+            "an hour ahead: the zone is wrong"
+        );
+        assert!(ahead.reason.expect("reason").contains("ZM_TIMEZONE"));
+        assert_eq!(
             state(&observed("Running", 0.0, 61)),
             StreamState::Disconnected
         );
@@ -494,12 +532,20 @@ mod tests {
     }
 
     #[test]
-    fn userinfo_is_taken_out_of_urls() {
+    fn credentials_are_taken_out_of_urls() {
         assert_eq!(
-            without_userinfo("open rtsp://u:p@h:554/x and http://h/y@z failed"),
+            redact_urls("open rtsp://u:p@h:554/x and http://h/y@z failed"),
             "open rtsp://[redacted]@h:554/x and http://h/y@z failed"
         );
-        assert_eq!(without_userinfo("no url"), "no url");
-        assert_eq!(without_userinfo("a://"), "a://");
+        assert_eq!(redact_urls("no url"), "no url");
+        assert_eq!(
+            redact_urls("Unable to open input http://cam/videostream.cgi?user=admin&pwd=s3cret#x due to: timeout"),
+            "Unable to open input http://cam/videostream.cgi?[redacted] due to: timeout"
+        );
+        assert_eq!(
+            redact_urls("é rtsp://ü:p@h/é?k=v"),
+            "é rtsp://[redacted]@h/é?[redacted]"
+        );
+        assert_eq!(redact_urls("a://"), "a://");
     }
 }

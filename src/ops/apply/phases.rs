@@ -178,17 +178,14 @@ async fn gated(a: &ApplySite<'_>, s: &Started) -> Result<GatedPlan, ApplyError> 
     Ok(blocking(|| gated_plan(&input, &mut Bases::default()))?)
 }
 
-/// The base the gate trusts: `--base`, else the one a saved plan was made against
-/// (the base its verdicts were shown with), else the last applied commit.
+/// The base the gate trusts: `--base`, else the last applied commit. A saved plan's
+/// recorded base is never trusted by itself — the file is not signed, and a plan made
+/// with `--base HEAD` would let a change approve itself — it must match (see `same_as_saved`).
 fn trusted_base<'a>(
     a: &'a ApplySite<'_>,
     applied: Option<&'a crate::state::Applied>,
 ) -> Option<&'a str> {
-    let recorded = a
-        .saved
-        .and_then(|p| p.git.as_ref())
-        .map(|g| g.base.as_str());
-    a.base.or(recorded).or(applied.map(|x| x.commit.as_str()))
+    a.base.or(applied.map(|x| x.commit.as_str()))
 }
 
 /// A saved plan must still hold the operations that the same commit and live state give now.
@@ -199,6 +196,28 @@ fn same_as_saved(
     let Some(saved) = a.saved else {
         return Ok(());
     };
+    let base_of = |p: &crate::plan::document::SitePlan| p.git.as_ref().map(|g| g.base.clone());
+    if let Some(recorded) = base_of(saved) {
+        let short = crate::model::short_id;
+        let why = match base_of(plan) {
+            Some(trusted) if trusted == recorded => None,
+            Some(trusted) => Some(format!(
+                "it was made against base {}, and apply trusts {} (`--base`, else the last applied commit): plan again against {}, or pass `--base {}` to trust that base",
+                short(&recorded),
+                short(&trusted),
+                short(&trusted),
+                short(&recorded)
+            )),
+            None => Some(format!(
+                "it was made against base {}, and nothing is applied yet: a first apply trusts a base only when given, `--base {}`",
+                short(&recorded),
+                short(&recorded)
+            )),
+        };
+        if let Some(why) = why {
+            return Err(stale(&a.site.name, &why));
+        }
+    }
     let same = saved.operations.len() == plan.operations.len()
         && saved
             .operations

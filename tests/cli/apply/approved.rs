@@ -105,6 +105,16 @@ impl Approved {
         )
     }
 
+    /// A file of the work tree.
+    pub fn read(&self, rel: &str) -> String {
+        self.repo.read(rel)
+    }
+
+    /// Writes a file of the work tree.
+    pub fn write(&self, rel: &str, text: impl AsRef<[u8]>) {
+        self.repo.write(rel, text);
+    }
+
     /// Replaces `from` by `to` in a file of the work tree (which must contain it).
     pub fn edit(&self, rel: &str, from: &str, to: &str) {
         let text = self.repo.read(rel);

@@ -125,3 +125,42 @@ fn each_result_is_one_document_valid_against_its_schema() {
         Some(op.snapshots().len())
     );
 }
+
+/// A site that fails after another one changed: stdout still holds the document of what
+/// was done, the error goes to stderr, exit 1.
+#[test]
+fn a_site_failing_after_one_that_changed_still_prints_the_document() {
+    let sim = SimProcess::start(&[]);
+    let repo = Approved::at(&sim.url);
+    // Sites run in name order: zurich-dc, whose VMS is down, after paris-hq.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dead = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let site = repo.read("sites/paris-hq/site.yaml");
+    repo.write(
+        "sites/zurich-dc/site.yaml",
+        site.replace("name: paris-hq", "name: zurich-dc")
+            .replace(&sim.url, &dead),
+    );
+    repo.commit("Zurich", Some("WO-9"));
+    repo.approve("wo-9");
+    let op = Operator::new();
+    let r = repo.arg();
+    let o = op.run(&[
+        "apply",
+        "--repo",
+        &r,
+        "--operator",
+        OPERATOR,
+        "--base",
+        "HEAD",
+        "--format",
+        "json",
+    ]);
+    assert_code(&o, 1, "the second site's VMS is down");
+    let v = parse_valid("apply", &o.out);
+    let sites = v["sites"].as_array().expect("sites");
+    assert_eq!(sites.len(), 1, "{v}");
+    assert_eq!(sites[0]["site"], SITE, "{v}");
+    assert!(o.err.contains("zurich-dc"), "{o}");
+}

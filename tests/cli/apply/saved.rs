@@ -1,5 +1,5 @@
 //! Saved plans as scripts use them: `plan --out - | apply -`, and `plan --ticket`
-//! (a saved plan's staleness and recorded base: `a_stale_plan_is_refused`).
+//! (a saved plan's staleness and the base it records: `a_stale_plan_is_refused`).
 
 use std::process::Stdio;
 
@@ -9,8 +9,22 @@ use super::assert_code;
 use crate::apply::approved::{Approved, Operator, Out, OPERATOR};
 use crate::support::SimProcess;
 
+/// `apply PLAN` of the example, a first apply (so with `--base HEAD`).
+fn apply_saved(op: &Operator, repo: &Approved, plan: &str) -> std::process::Command {
+    op.command(&[
+        "apply",
+        plan,
+        "--repo",
+        &repo.arg(),
+        "--operator",
+        OPERATOR,
+        "--base",
+        "HEAD",
+    ])
+}
+
 /// `plan --out -` writes only the saved plan to stdout (its rendering to stderr), and
-/// `apply -` reads it from stdin: the pipe applies, with the base the plan recorded.
+/// `apply -` reads it from stdin: the pipe applies (a first apply names its base).
 #[test]
 fn plan_out_dash_pipes_into_apply_dash() {
     let sim = SimProcess::start(&[]);
@@ -24,8 +38,7 @@ fn plan_out_dash_pipes_into_apply_dash() {
         .spawn()
         .expect("spawn plan");
     let saved = plan.stdout.take().expect("piped stdout");
-    let applied = op
-        .command(&["apply", "-", "--repo", &repo.arg(), "--operator", OPERATOR])
+    let applied = apply_saved(&op, &repo, "-")
         .stdin(saved)
         .output()
         .expect("apply runs");
@@ -104,5 +117,30 @@ fn plan_takes_a_ticket() {
     assert!(
         with["message"].as_str().is_some_and(|m| m.contains("WO-7")),
         "{with}"
+    );
+}
+
+/// A plan another version wrote (another `format_version`) is refused, not guessed at.
+#[test]
+fn a_plan_of_another_format_version_is_refused() {
+    let sim = SimProcess::start(&[]);
+    let repo = Approved::at(&sim.url);
+    let op = Operator::new();
+    let path = op.state().join("p.json");
+    let p = path.to_str().expect("utf-8");
+    assert_code(
+        &Out::of(op.save_plan(&repo, p).output().expect("plan runs")),
+        0,
+        "plan --out",
+    );
+    let mut plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("saved")).expect("json");
+    plan["format_version"] = 2.into();
+    std::fs::write(&path, plan.to_string()).expect("write");
+    let out = Out::of(apply_saved(&op, &repo, p).output().expect("apply runs"));
+    assert_code(&out, 1, "format_version 2");
+    assert!(
+        out.err.contains("format_version 2") && out.err.contains("make the plan again"),
+        "{out}"
     );
 }
