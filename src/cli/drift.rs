@@ -163,6 +163,7 @@ pub fn run(args: Args) -> CmdResult {
             today,
             concurrency: args.fleet.concurrency,
             known: None,
+            health: false,
         },
         &sites,
         env(),

@@ -20,6 +20,7 @@ use super::context::Bases;
 use crate::desired::{DesiredRepo, SiteDoc};
 use crate::model::VmsJournalEntry;
 use crate::ops::fleet::{self, Env, SiteLive, SiteRequest};
+use crate::ops::status::SiteHealth;
 use crate::plan::build::{site_plan, SiteInput};
 use crate::plan::document::{DriftStatus, SitePlan};
 use crate::plan::Finding;
@@ -40,6 +41,8 @@ pub struct DriftInput<'a> {
     /// The request ids vmsops sent, kept current by the caller (`watch`); read from the
     /// journal when None.
     pub known: Option<&'a crate::state::KnownRequestIds>,
+    /// Also read every live camera's health, in the same read of each VMS (`watch`).
+    pub health: bool,
 }
 
 /// The drift of each site in `sites` (a subset of `repo.sites`), in the same order.
@@ -48,6 +51,16 @@ pub async fn drift_sites(
     sites: &[&SiteDoc],
     env: Env,
 ) -> Result<Vec<SitePlan>, StateError> {
+    Ok(drift_and_health(input, sites, env).await?.0)
+}
+
+/// The drift of each site in `sites`, in the same order, and — when `input.health` —
+/// its cameras' health from the same read (empty otherwise).
+pub async fn drift_and_health(
+    input: &DriftInput<'_>,
+    sites: &[&SiteDoc],
+    env: Env,
+) -> Result<(Vec<SitePlan>, Vec<SiteHealth>), StateError> {
     let state = input.state;
     let read;
     let known: &HashSet<String> = match input.known {
@@ -67,6 +80,7 @@ pub async fn drift_sites(
         let baseline = state.baseline(&request.site)?;
         requests.push(SiteRequest {
             journal_after: baseline.as_ref().map(|b| b.journal_cursor.clone()),
+            health: input.health,
             ..request
         });
         baselines.push(baseline.is_some());
@@ -75,17 +89,38 @@ pub async fn drift_sites(
     let results = fleet::read_all(requests, input.concurrency, env).await;
     let mut bases = Bases::default();
     let mut plans = Vec::new();
-    for ((doc, has_baseline), (_, result)) in docs.iter().zip(baselines).zip(results) {
-        let plan = match result {
-            Ok(live) => site_drift(input, doc, &live, has_baseline, known, &mut bases)?,
-            Err(e) => SitePlan {
-                status: Some(DriftStatus::Unknown),
-                ..error_plan(doc, input.repo.commit.clone(), &e)
-            },
+    let mut health = Vec::new();
+    for ((doc, has_baseline), (site, result)) in docs.iter().zip(baselines).zip(results) {
+        let (plan, cameras) = match result {
+            Ok(live) => {
+                let plan = site_drift(input, doc, &live, has_baseline, known, &mut bases)?;
+                (plan, Ok(live.health))
+            }
+            Err(e) => (
+                SitePlan {
+                    status: Some(DriftStatus::Unknown),
+                    ..error_plan(doc, input.repo.commit.clone(), &e)
+                },
+                Err(crate::error_chain(&e)),
+            ),
         };
         plans.push(plan);
+        if input.health {
+            health.push(match cameras {
+                Ok(cameras) => SiteHealth {
+                    site,
+                    cameras,
+                    error: None,
+                },
+                Err(error) => SiteHealth {
+                    site,
+                    cameras: Vec::new(),
+                    error: Some(error),
+                },
+            });
+        }
     }
-    Ok(plans)
+    Ok((plans, health))
 }
 
 /// One site's drift from what its VMS answered.

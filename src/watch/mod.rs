@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use axum::routing::get;
 
 use crate::desired::{self, validate::validate, Tree};
-use crate::ops::drift::{drift_sites, has_drift, DriftInput};
+use crate::ops::drift::{drift_and_health, has_drift, DriftInput};
 use crate::ops::fleet::{self, Env};
 use crate::plan::document::SitePlan;
 use crate::state::Notified;
@@ -243,7 +243,8 @@ async fn cycle(
         tracing::error!(error = %crate::error_chain(&e), "cannot read the journal");
         return;
     }
-    let plans = match drift_sites(
+    // One read of each VMS gives both the drift and the cameras' health.
+    let (plans, health) = match drift_and_health(
         &DriftInput {
             repo_dir: &cfg.repo,
             repo: &repo,
@@ -251,6 +252,7 @@ async fn cycle(
             today,
             concurrency: cfg.concurrency,
             known: Some(&memory.known),
+            health: true,
         },
         &sites,
         Arc::clone(env),
@@ -276,7 +278,7 @@ async fn cycle(
         )
         .await;
     }
-    record_health(cfg, metrics, &sites, env).await;
+    record_health(metrics, &health);
     if let Some(opts) = cfg.apply {
         reconcile(
             cfg,
@@ -292,14 +294,9 @@ async fn cycle(
     }
 }
 
-/// Reads every site's cameras' health and exports the counts (`vmsops_camera_health`);
-/// a site whose VMS cannot be read keeps its last counts (its check already failed).
-async fn record_health(
-    cfg: &WatchConfig,
-    metrics: &Metrics,
-    sites: &[&crate::desired::SiteDoc],
-    env: &Env,
-) {
+/// Exports the counts of every site's cameras per health (`vmsops_camera_health`); a
+/// site whose VMS could not be read keeps its last counts (its check already failed).
+fn record_health(metrics: &Metrics, sites: &[crate::ops::status::SiteHealth]) {
     use crate::model::Health;
     let all = [
         Health::Healthy,
@@ -308,7 +305,7 @@ async fn record_health(
         Health::Disabled,
         Health::Unknown,
     ];
-    for site in crate::ops::status::fleet_health(sites, cfg.concurrency, Arc::clone(env)).await {
+    for site in sites {
         if site.error.is_some() {
             continue;
         }
