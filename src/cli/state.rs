@@ -100,7 +100,7 @@ pub fn run(args: Args) -> CmdResult {
             let m = migrate(&source, &to).map_err(|e| vmsops::error_chain(&e))?;
             if format == ResultFormat::Json {
                 output::json(&MigrateDocument {
-                    format_version: 1,
+                    format_version: output::FORMAT_VERSION,
                     from: from.display().to_string(),
                     to: to.display().to_string(),
                     entries: m.entries,
@@ -136,7 +136,7 @@ fn init(args: &StateArgs, env: &dyn Fn(&str) -> Option<String>, format: ResultFo
     let grants = schema::grants(pg.url().dbname());
     if format == ResultFormat::Json {
         output::json(&InitDocument {
-            format_version: 1,
+            format_version: output::FORMAT_VERSION,
             store: pg.display().to_string(),
             action: match before {
                 Some(v) if v == after => "unchanged",
@@ -255,7 +255,7 @@ fn status(store: &StateStore, format: ResultFormat) -> CmdResult {
         });
     }
     let s = Status {
-        format_version: 1,
+        format_version: output::FORMAT_VERSION,
         store: store.display(),
         kind: if store.pg().is_some() {
             "postgres"
@@ -269,11 +269,10 @@ fn status(store: &StateStore, format: ResultFormat) -> CmdResult {
         journal_head: head(None),
         sites,
     };
-    let text = match format {
-        ResultFormat::Json => serde_json::to_string_pretty(&s)? + "\n",
-        ResultFormat::Text => render(&s),
-    };
-    output::print(&text)?;
+    match format {
+        ResultFormat::Json => output::json(&s)?,
+        ResultFormat::Text => output::print(&render(&s))?,
+    }
     Ok(Exit::Success)
 }
 

@@ -101,23 +101,12 @@ pub async fn drift_and_health(
                     status: Some(DriftStatus::Unknown),
                     ..error_plan(doc, input.repo.commit.clone(), &e)
                 },
-                Err(crate::error_chain(&e)),
+                Err(e),
             ),
         };
         plans.push(plan);
         if input.health {
-            health.push(match cameras {
-                Ok(cameras) => SiteHealth {
-                    site,
-                    cameras,
-                    error: None,
-                },
-                Err(error) => SiteHealth {
-                    site,
-                    cameras: Vec::new(),
-                    error: Some(error),
-                },
-            });
+            health.push(SiteHealth::of(site, cameras));
         }
     }
     Ok((plans, health))

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::desired::SiteDoc;
-use crate::driver::Vms;
+use crate::driver::{DriverError, Vms};
 use crate::model::health::{judge, Health, StreamState};
 use crate::model::LiveConfig;
 use crate::ops::fleet::{self, Env, SiteRequest};
@@ -45,6 +45,24 @@ pub struct SiteHealth {
     pub error: Option<String>,
 }
 
+impl SiteHealth {
+    /// `site`'s health from its read: the cameras' health, or why its VMS could not be read.
+    pub fn of(site: String, read: Result<Vec<CameraHealth>, DriverError>) -> SiteHealth {
+        match read {
+            Ok(cameras) => SiteHealth {
+                site,
+                cameras,
+                error: None,
+            },
+            Err(e) => SiteHealth {
+                site,
+                cameras: Vec::new(),
+                error: Some(crate::error_chain(&e)),
+            },
+        }
+    }
+}
+
 /// Reads the health of every camera of `sites`, `concurrency` sites at a time, in order.
 pub async fn fleet_health(sites: &[&SiteDoc], concurrency: usize, env: Env) -> Vec<SiteHealth> {
     let requests = sites
@@ -54,18 +72,7 @@ pub async fn fleet_health(sites: &[&SiteDoc], concurrency: usize, env: Env) -> V
     fleet::read_all(requests, concurrency, env)
         .await
         .into_iter()
-        .map(|(site, read)| match read {
-            Ok(live) => SiteHealth {
-                site,
-                cameras: live.health,
-                error: None,
-            },
-            Err(e) => SiteHealth {
-                site,
-                cameras: Vec::new(),
-                error: Some(crate::error_chain(&e)),
-            },
-        })
+        .map(|(site, read)| SiteHealth::of(site, read.map(|live| live.health)))
         .collect()
 }
 

@@ -5,8 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use super::feed::{closed_port, Feed};
 use super::*;
 
@@ -65,8 +63,8 @@ fn write_cameras(repo: &Path, cameras: &[String]) {
 
 /// `vmsops status --format json`: exit code and each camera's health, by id.
 fn status(run: &Run) -> (i32, Vec<(String, String, String)>) {
-    let (code, out, err) = run.vmsops(&[], &["status", "--repo", ".", "--format", "json"]);
-    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    let (code, out, _) = run.vmsops(&[], &["status", "--repo", ".", "--format", "json"]);
+    let v = crate::support::schema::parse_valid("status", &out);
     let cameras = v["sites"][0]["cameras"]
         .as_array()
         .expect("cameras")
