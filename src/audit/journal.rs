@@ -65,7 +65,9 @@ impl Journal {
     fn db(&self, source: crate::state::pg::PgError) -> AuditError {
         match &self.store {
             Some(s) => AuditError::State(s.db_error(source)),
-            None => AuditError::State(crate::state::StateError::NoStateDir),
+            None => AuditError::State(crate::state::StateError::NotPostgres {
+                store: self.path.display().to_string(),
+            }),
         }
     }
 
@@ -89,7 +91,9 @@ impl Journal {
     /// [`Journal::append`] in the shared store: one transaction that serialises every writer.
     fn append_db(&self, store: &StateStore, news: Vec<NewEntry>) -> Result<Vec<Entry>, AuditError> {
         let Some(pg) = store.pg() else {
-            return Err(AuditError::State(crate::state::StateError::NoStateDir));
+            return Err(AuditError::State(crate::state::StateError::NotPostgres {
+                store: store.display(),
+            }));
         };
         let me = self.clone();
         let lines = pg

@@ -3,7 +3,7 @@
 //! [`Journal`] appends entries to `STATE/journal.jsonl` under a file lock and
 //! reads them back; [`GroupCommit`] shares one sync between concurrent appends; [`verify`] re-walks the hash chain; [`review()`] is the
 //! monthly review of PROC-VMS-001 §04, a pure function over the entries and
-//! the facts [`gather`] reads from each VMS; [`render`] turns the journal and
+//! the facts `ops::vms_journal` reads from each VMS; [`render`] turns the journal and
 //! the review into text and markdown.
 //!
 //! Nothing here ever rewrites, truncates or "repairs" the journal: damage is
@@ -12,7 +12,6 @@
 
 pub mod detail;
 pub mod entry;
-pub mod gather;
 pub mod group;
 pub mod journal;
 pub mod render;
@@ -27,7 +26,7 @@ pub use journal::Journal;
 pub use review::{review, Month, Review, ReviewInput, SiteFacts, VmsJournal};
 pub use verify::{Anchor, Break, BreakKind, VerifyReport};
 
-use crate::state::{StateError, StateStore};
+use crate::state::StateError;
 
 /// Failures reading or appending to the journal.
 #[derive(Debug, thiserror::Error)]
@@ -65,22 +64,4 @@ pub enum AuditError {
     /// The journal's writer thread is gone (the process is stopping): nothing was appended.
     #[error("the journal writer has stopped; nothing was appended")]
     Stopped,
-}
-
-/// The journal positions recorded outside the journal: each site's last apply (`applied.json`).
-pub fn anchors_from_state(state: &StateStore) -> Result<Vec<Anchor>, AuditError> {
-    let names = state.sites()?;
-    let mut anchors: Vec<Anchor> = Journal::open(state).head_anchor()?.into_iter().collect();
-    for site in names {
-        if let Some(a) = state.applied(&site)? {
-            if let Some(seq) = a.journal_seq {
-                anchors.push(Anchor {
-                    seq,
-                    hash: a.journal_hash,
-                    what: format!("the last apply of {site}"),
-                });
-            }
-        }
-    }
-    Ok(anchors)
 }

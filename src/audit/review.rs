@@ -15,8 +15,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::entry::{Entry, Outcome};
-use crate::driver::VmsJournalEntry;
 use crate::model::Class;
+use crate::model::VmsJournalEntry;
 
 /// Actions that only keep vmsops's own records and change nothing on a VMS: no ticket needed.
 pub const HOUSEKEEPING_ACTIONS: &[&str] = &["snapshot.create", "snapshot.delete"];
@@ -327,7 +327,7 @@ pub fn review(input: &ReviewInput<'_>) -> Review {
 
 /// The findings from the vmsops journal entries of the month, one record per operation.
 fn vmsops_findings(input: &ReviewInput<'_>, in_month: &[&Entry]) -> Vec<Finding> {
-    let default_generic = crate::desired::model::default_generic_identities();
+    let default_generic = crate::model::procedure::default_generic_identities();
     let generic_of = |site: Option<&str>| -> &[String] {
         site.and_then(|s| input.sites.iter().find(|f| f.site == s))
             .map_or(&default_generic, |f| &f.generic_identities)

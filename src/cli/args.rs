@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use vmsops::ops::fleet;
-use vmsops::state::{StateError, StateStore};
+use vmsops::ops::{StateError, StateStore};
 
 use super::desired::Shard;
 

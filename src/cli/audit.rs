@@ -9,12 +9,11 @@ use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
 use jiff::Timestamp;
-use vmsops::audit::review::{review, Month, ReviewInput};
-use vmsops::audit::{anchors_from_state, render, Entry, Journal};
-use vmsops::desired::{self, Tree};
+use vmsops::audit::review::Month;
+use vmsops::audit::{render, Entry};
 use vmsops::exit::Exit;
-use vmsops::ops::review::gather_facts;
-use vmsops::state::StateStore;
+use vmsops::ops::review::{monthly_review, ReviewRequest};
+use vmsops::ops::StateStore;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -158,27 +157,9 @@ pub struct BreakJson {
 
 /// `audit verify`: the chain against the anchors; exit 1 at the first break.
 fn verify(state: &StateStore, repo: Option<&std::path::Path>, format: ResultFormat) -> CmdResult {
-    let journal = Journal::open(state);
-    let mut anchors = anchors_from_state(state)?;
-    if let Some(dir) = repo {
-        let notes = vmsops::git::notes::journal_anchors(dir).map_err(|e| {
-            format!(
-                "cannot read the notes refs/notes/vmsops of {}: {e}",
-                dir.display()
-            )
-        })?;
-        anchors.extend(
-            notes
-                .into_iter()
-                .map(|(commit, seq, hash)| vmsops::audit::Anchor {
-                    seq,
-                    hash: Some(hash),
-                    what: format!("the git note on {}", vmsops::model::short_id(&commit)),
-                }),
-        );
-    }
-    let report = journal.verify_against(&anchors)?;
-    let path = journal.location();
+    let check = vmsops::ops::audit::verify_chain(state, repo)?;
+    let report = &check.report;
+    let path = check.journal.as_str();
     if format == ResultFormat::Json {
         output::json(&VerifyDocument {
             format_version: output::FORMAT_VERSION,
@@ -225,23 +206,9 @@ fn verify(state: &StateStore, repo: Option<&std::path::Path>, format: ResultForm
     }
 }
 
-/// The entries that can be read, and the error that stopped the reading, if any.
-fn read_entries(
-    journal: &Journal,
-) -> Result<(Vec<Entry>, Option<String>), vmsops::audit::AuditError> {
-    let mut entries = Vec::new();
-    for e in journal.entries()? {
-        match e {
-            Ok(e) => entries.push(e),
-            Err(err) => return Ok((entries, Some(vmsops::error_chain(&err)))),
-        }
-    }
-    Ok((entries, None))
-}
-
 /// `audit log`: the entries that can be read, filtered; exit 1 if a line stopped the reading.
 fn log(args: LogArgs, state: &StateStore) -> CmdResult {
-    let (entries, stopped) = read_entries(&Journal::open(state))?;
+    let (entries, stopped) = vmsops::ops::audit::readable_entries(state)?;
     let shown: Vec<Entry> = entries
         .into_iter()
         .filter(|e| args.site.is_none() || e.site == args.site)
@@ -263,24 +230,16 @@ fn log(args: LogArgs, state: &StateStore) -> CmdResult {
 
 /// `audit review`: exit 1 when the review is incomplete, 2 when there is anything to look into.
 fn review_cmd(args: ReviewArgs, state: &StateStore) -> CmdResult {
-    let journal = Journal::open(state);
-    let report = journal.verify_against(&anchors_from_state(state)?)?;
-    let (entries, _) = read_entries(&journal)?;
-    let known = state.known_request_ids()?;
-    let sites = sites_to_review(&args, &entries)?;
-    let shown: Vec<Entry> = entries
-        .into_iter()
-        .filter(|e| args.site.is_none() || e.site == args.site)
-        .collect();
     let env = |k: &str| std::env::var(k).ok();
-    let facts = super::runtime()?.block_on(gather_facts(&args.repo, state, &sites, &env))?;
-    let result = review(&ReviewInput {
-        month: args.month,
-        entries: &shown,
-        journal_break: report.broken.as_ref().map(|b| b.to_string()),
-        known_request_ids: &known,
-        sites: &facts,
-    });
+    let result = super::runtime()?.block_on(monthly_review(
+        state,
+        &ReviewRequest {
+            month: args.month,
+            repo: &args.repo,
+            site: args.site.as_deref(),
+            env: &env,
+        },
+    ))?;
     let text = match args.format {
         ReviewFormat::Text => render::review_text(&result),
         ReviewFormat::Json => serde_json::to_string_pretty(&result)? + "\n",
@@ -294,34 +253,4 @@ fn review_cmd(args: ReviewArgs, state: &StateStore) -> CmdResult {
     } else {
         Exit::Success
     })
-}
-
-/// `--site`, else every site of the repository at HEAD plus those the journal
-/// shows were acted on this month; sorted, each once.
-fn sites_to_review(
-    args: &ReviewArgs,
-    entries: &[Entry],
-) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
-    let mut sites: Vec<String> = match &args.site {
-        Some(s) => vec![s.clone()],
-        None => {
-            let tree = Tree::open(&args.repo, "HEAD")?;
-            let mut names: Vec<String> = desired::load(&tree, "HEAD", None)?
-                .all_sites
-                .into_iter()
-                .map(|(name, _)| name)
-                .collect();
-            // Sites that were acted on this month but are no longer in the repository.
-            names.extend(
-                entries
-                    .iter()
-                    .filter(|e| args.month.contains(e.at))
-                    .filter_map(|e| e.site.clone()),
-            );
-            names
-        }
-    };
-    sites.sort();
-    sites.dedup();
-    Ok(sites)
 }

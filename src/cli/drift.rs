@@ -81,7 +81,7 @@ pub struct AckDocument {
 }
 
 /// `drift ack`: exit 3 for a generic operator (nothing acknowledged), else 0.
-fn ack(a: AckArgs, state: &vmsops::state::StateStore) -> CmdResult {
+fn ack(a: AckArgs, state: &vmsops::ops::StateStore) -> CmdResult {
     let operator = super::snapshot::operator(a.operator).ok_or(
         "an acknowledgement names who answers for it: pass --operator ID or set VMSOPS_OPERATOR",
     )?;

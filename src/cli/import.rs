@@ -6,11 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
-use vmsops::driver;
 use vmsops::exit::Exit;
-use vmsops::import::{import, Credentials, ImportRequest, Imported, ALLOWED_SIGNERS_SKELETON};
-use vmsops::plan::comparable::ConfigState;
-use vmsops::state::{Baseline, StateStore};
+use vmsops::import::{Credentials, ImportRequest, Imported};
+use vmsops::ops::import::{import_site, ImportedSite};
+use vmsops::ops::{LiveConfig, StateStore};
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -97,7 +96,6 @@ pub fn run(args: Args) -> CmdResult {
     let vms = vms_config(&args, &credentials);
     let state = args.state.open()?;
     let now = super::now()?;
-    let (live, caps, cursor) = read_vms(&vms)?;
     let req = ImportRequest {
         site: args.site.clone(),
         driver: args.driver.clone(),
@@ -105,18 +103,12 @@ pub fn run(args: Args) -> CmdResult {
         credentials,
         today: now.to_zoned(jiff::tz::TimeZone::system()).date(),
     };
-    let imported = import(&req, &ConfigState::from_live(&live, &caps))?;
-    write_repo_files(&args.out, &imported)?;
-    state.set_baseline(
-        &args.site,
-        &Baseline {
-            journal_cursor: cursor.clone(),
-            at: now,
-            reason: "import".into(),
-            url: args.url.clone(),
-            origin: None,
-        },
-    )?;
+    let env = |k: &str| std::env::var(k).ok();
+    let ImportedSite {
+        live,
+        imported,
+        cursor,
+    } = super::runtime()?.block_on(import_site(&req, &vms, &args.out, &state, now, &env))?;
     if args.format == ResultFormat::Json {
         output::json(&ImportDocument {
             format_version: output::FORMAT_VERSION,
@@ -176,46 +168,11 @@ fn vms_config(args: &Args, credentials: &Credentials) -> vmsops::desired::model:
     }
 }
 
-fn read_vms(
-    vms: &vmsops::desired::model::Vms,
-) -> Result<
-    (driver::LiveConfig, driver::Capabilities, Option<String>),
-    Box<dyn std::error::Error + Send + Sync>,
-> {
-    let env = |k: &str| std::env::var(k).ok();
-    let r = super::runtime()?.block_on(vmsops::ops::import::read(vms, &env))?;
-    Ok((r.live, r.caps, r.cursor))
-}
-
-/// Writes the site files, and the signers skeleton and schemas where the repository has none yet.
-fn write_repo_files(out: &Path, imported: &Imported) -> std::io::Result<()> {
-    for f in &imported.files {
-        vmsops::state::atomic::write_atomic(&out.join(&f.path), f.text.as_bytes())?;
-    }
-    let signers = out.join(vmsops::desired::model::DEFAULT_ALLOWED_SIGNERS);
-    if !signers.exists() {
-        vmsops::state::atomic::write_atomic(&signers, ALLOWED_SIGNERS_SKELETON.as_bytes())?;
-    }
-    for (kind, name) in [
-        (vmsops::desired::schema::FileKind::Site, "site"),
-        (vmsops::desired::schema::FileKind::Cameras, "cameras"),
-    ] {
-        let p = out.join(format!("schemas/{name}.schema.json"));
-        if !p.exists() {
-            vmsops::state::atomic::write_atomic(
-                &p,
-                vmsops::desired::schema::schema_text(kind).as_bytes(),
-            )?;
-        }
-    }
-    Ok(())
-}
-
 /// What was imported, where the baseline is, and what to do next.
 fn summary(
     args: &Args,
     site_dir: &Path,
-    live: &driver::LiveConfig,
+    live: &LiveConfig,
     imported: &Imported,
     cursor: Option<&str>,
     state: &StateStore,

@@ -128,7 +128,7 @@ pub fn run(args: Args) -> CmdResult {
         }
         out => {
             if let Some(path) = out {
-                vmsops::state::atomic::write_atomic_with(path, |w| {
+                vmsops::ops::write_atomic_with(path, |w| {
                     write(&doc, Format::Json, "plan", false, w)
                 })?;
             }

@@ -8,7 +8,6 @@ use vmsops::exit::Exit;
 use vmsops::ops::connection::site_at_applied;
 use vmsops::ops::journaled_import::RestoreMethod;
 use vmsops::ops::restore::{restore, RestoreRequest};
-use vmsops::snapshot::SnapshotStore;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -81,7 +80,7 @@ pub enum RestoreOutcome {
 pub fn run(args: Args) -> CmdResult {
     let env = |k: &str| std::env::var(k).ok();
     let state = args.state.open()?;
-    let snapshot = SnapshotStore::new(&state).load(&args.id)?;
+    let snapshot = vmsops::ops::snapshot::load(&state, &args.id)?;
     let site = site_at_applied(&args.repo, &state, &snapshot.meta.site)?;
     if site.fell_back {
         let _ = writeln!(

@@ -82,7 +82,7 @@ impl Kind {
             Kind::Restore => output_schema::<super::restore::RestoreDocument>(),
             Kind::Import => output_schema::<super::import::ImportDocument>(),
             Kind::Snapshot => output_schema::<super::snapshot_json::SnapshotDocument>(),
-            Kind::SnapshotList => output_schema::<Vec<vmsops::snapshot::SnapshotInfo>>(),
+            Kind::SnapshotList => output_schema::<Vec<vmsops::ops::SnapshotInfo>>(),
             Kind::SnapshotPrune => output_schema::<super::snapshot_json::PruneDocument>(),
             Kind::JournalEntry => output_schema::<vmsops::audit::Entry>(),
             Kind::AuditLog => output_schema::<Vec<vmsops::audit::Entry>>(),
@@ -129,7 +129,7 @@ pub fn run(args: Args) -> CmdResult {
     let mut written = String::new();
     for kind in Kind::value_variants() {
         let path = dir.join(kind.file_name());
-        vmsops::state::atomic::write_atomic(&path, kind.text().as_bytes())
+        vmsops::ops::write_atomic(&path, kind.text().as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         written.push_str(&format!("{}\n", path.display()));
     }

@@ -7,14 +7,11 @@ use std::time::Duration;
 
 use clap::{Subcommand, ValueEnum};
 use serde_json::Value;
-use vmsops::audit::detail::{to_map, Agent, SnapshotDetail};
-use vmsops::audit::{Journal, NewEntry, Outcome};
 use vmsops::exit::Exit;
 use vmsops::ops::connection::site_at_applied;
-use vmsops::ops::snapshot::{prune as prune_journaled, take};
+use vmsops::ops::snapshot::{CreateRequest, Created};
+use vmsops::ops::StateStore;
 use vmsops::safe_text::terminal;
-use vmsops::snapshot::{SnapshotMeta, SnapshotStore};
-use vmsops::state::StateStore;
 
 use super::args::{ResultFormat, StateArgs};
 use super::snapshot_json::{PruneDocument, SnapshotDocument};
@@ -132,9 +129,8 @@ fn create(args: CreateArgs, state: &StateStore) -> CmdResult {
         "a snapshot names who took it: pass --operator ID or set VMSOPS_OPERATOR (PROC-VMS-001 §03)",
     )?;
     let now = super::now()?.round(jiff::Unit::Millisecond)?;
-    let journal = Journal::open(state);
     // A journal that cannot take the entry stops everything before the VMS is even read.
-    journal.last()?;
+    vmsops::ops::snapshot::journal_ready(state)?;
     let at = site_at_applied(&args.repo, state, &args.site)?;
     if at.fell_back {
         let _ = writeln!(
@@ -145,45 +141,16 @@ fn create(args: CreateArgs, state: &StateStore) -> CmdResult {
             at.commit.as_deref().unwrap_or("?")
         );
     }
-    let mut entry = NewEntry::new(now, "snapshot.create", Outcome::Success);
-    entry.site = Some(args.site.clone());
-    entry.operator = Some(operator.clone());
-    entry.commit = at.applied.as_ref().map(|a| a.commit.clone());
     let env = |k: &str| std::env::var(k).ok();
-    let rt = super::runtime()?;
-    let export = match rt.block_on(async { at.connect(&env)?.export().await }) {
-        Ok(e) => e,
-        Err(err) => {
-            // A failed snapshot is journaled too: the monthly review lists failures.
-            entry.result = Outcome::Failure;
-            entry.detail = Some(to_map(&SnapshotDetail {
-                agent: Some(Agent::Cli),
-                reason: args.reason.clone(),
-                error: Some(vmsops::error_chain(&err)),
-                ..SnapshotDetail::default()
-            }));
-            journal.append(entry)?;
-            return Err(err.into());
-        }
-    };
-    let meta = SnapshotMeta::for_site(
-        &at.site,
-        now,
-        &operator,
-        args.reason.clone(),
-        entry.commit.clone(),
-    );
-    let store = SnapshotStore::new(state);
-    let reason = args.reason;
-    let info = take(&store, &journal, &meta, &export, entry, |info| {
-        Some(to_map(&SnapshotDetail {
-            agent: Some(Agent::Cli),
-            reason,
-            sha256: Some(info.sha256.clone()),
-            ..SnapshotDetail::default()
-        }))
-    })
-    .map_err(|e| vmsops::error_chain(&e))?;
+    let Created { info, meta, export } =
+        super::runtime()?.block_on(vmsops::ops::snapshot::create(&CreateRequest {
+            at: &at,
+            state,
+            operator: &operator,
+            reason: args.reason,
+            now,
+            env: &env,
+        }))?;
     if args.format == ResultFormat::Json {
         output::json(&SnapshotDocument::new(
             &info.id,
@@ -209,7 +176,7 @@ fn create(args: CreateArgs, state: &StateStore) -> CmdResult {
 }
 
 fn list(args: ListArgs, state: &StateStore) -> CmdResult {
-    let snapshots = SnapshotStore::new(state).list(args.site.as_deref())?;
+    let snapshots = vmsops::ops::snapshot::list(state, args.site.as_deref())?;
     let text = match args.format {
         ListFormat::Json => serde_json::to_string_pretty(&snapshots)? + "\n",
         ListFormat::Text if snapshots.is_empty() => "No snapshots.\n".to_string(),
@@ -281,7 +248,7 @@ fn table<const N: usize>(head: &[&str; N], rows: &[[String; N]]) -> String {
 }
 
 fn show(args: ShowArgs, state: &StateStore) -> CmdResult {
-    let s = SnapshotStore::new(state).load(&args.id)?;
+    let s = vmsops::ops::snapshot::load(state, &args.id)?;
     if args.format == ResultFormat::Json {
         output::json(&SnapshotDocument::new(
             &s.id, &s.path, &s.sha256, &s.meta, &s.export,
@@ -379,19 +346,14 @@ fn export_summary(export: &Value) -> String {
 }
 
 fn prune(args: PruneArgs, state: &StateStore) -> CmdResult {
-    let now = super::now()?;
     let operator = operator(args.operator);
-    let store = SnapshotStore::new(state);
-    let journal = Journal::open(state);
-    let plan = store.prune_plan(args.site.as_deref(), args.older_than, now)?;
-    prune_journaled(
-        &store,
-        &journal,
-        &plan,
+    let plan = vmsops::ops::snapshot::prune_older(
+        state,
+        args.site.as_deref(),
+        args.older_than,
         operator.as_deref(),
         &super::clock()?,
-    )
-    .map_err(|e| vmsops::error_chain(&e))?;
+    )?;
     if args.format == ResultFormat::Json {
         output::json(&PruneDocument::new(&plan))?;
         return Ok(Exit::Success);
@@ -415,7 +377,7 @@ fn prune(args: PruneArgs, state: &StateStore) -> CmdResult {
             "{} removed, {} kept for their retention (snapshots are kept at least {} days: PROC-VMS-001 §03).",
             plan.remove.len(),
             plan.retained.len(),
-            vmsops::snapshot::MIN_RETENTION_DAYS
+            vmsops::ops::MIN_RETENTION_DAYS
         );
     }
     output::print(&out)?;

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
-use vmsops::snapshot::{PrunePlan, SnapshotInfo, SnapshotMeta};
+use vmsops::ops::{PrunePlan, SnapshotInfo, SnapshotMeta};
 
 use super::output::FORMAT_VERSION;
 

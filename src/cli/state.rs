@@ -9,11 +9,9 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use schemars::JsonSchema;
 use serde::Serialize;
-use vmsops::audit::Journal;
 use vmsops::exit::Exit;
 use vmsops::ops::migrate::migrate;
-use vmsops::state::pg::schema;
-use vmsops::state::{is_postgres, StateStore};
+use vmsops::ops::{is_postgres, StateStore};
 
 use super::args::{ResultFormat, StateArgs};
 use super::{output, CmdResult};
@@ -131,13 +129,15 @@ fn init(args: &StateArgs, env: &dyn Fn(&str) -> Option<String>, format: ResultFo
         .filter(|l| is_postgres(l))
         .ok_or("state init prepares a PostgreSQL store: pass --state postgres://USER@HOST:PORT/DB (a directory needs no init)")?;
     let store = StateStore::postgres(&location, env)?;
-    let pg = store.pg().ok_or("not a PostgreSQL store")?;
-    let (before, after) = pg.init().map_err(|e| store.db_error(e))?;
-    let grants = schema::grants(pg.url().dbname());
+    let vmsops::ops::store::Initialised {
+        before,
+        after,
+        grants,
+    } = vmsops::ops::store::init(&store)?;
     if format == ResultFormat::Json {
         output::json(&InitDocument {
             format_version: output::FORMAT_VERSION,
-            store: pg.display().to_string(),
+            store: store.display(),
             action: match before {
                 Some(v) if v == after => "unchanged",
                 Some(_) => "migrated",
@@ -152,15 +152,15 @@ fn init(args: &StateArgs, env: &dyn Fn(&str) -> Option<String>, format: ResultFo
     let mut out = match before {
         Some(v) if v == after => format!(
             "{}: schema vmsops is at version {after}; nothing to do\n",
-            pg.display()
+            store.display()
         ),
         Some(v) => format!(
             "{}: schema vmsops migrated from version {v} to {after}\n",
-            pg.display()
+            store.display()
         ),
         None => format!(
             "{}: schema vmsops created at version {after}\n",
-            pg.display()
+            store.display()
         ),
     };
     let _ = write!(
@@ -214,59 +214,35 @@ struct SiteStatus {
 }
 
 fn status(store: &StateStore, format: ResultFormat) -> CmdResult {
-    let entries = Journal::open(store).read()?;
-    let head = |site: Option<&str>| {
-        entries
-            .iter()
-            .rev()
-            .find(|e| site.is_none() || e.site.as_deref() == site)
-            .map(|e| Head {
-                seq: e.seq,
-                hash: e.hash.clone(),
-            })
+    let st = vmsops::ops::store::status(store)?;
+    let head = |h: Option<vmsops::ops::store::Head>| {
+        h.map(|h| Head {
+            seq: h.seq,
+            hash: h.hash,
+        })
     };
-    let holders: Vec<(String, String)> = match store.pg() {
-        Some(pg) => pg
-            .sites()
-            .map_err(|e| store.db_error(e))?
-            .into_iter()
-            .filter_map(|s| s.holder.map(|h| (s.site, h)))
-            .collect(),
-        None => Vec::new(),
-    };
-    let mut sites = Vec::new();
-    for site in store.sites()? {
-        sites.push(SiteStatus {
-            applied_commit: store.applied(&site)?.map(|a| a.commit),
-            baseline: store.baseline(&site)?.map(|b| {
+    let sites = st
+        .sites
+        .into_iter()
+        .map(|r| SiteStatus {
+            site: r.site,
+            applied_commit: r.applied_commit,
+            baseline: r.baseline.map(|(cursor, reason)| {
                 format!(
-                    "{} ({})",
-                    b.journal_cursor.as_deref().unwrap_or("no VMS journal"),
-                    b.reason
+                    "{} ({reason})",
+                    cursor.as_deref().unwrap_or("no VMS journal")
                 )
             }),
-            journal_head: head(Some(&site)),
-            lock_holder: holders
-                .iter()
-                .find(|(s, _)| s == &site)
-                .and_then(|(_, h)| serde_json::from_str::<vmsops::state::Holder>(h).ok())
-                .map(|h| h.to_string()),
-            site,
-        });
-    }
+            journal_head: head(r.journal_head),
+            lock_holder: r.lock_holder.map(|h| h.to_string()),
+        })
+        .collect();
     let s = Status {
         format_version: output::FORMAT_VERSION,
         store: store.display(),
-        kind: if store.pg().is_some() {
-            "postgres"
-        } else {
-            "directory"
-        },
-        schema_version: match store.pg() {
-            Some(pg) => pg.schema_version().map_err(|e| store.db_error(e))?,
-            None => None,
-        },
-        journal_head: head(None),
+        kind: store.kind(),
+        schema_version: st.schema_version,
+        journal_head: head(st.journal_head),
         sites,
     };
     match format {

@@ -119,13 +119,7 @@ pub struct Policy {
     pub allowed_signers: String,
 }
 
-/// The default for `policy.generic_identities`.
-pub fn default_generic_identities() -> Vec<String> {
-    ["admin", "root", "administrator"]
-        .into_iter()
-        .map(String::from)
-        .collect()
-}
+pub use crate::model::procedure::default_generic_identities;
 
 fn default_true() -> bool {
     true

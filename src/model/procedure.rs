@@ -15,6 +15,14 @@ pub const ALERT_REVIEW_MAX_AGE_DAYS: u32 = 183;
 /// Longest admin session inactivity the procedure allows, in minutes (§01).
 pub const MAX_SESSION_TIMEOUT_MINUTES: u32 = 15;
 
+/// The identities that name no person unless a site lists its own (§01): `policy.generic_identities`'s default.
+pub const DEFAULT_GENERIC_IDENTITIES: [&str; 3] = ["admin", "root", "administrator"];
+
+/// [`DEFAULT_GENERIC_IDENTITIES`] as owned strings.
+pub fn default_generic_identities() -> Vec<String> {
+    DEFAULT_GENERIC_IDENTITIES.map(String::from).to_vec()
+}
+
 /// True for a session timeout the procedure allows: 1 to [`MAX_SESSION_TIMEOUT_MINUTES`] minutes.
 pub fn is_allowed_session_timeout(minutes: u32) -> bool {
     (1..=MAX_SESSION_TIMEOUT_MINUTES).contains(&minutes)

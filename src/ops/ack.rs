@@ -7,8 +7,9 @@
 use super::blocking::blocking;
 use super::clock::Clock;
 use super::connection::SiteAt;
+use super::vms_journal as gather;
 use crate::audit::detail::{to_map, AckDetail, Agent};
-use crate::audit::{gather, AuditError, Journal, NewEntry, Outcome};
+use crate::audit::{AuditError, Journal, NewEntry, Outcome};
 use crate::driver::DriverError;
 use crate::model::VmsJournalEntry;
 use crate::state::{StateError, StateStore};
@@ -55,6 +56,9 @@ pub enum AckError {
     /// The journal failed.
     #[error(transparent)]
     Journal(#[from] AuditError),
+    /// The journal does not reach its anchors (it was cut), or they cannot be read.
+    #[error(transparent)]
+    Anchors(#[from] super::anchors::ReachError),
 }
 
 /// Acknowledges every out-of-band entry of the site's VMS journal since its baseline.
@@ -66,6 +70,7 @@ pub async fn ack(req: &AckRequest<'_>) -> Result<Acked, AckError> {
             req.operator
         )));
     }
+    super::anchors::ensure_reached(req.state).await?;
     let baseline = blocking(|| req.state.baseline(&site.name))?
         .ok_or_else(|| AckError::NoBaseline(site.name.clone()))?;
     let vms = req.site.connect(&|k| (req.env)(k))?;

@@ -23,6 +23,11 @@ impl Clock {
         Clock { pinned: Some(at) }
     }
 
+    /// A clock pinned at `at` when there is one, else the system's.
+    pub fn pinned_or_system(at: Option<Timestamp>) -> Clock {
+        Clock { pinned: at }
+    }
+
     /// The time now, by this clock.
     pub fn now(&self) -> Timestamp {
         self.pinned.unwrap_or_else(Timestamp::now)

@@ -107,7 +107,7 @@ async fn read_one(
     let live = d.read_live().await?;
     let journal = match (&req.journal_after, caps.has_admin_journal) {
         (Some(after), true) => {
-            crate::audit::gather::entries_since(d.as_ref(), after.clone()).await?
+            crate::ops::vms_journal::entries_since(d.as_ref(), after.clone()).await?
         }
         _ => Vec::new(),
     };

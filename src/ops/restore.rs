@@ -82,6 +82,9 @@ pub enum RestoreError {
     /// The journal failed.
     #[error(transparent)]
     Journal(#[from] AuditError),
+    /// The journal does not reach its anchors (it was cut), or they cannot be read.
+    #[error(transparent)]
+    Anchors(#[from] super::anchors::ReachError),
     /// The snapshot of the current state failed: no snapshot, no change.
     #[error("no snapshot of the current state, so no restore")]
     Snapshot(#[source] SnapshotError),
@@ -100,6 +103,7 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
             ),
         });
     }
+    super::anchors::ensure_reached(req.state).await?;
     let journal = Journal::open(req.state);
     let vms = req.site.connect(&|k| (req.env)(k))?;
     let caps = vms.capabilities();
@@ -192,7 +196,9 @@ async fn snapshot_before(
     let export = vms.export().await?;
     let store = SnapshotStore::new(req.state);
     let meta = SnapshotMeta::for_site(
-        &req.site.site,
+        &req.site.site.name,
+        &req.site.site.vms,
+        req.site.site.policy.snapshot_retention_days,
         req.clock.now(),
         req.operator,
         Some(format!("before restoring {}", req.snapshot.id)),

@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 use super::blocking::blocking;
 use super::connection::site_at_applied;
 use super::fleet;
-use crate::audit::gather;
+use super::vms_journal as gather;
 use crate::audit::review::{SiteFacts, VmsJournal};
 use crate::driver::Vms;
 use crate::state::{Baseline, StateError, StateStore};
@@ -75,7 +75,7 @@ fn site_facts(
         Err(e) => {
             let facts = SiteFacts {
                 site: site.to_string(),
-                generic_identities: crate::desired::model::default_generic_identities(),
+                generic_identities: crate::model::procedure::default_generic_identities(),
                 vms: VmsJournal::NotChecked {
                     reason: format!(
                         "its configuration cannot be read ({}); the default generic identities were used",
@@ -139,4 +139,90 @@ async fn read_journals(
         out.push(r);
     }
     out
+}
+
+/// Why a monthly review could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    /// The journal or its anchors could not be read.
+    #[error(transparent)]
+    Chain(#[from] super::anchors::AnchorError),
+    /// The journal could not be read.
+    #[error(transparent)]
+    Journal(#[from] crate::audit::AuditError),
+    /// The state store could not be read.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The repository's sites could not be listed.
+    #[error(transparent)]
+    Desired(#[from] crate::desired::LoadError),
+    /// The VMS journals could not be gathered.
+    #[error(transparent)]
+    Gather(#[from] GatherError),
+}
+
+/// What a monthly review covers.
+pub struct ReviewRequest<'a> {
+    /// The month.
+    pub month: crate::audit::Month,
+    /// The repository holding the sites (generic identities, VMS connections).
+    pub repo: &'a Path,
+    /// Only this site.
+    pub site: Option<&'a str>,
+    /// Environment lookup (credentials).
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// The monthly review (PROC-VMS-001 §04): the chain checked, the journal read, each site's
+/// VMS journal gathered, then the pure review over them.
+pub async fn monthly_review(
+    state: &StateStore,
+    req: &ReviewRequest<'_>,
+) -> Result<crate::audit::Review, ReviewError> {
+    let chain = super::audit::verify_chain(state, None)?;
+    let (entries, _) = super::audit::readable_entries(state)?;
+    let known = blocking(|| state.known_request_ids())?;
+    let sites = blocking(|| sites_to_review(req, &entries))?;
+    let shown: Vec<crate::audit::Entry> = entries
+        .into_iter()
+        .filter(|e| req.site.is_none() || e.site.as_deref() == req.site)
+        .collect();
+    let facts = gather_facts(req.repo, state, &sites, req.env).await?;
+    Ok(crate::audit::review(&crate::audit::ReviewInput {
+        month: req.month,
+        entries: &shown,
+        journal_break: chain.report.broken.as_ref().map(|b| b.to_string()),
+        known_request_ids: &known,
+        sites: &facts,
+    }))
+}
+
+/// `--site`, else every site of the repository at HEAD plus those the journal
+/// shows were acted on this month; sorted, each once.
+fn sites_to_review(
+    req: &ReviewRequest<'_>,
+    entries: &[crate::audit::Entry],
+) -> Result<Vec<String>, crate::desired::LoadError> {
+    let mut sites: Vec<String> = match req.site {
+        Some(s) => vec![s.to_string()],
+        None => {
+            let tree = crate::desired::Tree::open(req.repo, "HEAD")?;
+            let mut names: Vec<String> = crate::desired::load(&tree, "HEAD", None)?
+                .all_sites
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect();
+            // Sites that were acted on this month but are no longer in the repository.
+            names.extend(
+                entries
+                    .iter()
+                    .filter(|e| req.month.contains(e.at))
+                    .filter_map(|e| e.site.clone()),
+            );
+            names
+        }
+    };
+    sites.sort();
+    sites.dedup();
+    Ok(sites)
 }

@@ -61,26 +61,28 @@ pub struct SnapshotMeta {
 }
 
 impl SnapshotMeta {
-    /// The metadata of a snapshot of `site`, with its connection and retention policy.
+    /// The metadata of a snapshot of `site`, taken through `vms`, kept `retention_days` (the site's policy).
     pub fn for_site(
-        site: &crate::desired::model::Site,
+        site: &str,
+        vms: &crate::model::VmsEndpoint,
+        retention_days: u32,
         taken_at: Timestamp,
         operator: &str,
         reason: Option<String>,
         commit: Option<String>,
     ) -> SnapshotMeta {
         SnapshotMeta {
-            site: site.name.clone(),
+            site: site.to_string(),
             taken_at,
             operator: operator.to_string(),
             reason,
             commit,
-            driver: site.vms.driver.clone(),
-            url: site.vms.url.clone(),
-            token_env: site.vms.token_env.clone(),
-            username_env: site.vms.username_env.clone(),
-            password_env: site.vms.password_env.clone(),
-            snapshot_retention_days: site.policy.snapshot_retention_days,
+            driver: vms.driver.clone(),
+            url: vms.url.clone(),
+            token_env: vms.token_env.clone(),
+            username_env: vms.username_env.clone(),
+            password_env: vms.password_env.clone(),
+            snapshot_retention_days: retention_days,
         }
     }
 

@@ -39,6 +39,12 @@ pub enum StateError {
         #[source]
         source: serde_json::Error,
     },
+    /// An operation only a PostgreSQL store has was asked of a directory.
+    #[error("{store} is a directory: only a PostgreSQL store has a schema (pass --state postgres://USER@HOST:PORT/DB)")]
+    NotPostgres {
+        /// The store.
+        store: String,
+    },
     /// The location is not a usable PostgreSQL URL.
     #[error(transparent)]
     Location(#[from] UrlError),
@@ -267,6 +273,56 @@ impl StateStore {
         match &self.backend {
             Backend::Dir(d) => d.display().to_string(),
             Backend::Pg(p) => p.display(),
+        }
+    }
+
+    /// Which kind of store this is: `directory` or `postgres`.
+    pub fn kind(&self) -> &'static str {
+        match &self.backend {
+            Backend::Dir(_) => "directory",
+            Backend::Pg(_) => "postgres",
+        }
+    }
+
+    /// The store's schema version (a directory has none).
+    pub fn schema_version(&self) -> Result<Option<i32>, StateError> {
+        match &self.backend {
+            Backend::Dir(_) => Ok(None),
+            Backend::Pg(pg) => pg.schema_version().map_err(|e| self.db_error(e)),
+        }
+    }
+
+    /// Creates or migrates the store's schema: (version before, version after).
+    pub fn init(&self) -> Result<(Option<i32>, i32), StateError> {
+        match &self.backend {
+            Backend::Dir(_) => Err(StateError::NotPostgres {
+                store: self.display(),
+            }),
+            Backend::Pg(pg) => pg.init().map_err(|e| self.db_error(e)),
+        }
+    }
+
+    /// The grants of the least-privilege and auditor roles, for the store's database.
+    pub fn grants(&self) -> Option<String> {
+        match &self.backend {
+            Backend::Dir(_) => None,
+            Backend::Pg(pg) => Some(super::pg::schema::grants(pg.url().dbname())),
+        }
+    }
+
+    /// Who holds each site's lock now, as recorded by the store (directory locks are not listed).
+    pub fn lock_holders(&self) -> Result<Vec<(String, Holder)>, StateError> {
+        match &self.backend {
+            Backend::Dir(_) => Ok(Vec::new()),
+            Backend::Pg(pg) => Ok(pg
+                .sites()
+                .map_err(|e| self.db_error(e))?
+                .into_iter()
+                .filter_map(|s| {
+                    let h = serde_json::from_str::<Holder>(s.holder.as_deref()?).ok()?;
+                    Some((s.site, h))
+                })
+                .collect()),
         }
     }
 

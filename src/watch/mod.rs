@@ -19,11 +19,12 @@ use std::time::{Duration, Instant};
 use axum::routing::get;
 
 use crate::desired::{self, validate::validate, Tree};
+use crate::ops::clock::Clock;
+use crate::ops::cycle;
 use crate::ops::drift::{drift_and_health, has_drift, DriftInput};
 use crate::ops::fleet::{self, Env};
+use crate::ops::{KnownRequestIds, Notified, StateStore};
 use crate::plan::document::SitePlan;
-use crate::state::Notified;
-use crate::state::StateStore;
 use metrics::Metrics;
 use webhook::Transition;
 
@@ -97,7 +98,7 @@ type Reported = HashMap<String, (Option<String>, Option<String>)>;
 struct Memory {
     reported: Reported,
     /// vmsops's own request ids, read incrementally: a cycle reads only new journal entries.
-    known: crate::state::KnownRequestIds,
+    known: KnownRequestIds,
     backoff: HashMap<String, Backoff>,
 }
 
@@ -188,23 +189,6 @@ async fn serve_metrics(
     }))
 }
 
-async fn git_fetch(repo: &std::path::Path, remote: &str) {
-    let fut = tokio::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["fetch", "--quiet", "--", remote])
-        .kill_on_drop(true)
-        .output();
-    match tokio::time::timeout(Duration::from_secs(120), fut).await {
-        Ok(Ok(o)) if o.status.success() => {}
-        Ok(Ok(o)) => {
-            tracing::warn!(remote, stderr = %String::from_utf8_lossy(&o.stderr).trim(), "git fetch failed; checking the commits already here")
-        }
-        Ok(Err(e)) => tracing::warn!(remote, error = %e, "cannot run git fetch"),
-        Err(_) => tracing::warn!(remote, "git fetch timed out after 120 s"),
-    }
-}
-
 /// A digest of the site's operations and findings, to tell a change of drift from the same drift; `None` when clean.
 fn signature(plan: &SitePlan) -> Option<String> {
     if !has_drift(plan) {
@@ -224,11 +208,14 @@ async fn cycle(
 ) {
     let started = Instant::now();
     if let Some(remote) = &cfg.fetch {
-        git_fetch(&cfg.repo, remote).await;
+        if let Err(e) = cycle::fetch(&cfg.repo, remote).await {
+            tracing::warn!(remote, error = %crate::error_chain(&e), "checking the commits already here");
+        }
     }
-    let now = cfg.pinned_now.unwrap_or_else(jiff::Timestamp::now);
+    let now = Clock::pinned_or_system(cfg.pinned_now).now();
     let today = now.to_zoned(jiff::tz::TimeZone::system()).date();
-    let Some((tree, repo)) = load_valid(cfg, today, started, metrics, &memory.reported) else {
+    let Some((tree, repo)) = load_valid(cfg, today, started, metrics, &memory.reported).await
+    else {
         return;
     };
     let sites: Vec<_> = repo
@@ -239,7 +226,7 @@ async fn cycle(
                 .is_none_or(|(i, n)| fleet::in_shard(s.name(), i, n))
         })
         .collect();
-    if let Err(e) = crate::ops::blocking::blocking(|| memory.known.refresh(&cfg.state)) {
+    if let Err(e) = cycle::refresh_known(&cfg.state, &mut memory.known).await {
         tracing::error!(error = %crate::error_chain(&e), "cannot read the journal");
         return;
     }
@@ -324,17 +311,14 @@ fn record_health(metrics: &Metrics, sites: &[crate::ops::status::SiteHealth]) {
 
 /// The desired state at `cfg.rev`, if it can be read and is valid; otherwise logs
 /// why and counts a failed check for every site it can name.
-fn load_valid(
+async fn load_valid(
     cfg: &WatchConfig,
     today: jiff::civil::Date,
     started: Instant,
     metrics: &Metrics,
     reported: &Reported,
 ) -> Option<(Tree, desired::DesiredRepo)> {
-    let loaded = Tree::open(&cfg.repo, &cfg.rev)
-        .map_err(desired::LoadError::from)
-        .and_then(|t| desired::load(&t, &cfg.rev, None).map(|r| (t, r)));
-    let (tree, repo) = match loaded {
+    let (tree, repo) = match cycle::load_desired(&cfg.repo, &cfg.rev).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %crate::error_chain(&e), "cannot read the desired state; every site counts a failed check");
@@ -393,7 +377,7 @@ async fn record_check(
     let sig = signature(plan);
     if !reported.contains_key(&plan.site) {
         // A restart picks up what was last notified, so it neither repeats nor loses a transition.
-        match cfg.state.notified(&plan.site) {
+        match cycle::notified(&cfg.state, &plan.site).await {
             Ok(Some(n)) => {
                 reported.insert(plan.site.clone(), (n.signature, n.status));
             }
@@ -425,7 +409,7 @@ async fn record_check(
             status: status.clone(),
             at: now,
         };
-        if let Err(e) = crate::ops::blocking::blocking(|| cfg.state.set_notified(&plan.site, &n)) {
+        if let Err(e) = cycle::set_notified(&cfg.state, &plan.site, &n).await {
             tracing::warn!(site = %plan.site, error = %crate::error_chain(&e), "cannot record what was notified");
         }
     }
@@ -440,14 +424,6 @@ fn transition(previous: Option<&str>, now: Option<&str>) -> Option<Transition> {
         (Some(_), None) => Some(Transition::Cleared),
         _ => None,
     }
-}
-
-/// The author of the revision: who the loop acts for when no approval names someone.
-fn rev_author(tree: &Tree) -> Option<String> {
-    let (repo, rev) = tree.git()?;
-    let c = repo.find_commit(rev).ok()?;
-    let email = c.author().email()?.to_string();
-    Some(email)
 }
 
 /// Applies every site that drifts and whose change the gate allows; the others wait, and say why.
@@ -469,7 +445,7 @@ async fn reconcile(
     let Some(commit) = repo.commit.clone() else {
         return;
     };
-    let operator = rev_author(tree).unwrap_or_default();
+    let operator = cycle::revision_author(tree).unwrap_or_default();
     for plan in plans
         .iter()
         .filter(|p| p.error.is_none() && !p.operations.is_empty())

@@ -165,6 +165,9 @@ pub enum ApplyError {
     /// The journal failed: nothing may proceed unjournaled.
     #[error(transparent)]
     Journal(#[from] AuditError),
+    /// The journal's anchors could not be read.
+    #[error(transparent)]
+    Anchors(#[from] crate::ops::anchors::AnchorError),
     /// The journal is missing or shorter than an anchor recorded outside it: never started over.
     #[error("site `{site}`: the journal ends at #{last} but {what} recorded #{seq}: it was cut or deleted, so nothing was changed; restore it (`vmsops audit verify` names the break)")]
     JournalCut {

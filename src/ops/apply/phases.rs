@@ -63,7 +63,7 @@ pub(super) async fn start(a: &ApplySite<'_>) -> Result<Started, ApplyError> {
         command: format!("apply ({})", a.agent.as_str()),
     };
     let lock = a.state.lock(site, &me, a.lock_timeout).await?;
-    journal_reaches_its_anchors(a)?;
+    journal_reaches_its_anchors(a).await?;
     let options = driver::ConnectOptions {
         ca_cert_pem: a.doc.ca_cert.clone(),
         ..driver::ConnectOptions::default()
@@ -99,19 +99,13 @@ pub(super) async fn start(a: &ApplySite<'_>) -> Result<Started, ApplyError> {
 }
 
 /// Refuses a journal that is missing or shorter than an anchor recorded outside it.
-fn journal_reaches_its_anchors(a: &ApplySite<'_>) -> Result<(), ApplyError> {
-    let anchors = blocking(|| crate::audit::anchors_from_state(a.state))?;
-    let last = blocking(|| Journal::open(a.state).last())?.map_or(0, |e| e.seq);
-    match anchors
-        .into_iter()
-        .filter(|x| x.seq > last)
-        .max_by_key(|x| x.seq)
-    {
-        Some(anchor) => Err(ApplyError::JournalCut {
+async fn journal_reaches_its_anchors(a: &ApplySite<'_>) -> Result<(), ApplyError> {
+    match crate::ops::anchors::unreached(a.state).await? {
+        Some(u) => Err(ApplyError::JournalCut {
             site: a.site.name.clone(),
-            last,
-            what: anchor.what,
-            seq: anchor.seq,
+            last: u.last,
+            what: u.anchor.what,
+            seq: u.anchor.seq,
         }),
         None => Ok(()),
     }
@@ -398,7 +392,9 @@ impl Run<'_, '_> {
             }
         }
         let meta = SnapshotMeta::for_site(
-            self.a.site,
+            &self.a.site.name,
+            &self.a.site.vms,
+            self.a.site.policy.snapshot_retention_days,
             self.a.clock.now(),
             self.a.operator,
             Some(format!(
@@ -642,7 +638,7 @@ impl Run<'_, '_> {
             return Ok((Vec::new(), None));
         }
         let entries =
-            crate::audit::gather::entries_since(s.vms.as_ref(), baseline.journal_cursor.clone())
+            crate::ops::vms_journal::entries_since(s.vms.as_ref(), baseline.journal_cursor.clone())
                 .await
                 .map_err(driver_err(site))?;
         let known = blocking(|| self.a.state.known_request_ids())?;

@@ -4,7 +4,7 @@
 //! review does. A failure is returned as [`VmsJournal::Unavailable`], so one
 //! unreachable site never hides the others.
 
-use super::review::{product_name, VmsJournal};
+use crate::audit::review::{product_name, VmsJournal};
 use crate::driver::{Vms, VmsJournalEntry};
 use crate::state::Baseline;
 
