@@ -1,7 +1,9 @@
 //! The layering that ARCHITECTURE.md promises, checked on the sources.
 //!
 //! model imports nothing; plan and gate are pure (no driver, git, ops);
-//! drivers are leaves; the sim knows nothing of the reconciler.
+//! drivers are leaves; the sim knows nothing of the reconciler; the command
+//! layer and watch reach the state, snapshots, drivers and git only through
+//! ops; no async function does file, git or database I/O itself.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -19,6 +21,12 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// The top-level modules that the files under `src/MODULE` name through `crate::`.
 fn imports_of(module: &str) -> BTreeSet<String> {
+    imports_through(module, "crate::")
+}
+
+/// The top-level modules that the files under `src/MODULE` name through `prefix`
+/// (`crate::` inside the library, `vmsops::` in the binary's command layer).
+fn imports_through(module: &str, prefix: &str) -> BTreeSet<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     let dir = root.join(module);
@@ -31,8 +39,8 @@ fn imports_of(module: &str) -> BTreeSet<String> {
     for f in files {
         let text = std::fs::read_to_string(&f).expect("read source");
         for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
-            for (i, _) in line.match_indices("crate::") {
-                let rest = &line[i + "crate::".len()..];
+            for (i, _) in line.match_indices(prefix) {
+                let rest = &line[i + prefix.len()..];
                 if let Some(group) = rest.strip_prefix('{') {
                     // `crate::{a::x, b}`: every path of the group.
                     let group = group.split('}').next().unwrap_or_default();
@@ -107,4 +115,103 @@ fn the_checker_sees_grouped_imports() {
     // Guard the guard: a grouped import must be seen, or the rules above prove nothing.
     assert!(imports_of("ops").contains("driver"));
     assert!(imports_of("ops").contains("state"));
+}
+
+#[test]
+fn the_command_layer_and_watch_reach_the_leaves_only_through_ops() {
+    for (module, prefix) in [
+        ("cli", "vmsops::"),
+        ("watch", "crate::"),
+        ("main", "vmsops::"),
+    ] {
+        let imports = imports_through(module, prefix);
+        let found: Vec<&str> = ["state", "snapshot", "driver", "git"]
+            .into_iter()
+            .filter(|f| imports.contains(*f))
+            .collect();
+        assert!(
+            found.is_empty(),
+            "src/{module} names {found:?} directly; go through ops (ARCHITECTURE.md)"
+        );
+    }
+    // Guard the guard: the command layer is seen naming ops.
+    assert!(imports_through("cli", "vmsops::").contains("ops"));
+}
+
+#[test]
+fn the_journal_and_snapshots_know_no_vms_and_no_yaml() {
+    assert_none_of("audit", &["driver", "desired", "ops", "watch"]);
+    assert_none_of("snapshot", &["desired", "driver", "ops", "watch"]);
+}
+
+/// Each `async fn` of `text` (outside its `#[cfg(test)]` module): its first line and its body.
+fn async_fn_bodies(text: &str) -> Vec<(usize, Vec<&str>)> {
+    let lines: Vec<&str> = text
+        .split("#[cfg(test)]")
+        .next()
+        .unwrap_or_default()
+        .lines()
+        .collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let l = lines[i];
+        if !(l.contains("async fn ") && !l.trim_start().starts_with("//")) {
+            i += 1;
+            continue;
+        }
+        let (mut depth, mut opened, mut j) = (0i32, false, i);
+        while j < lines.len() {
+            for c in lines[j].chars() {
+                match c {
+                    '{' => (depth, opened) = (depth + 1, true),
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+            }
+            if (opened && depth <= 0) || (!opened && lines[j].trim_end().ends_with(';')) {
+                break;
+            }
+            j += 1;
+        }
+        out.push((i + 1, lines[i..=j.min(lines.len() - 1)].to_vec()));
+        i = j + 1;
+    }
+    out
+}
+
+#[test]
+fn no_async_function_does_file_git_or_database_io_itself() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let mut found = Vec::new();
+    let mut seen = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("read source");
+        for (line, body) in async_fn_bodies(&text) {
+            seen += 1;
+            for l in body.iter().filter(|l| !l.trim_start().starts_with("//")) {
+                if ["std::fs::", "git2::", "postgres::"]
+                    .iter()
+                    .any(|t| l.contains(t))
+                {
+                    found.push(format!("{}:{line}: {}", f.display(), l.trim()));
+                }
+            }
+        }
+    }
+    assert!(seen > 50, "the scanner found only {seen} async functions");
+    assert!(
+        found.is_empty(),
+        "blocking I/O inside async functions (hop through ops::blocking): {found:#?}"
+    );
+}
+
+#[test]
+fn the_async_scanner_sees_a_blocking_call() {
+    let text = "async fn f() {\n    let x = std::fs::read(p);\n}\nfn g() {}\n";
+    let bodies = async_fn_bodies(text);
+    assert_eq!(bodies.len(), 1);
+    assert!(bodies[0].1.iter().any(|l| l.contains("std::fs::")));
 }
