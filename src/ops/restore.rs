@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::blocking::blocking;
 use super::clock::Clock;
-use super::journaled_import::{journaled_import, ImportJob, RestoreFailure, RestoreMethod};
+use super::execute::import::{journaled_import, ImportJob};
 use super::snapshot::{take, TakeError};
 use crate::audit::detail::{to_map, Agent, RefusalDetail, RestoreDetail};
 use crate::audit::{AuditError, Journal, NewEntry, Outcome};
@@ -19,6 +19,9 @@ use crate::ops::connection::SiteAt;
 use crate::snapshot::{Snapshot, SnapshotError, SnapshotInfo, SnapshotMeta, SnapshotStore};
 use crate::state::lock::{self, Holder, LockError, SiteLock};
 use crate::state::StateStore;
+
+/// How the configuration was put back, or why not (the engine's, shared with rollback).
+pub use super::execute::{RestoreFailure, RestoreMethod};
 
 /// What a restore needs.
 pub struct RestoreRequest<'a> {

@@ -3,18 +3,18 @@
 //!
 //! The snapshot's configuration is planned against the VMS as it is now, exactly
 //! as an apply plans the desired state (the same diff, the same binding to live
-//! versions), then sent by the apply's executor: creates, then updates with
+//! versions), then sent by the executor an apply uses: creates, then updates with
 //! `If-Match`, then deletes, each journaled before its request and when it ends.
 
 use std::sync::atomic::AtomicBool;
 
+use super::bind::bind;
+use super::executor::{execute, Execution, Outcome, StepResult};
+use super::import::{ImportJob, RestoreFailure};
+use super::journaling::Journaling;
 use crate::audit::detail::Agent;
 use crate::audit::{AuditError, GroupCommit};
 use crate::model::LiveConfig;
-use crate::ops::apply::bind::bind;
-use crate::ops::apply::executor::{execute, Execution, Outcome, StepResult};
-use crate::ops::apply::journaling::Journaling;
-use crate::ops::journaled_import::{ImportJob, RestoreFailure};
 use crate::plan::comparable::ConfigState;
 use crate::plan::diff::diff;
 
@@ -81,19 +81,19 @@ pub(crate) async fn restore_objects(
         },
     )
     .await;
-    let failures: Vec<&str> = steps
+    let failures: Vec<_> = steps
         .iter()
         .filter_map(|s| match &s.outcome {
-            Outcome::Failed(e) => Some(e.as_str()),
+            Outcome::Failed(e) => Some(e),
             _ => None,
         })
         .collect();
     Ok(match failures.first() {
-        None => Ok(steps.len()),
         Some(first) => Err(RestoreFailure::Objects(ObjectsFailed {
             failed: failures.len(),
             total: steps.len(),
-            first: (*first).to_string(),
+            first: crate::error_chain(*first),
         })),
+        None => Ok(steps.len()),
     })
 }

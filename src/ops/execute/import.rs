@@ -6,13 +6,13 @@
 //! `If-Match`, deletes), each journaled like an apply's. The path taken is in the
 //! `restore` entries and in what the caller reports.
 
+use super::objects::{restore_objects, ObjectsFailed};
 use crate::audit::detail::{to_map, RestoreDetail};
 use crate::audit::{AuditError, Journal, NewEntry, Outcome};
 use crate::driver::OpContext;
 use crate::driver::{DriverError, Vms};
 use crate::ops::blocking::blocking;
 use crate::ops::clock::Clock;
-use crate::ops::restore_objects::{restore_objects, ObjectsFailed};
 
 /// How a snapshot was put back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
