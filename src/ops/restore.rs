@@ -41,7 +41,8 @@ pub struct RestoreRequest<'a> {
     pub clock: Clock,
     /// Environment lookup (credentials).
     pub env: &'a (dyn Fn(&str) -> Option<String> + Send + Sync),
-    /// Set by SIGINT / SIGTERM: the import is not started (one already sent finishes).
+    /// Set by SIGINT / SIGTERM: the import is not started (one already sent finishes);
+    /// per object, no new operation starts, and those in flight finish and are journaled.
     pub interrupted: &'a std::sync::atomic::AtomicBool,
 }
 
@@ -154,6 +155,7 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
         base: &base,
         operator: req.operator,
         clock: &req.clock,
+        interrupted: Some(req.interrupted),
     };
     report.method = Some(journaled_import(&job, detail).await??);
     report.restored = true;

@@ -688,6 +688,8 @@ impl Run<'_, '_> {
             base: &base,
             operator: self.a.operator,
             clock: &self.a.clock,
+            // A rollback runs to its end: the signal stopped the apply, not the repair of its failure.
+            interrupted: None,
         };
         let result = journaled_import(&job, detail).await?;
         Ok(result.map(drop).map_err(|e| crate::error_chain(&e)))

@@ -55,6 +55,14 @@ pub enum RestoreFailure {
     /// Some per-object operations failed.
     #[error(transparent)]
     Objects(#[from] ObjectsFailed),
+    /// A signal stopped the per-object operations: those in flight ended and were journaled, no other was sent.
+    #[error("interrupted: {sent} of {total} per-object operation(s) sent, the VMS is partly restored; restore the snapshot again to finish")]
+    Interrupted {
+        /// Operations sent (each journaled as started and ended).
+        sent: usize,
+        /// Operations planned.
+        total: usize,
+    },
 }
 
 /// What a restore sends, and on whose behalf.
@@ -71,6 +79,8 @@ pub(crate) struct ImportJob<'a> {
     pub operator: &'a str,
     /// The run's clock.
     pub clock: &'a Clock,
+    /// Set by SIGINT / SIGTERM: no new per-object operation starts. `None`: runs to its end.
+    pub interrupted: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// The export's size as it would be sent, counted without building it.

@@ -5,8 +5,9 @@
 //! as an apply plans the desired state (the same diff, the same binding to live
 //! versions), then sent by the executor an apply uses: creates, then updates with
 //! `If-Match`, then deletes, each journaled before its request and when it ends.
+//! A signal stops it like an apply: nothing new starts, what is in flight ends.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::bind::bind;
 use super::executor::{execute, Execution, Outcome, StepResult};
@@ -68,6 +69,9 @@ pub(crate) async fn restore_objects(
         agent,
         clock: *job.clock,
     };
+    // A job without a flag (a rollback) runs to its end.
+    let never = AtomicBool::new(false);
+    let interrupted = job.interrupted.unwrap_or(&never);
     let steps = execute(
         &bound,
         &Execution {
@@ -77,7 +81,7 @@ pub(crate) async fn restore_objects(
             journal: &hooks,
             progress: &|_: &StepResult| {},
             new_id: &|| uuid::Uuid::new_v4().to_string(),
-            interrupted: &AtomicBool::new(false),
+            interrupted,
         },
     )
     .await;
@@ -88,12 +92,22 @@ pub(crate) async fn restore_objects(
             _ => None,
         })
         .collect();
+    let not_sent = steps
+        .iter()
+        .filter(|s| s.outcome == Outcome::NotAttempted)
+        .count();
     Ok(match failures.first() {
         Some(first) => Err(RestoreFailure::Objects(ObjectsFailed {
             failed: failures.len(),
             total: steps.len(),
             first: crate::error_chain(*first),
         })),
+        None if not_sent > 0 && interrupted.load(Ordering::SeqCst) => {
+            Err(RestoreFailure::Interrupted {
+                sent: steps.len() - not_sent,
+                total: steps.len(),
+            })
+        }
         None => Ok(steps.len()),
     })
 }
