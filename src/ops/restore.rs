@@ -80,7 +80,7 @@ pub enum RestoreError {
     /// The VMS failed.
     #[error(transparent)]
     Driver(#[from] DriverError),
-    /// The configuration could not be put back (the VMS refused it, or per-object operations failed).
+    /// The configuration could not be put back (the VMS refused it, per-object operations failed, or a signal stopped them).
     #[error(transparent)]
     Restore(#[from] RestoreFailure),
     /// The journal failed.
