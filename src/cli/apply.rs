@@ -4,8 +4,7 @@ use std::path::PathBuf;
 
 use vmsops::duration::parse_duration;
 use vmsops::exit::Exit;
-use vmsops::ops::apply::executor::Outcome;
-use vmsops::ops::apply::{apply_site, Agent, ApplyOutcome, ApplyReport, ApplySite};
+use vmsops::ops::apply::{apply_site, Agent, ApplyOutcome, ApplyReport, ApplySite, Outcome};
 use vmsops::plan::document::PlanDocument;
 use vmsops::plan::style::Style;
 use vmsops::safe_text::terminal;

@@ -2,8 +2,7 @@
 
 use schemars::JsonSchema;
 use serde::Serialize;
-use vmsops::ops::apply::executor::Outcome;
-use vmsops::ops::apply::{ApplyOutcome, ApplyReport};
+use vmsops::ops::apply::{ApplyOutcome, ApplyReport, Outcome};
 
 use super::output::FORMAT_VERSION;
 
@@ -151,7 +150,7 @@ impl SiteApply {
                 .map(|s| {
                     let (result, error) = match &s.outcome {
                         Outcome::Succeeded => (StepStatus::Succeeded, None),
-                        Outcome::Failed(e) => (StepStatus::Failed, Some(e.clone())),
+                        Outcome::Failed(e) => (StepStatus::Failed, Some(vmsops::error_chain(e))),
                         Outcome::NotAttempted => (StepStatus::NotAttempted, None),
                     };
                     OperationResult {

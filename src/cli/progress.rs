@@ -3,7 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use vmsops::ops::apply::executor::{Outcome, Progress, StepResult};
+use vmsops::ops::apply::{Outcome, Progress, StepResult};
 use vmsops::plan::style::Style;
 use vmsops::safe_text::terminal;
 
@@ -90,7 +90,11 @@ pub fn step_line(s: &StepResult, style: Style) -> String {
     let what = format!("{} {}", s.op.op.as_str(), terminal(&s.op.target));
     match &s.outcome {
         Outcome::Succeeded => format!("  {} {what}", style.green("✓")),
-        Outcome::Failed(e) => format!("  {} {what}: {}", style.red("✗"), terminal(e)),
+        Outcome::Failed(e) => format!(
+            "  {} {what}: {}",
+            style.red("✗"),
+            terminal(&vmsops::error_chain(e))
+        ),
         Outcome::NotAttempted => format!("  {} {what}: not attempted", style.dim("-")),
     }
 }

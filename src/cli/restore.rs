@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use vmsops::duration::parse_duration;
 use vmsops::exit::Exit;
 use vmsops::ops::connection::site_at_applied;
-use vmsops::ops::journaled_import::RestoreMethod;
-use vmsops::ops::restore::{restore, RestoreRequest};
+use vmsops::ops::restore::{restore, RestoreMethod, RestoreRequest};
 
 use schemars::JsonSchema;
 use serde::Serialize;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::blocking::blocking;
 use super::clock::Clock;
-use super::journaled_import::{journaled_import, ImportJob, RestoreFailure, RestoreMethod};
+use super::execute::import::{journaled_import, ImportJob};
 use super::snapshot::{take, TakeError};
 use crate::audit::detail::{to_map, Agent, RefusalDetail, RestoreDetail};
 use crate::audit::{AuditError, Journal, NewEntry, Outcome};
@@ -19,6 +19,9 @@ use crate::ops::connection::SiteAt;
 use crate::snapshot::{Snapshot, SnapshotError, SnapshotInfo, SnapshotMeta, SnapshotStore};
 use crate::state::lock::{self, Holder, LockError, SiteLock};
 use crate::state::StateStore;
+
+/// How the configuration was put back, or why not (the engine's, shared with rollback).
+pub use super::execute::{RestoreFailure, RestoreMethod};
 
 /// What a restore needs.
 pub struct RestoreRequest<'a> {
@@ -38,7 +41,8 @@ pub struct RestoreRequest<'a> {
     pub clock: Clock,
     /// Environment lookup (credentials).
     pub env: &'a (dyn Fn(&str) -> Option<String> + Send + Sync),
-    /// Set by SIGINT / SIGTERM: the import is not started (one already sent finishes).
+    /// Set by SIGINT / SIGTERM: the import is not started (one already sent finishes);
+    /// per object, no new operation starts, and those in flight finish and are journaled.
     pub interrupted: &'a std::sync::atomic::AtomicBool,
 }
 
@@ -76,7 +80,7 @@ pub enum RestoreError {
     /// The VMS failed.
     #[error(transparent)]
     Driver(#[from] DriverError),
-    /// The configuration could not be put back (the VMS refused it, or per-object operations failed).
+    /// The configuration could not be put back (the VMS refused it, per-object operations failed, or a signal stopped them).
     #[error(transparent)]
     Restore(#[from] RestoreFailure),
     /// The journal failed.
@@ -155,6 +159,7 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
         base: &base,
         operator: req.operator,
         clock: &req.clock,
+        interrupted: Some(req.interrupted),
     };
     report.method = Some(journaled_import(&job, detail).await??);
     report.restored = true;

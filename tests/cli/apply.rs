@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::support::store::TestStore;
 use crate::support::{SimArgs, SimProcess};
 use approved::{operation_entries, Approved, Operator, Out, OPERATOR};
 
@@ -874,43 +875,107 @@ fn a_full_disk_mid_apply_is_reported_and_the_next_apply_converges() {
     assert_eq!(code, 0, "the next apply converges: {all}");
 }
 
+/// What a signal interrupts mid-way: an apply, or a restore going object by object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MidWay {
+    Apply,
+    Restore,
+}
+
 crate::for_each_store! {
     /// SIGINT mid-apply: nothing new starts, what was in flight ends and is journaled, the
     /// summary says "interrupted", the lock is released, exit 1; the next apply converges.
     // Regression: Ctrl-C killed apply like kill -9 (operations left started, no summary).
     fn an_interrupted_apply_finishes_what_is_in_flight_and_releases_the_lock(store: TestStore) {
-        let sim = SimProcess::start(&["--latency-ms", "300"]);
-        let repo = Approved::at(&sim.url);
-        let op = Operator::on(store, approved::IN_WINDOW);
-        let child = op.spawn_apply(&repo, &["--base", "HEAD", "--parallelism", "2"]);
-        op.wait_until(Duration::from_secs(30), "a first operation", |op| {
-            !operation_entries(&op.journal()).is_empty()
-        });
-        let sent = std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .expect("kill -INT");
-        assert!(sent.success());
-        let out = child.wait_with_output().expect("wait");
-        let all = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(out.status.code(), Some(1), "{all}");
-        assert!(all.contains("interrupted:") && all.contains("not attempted"), "{all}");
-        let by_request = results_by_request(&op.journal());
-        assert!(
-            by_request.values().all(|r| r.len() == 2),
-            "every started operation has its end: {by_request:?}"
-        );
-        assert!(by_request.len() < FIRST_APPLY_OPERATIONS, "{by_request:?}");
-        assert_eq!(op.lock_record(), "", "the lock was released");
-        assert_code(&op.verify(), 0, "audit verify");
-        let next = op.apply(&repo, &["--base", "HEAD"]);
-        assert_code(&next, 0, "the next apply");
-        assert!(!next.out.contains("did not finish"), "{next}");
+        interrupted_mid_way(store, MidWay::Apply);
     }
+}
+
+crate::for_each_store! {
+    /// SIGINT during a per-object restore: likewise, and its `restore` entry ends in failure
+    /// saying how many operations were sent; the next restore converges.
+    // Regression: a per-object restore ignored SIGINT/SIGTERM and sent every operation.
+    fn an_interrupted_restore_finishes_what_is_in_flight_and_releases_the_lock(store: TestStore) {
+        interrupted_mid_way(store, MidWay::Restore);
+    }
+}
+
+/// Interrupts `what` once its first operation is journaled, then checks what it left.
+fn interrupted_mid_way(store: TestStore, what: MidWay) {
+    // An import limit below any export: the restore goes object by object.
+    let sim = SimProcess::start(&["--latency-ms", "300", "--max-import-bytes", "10"]);
+    let repo = Approved::at(&sim.url);
+    let op = Operator::on(store, approved::IN_WINDOW);
+    let mut empty = String::new();
+    let (child, before) = match what {
+        MidWay::Apply => (
+            op.spawn_apply(&repo, &["--base", "HEAD", "--parallelism", "2"]),
+            0,
+        ),
+        MidWay::Restore => {
+            let first = op.apply(&repo, &["--base", "HEAD", "--parallelism", "16"]);
+            assert_code(&first, 0, "the first apply");
+            // The snapshot of the empty VMS: putting it back undoes all 14 operations.
+            empty = op.snapshots()[0]["id"].as_str().expect("id").to_string();
+            let before = op.journal().len();
+            (op.spawn_restore(&empty, &repo), before)
+        }
+    };
+    op.wait_until(Duration::from_secs(30), "a first operation", |op| {
+        !operation_entries(&op.journal()[before..]).is_empty()
+    });
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(sent.success());
+    let out = child.wait_with_output().expect("wait");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    let journal = op.journal();
+    let by_request = results_by_request(&journal[before..]);
+    assert!(
+        by_request.values().all(|r| r.len() == 2),
+        "every started operation has its end: {by_request:?}"
+    );
+    assert!(by_request.len() < FIRST_APPLY_OPERATIONS, "{by_request:?}");
+    match what {
+        MidWay::Apply => {
+            assert!(
+                all.contains("interrupted:") && all.contains("not attempted"),
+                "{all}"
+            );
+        }
+        MidWay::Restore => {
+            let ended = journal
+                .iter()
+                .rfind(|e| e["action"] == "restore")
+                .expect("the restore's end");
+            assert_eq!(ended["result"], "failure", "{ended}");
+            let why = ended["detail"]["error"].as_str().expect("why");
+            let counted = format!(
+                "interrupted: {} of {FIRST_APPLY_OPERATIONS} per-object operation(s) sent",
+                by_request.len()
+            );
+            assert!(why.starts_with(&counted), "{why}");
+            assert!(
+                all.contains(&counted) && all.contains("partly restored"),
+                "{all}"
+            );
+        }
+    }
+    assert_eq!(op.lock_record(), "", "the lock was released");
+    assert_code(&op.verify(), 0, "audit verify");
+    let next = match what {
+        MidWay::Apply => op.apply(&repo, &["--base", "HEAD"]),
+        MidWay::Restore => op.restore(&empty, &repo, &[]),
+    };
+    assert_code(&next, 0, "the next run");
+    assert!(!next.out.contains("did not finish"), "{next}");
 }
 
 /// The journal is anchored outside itself: cut, rewritten (hashes recomputed) or deleted,

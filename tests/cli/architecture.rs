@@ -215,3 +215,44 @@ fn the_async_scanner_sees_a_blocking_call() {
     assert_eq!(bodies.len(), 1);
     assert!(bodies[0].1.iter().any(|l| l.contains("std::fs::")));
 }
+
+/// The lines of code (comments left out) of the files under `src/PATH`, a folder or a file.
+fn code_lines(path: &str) -> Vec<(PathBuf, String)> {
+    let at = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(path);
+    let mut files = Vec::new();
+    if at.is_dir() {
+        rust_files(&at, &mut files);
+    } else {
+        files.push(at);
+    }
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("read source");
+        out.extend(
+            text.lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .map(|l| (f.clone(), l.to_string())),
+        );
+    }
+    out
+}
+
+#[test]
+fn the_execution_engine_depends_on_none_of_its_callers() {
+    // Apply, rollback and restore all go through ops::execute; were it to call back
+    // into one of them, they could no longer share it without a cycle.
+    for (path, forbidden) in [
+        (
+            "ops/execute",
+            &["ops::apply", "ops::restore", "super::super"][..],
+        ),
+        ("ops/restore.rs", &["ops::apply", "super::apply"][..]),
+    ] {
+        let found: Vec<String> = code_lines(path)
+            .into_iter()
+            .filter(|(_, l)| forbidden.iter().any(|f| l.contains(f)))
+            .map(|(f, l)| format!("{}: {}", f.display(), l.trim()))
+            .collect();
+        assert!(found.is_empty(), "see ARCHITECTURE.md: {found:#?}");
+    }
+}

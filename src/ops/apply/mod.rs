@@ -7,9 +7,6 @@
 //! and a snapshot of the live configuration is on disk. Each phase is one
 //! function of `phases`; this module holds the types and the sequence.
 
-pub mod bind;
-pub mod executor;
-pub(crate) mod journaling;
 mod phases;
 
 use std::path::Path;
@@ -17,10 +14,9 @@ use std::time::Duration;
 
 use jiff::civil::Date;
 
-use self::bind::BindError;
-use self::executor::{Progress, StepResult};
 use super::clock::Clock;
 use super::context::ContextError;
+use super::execute::BindError;
 use crate::audit::AuditError;
 use crate::desired::model::Site;
 use crate::desired::{SiteDoc, Tree};
@@ -30,6 +26,10 @@ use crate::plan::document::SitePlan;
 use crate::state::{Holder, LockError, StateError, StateStore};
 
 pub use crate::audit::detail::Agent;
+/// The engine under its former path, for the callers that still name it so (`watch`).
+pub use crate::ops::execute::executor;
+/// How the operations went, as told to a progress display and in the report.
+pub use crate::ops::execute::{Outcome, Progress, StepFailure, StepResult};
 use crate::ops::verify::Verified;
 
 /// What an apply of one site needs.

@@ -7,9 +7,6 @@
 
 use std::collections::BTreeSet;
 
-use super::bind::{bind, BoundOp};
-use super::executor::{execute, Execution, Outcome};
-use super::journaling::Journaling;
 use super::{Agent, ApplyError, ApplyOutcome, ApplyReport, ApplySite};
 use crate::audit::detail::{
     to_map, ApplyEndDetail, RefusalDetail, RestoreDetail, UnfinishedDetail, VerifyDetail,
@@ -20,8 +17,10 @@ use crate::gate::{self, Mode};
 use crate::model::{Capabilities, LiveConfig, Recordings};
 use crate::ops::blocking::blocking;
 use crate::ops::context::Bases;
+use crate::ops::execute::import::{journaled_import, over_limit, ImportJob};
+use crate::ops::execute::journaling::Journaling;
+use crate::ops::execute::{bind, execute, BoundOp, Execution, Outcome};
 use crate::ops::gated_plan::{gated_plan, GatedPlan, GatedPlanInput};
-use crate::ops::journaled_import::{journaled_import, over_limit, ImportJob};
 use crate::ops::snapshot::{take, TakeError};
 use crate::ops::verify;
 use crate::plan::comparable::ConfigState;
@@ -685,6 +684,8 @@ impl Run<'_, '_> {
             base: &base,
             operator: self.a.operator,
             clock: &self.a.clock,
+            // A rollback runs to its end: the signal stopped the apply, not the repair of its failure.
+            interrupted: None,
         };
         let result = journaled_import(&job, detail).await?;
         Ok(result.map(drop).map_err(|e| crate::error_chain(&e)))

@@ -285,6 +285,27 @@ impl Operator {
         self.run(&[&args[..], extra].concat())
     }
 
+    /// [`Operator::restore`] as a child process, without extra flags.
+    pub fn spawn_restore(&self, id: &str, repo: &Approved) -> Child {
+        let r = repo.arg();
+        self.command(&[
+            "restore",
+            id,
+            "--operator",
+            OPERATOR,
+            "--ticket",
+            "WO-9",
+            "--yes",
+            "--repo",
+            &r,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn vmsops restore")
+    }
+
     /// `drift --repo REPO`.
     pub fn drift(&self, repo: &Approved) -> Out {
         self.run(&["drift", "--repo", &repo.arg()])

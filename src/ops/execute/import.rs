@@ -6,13 +6,13 @@
 //! `If-Match`, deletes), each journaled like an apply's. The path taken is in the
 //! `restore` entries and in what the caller reports.
 
+use super::objects::{restore_objects, ObjectsFailed};
 use crate::audit::detail::{to_map, RestoreDetail};
 use crate::audit::{AuditError, Journal, NewEntry, Outcome};
 use crate::driver::OpContext;
 use crate::driver::{DriverError, Vms};
 use crate::ops::blocking::blocking;
 use crate::ops::clock::Clock;
-use crate::ops::restore_objects::{restore_objects, ObjectsFailed};
 
 /// How a snapshot was put back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +55,14 @@ pub enum RestoreFailure {
     /// Some per-object operations failed.
     #[error(transparent)]
     Objects(#[from] ObjectsFailed),
+    /// A signal stopped the per-object operations: those in flight ended and were journaled, no other was sent.
+    #[error("interrupted: {sent} of {total} per-object operation(s) sent, the VMS is partly restored; restore the snapshot again to finish")]
+    Interrupted {
+        /// Operations sent (each journaled as started and ended).
+        sent: usize,
+        /// Operations planned.
+        total: usize,
+    },
 }
 
 /// What a restore sends, and on whose behalf.
@@ -71,6 +79,8 @@ pub(crate) struct ImportJob<'a> {
     pub operator: &'a str,
     /// The run's clock.
     pub clock: &'a Clock,
+    /// Set by SIGINT / SIGTERM: no new per-object operation starts. `None`: runs to its end.
+    pub interrupted: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// The export's size as it would be sent, counted without building it.

@@ -1,12 +1,15 @@
-//! The journal entries of each operation of an apply: written before its request is sent and when it ends.
+//! The journal entries of each operation (an apply's, or a per-object restore's):
+//! written before its request is sent and when it ends.
+
+use std::sync::Arc;
 
 use super::executor::{Ended, Outcome, StepJournal};
 use crate::audit::detail::{to_map, Agent, StepDetail};
-use crate::audit::{GroupCommit, NewEntry, Outcome as Result_};
+use crate::audit::{AuditError, GroupCommit, NewEntry, Outcome as Result_};
 use crate::ops::clock::Clock;
 use crate::plan::Operation;
 
-/// The executor's journal hooks for one apply: every step's start and end.
+/// The executor's journal hooks for one run: every step's start and end.
 pub(crate) struct Journaling<'a> {
     /// Concurrent operations' entries share syncs; each is durable before it counts.
     pub journal: &'a GroupCommit,
@@ -22,7 +25,7 @@ impl Journaling<'_> {
         op: &Operation,
         request_id: &str,
         result: Result_,
-        error: Option<&str>,
+        error: Option<String>,
     ) -> NewEntry {
         let detail = StepDetail {
             request_id,
@@ -31,7 +34,7 @@ impl Journaling<'_> {
             changes: &op.changes,
             window: self.window.as_deref().filter(|_| op.class.needs_window()),
             agent: self.agent,
-            error,
+            error: error.as_deref(),
         };
         NewEntry {
             at: self.clock.now(),
@@ -46,25 +49,22 @@ impl Journaling<'_> {
 
 #[async_trait::async_trait]
 impl StepJournal for Journaling<'_> {
-    async fn started(&self, op: &Operation, request_id: &str) -> Result<(), String> {
+    async fn started(&self, op: &Operation, request_id: &str) -> Result<(), Arc<AuditError>> {
         let entry = self.entry(op, request_id, Result_::Started, None);
-        self.journal
-            .append(entry)
-            .await
-            .map(drop)
-            .map_err(|e| crate::error_chain(&*e))
+        self.journal.append(entry).await.map(drop)
     }
 
     fn ended(&self, op: &Operation, request_id: &str, outcome: &Outcome) -> Ended<'static> {
         let (result, error) = match outcome {
             Outcome::Succeeded => (Result_::Success, None),
-            Outcome::Failed(e) => (Result_::Failure, Some(e.as_str())),
+            // The same text the operator is shown.
+            Outcome::Failed(e) => (Result_::Failure, Some(crate::error_chain(e))),
             // Never journaled as started: nothing to close.
             Outcome::NotAttempted => return Box::pin(std::future::ready(Ok(()))),
         };
         let durable = self
             .journal
             .enqueue(self.entry(op, request_id, result, error));
-        Box::pin(async move { durable.await.map(drop).map_err(|e| crate::error_chain(&*e)) })
+        Box::pin(async move { durable.await.map(drop) })
     }
 }

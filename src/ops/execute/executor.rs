@@ -9,27 +9,54 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use futures_util::stream::{self, FuturesUnordered, StreamExt};
 
 use super::bind::{BoundOp, Payload};
+use crate::audit::AuditError;
 use crate::driver::OpContext;
 use crate::driver::{DriverError, Vms};
 use crate::plan::{OpKind, Operation};
 
 /// How one operation ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// The VMS accepted it (2xx: durable).
     Succeeded,
-    /// It failed; the message says why.
-    Failed(String),
-    /// It was not started because an earlier operation failed.
+    /// It failed; the failure says what the VMS and the journal hold.
+    Failed(StepFailure),
+    /// It was not started because an earlier operation failed or a signal came.
     NotAttempted,
 }
 
+/// Why an operation failed. The variants differ in what is left behind: the
+/// VMS unchanged, or changed without the journal saying so.
+#[derive(Debug, thiserror::Error)]
+pub enum StepFailure {
+    /// Its start could not be journaled, so its request was never sent: the VMS is unchanged.
+    #[error("not sent: the journal could not record its start")]
+    StartNotJournaled(#[source] Arc<AuditError>),
+    /// The VMS refused it or could not be reached; the driver's error (shown as is) says which.
+    #[error(transparent)]
+    Vms(DriverError),
+    /// The VMS applied it, but its end could not be journaled: the VMS holds a change the journal does not close.
+    #[error("applied, but the journal could not record its end")]
+    EndNotJournaled(#[source] Arc<AuditError>),
+}
+
+/// Failures compare by meaning and by what they say: their causes (I/O, HTTP) are not comparable.
+impl PartialEq for StepFailure {
+    fn eq(&self, other: &Self) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+            && crate::error_chain(self) == crate::error_chain(other)
+    }
+}
+
+impl Eq for StepFailure {}
+
 /// One operation and how it ended.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct StepResult {
     /// The operation.
     pub op: Operation,
@@ -40,13 +67,13 @@ pub struct StepResult {
 }
 
 /// The end of an operation, queued in the journal; resolves once it is durable.
-pub type Ended<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+pub type Ended<'a> = Pin<Box<dyn Future<Output = Result<(), Arc<AuditError>>> + Send + 'a>>;
 
 /// Where the executor records each operation's start and end.
 #[async_trait::async_trait]
 pub trait StepJournal: Sync {
     /// Records that `op` is about to be sent; an error stops it from being sent.
-    async fn started(&self, op: &Operation, request_id: &str) -> Result<(), String>;
+    async fn started(&self, op: &Operation, request_id: &str) -> Result<(), Arc<AuditError>>;
     /// Queues how `op` ended, in call order; the operation counts as ended (reported,
     /// its slot's next operation's start journaled after it) once the future resolves.
     fn ended(&self, op: &Operation, request_id: &str, outcome: &Outcome) -> Ended<'static>;
@@ -76,10 +103,6 @@ fn phase(op: OpKind) -> usize {
         | OpKind::PolicyChange => 1,
         OpKind::CameraDelete | OpKind::AlertDelete => 2,
     }
-}
-
-fn driver_error(e: DriverError) -> String {
-    crate::error_chain(&e)
 }
 
 /// Sends one bound operation.
@@ -181,9 +204,7 @@ async fn send_one(
         Outcome::NotAttempted
     } else {
         match x.journal.started(op, &request_id).await {
-            Err(e) => Outcome::Failed(format!(
-                "not sent: the journal could not record its start: {e}"
-            )),
+            Err(e) => Outcome::Failed(StepFailure::StartNotJournaled(e)),
             Ok(()) => {
                 let ctx = OpContext {
                     request_id: request_id.clone(),
@@ -191,7 +212,7 @@ async fn send_one(
                 };
                 match send(x.vms, &bound.payload, &ctx).await {
                     Ok(()) => Outcome::Succeeded,
-                    Err(e) => Outcome::Failed(driver_error(e)),
+                    Err(e) => Outcome::Failed(StepFailure::Vms(e)),
                 }
             }
         }
@@ -209,13 +230,63 @@ async fn send_one(
 }
 
 /// The operation's final outcome once its end's journaling is known.
-fn close(mut r: StepResult, journaled: Result<(), String>, failed: &AtomicBool) -> StepResult {
+fn close(
+    mut r: StepResult,
+    journaled: Result<(), Arc<AuditError>>,
+    failed: &AtomicBool,
+) -> StepResult {
     if let (Err(e), Outcome::Succeeded) = (journaled, &r.outcome) {
         // The VMS change happened; only its record is missing. Say so, and stop.
         failed.store(true, Ordering::SeqCst);
-        r.outcome = Outcome::Failed(format!(
-            "applied, but the journal could not record its end: {e}"
-        ));
+        r.outcome = Outcome::Failed(StepFailure::EndNotJournaled(e));
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full_disk() -> Arc<AuditError> {
+        Arc::new(AuditError::Io {
+            path: "state/journal.jsonl".into(),
+            source: std::io::Error::other("No space left on device"),
+        })
+    }
+
+    /// The text shown and journaled is the one each failure always had.
+    #[test]
+    fn each_failure_says_what_it_always_said() {
+        let journal = crate::error_chain(&*full_disk());
+        assert_eq!(
+            crate::error_chain(&StepFailure::StartNotJournaled(full_disk())),
+            format!("not sent: the journal could not record its start: {journal}")
+        );
+        assert_eq!(
+            crate::error_chain(&StepFailure::EndNotJournaled(full_disk())),
+            format!("applied, but the journal could not record its end: {journal}")
+        );
+        let refused = || DriverError::Unreachable {
+            method: "PUT".into(),
+            path: "/api/v1/cameras/hall-01".into(),
+            host: "127.0.0.1:1".into(),
+            reason: "connection refused".into(),
+        };
+        assert_eq!(
+            crate::error_chain(&StepFailure::Vms(refused())),
+            crate::error_chain(&refused())
+        );
+    }
+
+    /// "The VMS is unchanged" and "the VMS changed unrecorded" never compare equal.
+    #[test]
+    fn failures_of_different_meaning_differ() {
+        let start = Outcome::Failed(StepFailure::StartNotJournaled(full_disk()));
+        let end = Outcome::Failed(StepFailure::EndNotJournaled(full_disk()));
+        assert_ne!(start, end);
+        assert_eq!(
+            start,
+            Outcome::Failed(StepFailure::StartNotJournaled(full_disk()))
+        );
+    }
 }

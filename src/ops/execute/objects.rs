@@ -3,18 +3,19 @@
 //!
 //! The snapshot's configuration is planned against the VMS as it is now, exactly
 //! as an apply plans the desired state (the same diff, the same binding to live
-//! versions), then sent by the apply's executor: creates, then updates with
+//! versions), then sent by the executor an apply uses: creates, then updates with
 //! `If-Match`, then deletes, each journaled before its request and when it ends.
+//! A signal stops it like an apply: nothing new starts, what is in flight ends.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::bind::bind;
+use super::executor::{execute, Execution, Outcome, StepResult};
+use super::import::{ImportJob, RestoreFailure};
+use super::journaling::Journaling;
 use crate::audit::detail::Agent;
 use crate::audit::{AuditError, GroupCommit};
 use crate::model::LiveConfig;
-use crate::ops::apply::bind::bind;
-use crate::ops::apply::executor::{execute, Execution, Outcome, StepResult};
-use crate::ops::apply::journaling::Journaling;
-use crate::ops::journaled_import::{ImportJob, RestoreFailure};
 use crate::plan::comparable::ConfigState;
 use crate::plan::diff::diff;
 
@@ -68,6 +69,9 @@ pub(crate) async fn restore_objects(
         agent,
         clock: *job.clock,
     };
+    // A job without a flag (a rollback) runs to its end.
+    let never = AtomicBool::new(false);
+    let interrupted = job.interrupted.unwrap_or(&never);
     let steps = execute(
         &bound,
         &Execution {
@@ -77,23 +81,33 @@ pub(crate) async fn restore_objects(
             journal: &hooks,
             progress: &|_: &StepResult| {},
             new_id: &|| uuid::Uuid::new_v4().to_string(),
-            interrupted: &AtomicBool::new(false),
+            interrupted,
         },
     )
     .await;
-    let failures: Vec<&str> = steps
+    let failures: Vec<_> = steps
         .iter()
         .filter_map(|s| match &s.outcome {
-            Outcome::Failed(e) => Some(e.as_str()),
+            Outcome::Failed(e) => Some(e),
             _ => None,
         })
         .collect();
+    let not_sent = steps
+        .iter()
+        .filter(|s| s.outcome == Outcome::NotAttempted)
+        .count();
     Ok(match failures.first() {
-        None => Ok(steps.len()),
         Some(first) => Err(RestoreFailure::Objects(ObjectsFailed {
             failed: failures.len(),
             total: steps.len(),
-            first: (*first).to_string(),
+            first: crate::error_chain(*first),
         })),
+        None if not_sent > 0 && interrupted.load(Ordering::SeqCst) => {
+            Err(RestoreFailure::Interrupted {
+                sent: steps.len() - not_sent,
+                total: steps.len(),
+            })
+        }
+        None => Ok(steps.len()),
     })
 }
