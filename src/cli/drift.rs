@@ -92,6 +92,7 @@ fn ack(a: AckArgs, state: &vmsops::ops::StateStore) -> CmdResult {
     let env = |k: &str| std::env::var(k).ok();
     let done = super::runtime()?.block_on(vmsops::ops::ack::ack(&AckRequest {
         site: &at,
+        repo: &a.repo,
         state,
         operator: &operator,
         reason: a.reason.trim(),

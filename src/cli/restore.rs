@@ -118,6 +118,7 @@ pub fn run(args: Args) -> CmdResult {
         interrupted: &interrupted,
         snapshot: &snapshot,
         site: &site,
+        repo: &args.repo,
         state: &state,
         operator: &operator,
         ticket: args.ticket.as_deref(),

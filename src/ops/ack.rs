@@ -18,6 +18,8 @@ use crate::state::{StateError, StateStore};
 pub struct AckRequest<'a> {
     /// The site at its last applied commit (its policy, its VMS).
     pub site: &'a SiteAt,
+    /// The repository (the git note on the applied commit anchors the ack).
+    pub repo: &'a std::path::Path,
     /// The state store.
     pub state: &'a StateStore,
     /// The person who answers for the changes.
@@ -96,5 +98,8 @@ pub async fn ack(req: &AckRequest<'_>) -> Result<Acked, AckError> {
     blocking(|| journal.append(entry))?;
     let moved = baseline.moved_to(position, req.clock.now(), "ack");
     blocking(|| req.state.set_baseline(&site.name, &moved))?;
+    super::anchors::record_head(req.state, req.repo, req.site, "drift ack")
+        .await
+        .map_err(super::anchors::ReachError::from)?;
     Ok(Acked::Done(out_of_band))
 }

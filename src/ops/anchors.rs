@@ -109,3 +109,51 @@ pub async fn unreached(state: &StateStore) -> Result<Option<Unreached>, AnchorEr
             .map(|anchor| Unreached { last, anchor }))
     })
 }
+
+/// Records the journal's head after a restore or an acknowledgement of `at`'s site in
+/// its applied record and in the git note on its applied commit, as an apply does: two
+/// anchors outside the journal. A site never applied has neither; a note that cannot be
+/// written is logged (the journal and the state are the record).
+pub async fn record_head(
+    state: &StateStore,
+    repo: &Path,
+    at: &super::connection::SiteAt,
+    what: &str,
+) -> Result<(), AnchorError> {
+    let Some(applied) = at.applied.clone() else {
+        return Ok(());
+    };
+    let site = at.site.name.clone();
+    let state = state.clone();
+    let repo = repo.to_path_buf();
+    let what = what.to_string();
+    blocking(move || {
+        let Some(head) = Journal::open(&state).last()? else {
+            return Ok(());
+        };
+        state.set_applied(
+            &site,
+            &crate::state::Applied {
+                journal_seq: Some(head.seq),
+                journal_hash: Some(head.hash.clone()),
+                ..applied.clone()
+            },
+        )?;
+        let line = format!(
+            "vmsops: {what} on site {site} at {} by {}; journal #{} ({})",
+            head.at,
+            head.operator.as_deref().unwrap_or("-"),
+            head.seq,
+            head.hash
+        );
+        let noted = crate::git::tree::Tree::open(&repo, &applied.commit)
+            .map_err(|e| crate::error_chain(&e))
+            .and_then(|tree| {
+                crate::git::notes::append(&tree, &line).map_err(|e| crate::error_chain(&e))
+            });
+        if let Err(e) = noted {
+            tracing::warn!(site, error = %e, "could not attach the git note refs/notes/vmsops");
+        }
+        Ok(())
+    })
+}

@@ -29,6 +29,8 @@ pub struct RestoreRequest<'a> {
     pub snapshot: &'a Snapshot,
     /// The site as configured at its last applied commit (its policy judges the restore).
     pub site: &'a SiteAt,
+    /// The repository (the git note on the applied commit anchors the restore).
+    pub repo: &'a std::path::Path,
     /// The state directory.
     pub state: &'a StateStore,
     /// The accountable person.
@@ -163,6 +165,9 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
     };
     report.method = Some(journaled_import(&job, detail).await??);
     report.restored = true;
+    super::anchors::record_head(req.state, req.repo, req.site, "restore")
+        .await
+        .map_err(super::anchors::ReachError::from)?;
     Ok(report)
 }
 

@@ -106,6 +106,14 @@ crate::for_each_store! {
             (last["action"].as_str(), last["ticket"].as_str(), last["operator"].as_str()),
             (Some("out-of-band.ack"), Some("WO-77"), Some("claire.martin"))
         );
+        // The ack's entry is anchored outside the journal, like an apply's: in the git
+        // note on the applied commit, which `audit verify --repo` checks.
+        let git = git2::Repository::open(repo.repo.path()).expect("repo");
+        let head = git.head().expect("head").peel_to_commit().expect("commit").id();
+        let note = git.find_note(Some("refs/notes/vmsops"), head).expect("a note");
+        let anchor = format!("journal #{} ({})", last["seq"], last["hash"].as_str().unwrap_or_default());
+        assert!(note.message().unwrap_or_default().contains(&anchor), "{:?} lacks {anchor}", note.message());
+        assert_eq!(op.run(&["audit", "verify", "--repo", &repo.arg()]).code, 0);
         let (code, site) = drift(&op, &repo);
         assert!(out_of_band(&site).is_empty(), "acknowledged: {site}");
         assert_eq!((code, site["status"].as_str()), (2, Some("drifted")), "the difference stays: {site}");
