@@ -15,7 +15,10 @@
 //! it recorded (at least [`MIN_RETENTION_DAYS`]), whatever it is asked. Nothing
 //! here talks to a VMS, journals or prints: callers do.
 
+mod db;
+mod dir;
 pub mod id;
+mod shelf;
 mod store;
 
 use schemars::JsonSchema;

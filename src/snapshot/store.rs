@@ -4,8 +4,6 @@
 //! never hands out one whose sha256 does not verify, and never removes one
 //! inside its retention.
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -14,19 +12,18 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::db::DbShelf;
+use super::dir::DirShelf;
+use super::shelf::{Shelf, Stored};
 use super::{id, Snapshot, SnapshotError, SnapshotInfo, SnapshotMeta, FORMAT, MIN_RETENTION_DAYS};
 use crate::canonical;
-use crate::state::atomic::write_atomic;
 use crate::state::pg::SnapshotBody;
 use crate::state::StateStore;
 
-/// How many suffixes are tried before giving up (there are 65,536 per second and operator).
-const MAX_ID_ATTEMPTS: usize = 4096;
-
 /// A snapshot file as written today: the JSON, zstd-compressed.
-const COMPRESSED: &str = ".json.zst";
+pub(super) const COMPRESSED: &str = ".json.zst";
 /// A snapshot file written before snapshots were compressed: the JSON itself.
-const PLAIN: &str = ".json";
+pub(super) const PLAIN: &str = ".json";
 /// zstd's level: exports are repetitive, so a fast level already takes them below a tenth.
 const ZSTD_LEVEL: i32 = 3;
 
@@ -43,21 +40,6 @@ fn unpack(body: &SnapshotBody, path: &Path) -> Result<Vec<u8>, SnapshotError> {
     }
 }
 
-/// The stored form of a snapshot file read from `path` (compressed or not, by its name).
-fn read_body(path: &Path) -> Result<SnapshotBody, SnapshotError> {
-    let bytes = std::fs::read(path).map_err(io(path))?;
-    if path.to_string_lossy().ends_with(COMPRESSED) {
-        Ok(SnapshotBody::Zstd(bytes))
-    } else {
-        String::from_utf8(bytes)
-            .map(SnapshotBody::Text)
-            .map_err(|e| SnapshotError::Corrupt {
-                path: path.to_path_buf(),
-                reason: format!("not UTF-8: {e}"),
-            })
-    }
-}
-
 /// How many bytes a stored body takes.
 fn stored_len(body: &SnapshotBody) -> u64 {
     match body {
@@ -67,16 +49,16 @@ fn stored_len(body: &SnapshotBody) -> u64 {
 }
 
 /// The id of a snapshot file name (`ID.json.zst` or `ID.json`), if it is one.
-fn id_of_file(name: &str) -> Option<&str> {
+pub(super) fn id_of_file(name: &str) -> Option<&str> {
     name.strip_suffix(COMPRESSED)
         .or_else(|| name.strip_suffix(PLAIN))
         .filter(|stem| id::is_valid(stem))
 }
 
-/// The snapshots of a state directory.
+/// The snapshots of a state store, on the shelf its kind keeps them on.
 #[derive(Debug)]
 pub struct SnapshotStore {
-    state: StateStore,
+    shelf: Box<dyn Shelf>,
     suffixes: Mutex<fastrand::Rng>,
 }
 
@@ -126,7 +108,7 @@ fn valid_site(site: &str) -> Result<(), SnapshotError> {
     }
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SnapshotError + '_ {
+pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SnapshotError + '_ {
     move |source| SnapshotError::Io {
         path: path.to_path_buf(),
         source,
@@ -193,7 +175,7 @@ fn verified(
 }
 
 /// No id left for `meta` after [`MAX_ID_ATTEMPTS`] tries.
-fn no_free_id(meta: &SnapshotMeta) -> SnapshotError {
+pub(super) fn no_free_id(meta: &SnapshotMeta) -> SnapshotError {
     SnapshotError::InvalidMeta(format!(
         "no free snapshot id for {} at {}",
         meta.operator, meta.taken_at
@@ -252,31 +234,34 @@ fn digest(meta: &Value, export: &Value) -> String {
 }
 
 impl SnapshotStore {
-    /// The store of `state` (`STATE/snapshots/`); does no I/O.
+    /// The store of `state` (`STATE/snapshots/`, or the store's `vmsops.snapshots`); does no I/O.
     pub fn new(state: &StateStore) -> SnapshotStore {
-        SnapshotStore {
-            state: state.clone(),
-            suffixes: Mutex::new(fastrand::Rng::new()),
-        }
+        Self::on(state, fastrand::Rng::new())
     }
 
     #[cfg(test)]
     fn with_seed(state: &StateStore, seed: u64) -> SnapshotStore {
+        Self::on(state, fastrand::Rng::with_seed(seed))
+    }
+
+    fn on(state: &StateStore, rng: fastrand::Rng) -> SnapshotStore {
+        let shelf: Box<dyn Shelf> = match (state.shared(), state.dir()) {
+            (Some(pg), _) => Box::new(DbShelf::new(pg)),
+            (None, Some(dir)) => Box::new(DirShelf::new(dir.join("snapshots"))),
+            (None, None) => Box::new(DirShelf::new(PathBuf::from("snapshots"))),
+        };
         SnapshotStore {
-            state: state.clone(),
-            suffixes: Mutex::new(fastrand::Rng::with_seed(seed)),
+            shelf,
+            suffixes: Mutex::new(rng),
         }
     }
 
     /// The folder holding every site's snapshots (`vmsops.snapshots` in a PostgreSQL store).
     pub fn root(&self) -> PathBuf {
-        match self.state.dir() {
-            Some(d) => d.join("snapshots"),
-            None => PathBuf::from("vmsops.snapshots"),
-        }
+        self.shelf.root()
     }
 
-    /// Stores `export` with `meta` under a new id and returns it once the file is durable.
+    /// Stores `export` with `meta` under a new id and returns it once it is durable.
     pub fn create(
         &self,
         meta: &SnapshotMeta,
@@ -294,37 +279,14 @@ impl SnapshotStore {
                 meta.snapshot_retention_days
             )));
         }
-        if let Some(pg) = self.state.pg() {
-            return self.create_in_db(pg, meta, export);
-        }
-        let dir = self.state.snapshots_dir(&meta.site);
-        crate::state::atomic::create_private_dir(&dir).map_err(io(&dir))?;
-        // One creator at a time across processes, so that "is this id free" stays true until written.
-        let lock_path = self.root().join(".lock");
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&lock_path)
-            .map_err(io(&lock_path))?;
-        lock.lock().map_err(io(&lock_path))?;
-        let mut id = None;
-        for _ in 0..MAX_ID_ATTEMPTS {
-            let candidate = self.candidate_id(meta);
-            if self.find(&candidate)?.is_empty() {
-                id = Some(candidate);
-                break;
-            }
-        }
-        let id = id.ok_or_else(|| no_free_id(meta))?;
         let (bytes, sha256) = encode(meta, export)?;
-        let packed = pack(&bytes)?;
-        let path = dir.join(format!("{id}{COMPRESSED}"));
-        write_atomic(&path, &packed).map_err(io(&path))?;
-        drop(lock);
+        let body = SnapshotBody::Zstd(pack(&bytes)?);
+        let stored_bytes = stored_len(&body);
+        let (id, path) = self
+            .shelf
+            .insert(meta, body, &sha256, &mut || self.candidate_id(meta))?;
         let mut info = SnapshotInfo::of(id, meta.clone(), sha256, path);
-        info.stored_bytes = packed.len() as u64;
+        info.stored_bytes = stored_bytes;
         Ok(info)
     }
 
@@ -338,114 +300,20 @@ impl SnapshotStore {
         id::make(meta.taken_at, &meta.operator, suffix)
     }
 
-    /// [`SnapshotStore::create`] in the shared PostgreSQL store: the same bytes, in a row.
-    fn create_in_db(
-        &self,
-        pg: &crate::state::pg::PgStore,
-        meta: &SnapshotMeta,
-        export: &Value,
-    ) -> Result<SnapshotInfo, SnapshotError> {
-        let (bytes, sha256) = encode(meta, export)?;
-        let body = SnapshotBody::Zstd(pack(&bytes)?);
-        for _ in 0..MAX_ID_ATTEMPTS {
-            let id = self.candidate_id(meta);
-            let row = crate::state::pg::SnapshotRow {
-                id: id.clone(),
-                site: meta.site.clone(),
-                body: body.clone(),
-            };
-            let stored = pg
-                .insert_snapshot(row, meta.taken_at, meta.keep_until(), sha256.clone())
-                .map_err(|e| self.state.db_error(e))?;
-            if stored {
-                let path = self.root().join(&id);
-                let mut info = SnapshotInfo::of(id, meta.clone(), sha256, path);
-                info.stored_bytes = stored_len(&body);
-                return Ok(info);
-            }
-        }
-        Err(no_free_id(meta))
-    }
-
-    /// The site folders present, sorted.
-    fn sites(&self) -> Result<Vec<String>, SnapshotError> {
-        let root = self.root();
-        let read = match std::fs::read_dir(&root) {
-            Ok(r) => r,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(io(&root)(e)),
-        };
-        let mut sites = Vec::new();
-        for e in read {
-            let e = e.map_err(io(&root))?;
-            let name = e.file_name().to_string_lossy().into_owned();
-            if !name.starts_with('.') && e.path().is_dir() {
-                sites.push(name);
-            }
-        }
-        sites.sort();
-        Ok(sites)
-    }
-
-    /// The files named `ID.json.zst` (or `ID.json`, from before compression), in any site folder.
-    fn find(&self, id: &str) -> Result<Vec<(String, PathBuf)>, SnapshotError> {
-        Ok(self
-            .sites()?
-            .into_iter()
-            .flat_map(|s| {
-                let dir = self.state.snapshots_dir(&s);
-                [COMPRESSED, PLAIN].map(|ext| (s.clone(), dir.join(format!("{id}{ext}"))))
-            })
-            .filter(|(_, p)| p.is_file())
-            .collect())
-    }
-
     /// Every snapshot (of `site` only, if given), oldest first.
     ///
-    /// Reads each file's metadata but does not verify its sha256 ([`SnapshotStore::load`]
-    /// does); a file that is not a snapshot is an error that names it.
+    /// Reads each one's metadata but does not verify its sha256 ([`SnapshotStore::load`]
+    /// does); a stored body that is not a snapshot is an error that names it.
     pub fn list(&self, site: Option<&str>) -> Result<Vec<SnapshotInfo>, SnapshotError> {
-        if let Some(pg) = self.state.pg() {
-            if let Some(s) = site {
-                valid_site(s)?;
-            }
-            let rows = pg.snapshots(site).map_err(|e| self.state.db_error(e))?;
-            let mut out = rows
-                .iter()
-                .map(|r| info(&r.id, self.root().join(&r.id), &r.body))
-                .collect::<Result<Vec<_>, _>>()?;
-            out.sort_by(|a, b| (a.taken_at, &a.id).cmp(&(b.taken_at, &b.id)));
-            return Ok(out);
+        if let Some(s) = site {
+            valid_site(s)?;
         }
-        let sites = match site {
-            Some(s) => {
-                valid_site(s)?;
-                vec![s.to_string()]
-            }
-            None => self.sites()?,
-        };
-        let mut out = Vec::new();
-        for s in sites {
-            let dir = self.state.snapshots_dir(&s);
-            let read = match std::fs::read_dir(&dir) {
-                Ok(r) => r,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io(&dir)(e)),
-            };
-            for e in read {
-                let path = e.map_err(io(&dir))?.path();
-                // Temporary files of an interrupted write, and anything else, are not snapshots.
-                let Some(id) = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(id_of_file)
-                else {
-                    continue;
-                };
-                let body = read_body(&path)?;
-                out.push(info(id, path.clone(), &body)?);
-            }
-        }
+        let mut out = self
+            .shelf
+            .all(site)?
+            .iter()
+            .map(|st| info(&st.id, st.path.clone(), &st.body))
+            .collect::<Result<Vec<_>, _>>()?;
         out.sort_by(|a, b| (a.taken_at, &a.id).cmp(&(b.taken_at, &b.id)));
         Ok(out)
     }
@@ -455,40 +323,14 @@ impl SnapshotStore {
         if !id::is_valid(id) {
             return Err(SnapshotError::InvalidId { id: id.to_string() });
         }
-        if let Some(pg) = self.state.pg() {
-            let row = pg
-                .snapshot(id)
-                .map_err(|e| self.state.db_error(e))?
-                .ok_or_else(|| SnapshotError::NotFound {
-                    id: id.to_string(),
-                    dir: self.root(),
-                })?;
-            let path = self.root().join(id);
-            let bytes = unpack(&row.body, &path)?;
-            return verified(id, row.site, path, &bytes);
-        }
-        let mut found = self.find(id)?;
-        let (folder, path) = match found.len() {
-            0 => {
-                return Err(SnapshotError::NotFound {
-                    id: id.to_string(),
-                    dir: self.root(),
-                })
-            }
-            1 => found.remove(0),
-            _ => {
-                return Err(SnapshotError::Ambiguous {
-                    id: id.to_string(),
-                    sites: found
-                        .iter()
-                        .map(|(s, _)| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                })
-            }
-        };
-        let bytes = unpack(&read_body(&path)?, &path)?;
-        verified(id, folder, path, &bytes)
+        let Stored {
+            id,
+            site,
+            path,
+            body,
+        } = self.shelf.get(id)?;
+        let bytes = unpack(&body, &path)?;
+        verified(&id, site, path, &bytes)
     }
 
     /// Which snapshots (of `site`, or all) taken more than `older_than` before `now`
@@ -526,33 +368,12 @@ impl SnapshotStore {
 
     /// Snapshot `info`'s bytes as they are stored (compressed, or text from before), to copy them as they are.
     pub fn stored_body(&self, info: &SnapshotInfo) -> Result<SnapshotBody, SnapshotError> {
-        match self.state.pg() {
-            Some(pg) => pg
-                .snapshot(&info.id)
-                .map_err(|e| self.state.db_error(e))?
-                .map(|r| r.body)
-                .ok_or_else(|| SnapshotError::NotFound {
-                    id: info.id.clone(),
-                    dir: self.root(),
-                }),
-            None => read_body(&info.path),
-        }
+        self.shelf.body(info)
     }
 
-    /// Removes one snapshot file (one that [`SnapshotStore::prune_plan`] chose), durably.
+    /// Removes one snapshot (one that [`SnapshotStore::prune_plan`] chose), durably.
     pub fn remove(&self, snapshot: &SnapshotInfo) -> Result<(), SnapshotError> {
-        if let Some(pg) = self.state.pg() {
-            return pg
-                .delete_snapshot(&snapshot.id)
-                .map_err(|e| self.state.db_error(e).into());
-        }
-        std::fs::remove_file(&snapshot.path).map_err(io(&snapshot.path))?;
-        if let Some(dir) = snapshot.path.parent() {
-            File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(io(dir))?;
-        }
-        Ok(())
+        self.shelf.remove(snapshot)
     }
 }
 

@@ -260,6 +260,14 @@ impl StateStore {
         }
     }
 
+    /// The shared PostgreSQL store, for the layers that keep their records in it.
+    pub fn shared(&self) -> Option<Arc<PgStore>> {
+        match &self.backend {
+            Backend::Pg(p) => Some(Arc::clone(p)),
+            Backend::Dir(_) => None,
+        }
+    }
+
     /// The directory, when that is where the state lives.
     pub fn dir(&self) -> Option<&Path> {
         match &self.backend {
@@ -529,12 +537,13 @@ impl StateStore {
         self.set_record(site, "notified", n)
     }
 
-    /// The folder of a site's snapshots (directory stores).
-    pub fn snapshots_dir(&self, site: &str) -> PathBuf {
-        match &self.backend {
-            Backend::Dir(root) => root.join("snapshots").join(site),
-            Backend::Pg(_) => PathBuf::from("vmsops.snapshots").join(site),
-        }
+    /// The folder of a site's snapshots in a directory store.
+    #[cfg(test)]
+    pub(crate) fn snapshots_dir(&self, site: &str) -> PathBuf {
+        self.dir()
+            .unwrap_or(Path::new(""))
+            .join("snapshots")
+            .join(site)
     }
 
     /// The site's baseline, if one was recorded.
