@@ -14,7 +14,7 @@ use crate::audit::detail::{to_map, Agent, RefusalDetail, RestoreDetail};
 use crate::audit::{AuditError, Journal, NewEntry, Outcome};
 use crate::driver::{DriverError, Vms};
 use crate::gate::{self, GateInput, GateOutcome, Mode, Refusal};
-use crate::model::Capabilities;
+use crate::model::{Capabilities, Operator};
 use crate::ops::connection::SiteAt;
 use crate::snapshot::{Snapshot, SnapshotError, SnapshotInfo, SnapshotMeta, SnapshotStore};
 use crate::state::lock::{self, Holder, LockError, SiteLock};
@@ -29,7 +29,7 @@ pub struct RestoreRequest<'a> {
     /// The state directory.
     pub state: &'a StateStore,
     /// The accountable person.
-    pub operator: &'a str,
+    pub operator: &'a Operator,
     /// The ticket.
     pub ticket: Option<&'a str>,
     /// How long to wait for the site lock.
@@ -149,7 +149,7 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
         journal: &journal,
         export: &req.snapshot.export,
         base: &base,
-        operator: req.operator,
+        operator: req.operator.as_str(),
         clock: &req.clock,
     };
     report.method = Some(journaled_import(&job, detail).await??);
@@ -194,7 +194,7 @@ async fn snapshot_before(
     let meta = SnapshotMeta::for_site(
         &req.site.site,
         req.clock.now(),
-        req.operator,
+        req.operator.as_str(),
         Some(format!("before restoring {}", req.snapshot.id)),
         req.site.commit.clone(),
     );
@@ -221,7 +221,7 @@ fn judge(req: &RestoreRequest<'_>, caps: &Capabilities) -> GateOutcome {
         req.clock.now(),
         caps,
     );
-    input.operator = Some(req.operator);
+    input.operator = Some(req.operator.as_str());
     input.ticket = req.ticket;
     gate::evaluate(&input, &mut [])
 }
