@@ -129,6 +129,7 @@ fn settings(
         .auto_rollback(args.auto_rollback)
         .verify(args.verify.then_some(args.verify_timeout))
         .lock_timeout(args.lock_timeout)
+        // clap reads the same variables so that `--help` names them; the rule is the builder's.
         .env_defaults(&|k| std::env::var(k).ok())
         .build()
 }

@@ -114,11 +114,6 @@ impl ApplySettings {
     pub fn operator(&self) -> &Operator {
         &self.operator
     }
-
-    /// Who runs it.
-    pub fn agent(&self) -> Agent {
-        self.agent
-    }
 }
 
 /// [`ApplySettings`] being put together: defaults, then each setting the run gives, then [`Self::build`].
