@@ -168,26 +168,7 @@ pub fn verify_bytes(bytes: &[u8], anchors: &[Anchor]) -> VerifyReport {
             }
         };
         let seq = Some(e.seq);
-        let expected = last_seq + 1;
-        // The hash first: an edited `seq` or `prev` is an edit, not a move.
-        let kind = if e.compute_hash() != e.hash {
-            Some(BreakKind::Edited)
-        } else if e.seq < expected {
-            Some(BreakKind::Duplicate)
-        } else if e.seq > expected {
-            let later = parsed[i + 1..]
-                .iter()
-                .any(|p| p.as_ref().is_ok_and(|p| p.seq == expected));
-            Some(if later {
-                BreakKind::OutOfOrder { expected }
-            } else {
-                BreakKind::Missing { expected }
-            })
-        } else if e.prev != report.last_hash {
-            Some(BreakKind::Unlinked)
-        } else {
-            None
-        };
+        let kind = chain_break(e, last_seq + 1, report.last_hash.as_ref(), &parsed[i + 1..]);
         if let Some(kind) = kind {
             report.broken = broken(seq, kind);
             return report;
@@ -197,36 +178,74 @@ pub fn verify_bytes(bytes: &[u8], anchors: &[Anchor]) -> VerifyReport {
         report.entries += 1;
         report.last_hash = Some(e.hash.clone());
     }
+    report.broken = anchor_break(anchors, last_seq, &hashes, lines.len());
+    report
+}
+
+/// How entry `e`, expected to be #`expected` after the entry hashed `last_hash`, breaks
+/// the chain, if it does; `later` are the lines after it.
+fn chain_break(
+    e: &Entry,
+    expected: u64,
+    last_hash: Option<&String>,
+    later: &[Result<Entry, String>],
+) -> Option<BreakKind> {
+    // The hash first: an edited `seq` or `prev` is an edit, not a move.
+    if e.compute_hash() != e.hash {
+        Some(BreakKind::Edited)
+    } else if e.seq < expected {
+        Some(BreakKind::Duplicate)
+    } else if e.seq > expected {
+        let found_later = later
+            .iter()
+            .any(|p| p.as_ref().is_ok_and(|p| p.seq == expected));
+        Some(if found_later {
+            BreakKind::OutOfOrder { expected }
+        } else {
+            BreakKind::Missing { expected }
+        })
+    } else if e.prev.as_ref() != last_hash {
+        Some(BreakKind::Unlinked)
+    } else {
+        None
+    }
+}
+
+/// The first anchor an intact chain of `last_seq` entries (hashed `hashes`, on `lines`
+/// lines) does not honour: one it does not reach, else one whose entry has another hash.
+fn anchor_break(
+    anchors: &[Anchor],
+    last_seq: u64,
+    hashes: &[String],
+    lines: usize,
+) -> Option<Break> {
     if let Some(anchor) = anchors
         .iter()
         .filter(|a| a.seq > last_seq)
         .max_by_key(|a| a.seq)
     {
-        report.broken = Some(Break {
-            line: lines.len() + 1,
+        return Some(Break {
+            line: lines + 1,
             seq: Some(last_seq),
             kind: BreakKind::Truncated {
                 anchor: anchor.clone(),
             },
         });
-        return report;
     }
     // Entries are 1..=last_seq here, in order: entry #n's hash is hashes[n - 1].
-    if let Some(anchor) = anchors.iter().find(|a| {
+    let anchor = anchors.iter().find(|a| {
         a.seq > 0
             && a.hash
                 .as_ref()
                 .is_some_and(|h| hashes.get((a.seq - 1) as usize) != Some(h))
-    }) {
-        report.broken = Some(Break {
-            line: anchor.seq as usize,
-            seq: Some(anchor.seq),
-            kind: BreakKind::Rewritten {
-                anchor: anchor.clone(),
-            },
-        });
-    }
-    report
+    })?;
+    Some(Break {
+        line: anchor.seq as usize,
+        seq: Some(anchor.seq),
+        kind: BreakKind::Rewritten {
+            anchor: anchor.clone(),
+        },
+    })
 }
 
 #[cfg(test)]

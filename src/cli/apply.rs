@@ -2,10 +2,15 @@
 
 use std::path::PathBuf;
 
+use vmsops::desired::{SiteDoc, Tree};
 use vmsops::duration::parse_duration;
 use vmsops::exit::Exit;
-use vmsops::ops::apply::{apply_site, Agent, ApplyOutcome, ApplyReport, ApplySite, Outcome};
-use vmsops::plan::document::PlanDocument;
+use vmsops::model::NoOperator;
+use vmsops::ops::apply::{
+    apply_site, Agent, ApplyOutcome, ApplyReport, ApplySettings, ApplySite, Outcome,
+};
+use vmsops::ops::StateStore;
+use vmsops::plan::document::{PlanDocument, SitePlan};
 use vmsops::plan::style::Style;
 use vmsops::safe_text::terminal;
 
@@ -34,7 +39,7 @@ pub struct Args {
     #[arg(long, env = "VMSOPS_TICKET")]
     ticket: Option<String>,
     /// Operations sent at a time.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = ApplySettings::DEFAULT_PARALLELISM)]
     parallelism: usize,
     /// After a failed operation (or, with --verify, a degraded camera), restore the snapshot taken before the first change.
     #[arg(long)]
@@ -87,115 +92,169 @@ fn saved_plan(p: &std::path::Path) -> Result<PlanDocument, String> {
 
 /// Applies every selected site, one after the other.
 pub fn run(args: Args, log_format: LogFormat) -> CmdResult {
-    let operator = args.operator.clone().unwrap_or_default();
     let clock = super::clock()?;
     let today = super::today()?;
     let saved = args.plan.as_deref().map(saved_plan).transpose()?;
     // A saved plan is applied at --rev like any apply: if that is no longer the
     // commit it was made for (a new commit landed), the plan is stale.
-    let rev = args.repo.rev.clone();
+    let rev = args.repo.rev.as_str();
     if rev == vmsops::desired::WORKTREE {
         return Err("apply reads committed state only: commit the change (and have it approved), then apply".into());
     }
-    let (tree, repo) = load_valid(&args.repo, &rev, today)?;
-    let commit = repo.commit.clone().unwrap_or_default();
+    let (tree, repo) = load_valid(&args.repo, rev, today)?;
     let state = args.state.open()?;
-    let env = |k: &str| std::env::var(k).ok();
-    let rt = super::runtime()?;
-    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    rt.spawn(super::signal::interrupt_twice(std::sync::Arc::clone(
-        &interrupted,
-    )));
-    let style = Style {
-        color: super::color_enabled(&std::io::stdout()),
+    let settings = settings(&args, clock, today)?;
+    let run = Run {
+        args: &args,
+        settings: &settings,
+        tree: &tree,
+        commit: repo.commit.clone().unwrap_or_default(),
+        state: &state,
+        saved: saved.as_ref(),
+        view: View::new(args.format, log_format),
     };
-    let json = args.format == ResultFormat::Json;
-    let lines = Lines {
-        to_stderr: json,
-        timestamps: matches!(log_format, LogFormat::Json),
-        style: if json {
-            Style {
-                color: super::color_enabled(&std::io::stderr()),
-            }
-        } else {
-            style
-        },
-    };
-    let mut reports = Vec::new();
-    let mut exit = Exit::Success;
-    for doc in sharded(&repo.sites, args.shard) {
-        let Some(site) = &doc.site else { continue };
-        if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
-            // Interrupted: no site starts after the one that was running.
-            exit = worst(exit, Exit::Error);
-            break;
-        }
-        let saved_site = match &saved {
-            Some(d) => match d.sites.iter().find(|s| s.site == site.name) {
-                Some(s) => Some(s),
-                None => continue,
-            },
-            None => None,
+    run.apply_all(&sharded(&repo.sites, args.shard))
+}
+
+/// The run's settings from its flags (the operator and ticket else from the environment).
+fn settings(
+    args: &Args,
+    clock: vmsops::ops::clock::Clock,
+    today: jiff::civil::Date,
+) -> Result<ApplySettings, NoOperator> {
+    ApplySettings::builder(Agent::Cli, clock, today)
+        .operator(args.operator.as_deref())
+        .ticket(args.ticket.as_deref())
+        .emergency(args.emergency, args.reason.as_deref())
+        .parallelism(args.parallelism)
+        .auto_rollback(args.auto_rollback)
+        .verify(args.verify.then_some(args.verify_timeout))
+        .lock_timeout(args.lock_timeout)
+        // clap reads the same variables so that `--help` names them; the rule is the builder's.
+        .env_defaults(&|k| std::env::var(k).ok())
+        .build()
+}
+
+/// Where the run's output goes and how it looks.
+struct View {
+    /// `--format json`: stdout holds only the document.
+    json: bool,
+    /// The report's style on stdout.
+    style: Style,
+    /// Each operation's line as it ends.
+    lines: Lines,
+}
+
+impl View {
+    fn new(format: ResultFormat, log_format: LogFormat) -> Self {
+        let style = Style {
+            color: super::color_enabled(&std::io::stdout()),
         };
-        let bar = Reporter::new(&site.name, lines);
-        let applied = rt.block_on(apply_site(&ApplySite {
-            repo_dir: &args.repo.repo,
-            tree: &tree,
-            commit: &commit,
-            doc,
-            site,
-            base: args.base.as_deref(),
-            state: &state,
-            operator: &operator,
-            ticket: args.ticket.as_deref(),
-            emergency: if args.emergency {
-                args.reason.as_deref()
-            } else {
-                None
-            },
-            parallelism: args.parallelism,
-            auto_rollback: args.auto_rollback,
-            verify: args.verify.then_some(args.verify_timeout),
-            lock_timeout: args.lock_timeout,
-            saved: saved_site,
-            agent: Agent::Cli,
-            clock,
-            today,
-            env: &env,
-            progress: &bar,
-            interrupted: &interrupted,
-        }));
-        let report = match applied {
-            Ok(report) => report,
-            Err(e) => {
-                // Sites before this one may have changed: a script reading stdout still
-                // learns what they did (the error itself goes to stderr, exit 1).
-                if json && !reports.is_empty() {
-                    output::json(&ApplyDocument::new(&reports))?;
+        let json = format == ResultFormat::Json;
+        let lines = Lines {
+            to_stderr: json,
+            timestamps: matches!(log_format, LogFormat::Json),
+            style: if json {
+                Style {
+                    color: super::color_enabled(&std::io::stderr()),
                 }
-                return Err(e.into());
-            }
-        };
-        bar.finish();
-        if !json {
-            output::print(&render(&report, style, bar.streamed()))?;
-        }
-        exit = worst(
-            exit,
-            match report.outcome {
-                // Applied, but a camera did not come back: the operator must look.
-                ApplyOutcome::Applied if !report.degraded().is_empty() => Exit::Error,
-                ApplyOutcome::UpToDate | ApplyOutcome::Applied => Exit::Success,
-                ApplyOutcome::Refused => Exit::Refused,
-                ApplyOutcome::Failed => Exit::Error,
+            } else {
+                style
             },
-        );
-        reports.push(report);
+        };
+        Self { json, style, lines }
     }
-    if json {
-        output::json(&ApplyDocument::new(&reports))?;
+}
+
+/// One `vmsops apply`: its settings and what every site shares.
+struct Run<'a> {
+    args: &'a Args,
+    settings: &'a ApplySettings,
+    tree: &'a Tree,
+    commit: String,
+    state: &'a StateStore,
+    saved: Option<&'a PlanDocument>,
+    view: View,
+}
+
+impl Run<'_> {
+    /// Applies the sites in order; the exit is the worst of theirs.
+    fn apply_all(&self, docs: &[&SiteDoc]) -> CmdResult {
+        let rt = super::runtime()?;
+        let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        rt.spawn(super::signal::interrupt_twice(std::sync::Arc::clone(
+            &interrupted,
+        )));
+        let env = |k: &str| std::env::var(k).ok();
+        let mut reports = Vec::new();
+        let mut exit = Exit::Success;
+        for doc in docs {
+            let Some(site) = &doc.site else { continue };
+            if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+                // Interrupted: no site starts after the one that was running.
+                exit = worst(exit, Exit::Error);
+                break;
+            }
+            let Some(saved) = self.saved_site(&site.name) else {
+                continue;
+            };
+            let bar = Reporter::new(&site.name, self.view.lines);
+            let applied = rt.block_on(apply_site(&ApplySite {
+                settings: self.settings,
+                repo_dir: &self.args.repo.repo,
+                tree: self.tree,
+                commit: &self.commit,
+                doc,
+                site,
+                base: self.args.base.as_deref(),
+                saved,
+                state: self.state,
+                env: &env,
+                progress: &bar,
+                interrupted: &interrupted,
+            }));
+            let report = match applied {
+                Ok(report) => report,
+                Err(e) => {
+                    // Sites before this one may have changed: a script reading stdout still
+                    // learns what they did (the error itself goes to stderr, exit 1).
+                    if self.view.json && !reports.is_empty() {
+                        output::json(&ApplyDocument::new(&reports))?;
+                    }
+                    return Err(e.into());
+                }
+            };
+            bar.finish();
+            if !self.view.json {
+                output::print(&render(&report, self.view.style, bar.streamed()))?;
+            }
+            exit = worst(exit, site_exit(&report));
+            reports.push(report);
+        }
+        if self.view.json {
+            output::json(&ApplyDocument::new(&reports))?;
+        }
+        Ok(exit)
     }
-    Ok(exit)
+
+    /// The saved plan's part for `site` (`Some(None)` without a saved plan); `None`: the saved plan skips the site.
+    fn saved_site(&self, site: &str) -> Option<Option<&SitePlan>> {
+        match self.saved {
+            Some(d) => d.sites.iter().find(|s| s.site == site).map(Some),
+            None => Some(None),
+        }
+    }
+}
+
+/// A site's exit code, from how its apply ended.
+fn site_exit(report: &ApplyReport) -> Exit {
+    match report.outcome {
+        // Applied, but a camera did not come back: the operator must look.
+        ApplyOutcome::Applied if !report.degraded().is_empty() => Exit::Error,
+        ApplyOutcome::UpToDate | ApplyOutcome::Applied => Exit::Success,
+        ApplyOutcome::Refused => Exit::Refused,
+        ApplyOutcome::Failed => Exit::Error,
+    }
 }
 
 fn worst(a: Exit, b: Exit) -> Exit {

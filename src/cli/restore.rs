@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use vmsops::duration::parse_duration;
 use vmsops::exit::Exit;
+use vmsops::model::Operator;
 use vmsops::ops::connection::site_at_applied;
-use vmsops::ops::restore::{restore, RestoreMethod, RestoreRequest};
+use vmsops::ops::restore::{restore, RestoreMethod, RestoreReport, RestoreRequest};
+use vmsops::ops::Snapshot;
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -88,26 +90,9 @@ pub fn run(args: Args) -> CmdResult {
             snapshot.meta.site
         );
     }
-    let operator = super::snapshot::operator(args.operator.clone()).unwrap_or_default();
+    let operator = Operator::from_flag_or_env(args.operator.as_deref(), &env)?;
     if !args.yes {
-        let stdin = std::io::stdin();
-        if !stdin.is_terminal() {
-            return Err("restore replaces the VMS configuration: pass --yes to confirm (there is no terminal to ask)".into());
-        }
-        let _ = write!(
-            std::io::stderr(),
-            "Restore site `{}` ({}) to snapshot {} taken {} by {}? Type the site name to confirm: ",
-            snapshot.meta.site,
-            snapshot.meta.url,
-            snapshot.id,
-            snapshot.meta.taken_at,
-            vmsops::safe_text::terminal(&snapshot.meta.operator)
-        );
-        let mut answer = String::new();
-        stdin.lock().read_line(&mut answer)?;
-        if answer.trim() != snapshot.meta.site {
-            return Err("not confirmed: nothing was changed".into());
-        }
+        confirm(&snapshot)?;
     }
     let rt = super::runtime()?;
     let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -126,70 +111,106 @@ pub fn run(args: Args) -> CmdResult {
         clock: super::clock()?,
         env: &env,
     }))?;
-    let outcome = if !report.refusals.is_empty() {
+    let outcome = outcome(&report);
+    if args.format == ResultFormat::Json {
+        output::json(&document(&snapshot, &report, outcome))?;
+    } else {
+        output::print(&render(&snapshot, &report, outcome))?;
+    }
+    Ok(match outcome {
+        RestoreOutcome::Refused => Exit::Refused,
+        RestoreOutcome::Interrupted => Exit::Error,
+        RestoreOutcome::Restored => Exit::Success,
+    })
+}
+
+/// Asks on the terminal for the site's name; anything else changes nothing.
+fn confirm(snapshot: &Snapshot) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err("restore replaces the VMS configuration: pass --yes to confirm (there is no terminal to ask)".into());
+    }
+    let _ = write!(
+        std::io::stderr(),
+        "Restore site `{}` ({}) to snapshot {} taken {} by {}? Type the site name to confirm: ",
+        snapshot.meta.site,
+        snapshot.meta.url,
+        snapshot.id,
+        snapshot.meta.taken_at,
+        vmsops::safe_text::terminal(&snapshot.meta.operator)
+    );
+    let mut answer = String::new();
+    stdin.lock().read_line(&mut answer)?;
+    if answer.trim() != snapshot.meta.site {
+        return Err("not confirmed: nothing was changed".into());
+    }
+    Ok(())
+}
+
+/// How the restore ended: a refusal first, then an interruption.
+fn outcome(report: &RestoreReport) -> RestoreOutcome {
+    if !report.refusals.is_empty() {
         RestoreOutcome::Refused
     } else if report.interrupted {
         RestoreOutcome::Interrupted
     } else {
         RestoreOutcome::Restored
-    };
-    let exit = match outcome {
-        RestoreOutcome::Refused => Exit::Refused,
-        RestoreOutcome::Interrupted => Exit::Error,
-        RestoreOutcome::Restored => Exit::Success,
-    };
-    if args.format == ResultFormat::Json {
-        output::json(&RestoreDocument {
-            format_version: output::FORMAT_VERSION,
-            site: snapshot.meta.site.clone(),
-            snapshot: snapshot.id.clone(),
-            outcome,
-            before: report.before.clone(),
-            refusals: report.refusals.iter().map(RefusalJson::from).collect(),
-            method: report.method.as_ref().map(|m| match m {
-                RestoreMethod::Import => "import",
-                RestoreMethod::PerObject { .. } => "per-object",
-            }),
-            operations: match report.method {
-                Some(RestoreMethod::PerObject { operations, .. }) => Some(operations),
-                _ => None,
-            },
-        })?;
-        return Ok(exit);
     }
-    if !report.refusals.is_empty() {
-        let mut out = format!(
-            "{}: restore refused by the gate; nothing was changed.\n",
-            snapshot.meta.site
-        );
-        for r in &report.refusals {
-            out.push_str(&format!("  ✗ {}: {}\n", r.check, r.message));
+}
+
+/// The document of `--format json`.
+fn document(
+    snapshot: &Snapshot,
+    report: &RestoreReport,
+    outcome: RestoreOutcome,
+) -> RestoreDocument {
+    RestoreDocument {
+        format_version: output::FORMAT_VERSION,
+        site: snapshot.meta.site.clone(),
+        snapshot: snapshot.id.clone(),
+        outcome,
+        before: report.before.clone(),
+        refusals: report.refusals.iter().map(RefusalJson::from).collect(),
+        method: report.method.as_ref().map(|m| match m {
+            RestoreMethod::Import => "import",
+            RestoreMethod::PerObject { .. } => "per-object",
+        }),
+        operations: match report.method {
+            Some(RestoreMethod::PerObject { operations, .. }) => Some(operations),
+            _ => None,
+        },
+    }
+}
+
+/// The text report.
+fn render(snapshot: &Snapshot, report: &RestoreReport, outcome: RestoreOutcome) -> String {
+    let site = &snapshot.meta.site;
+    match outcome {
+        RestoreOutcome::Refused => {
+            let mut out = format!("{site}: restore refused by the gate; nothing was changed.\n");
+            for r in &report.refusals {
+                out.push_str(&format!("  ✗ {}: {}\n", r.check, r.message));
+            }
+            out
         }
-        output::print(&out)?;
-        return Ok(Exit::Refused);
-    }
-    if report.interrupted {
-        output::print(&format!(
-            "{}: interrupted before the import; nothing was changed (the current state was kept as snapshot {})\n",
-            snapshot.meta.site,
+        RestoreOutcome::Interrupted => format!(
+            "{site}: interrupted before the import; nothing was changed (the current state was kept as snapshot {})\n",
             report.before.as_deref().unwrap_or("?")
-        ))?;
-        return Ok(Exit::Error);
-    }
-    let how = match report.method {
-        Some(m @ RestoreMethod::PerObject { .. }) => {
-            format!("{}: restored through {m}\n", snapshot.meta.site)
+        ),
+        RestoreOutcome::Restored => {
+            let how = match report.method {
+                Some(m @ RestoreMethod::PerObject { .. }) => {
+                    format!("{site}: restored through {m}\n")
+                }
+                _ => String::new(),
+            };
+            format!(
+                "{site}: the state before the restore was kept as snapshot {}\n{site}: restored snapshot {} ({} by {})\n{how}",
+                report.before.as_deref().unwrap_or("?"),
+                snapshot.id,
+                snapshot.meta.taken_at,
+                vmsops::safe_text::terminal(&snapshot.meta.operator)
+            )
         }
-        _ => String::new(),
-    };
-    output::print(&format!(
-        "{}: the state before the restore was kept as snapshot {}\n{}: restored snapshot {} ({} by {})\n{how}",
-        snapshot.meta.site,
-        report.before.as_deref().unwrap_or("?"),
-        snapshot.meta.site,
-        snapshot.id,
-        snapshot.meta.taken_at,
-        vmsops::safe_text::terminal(&snapshot.meta.operator)
-    ))?;
-    Ok(Exit::Success)
+    }
 }

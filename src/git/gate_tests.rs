@@ -466,14 +466,17 @@ fn each_operation_gets_the_checks_of_its_class() {
     let again = ops.clone();
     evaluate(&input, &mut ops);
     assert_eq!(ops, again);
+    one_refusal_per_reason(input, &mut ops);
+}
 
-    // Outside the window, with no ticket, no approval: one refusal per reason.
+/// Outside the window, with no ticket, no approval: one refusal per reason.
+fn one_refusal_per_reason(mut input: GateInput<'_>, ops: &mut [Operation]) {
     input.now = "2025-04-09T12:00:00Z".parse().unwrap();
     input.tags = &[];
     input.commits = &[];
     input.ticket = Some("");
-    let outcome = evaluate(&input, &mut ops);
-    let r = refusals(&outcome, &ops);
+    let outcome = evaluate(&input, ops);
+    let r = refusals(&outcome, ops);
     let summary: Vec<(&str, usize)> = r
         .iter()
         .map(|r| (r.check.as_str(), r.targets.len()))

@@ -35,6 +35,6 @@ pub mod verify;
 pub mod vms_journal;
 
 pub use crate::driver::{Capabilities, LiveConfig};
-pub use crate::snapshot::{PrunePlan, SnapshotInfo, SnapshotMeta, MIN_RETENTION_DAYS};
+pub use crate::snapshot::{PrunePlan, Snapshot, SnapshotInfo, SnapshotMeta, MIN_RETENTION_DAYS};
 pub use crate::state::atomic::{write_atomic, write_atomic_with};
 pub use crate::state::{is_postgres, Holder, KnownRequestIds, Notified, StateError, StateStore};

@@ -14,7 +14,7 @@ use crate::audit::detail::{to_map, Agent, RefusalDetail, RestoreDetail};
 use crate::audit::{AuditError, Journal, NewEntry, Outcome};
 use crate::driver::{DriverError, Vms};
 use crate::gate::{self, GateInput, GateOutcome, Mode, Refusal};
-use crate::model::Capabilities;
+use crate::model::{Capabilities, Operator};
 use crate::ops::connection::SiteAt;
 use crate::snapshot::{Snapshot, SnapshotError, SnapshotInfo, SnapshotMeta, SnapshotStore};
 use crate::state::lock::{self, Holder, LockError, SiteLock};
@@ -34,7 +34,7 @@ pub struct RestoreRequest<'a> {
     /// The state directory.
     pub state: &'a StateStore,
     /// The accountable person.
-    pub operator: &'a str,
+    pub operator: &'a Operator,
     /// The ticket.
     pub ticket: Option<&'a str>,
     /// How long to wait for the site lock.
@@ -159,7 +159,7 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
         journal: &journal,
         export: &req.snapshot.export,
         base: &base,
-        operator: req.operator,
+        operator: req.operator.as_str(),
         clock: &req.clock,
         interrupted: Some(req.interrupted),
     };
@@ -210,7 +210,7 @@ async fn snapshot_before(
         &req.site.site.vms,
         req.site.site.policy.snapshot_retention_days,
         req.clock.now(),
-        req.operator,
+        req.operator.as_str(),
         Some(format!("before restoring {}", req.snapshot.id)),
         req.site.commit.clone(),
     );
@@ -237,7 +237,7 @@ fn judge(req: &RestoreRequest<'_>, caps: &Capabilities) -> GateOutcome {
         req.clock.now(),
         caps,
     );
-    input.operator = Some(req.operator);
+    input.operator = Some(req.operator.as_str());
     input.ticket = req.ticket;
     gate::evaluate(&input, &mut [])
 }

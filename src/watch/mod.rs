@@ -441,15 +441,33 @@ async fn reconcile(
     env: &Env,
     today: jiff::civil::Date,
 ) {
-    use crate::ops::apply::{apply_site, Agent, ApplyOutcome, ApplySite};
+    use crate::ops::apply::{apply_site, Agent, ApplyOutcome, ApplySettings, ApplySite};
     let Some(commit) = repo.commit.clone() else {
         return;
     };
-    let operator = cycle::revision_author(tree).unwrap_or_default();
-    for plan in plans
+    let pending = plans
         .iter()
-        .filter(|p| p.error.is_none() && !p.operations.is_empty())
-    {
+        .filter(|p| p.error.is_none() && !p.operations.is_empty());
+    let clock = cfg.pinned_now.map_or_else(
+        crate::ops::clock::Clock::system,
+        crate::ops::clock::Clock::pinned,
+    );
+    // The loop acts for the revision's author (the approver who signed it, once the gate
+    // finds one): without an author's email nobody answers for the change, so nothing is applied.
+    let Ok(settings) = ApplySettings::builder(Agent::Watch, clock, today)
+        .operator(cycle::revision_author(tree).as_deref())
+        .parallelism(opts.parallelism)
+        // What the loop applies, it verifies (a degraded camera is logged; the change stays).
+        .verify(Some(WATCH_VERIFY_TIMEOUT))
+        .lock_timeout(opts.lock_timeout)
+        .build()
+    else {
+        for plan in pending {
+            tracing::warn!(site = %plan.site, commit = %commit, "not applied: the revision's commit has no author email, so no one is accountable for the change");
+        }
+        return;
+    };
+    for plan in pending {
         let b = backoff.entry(plan.site.clone()).or_default();
         if b.not_before.is_some_and(|t| Instant::now() < t) {
             continue;
@@ -460,28 +478,15 @@ async fn reconcile(
         let Some(site) = &doc.site else { continue };
         let env_fn = |k: &str| env(k);
         let result = apply_site(&ApplySite {
+            settings: &settings,
             repo_dir: &cfg.repo,
             tree,
             commit: &commit,
             doc,
             site,
             base: None,
-            state: &cfg.state,
-            operator: &operator,
-            ticket: None,
-            emergency: None,
-            parallelism: opts.parallelism,
-            auto_rollback: false,
-            // What the loop applies, it verifies (a degraded camera is logged; the change stays).
-            verify: Some(WATCH_VERIFY_TIMEOUT),
-            lock_timeout: opts.lock_timeout,
             saved: None,
-            agent: Agent::Watch,
-            clock: cfg.pinned_now.map_or_else(
-                crate::ops::clock::Clock::system,
-                crate::ops::clock::Clock::pinned,
-            ),
-            today,
+            state: &cfg.state,
             env: &env_fn,
             progress: &|_: &crate::ops::apply::executor::StepResult| {},
             // watch stops between cycles; a cycle's apply runs to its end.

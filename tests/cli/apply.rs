@@ -1091,3 +1091,44 @@ fn an_interrupted_restore_changes_nothing() {
     assert_eq!(live_config(&sim), before, "the VMS is unchanged");
     assert_code(&op.verify(), 0, "audit verify");
 }
+
+/// Without an operator (no `--operator`, no `VMSOPS_OPERATOR`, or only blanks) neither
+/// apply nor restore locks, snapshots or journals anything: nobody would answer for it.
+#[test]
+fn apply_and_restore_without_an_operator_change_nothing() {
+    let sim = SimProcess::start(&[]);
+    let repo = Approved::at(&sim.url);
+    let op = Operator::new();
+    let message = "error: no operator was given: name yourself with --operator or VMSOPS_OPERATOR";
+    let repo_arg = repo.arg();
+    for args in [
+        &["apply", "--repo", &repo_arg, "--base", "HEAD"][..],
+        &[
+            "apply",
+            "--repo",
+            &repo_arg,
+            "--base",
+            "HEAD",
+            "--operator",
+            "  ",
+        ],
+    ] {
+        let o = op.run(args);
+        assert_code(&o, 1, "apply without an operator");
+        assert!(o.err.contains(message), "{o}");
+        assert!(o.out.is_empty(), "{o}");
+    }
+    assert!(op.journal().is_empty(), "nothing journaled");
+    assert!(op.snapshots().is_empty(), "no snapshot");
+
+    assert_code(&op.apply(&repo, &["--base", "HEAD"]), 0, "the first apply");
+    let id = op.snapshots()[0]["id"].as_str().expect("id").to_string();
+    let entries = op.journal().len();
+    let o = op.run(&[
+        "restore", &id, "--ticket", "WO-9", "--yes", "--repo", &repo_arg,
+    ]);
+    assert_code(&o, 1, "restore without an operator");
+    assert!(o.err.contains(message), "{o}");
+    assert_eq!(op.journal().len(), entries, "nothing journaled");
+    assert_eq!(op.snapshots().len(), 1, "no snapshot of the current state");
+}

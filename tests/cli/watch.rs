@@ -513,3 +513,43 @@ fn watch_apply_applies_approved_changes_in_the_approvers_name_and_waits_for_the_
     );
     assert_eq!(op.verify().code, 0);
 }
+
+/// A revision whose commit names no author email has nobody to answer for it: the loop
+/// says so and applies nothing, even with an approval (it never acts as an empty operator).
+#[test]
+fn watch_apply_skips_a_revision_that_names_no_one() {
+    use crate::apply::approved::{Approved, Operator};
+    let sim = SimProcess::start(&[]);
+    let repo = Approved::at(&sim.url);
+    let op = Operator::new();
+    let first = op.apply(&repo, &["--base", "HEAD"]);
+    assert_eq!(first.code, 0, "{first}");
+    repo.edit(
+        "sites/paris-hq/cameras/entrance.yaml",
+        "recording: { fps: 25 }",
+        "recording: { fps: 20 }",
+    );
+    // libgit2 refuses to write an empty email; git writes `Claire Martin <>`.
+    let committed = Command::new("git")
+        .current_dir(repo.repo.path())
+        .args([
+            "-c",
+            "user.name=Claire Martin",
+            "-c",
+            "user.email=claire@client.example",
+        ])
+        .args(["commit", "-qam", "hall-01 at 20 fps\n\nTicket: WO-2"])
+        .args(["--author", "Claire Martin <>"])
+        .status()
+        .expect("git runs");
+    assert!(committed.success());
+    repo.approve("wo-2");
+    let before = op.journal().len();
+    let logs = watch_apply_until(&op, &repo, || false, Duration::from_secs(2));
+    assert!(
+        logs.contains("no one is accountable") && logs.contains("paris-hq"),
+        "{logs}"
+    );
+    assert_eq!(fps_of(&sim, "hall-01"), 25, "nothing applied");
+    assert_eq!(op.journal().len(), before, "nothing journaled");
+}

@@ -55,13 +55,13 @@ fn stale(site: &str, why: impl Into<String>) -> ApplyError {
 pub(super) async fn start(a: &ApplySite<'_>) -> Result<Started, ApplyError> {
     let site = a.site.name.as_str();
     let me = Holder {
-        operator: a.operator.to_string(),
+        operator: a.settings.operator.to_string(),
         pid: std::process::id(),
         host: lock::host_name(),
-        since: a.clock.now(),
-        command: format!("apply ({})", a.agent.as_str()),
+        since: a.settings.clock.now(),
+        command: format!("apply ({})", a.settings.agent.as_str()),
     };
-    let lock = a.state.lock(site, &me, a.lock_timeout).await?;
+    let lock = a.state.lock(site, &me, a.settings.lock_timeout).await?;
     journal_reaches_its_anchors(a).await?;
     let options = driver::ConnectOptions {
         ca_cert_pem: a.doc.ca_cert.clone(),
@@ -162,11 +162,11 @@ async fn gated(a: &ApplySite<'_>, s: &Started) -> Result<GatedPlan, ApplyError> 
         live: &s.live,
         caps: &s.caps,
         recordings: &recordings,
-        now: a.clock.now(),
-        today: a.today,
-        operator: Some(a.operator),
-        ticket: a.ticket,
-        emergency: a.emergency,
+        now: a.settings.clock.now(),
+        today: a.settings.today,
+        operator: Some(a.settings.operator.as_str()),
+        ticket: a.settings.ticket.as_deref(),
+        emergency: a.settings.emergency.as_deref(),
     };
     Ok(blocking(|| gated_plan(&input, &mut Bases::default()))?)
 }
@@ -246,9 +246,9 @@ pub(super) async fn gate<'a, 'b>(
         .map(|c| format!("{} <{}>", c.author_name, c.author_email))
         .collect();
     // The reconcile loop acts for the approver who signed the change, else for its author.
-    let accountable = match (a.agent, &gate.approval) {
+    let accountable = match (a.settings.agent, &gate.approval) {
         (Agent::Watch, Some(ap)) => ap.tagger.clone(),
-        _ => a.operator.to_string(),
+        _ => a.settings.operator.to_string(),
     };
     let base_entry = NewEntry {
         site: Some(site.to_string()),
@@ -258,14 +258,14 @@ pub(super) async fn gate<'a, 'b>(
         approval: gate.approval.clone(),
         ticket: gate.ticket.clone(),
         emergency: gate.emergency_used.clone(),
-        ..NewEntry::new(a.clock.now(), "apply", Result_::Started)
+        ..NewEntry::new(a.settings.clock.now(), "apply", Result_::Started)
     };
     Ok(Run {
         a,
         journal: Journal::open(a.state),
         base_entry,
         accountable,
-        window: gate::open_window(&trusted.site.maintenance_windows, a.clock.now()),
+        window: gate::open_window(&trusted.site.maintenance_windows, a.settings.clock.now()),
         report: ApplyReport {
             site: site.to_string(),
             outcome: ApplyOutcome::Refused,
@@ -291,7 +291,7 @@ impl Run<'_, '_> {
         f: impl FnOnce(NewEntry) -> NewEntry,
     ) -> Result<crate::audit::Entry, ApplyError> {
         let mut e = f(self.base_entry.clone());
-        e.at = self.a.clock.now();
+        e.at = self.a.settings.clock.now();
         Ok(blocking(|| self.journal.append(e))?)
     }
 
@@ -302,7 +302,7 @@ impl Run<'_, '_> {
         };
         let detail = UnfinishedDetail {
             holder: h,
-            agent: self.a.agent,
+            agent: self.a.settings.agent,
         };
         self.append(|b| NewEntry {
             action: "apply.unfinished".into(),
@@ -317,7 +317,7 @@ impl Run<'_, '_> {
     /// Records the gate's refusals (the reconcile loop only waits, and says so in its logs instead).
     pub(super) fn refuse(&mut self) -> Result<(), ApplyError> {
         self.report.refusals = gate::refusals(&self.report.gate, &self.report.plan.operations);
-        if self.a.agent == Agent::Watch {
+        if self.a.settings.agent == Agent::Watch {
             return Ok(());
         }
         for r in &self.report.refusals {
@@ -325,7 +325,7 @@ impl Run<'_, '_> {
                 check: &r.check,
                 message: &r.message,
                 targets: Some(&r.targets),
-                agent: self.a.agent,
+                agent: self.a.settings.agent,
             };
             self.append(|b| NewEntry {
                 action: "apply".into(),
@@ -350,7 +350,7 @@ impl Run<'_, '_> {
                 site,
                 &Baseline {
                     journal_cursor: cursor,
-                    at: self.a.clock.now(),
+                    at: self.a.settings.clock.now(),
                     reason: "first-apply".into(),
                     url: self.a.site.vms.url.clone(),
                     origin: None,
@@ -394,8 +394,8 @@ impl Run<'_, '_> {
             &self.a.site.name,
             &self.a.site.vms,
             self.a.site.policy.snapshot_retention_days,
-            self.a.clock.now(),
-            self.a.operator,
+            self.a.settings.clock.now(),
+            self.a.settings.operator.as_str(),
             Some(format!(
                 "before applying {}",
                 crate::model::short_id(self.a.commit)
@@ -403,7 +403,7 @@ impl Run<'_, '_> {
             Some(self.a.commit.to_string()),
         );
         let entry = NewEntry {
-            at: self.a.clock.now(),
+            at: self.a.settings.clock.now(),
             ..self.base_entry.clone()
         };
         let store = SnapshotStore::new(self.a.state);
@@ -434,15 +434,15 @@ impl Run<'_, '_> {
                 ..self.base_entry.clone()
             },
             window: self.window.clone(),
-            agent: self.a.agent,
-            clock: self.a.clock,
+            agent: self.a.settings.agent,
+            clock: self.a.settings.clock,
         };
         self.report.steps = execute(
             ops,
             &Execution {
                 vms: s.vms.as_ref(),
-                operator: self.a.operator,
-                parallelism: self.a.parallelism,
+                operator: self.a.settings.operator.as_str(),
+                parallelism: self.a.settings.parallelism,
                 journal: &hooks,
                 progress: self.a.progress,
                 new_id: &|| uuid::Uuid::new_v4().to_string(),
@@ -466,7 +466,7 @@ impl Run<'_, '_> {
         s: &Started,
         changed_at: jiff::Timestamp,
     ) -> Result<(), ApplyError> {
-        let Some(timeout) = self.a.verify else {
+        let Some(timeout) = self.a.settings.verify else {
             return Ok(());
         };
         let failed = self.report.interrupted
@@ -482,7 +482,7 @@ impl Run<'_, '_> {
         self.report.verified = verify::verify(s.vms.as_ref(), &targets, changed_at, timeout).await;
         for v in &self.report.verified {
             let detail = VerifyDetail {
-                agent: self.a.agent,
+                agent: self.a.settings.agent,
                 health: v.health.as_str(),
                 reason: v.reason.as_deref(),
             };
@@ -515,7 +515,7 @@ impl Run<'_, '_> {
                 .any(|s| matches!(s.outcome, Outcome::Failed(_)));
         // A degraded camera is rolled back like a failed operation, when asked; else
         // the change stays and is recorded as applied (the summary names the cameras).
-        let degraded = self.a.auto_rollback && !self.report.degraded().is_empty();
+        let degraded = self.a.settings.auto_rollback && !self.report.degraded().is_empty();
         if !failed && !degraded {
             self.record_applied(s, Some(snap.id.clone()), self.report.steps.len())
                 .await?;
@@ -524,7 +524,7 @@ impl Run<'_, '_> {
         }
         self.report.outcome = ApplyOutcome::Failed;
         // An interruption is the operator's choice: the changes made stay, and re-running converges.
-        if self.a.auto_rollback && !self.report.interrupted {
+        if self.a.settings.auto_rollback && !self.report.interrupted {
             let why = if failed {
                 "auto-rollback after a failed operation".to_string()
             } else {
@@ -540,7 +540,7 @@ impl Run<'_, '_> {
         }
         let detail = ApplyEndDetail {
             operations: self.report.steps.len(),
-            agent: self.a.agent,
+            agent: self.a.settings.agent,
             rolled_back: Some(self.report.rolled_back),
             acknowledged_out_of_band: Vec::new(),
         };
@@ -569,7 +569,7 @@ impl Run<'_, '_> {
         let (acknowledged, move_baseline) = self.overwritten_out_of_band(s).await?;
         let detail = ApplyEndDetail {
             operations,
-            agent: a.agent,
+            agent: a.settings.agent,
             rolled_back: None,
             acknowledged_out_of_band: acknowledged,
         };
@@ -585,9 +585,9 @@ impl Run<'_, '_> {
                 &a.site.name,
                 &Applied {
                     commit: a.commit.into(),
-                    at: a.clock.now(),
+                    at: a.settings.clock.now(),
                     operator: self.accountable.clone(),
-                    agent: a.agent.as_str().into(),
+                    agent: a.settings.agent.as_str().into(),
                     journal_seq: Some(e.seq),
                     journal_hash: Some(e.hash.clone()),
                 },
@@ -595,7 +595,7 @@ impl Run<'_, '_> {
         })?;
         // The VMS is what was applied now: what came before no longer needs anyone's attention.
         if let Some((baseline, position)) = move_baseline {
-            let moved = baseline.moved_to(Some(position), a.clock.now(), "apply");
+            let moved = baseline.moved_to(Some(position), a.settings.clock.now(), "apply");
             blocking(|| a.state.set_baseline(&a.site.name, &moved))?;
         }
         let line = format!(
@@ -604,7 +604,7 @@ impl Run<'_, '_> {
             a.site.name,
             e.at,
             self.accountable,
-            a.agent.as_str(),
+            a.settings.agent.as_str(),
             e.seq,
             e.hash,
             e.snapshot
@@ -664,7 +664,7 @@ impl Run<'_, '_> {
                     why: crate::error_chain(&e),
                 })?;
         let detail = RestoreDetail {
-            agent: self.a.agent,
+            agent: self.a.settings.agent,
             reason: Some(why),
             before: None,
             request_id: None,
@@ -682,8 +682,8 @@ impl Run<'_, '_> {
             journal: &self.journal,
             export: &snapshot.export,
             base: &base,
-            operator: self.a.operator,
-            clock: &self.a.clock,
+            operator: self.a.settings.operator.as_str(),
+            clock: &self.a.settings.clock,
             // A rollback runs to its end: the signal stopped the apply, not the repair of its failure.
             interrupted: None,
         };
