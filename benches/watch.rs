@@ -28,7 +28,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use vmsops::audit::{Journal, NewEntry, Outcome};
+use vmsops::audit::{EntryResult, Journal, NewEntry};
 use vmsops::state::{Applied, Baseline, KnownRequestIds, StateStore};
 
 mod support;
@@ -127,9 +127,9 @@ fn entries(from: usize, to: usize, commit: &str) -> Vec<NewEntry> {
                 at,
                 "camera.update",
                 if ended {
-                    Outcome::Success
+                    EntryResult::Success
                 } else {
-                    Outcome::Started
+                    EntryResult::Started
                 },
             );
             e.site = Some(site_name(op % SITES));

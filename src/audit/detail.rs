@@ -248,7 +248,7 @@ mod pinned {
     use serde_json::Value;
 
     use super::*;
-    use crate::audit::{Entry, Outcome};
+    use crate::audit::{Entry, EntryResult};
     use crate::plan::{Change, OpKind};
 
     const JOURNAL: &str = include_str!("../../tests/cli/fixtures/journal-0.1.jsonl");
@@ -274,7 +274,7 @@ mod pinned {
     fn rebuilt(e: &Entry, d: &Map<String, Value>) -> Map<String, Value> {
         let result = e.result;
         match (e.action.as_str(), result) {
-            ("apply" | "restore", Outcome::Refused) => {
+            ("apply" | "restore", EntryResult::Refused) => {
                 let targets: Option<Vec<String>> = d.get("targets").map(|_| field(d, "targets"));
                 to_map(&RefusalDetail {
                     check: d["check"].as_str().expect("check"),

@@ -40,7 +40,9 @@ pub const KEYS: [&str; 16] = [
 /// How an operation went, as the entry records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum Outcome {
+// Named `Outcome` in the published schemas, as it always was.
+#[schemars(rename = "Outcome")]
+pub enum EntryResult {
     /// Journaled before the operation starts.
     Started,
     /// The operation completed.
@@ -51,14 +53,14 @@ pub enum Outcome {
     Refused,
 }
 
-impl Outcome {
+impl EntryResult {
     /// The word written in the journal.
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::Started => "started",
-            Outcome::Success => "success",
-            Outcome::Failure => "failure",
-            Outcome::Refused => "refused",
+            EntryResult::Started => "started",
+            EntryResult::Success => "success",
+            EntryResult::Failure => "failure",
+            EntryResult::Refused => "refused",
         }
     }
 }
@@ -85,7 +87,7 @@ pub struct NewEntry {
     /// What it was done to, e.g. a camera id or a snapshot id.
     pub target: Option<String>,
     /// How it went.
-    pub result: Outcome,
+    pub result: EntryResult,
     /// The desired-state commit involved.
     pub commit: Option<String>,
     /// The authors of the commits applied, `Name <email>`.
@@ -104,7 +106,7 @@ pub struct NewEntry {
 
 impl NewEntry {
     /// An entry with every optional key null.
-    pub fn new(at: Timestamp, action: impl Into<String>, result: Outcome) -> Self {
+    pub fn new(at: Timestamp, action: impl Into<String>, result: EntryResult) -> Self {
         NewEntry {
             at,
             site: None,
@@ -140,7 +142,7 @@ pub struct Entry {
     /// What it was done to.
     pub target: Option<String>,
     /// How it went.
-    pub result: Outcome,
+    pub result: EntryResult,
     /// The desired-state commit involved.
     pub commit: Option<String>,
     /// The authors of the commits applied.
@@ -313,7 +315,7 @@ mod tests {
     #[test]
     fn every_key_is_present_even_when_null() {
         let e = Entry::seal(
-            NewEntry::new(Timestamp::UNIX_EPOCH, "x", Outcome::Started),
+            NewEntry::new(Timestamp::UNIX_EPOCH, "x", EntryResult::Started),
             1,
             None,
         );

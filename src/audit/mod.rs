@@ -21,7 +21,7 @@ pub mod verify;
 
 use std::path::PathBuf;
 
-pub use entry::{Approval, Entry, NewEntry, Outcome};
+pub use entry::{Approval, Entry, EntryResult, NewEntry};
 pub use group::GroupCommit;
 pub use journal::Journal;
 pub use review::{review, Month, Review, ReviewInput, SiteFacts, VmsJournal};

@@ -232,7 +232,7 @@ pub fn verify_bytes(bytes: &[u8], anchors: &[Anchor]) -> VerifyReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::entry::{NewEntry, Outcome};
+    use crate::audit::entry::{EntryResult, NewEntry};
 
     /// Five chained lines, each ending with `\n`.
     fn chain() -> Vec<String> {
@@ -242,7 +242,7 @@ mod tests {
                 let mut n = NewEntry::new(
                     "2026-11-27T12:00:00Z".parse().expect("ts"),
                     "camera.update",
-                    Outcome::Success,
+                    EntryResult::Success,
                 );
                 n.target = Some(format!("cam-{seq}"));
                 let e = Entry::seal(n, seq, prev.take());

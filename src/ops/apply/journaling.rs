@@ -2,7 +2,7 @@
 
 use super::executor::{Ended, Outcome, StepJournal};
 use crate::audit::detail::{to_map, Agent, StepDetail};
-use crate::audit::{GroupCommit, NewEntry, Outcome as Result_};
+use crate::audit::{EntryResult, GroupCommit, NewEntry};
 use crate::ops::clock::Clock;
 use crate::plan::Operation;
 
@@ -21,7 +21,7 @@ impl Journaling<'_> {
         &self,
         op: &Operation,
         request_id: &str,
-        result: Result_,
+        result: EntryResult,
         error: Option<&str>,
     ) -> NewEntry {
         let detail = StepDetail {
@@ -47,7 +47,7 @@ impl Journaling<'_> {
 #[async_trait::async_trait]
 impl StepJournal for Journaling<'_> {
     async fn started(&self, op: &Operation, request_id: &str) -> Result<(), String> {
-        let entry = self.entry(op, request_id, Result_::Started, None);
+        let entry = self.entry(op, request_id, EntryResult::Started, None);
         self.journal
             .append(entry)
             .await
@@ -57,8 +57,8 @@ impl StepJournal for Journaling<'_> {
 
     fn ended(&self, op: &Operation, request_id: &str, outcome: &Outcome) -> Ended<'static> {
         let (result, error) = match outcome {
-            Outcome::Succeeded => (Result_::Success, None),
-            Outcome::Failed(e) => (Result_::Failure, Some(e.as_str())),
+            Outcome::Succeeded => (EntryResult::Success, None),
+            Outcome::Failed(e) => (EntryResult::Failure, Some(e.as_str())),
             // Never journaled as started: nothing to close.
             Outcome::NotAttempted => return Box::pin(std::future::ready(Ok(()))),
         };

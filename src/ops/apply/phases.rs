@@ -14,7 +14,7 @@ use super::{Agent, ApplyError, ApplyOutcome, ApplyReport, ApplySite};
 use crate::audit::detail::{
     to_map, ApplyEndDetail, RefusalDetail, RestoreDetail, UnfinishedDetail, VerifyDetail,
 };
-use crate::audit::{AuditError, GroupCommit, Journal, NewEntry, Outcome as Result_};
+use crate::audit::{AuditError, EntryResult, GroupCommit, Journal, NewEntry};
 use crate::driver::{self, DriverError, Vms};
 use crate::gate::{self, Mode};
 use crate::model::{Capabilities, LiveConfig, Recordings};
@@ -265,7 +265,7 @@ pub(super) async fn gate<'a, 'b>(
         approval: gate.approval.clone(),
         ticket: gate.ticket.clone(),
         emergency: gate.emergency_used.clone(),
-        ..NewEntry::new(a.clock.now(), "apply", Result_::Started)
+        ..NewEntry::new(a.clock.now(), "apply", EntryResult::Started)
     };
     Ok(Run {
         a,
@@ -314,7 +314,7 @@ impl Run<'_, '_> {
         self.append(|b| NewEntry {
             action: "apply.unfinished".into(),
             target: Some(self.a.site.name.clone()),
-            result: Result_::Failure,
+            result: EntryResult::Failure,
             detail: Some(to_map(&detail)),
             ..b
         })?;
@@ -337,7 +337,7 @@ impl Run<'_, '_> {
             self.append(|b| NewEntry {
                 action: "apply".into(),
                 target: Some(self.a.site.name.clone()),
-                result: Result_::Refused,
+                result: EntryResult::Refused,
                 detail: Some(to_map(&detail)),
                 ..b
             })?;
@@ -495,9 +495,9 @@ impl Run<'_, '_> {
                 action: "verify".into(),
                 target: Some(v.camera.clone()),
                 result: if v.health == crate::model::Health::Degraded {
-                    Result_::Failure
+                    EntryResult::Failure
                 } else {
-                    Result_::Success
+                    EntryResult::Success
                 },
                 detail: Some(to_map(&detail)),
                 ..b
@@ -553,7 +553,7 @@ impl Run<'_, '_> {
         // every operation's own entries already say what happened.
         if let Err(e) = self.append(|b| NewEntry {
             target: Some(self.a.site.name.clone()),
-            result: Result_::Failure,
+            result: EntryResult::Failure,
             snapshot: Some(snap.id.clone()),
             detail: Some(to_map(&detail)),
             ..b
@@ -580,7 +580,7 @@ impl Run<'_, '_> {
         };
         let e = self.append(|b| NewEntry {
             target: Some(a.site.name.clone()),
-            result: Result_::Success,
+            result: EntryResult::Success,
             snapshot: snapshot.or_else(|| b.snapshot.clone()),
             detail: Some(to_map(&detail)),
             ..b
