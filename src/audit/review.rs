@@ -15,11 +15,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::entry::{Entry, EntryResult};
+use super::Action;
 use crate::driver::VmsJournalEntry;
 use crate::model::Class;
 
 /// Actions that only keep vmsops's own records and change nothing on a VMS: no ticket needed.
-pub const HOUSEKEEPING_ACTIONS: &[&str] = &["snapshot.create", "snapshot.delete"];
+pub const HOUSEKEEPING_ACTIONS: &[Action] = &[Action::SnapshotCreate, Action::SnapshotDelete];
 
 /// How far apart a VMS journal entry and a vmsops entry on the same target may
 /// be and still be the same change, for drivers that cannot send request ids.
@@ -353,7 +354,7 @@ fn vmsops_findings(input: &ReviewInput<'_>, in_month: &[&Entry]) -> Vec<Finding>
                 seq: e.seq,
                 at: e.at,
                 who: e.operator.clone(),
-                action: e.action.clone(),
+                action: e.action.to_string(),
                 target: e.target.clone(),
                 result: e.result.as_str().into(),
                 message,
@@ -398,7 +399,7 @@ fn entry_reasons(e: &Entry, generic: &[String]) -> Vec<(Category, String)> {
     if let Some(message) = generic_identity_reason(e, generic) {
         reasons.push((Category::GenericIdentity, message));
     }
-    if !HOUSEKEEPING_ACTIONS.contains(&e.action.as_str())
+    if !HOUSEKEEPING_ACTIONS.contains(&e.action)
         && e.ticket.as_deref().is_none_or(|t| t.trim().is_empty())
     {
         reasons.push((
@@ -525,9 +526,9 @@ fn acknowledgements(
 ) -> std::collections::HashMap<u64, (String, Timestamp, &'static str)> {
     let mut out = std::collections::HashMap::new();
     for e in entries.iter().filter(|e| e.site.as_deref() == Some(site)) {
-        let how = match (e.action.as_str(), e.result) {
-            ("out-of-band.ack", EntryResult::Success) => "drift ack",
-            ("apply", EntryResult::Success) => "overwritten by an apply",
+        let how = match (&e.action, e.result) {
+            (Action::OutOfBandAck, EntryResult::Success) => "drift ack",
+            (Action::Apply, EntryResult::Success) => "overwritten by an apply",
             _ => continue,
         };
         let seqs = e
@@ -629,7 +630,7 @@ mod tests {
     fn clean() -> NewEntry {
         let mut n = NewEntry::new(
             ts("2026-11-10T02:30:00Z"),
-            "camera.update",
+            Action::CameraUpdate,
             EntryResult::Success,
         );
         n.site = Some("paris-hq".into());
@@ -799,7 +800,7 @@ mod tests {
             (
                 "housekeeping needs no ticket",
                 |n| {
-                    n.action = "snapshot.create".into();
+                    n.action = Action::SnapshotCreate;
                     n.ticket = None;
                     n.detail = None;
                 },

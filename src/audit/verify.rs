@@ -241,7 +241,7 @@ mod tests {
             .map(|seq| {
                 let mut n = NewEntry::new(
                     "2026-11-27T12:00:00Z".parse().expect("ts"),
-                    "camera.update",
+                    crate::audit::Action::CameraUpdate,
                     EntryResult::Success,
                 );
                 n.target = Some(format!("cam-{seq}"));

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Subcommand, ValueEnum};
 use serde_json::Value;
 use vmsops::audit::detail::{to_map, Agent, SnapshotDetail};
-use vmsops::audit::{EntryResult, Journal, NewEntry};
+use vmsops::audit::{Action, EntryResult, Journal, NewEntry};
 use vmsops::exit::Exit;
 use vmsops::ops::connection::site_at_applied;
 use vmsops::ops::snapshot::{prune as prune_journaled, take};
@@ -145,7 +145,7 @@ fn create(args: CreateArgs, state: &StateStore) -> CmdResult {
             at.commit.as_deref().unwrap_or("?")
         );
     }
-    let mut entry = NewEntry::new(now, "snapshot.create", EntryResult::Success);
+    let mut entry = NewEntry::new(now, Action::SnapshotCreate, EntryResult::Success);
     entry.site = Some(args.site.clone());
     entry.operator = Some(operator.clone());
     entry.commit = at.applied.as_ref().map(|a| a.commit.clone());

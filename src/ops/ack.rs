@@ -8,7 +8,7 @@ use super::blocking::blocking;
 use super::clock::Clock;
 use super::connection::SiteAt;
 use crate::audit::detail::{to_map, AckDetail, Agent};
-use crate::audit::{gather, AuditError, EntryResult, Journal, NewEntry};
+use crate::audit::{gather, Action, AuditError, EntryResult, Journal, NewEntry};
 use crate::driver::DriverError;
 use crate::model::VmsJournalEntry;
 use crate::state::{StateError, StateStore};
@@ -76,7 +76,7 @@ pub async fn ack(req: &AckRequest<'_>) -> Result<Acked, AckError> {
         .into_iter()
         .cloned()
         .collect();
-    let mut entry = NewEntry::new(req.clock.now(), "out-of-band.ack", EntryResult::Success);
+    let mut entry = NewEntry::new(req.clock.now(), Action::OutOfBandAck, EntryResult::Success);
     entry.site = Some(site.name.clone());
     entry.operator = Some(req.operator.to_string());
     entry.target = Some(site.name.clone());

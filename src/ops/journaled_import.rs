@@ -7,7 +7,7 @@
 //! `restore` entries and in what the caller reports.
 
 use crate::audit::detail::{to_map, RestoreDetail};
-use crate::audit::{AuditError, EntryResult, Journal, NewEntry};
+use crate::audit::{Action, AuditError, EntryResult, Journal, NewEntry};
 use crate::driver::OpContext;
 use crate::driver::{DriverError, Vms};
 use crate::ops::blocking::blocking;
@@ -115,7 +115,7 @@ pub(crate) async fn journaled_import(
 ) -> Result<Result<RestoreMethod, RestoreFailure>, AuditError> {
     let entry = |result, detail: &RestoreDetail| NewEntry {
         at: job.clock.now(),
-        action: "restore".into(),
+        action: Action::Restore,
         result,
         detail: Some(to_map(detail)),
         ..job.base.clone()

@@ -11,7 +11,7 @@ use super::clock::Clock;
 use super::journaled_import::{journaled_import, ImportJob, RestoreFailure, RestoreMethod};
 use super::snapshot::{take, TakeError};
 use crate::audit::detail::{to_map, Agent, RefusalDetail, RestoreDetail};
-use crate::audit::{AuditError, EntryResult, Journal, NewEntry};
+use crate::audit::{Action, AuditError, EntryResult, Journal, NewEntry};
 use crate::driver::{DriverError, Vms};
 use crate::gate::{self, GateInput, GateOutcome, Mode, Refusal};
 use crate::model::Capabilities;
@@ -111,7 +111,7 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
         commit: meta.commit.clone(),
         ticket: gate.ticket.clone(),
         snapshot: Some(req.snapshot.id.clone()),
-        ..NewEntry::new(req.clock.now(), "restore", EntryResult::Started)
+        ..NewEntry::new(req.clock.now(), Action::Restore, EntryResult::Started)
     };
     let mut report = RestoreReport {
         refusals: Vec::new(),

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::clock::Clock;
 use crate::audit::detail::{to_map, Agent, SnapshotDetail};
-use crate::audit::{AuditError, EntryResult, Journal, NewEntry};
+use crate::audit::{Action, AuditError, EntryResult, Journal, NewEntry};
 use crate::snapshot::{PrunePlan, SnapshotError, SnapshotInfo, SnapshotMeta, SnapshotStore};
 
 /// Why a snapshot could not be taken or recorded.
@@ -43,7 +43,7 @@ pub fn take(
     let info = store.create(meta, export).map_err(TakeError::Store)?;
     journal
         .append(NewEntry {
-            action: "snapshot.create".into(),
+            action: Action::SnapshotCreate,
             target: Some(info.id.clone()),
             result: EntryResult::Success,
             snapshot: Some(info.id.clone()),
@@ -91,7 +91,7 @@ pub fn prune(
     }
     for s in &plan.remove {
         store.remove(s)?;
-        let mut entry = NewEntry::new(clock.now(), "snapshot.delete", EntryResult::Success);
+        let mut entry = NewEntry::new(clock.now(), Action::SnapshotDelete, EntryResult::Success);
         entry.site = Some(s.site.clone());
         entry.operator = operator.map(String::from);
         entry.target = Some(s.id.clone());

@@ -589,14 +589,14 @@ mod tests {
 
     #[test]
     fn known_request_ids_read_only_what_was_appended_since_the_last_refresh() {
-        use crate::audit::{EntryResult, Journal, NewEntry};
+        use crate::audit::{Action, EntryResult, Journal, NewEntry};
         let dir = tempfile::tempdir().expect("tmp");
         let state = StateStore::resolve(Some(dir.path()), &|_| None).expect("state");
         let journal = Journal::open(&state);
         let append = |id: &str| {
             let mut n = NewEntry::new(
                 jiff::Timestamp::UNIX_EPOCH,
-                "camera.update",
+                Action::CameraUpdate,
                 EntryResult::Started,
             );
             let mut d = serde_json::Map::new();

@@ -5,7 +5,7 @@ use std::process::Stdio;
 
 use jiff::Timestamp;
 use serde_json::{json, Map, Value};
-use vmsops::audit::{Approval, EntryResult, Journal, NewEntry};
+use vmsops::audit::{Action, Approval, EntryResult, Journal, NewEntry};
 use vmsops::driver::Vms;
 use vmsops::state::{Applied, Baseline, StateStore};
 
@@ -23,7 +23,7 @@ fn detail(v: Value) -> Option<Map<String, Value>> {
 
 /// An operation as apply journals it, by claire.martin on paris-hq.
 fn op(at: Timestamp, action: &str, target: &str, result: EntryResult) -> NewEntry {
-    let mut n = NewEntry::new(at, action, result);
+    let mut n = NewEntry::new(at, Action::parse(action), result);
     n.site = Some("paris-hq".into());
     n.operator = Some("claire.martin".into());
     n.target = Some(target.into());

@@ -35,8 +35,8 @@ impl Journaling<'_> {
         };
         NewEntry {
             at: self.clock.now(),
-            action: op.op.as_str().to_string(),
-            target: Some(op.target.clone()),
+            action: op.op.into(),
+            target: Some(op.target.to_string()),
             result,
             detail: Some(to_map(&detail)),
             ..self.base.clone()

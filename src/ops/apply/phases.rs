@@ -14,7 +14,7 @@ use super::{Agent, ApplyError, ApplyOutcome, ApplyReport, ApplySite};
 use crate::audit::detail::{
     to_map, ApplyEndDetail, RefusalDetail, RestoreDetail, UnfinishedDetail, VerifyDetail,
 };
-use crate::audit::{AuditError, EntryResult, GroupCommit, Journal, NewEntry};
+use crate::audit::{Action, AuditError, EntryResult, GroupCommit, Journal, NewEntry};
 use crate::driver::{self, DriverError, Vms};
 use crate::gate::{self, Mode};
 use crate::model::{Capabilities, LiveConfig, Recordings};
@@ -265,7 +265,7 @@ pub(super) async fn gate<'a, 'b>(
         approval: gate.approval.clone(),
         ticket: gate.ticket.clone(),
         emergency: gate.emergency_used.clone(),
-        ..NewEntry::new(a.clock.now(), "apply", EntryResult::Started)
+        ..NewEntry::new(a.clock.now(), Action::Apply, EntryResult::Started)
     };
     Ok(Run {
         a,
@@ -312,7 +312,7 @@ impl Run<'_, '_> {
             agent: self.a.agent,
         };
         self.append(|b| NewEntry {
-            action: "apply.unfinished".into(),
+            action: Action::ApplyUnfinished,
             target: Some(self.a.site.name.clone()),
             result: EntryResult::Failure,
             detail: Some(to_map(&detail)),
@@ -335,7 +335,7 @@ impl Run<'_, '_> {
                 agent: self.a.agent,
             };
             self.append(|b| NewEntry {
-                action: "apply".into(),
+                action: Action::Apply,
                 target: Some(self.a.site.name.clone()),
                 result: EntryResult::Refused,
                 detail: Some(to_map(&detail)),
@@ -492,7 +492,7 @@ impl Run<'_, '_> {
                 reason: v.reason.as_deref(),
             };
             self.append(|b| NewEntry {
-                action: "verify".into(),
+                action: Action::Verify,
                 target: Some(v.camera.clone()),
                 result: if v.health == crate::model::Health::Degraded {
                     EntryResult::Failure
