@@ -8,7 +8,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::model::Class;
+use crate::model::{Class, Health};
 
 /// Who acted: a person at the command line, the reconcile loop, or a restore.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -58,7 +58,7 @@ pub struct VerifyDetail<'a> {
     /// Who applied.
     pub agent: Agent,
     /// `healthy`, `disabled`, `unknown` or `degraded`.
-    pub health: &'a str,
+    pub health: Health,
     /// Why, when it is not healthy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'a str>,
@@ -238,6 +238,15 @@ mod tests {
         assert_eq!(
             Value::Object(to_map(&snap)),
             json!({"agent": "cli", "sha256": "ab"})
+        );
+        let verified = VerifyDetail {
+            agent: Agent::Cli,
+            health: Health::Degraded,
+            reason: Some("0 fps"),
+        };
+        assert_eq!(
+            Value::Object(to_map(&verified)),
+            json!({"agent": "cli", "health": "degraded", "reason": "0 fps"})
         );
     }
 }

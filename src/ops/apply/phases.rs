@@ -488,7 +488,7 @@ impl Run<'_, '_> {
         for v in &self.report.verified {
             let detail = VerifyDetail {
                 agent: self.a.agent,
-                health: v.health.as_str(),
+                health: v.health,
                 reason: v.reason.as_deref(),
             };
             self.append(|b| NewEntry {
