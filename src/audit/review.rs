@@ -265,11 +265,8 @@ impl Review {
 
 /// A product's name for the sentences of the review, from its driver name.
 pub fn product_name(driver: &str) -> String {
-    match driver {
-        "zoneminder" => "ZoneMinder".into(),
-        "reference" => "The reference VMS".into(),
-        other => other.to_string(),
-    }
+    crate::model::DriverKind::parse(driver)
+        .map_or_else(|| driver.to_string(), |k| k.product().into())
 }
 
 /// True if and only if `identity` (`Name <email>`, an email or a name) is one of `generic`,
