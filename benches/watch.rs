@@ -28,7 +28,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use vmsops::audit::{Journal, NewEntry, Outcome};
+use vmsops::audit::{Action, EntryResult, Journal, NewEntry};
 use vmsops::state::{Applied, Baseline, KnownRequestIds, StateStore};
 
 mod support;
@@ -125,11 +125,11 @@ fn entries(from: usize, to: usize, commit: &str) -> Vec<NewEntry> {
             let at = t0 + jiff::SignedDuration::from_secs(k as i64);
             let mut e = NewEntry::new(
                 at,
-                "camera.update",
+                Action::CameraUpdate,
                 if ended {
-                    Outcome::Success
+                    EntryResult::Success
                 } else {
-                    Outcome::Started
+                    EntryResult::Started
                 },
             );
             e.site = Some(site_name(op % SITES));

@@ -8,7 +8,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::model::Class;
+use crate::model::{Class, Health};
 
 /// Who acted: a person at the command line, the reconcile loop, or a restore.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -58,7 +58,7 @@ pub struct VerifyDetail<'a> {
     /// Who applied.
     pub agent: Agent,
     /// `healthy`, `disabled`, `unknown` or `degraded`.
-    pub health: &'a str,
+    pub health: Health,
     /// Why, when it is not healthy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'a str>,
@@ -239,6 +239,15 @@ mod tests {
             Value::Object(to_map(&snap)),
             json!({"agent": "cli", "sha256": "ab"})
         );
+        let verified = VerifyDetail {
+            agent: Agent::Cli,
+            health: Health::Degraded,
+            reason: Some("0 fps"),
+        };
+        assert_eq!(
+            Value::Object(to_map(&verified)),
+            json!({"agent": "cli", "health": "degraded", "reason": "0 fps"})
+        );
     }
 }
 
@@ -248,7 +257,7 @@ mod pinned {
     use serde_json::Value;
 
     use super::*;
-    use crate::audit::{Entry, Outcome};
+    use crate::audit::{Action, Entry, EntryResult};
     use crate::plan::{Change, OpKind};
 
     const JOURNAL: &str = include_str!("../../tests/cli/fixtures/journal-0.1.jsonl");
@@ -273,8 +282,8 @@ mod pinned {
     /// The typed detail that today's code writes for what `e` records.
     fn rebuilt(e: &Entry, d: &Map<String, Value>) -> Map<String, Value> {
         let result = e.result;
-        match (e.action.as_str(), result) {
-            ("apply" | "restore", Outcome::Refused) => {
+        match (&e.action, result) {
+            (Action::Apply | Action::Restore, EntryResult::Refused) => {
                 let targets: Option<Vec<String>> = d.get("targets").map(|_| field(d, "targets"));
                 to_map(&RefusalDetail {
                     check: d["check"].as_str().expect("check"),
@@ -283,7 +292,7 @@ mod pinned {
                     agent: agent(d),
                 })
             }
-            ("apply", _) => to_map(&ApplyEndDetail {
+            (Action::Apply, _) => to_map(&ApplyEndDetail {
                 operations: field(d, "operations"),
                 agent: agent(d),
                 rolled_back: d.get("rolled_back").map(|_| field(d, "rolled_back")),
@@ -291,7 +300,7 @@ mod pinned {
                     .get("acknowledged_out_of_band")
                     .map_or_else(Vec::new, |_| field(d, "acknowledged_out_of_band")),
             }),
-            ("restore", _) => to_map(&RestoreDetail {
+            (Action::Restore, _) => to_map(&RestoreDetail {
                 agent: agent(d),
                 reason: opt(d, "reason"),
                 before: opt(d, "before"),
@@ -301,7 +310,7 @@ mod pinned {
                     .then_some("per-object"),
                 operations: d.get("operations").map(|_| field(d, "operations")),
             }),
-            ("snapshot.create" | "snapshot.delete", _) => to_map(&SnapshotDetail {
+            (Action::SnapshotCreate | Action::SnapshotDelete, _) => to_map(&SnapshotDetail {
                 agent: Some(agent(d)),
                 reason: opt(d, "reason"),
                 taken_at: opt(d, "taken_at"),

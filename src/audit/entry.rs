@@ -15,6 +15,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::Action;
 use crate::canonical;
 
 /// Every key of an entry, in canonical order (`hash` last, outside the hashed form).
@@ -40,7 +41,9 @@ pub const KEYS: [&str; 16] = [
 /// How an operation went, as the entry records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum Outcome {
+// Named `Outcome` in the published schemas, as it always was.
+#[schemars(rename = "Outcome")]
+pub enum EntryResult {
     /// Journaled before the operation starts.
     Started,
     /// The operation completed.
@@ -51,14 +54,14 @@ pub enum Outcome {
     Refused,
 }
 
-impl Outcome {
+impl EntryResult {
     /// The word written in the journal.
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::Started => "started",
-            Outcome::Success => "success",
-            Outcome::Failure => "failure",
-            Outcome::Refused => "refused",
+            EntryResult::Started => "started",
+            EntryResult::Success => "success",
+            EntryResult::Failure => "failure",
+            EntryResult::Refused => "refused",
         }
     }
 }
@@ -81,11 +84,11 @@ pub struct NewEntry {
     /// The accountable person.
     pub operator: Option<String>,
     /// What was done, e.g. `camera.update` or `snapshot.create`.
-    pub action: String,
+    pub action: Action,
     /// What it was done to, e.g. a camera id or a snapshot id.
     pub target: Option<String>,
     /// How it went.
-    pub result: Outcome,
+    pub result: EntryResult,
     /// The desired-state commit involved.
     pub commit: Option<String>,
     /// The authors of the commits applied, `Name <email>`.
@@ -104,12 +107,12 @@ pub struct NewEntry {
 
 impl NewEntry {
     /// An entry with every optional key null.
-    pub fn new(at: Timestamp, action: impl Into<String>, result: Outcome) -> Self {
+    pub fn new(at: Timestamp, action: Action, result: EntryResult) -> Self {
         NewEntry {
             at,
             site: None,
             operator: None,
-            action: action.into(),
+            action,
             target: None,
             result,
             commit: None,
@@ -136,11 +139,13 @@ pub struct Entry {
     /// The accountable person.
     pub operator: Option<String>,
     /// What was done.
-    pub action: String,
+    // A string in the schema: readers must accept actions they do not know.
+    #[schemars(with = "String")]
+    pub action: Action,
     /// What it was done to.
     pub target: Option<String>,
     /// How it went.
-    pub result: Outcome,
+    pub result: EntryResult,
     /// The desired-state commit involved.
     pub commit: Option<String>,
     /// The authors of the commits applied.
@@ -195,7 +200,7 @@ impl Entry {
             Value::String(self.at.to_string()),
             opt(&self.site),
             opt(&self.operator),
-            Value::String(self.action.clone()),
+            Value::String(self.action.as_str().to_owned()),
             opt(&self.target),
             Value::String(self.result.as_str().into()),
             opt(&self.commit),
@@ -313,7 +318,11 @@ mod tests {
     #[test]
     fn every_key_is_present_even_when_null() {
         let e = Entry::seal(
-            NewEntry::new(Timestamp::UNIX_EPOCH, "x", Outcome::Started),
+            NewEntry::new(
+                Timestamp::UNIX_EPOCH,
+                Action::parse("x"),
+                EntryResult::Started,
+            ),
             1,
             None,
         );

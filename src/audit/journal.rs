@@ -228,7 +228,11 @@ impl Journal {
         file.set_len(keep as u64).map_err(|e| self.io(e))?;
         file.sync_all().map_err(|e| self.io(e))?;
         let last = self.tail(file)?;
-        let mut repair = NewEntry::new(at, "journal.repair", super::Outcome::Success);
+        let mut repair = NewEntry::new(
+            at,
+            super::Action::JournalRepair,
+            super::EntryResult::Success,
+        );
         let mut detail = serde_json::Map::new();
         detail.insert("removed_bytes".into(), removed.into());
         detail.insert(
@@ -478,13 +482,13 @@ pub(crate) fn split_lines(bytes: &[u8]) -> Vec<(&[u8], bool)> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::audit::entry::Outcome;
+    use crate::audit::entry::EntryResult;
 
     pub(crate) fn new(i: u32) -> NewEntry {
         let mut n = NewEntry::new(
             "2026-11-27T12:00:00Z".parse().expect("ts"),
-            "camera.update",
-            Outcome::Success,
+            crate::audit::Action::CameraUpdate,
+            EntryResult::Success,
         );
         n.site = Some("paris-hq".into());
         n.operator = Some("claire.martin".into());

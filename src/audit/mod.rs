@@ -10,6 +10,7 @@
 //! reported (by `verify`, and by `append`, which refuses to extend it), never
 //! hidden. Nothing here prints.
 
+pub mod action;
 pub mod detail;
 pub mod entry;
 pub mod group;
@@ -20,7 +21,8 @@ pub mod verify;
 
 use std::path::PathBuf;
 
-pub use entry::{Approval, Entry, NewEntry, Outcome};
+pub use action::Action;
+pub use entry::{Approval, Entry, EntryResult, NewEntry};
 pub use group::GroupCommit;
 pub use journal::Journal;
 pub use review::{review, Month, Review, ReviewInput, SiteFacts, VmsJournal};

@@ -14,12 +14,13 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::entry::{Entry, Outcome};
+use super::entry::{Entry, EntryResult};
+use super::Action;
 use crate::model::Class;
 use crate::model::VmsJournalEntry;
 
 /// Actions that only keep vmsops's own records and change nothing on a VMS: no ticket needed.
-pub const HOUSEKEEPING_ACTIONS: &[&str] = &["snapshot.create", "snapshot.delete"];
+pub const HOUSEKEEPING_ACTIONS: &[Action] = &[Action::SnapshotCreate, Action::SnapshotDelete];
 
 /// How far apart a VMS journal entry and a vmsops entry on the same target may
 /// be and still be the same change, for drivers that cannot send request ids.
@@ -264,11 +265,8 @@ impl Review {
 
 /// A product's name for the sentences of the review, from its driver name.
 pub fn product_name(driver: &str) -> String {
-    match driver {
-        "zoneminder" => "ZoneMinder".into(),
-        "reference" => "The reference VMS".into(),
-        other => other.to_string(),
-    }
+    crate::model::DriverKind::parse(driver)
+        .map_or_else(|| driver.to_string(), |k| k.product().into())
 }
 
 /// True if and only if `identity` (`Name <email>`, an email or a name) is one of `generic`,
@@ -336,13 +334,13 @@ fn vmsops_findings(input: &ReviewInput<'_>, in_month: &[&Entry]) -> Vec<Finding>
     let closed: HashSet<String> = input
         .entries
         .iter()
-        .filter(|e| e.result != Outcome::Started)
+        .filter(|e| e.result != EntryResult::Started)
         .map(operation_key)
         .collect();
     let mut findings = Vec::new();
     for e in in_month {
         // One record per operation: its closing entry, or its `started` entry if it never closed.
-        if e.result == Outcome::Started && closed.contains(&operation_key(e)) {
+        if e.result == EntryResult::Started && closed.contains(&operation_key(e)) {
             continue;
         }
         for (category, message) in entry_reasons(e, generic_of(e.site.as_deref())) {
@@ -353,7 +351,7 @@ fn vmsops_findings(input: &ReviewInput<'_>, in_month: &[&Entry]) -> Vec<Finding>
                 seq: e.seq,
                 at: e.at,
                 who: e.operator.clone(),
-                action: e.action.clone(),
+                action: e.action.to_string(),
                 target: e.target.clone(),
                 result: e.result.as_str().into(),
                 message,
@@ -366,7 +364,7 @@ fn vmsops_findings(input: &ReviewInput<'_>, in_month: &[&Entry]) -> Vec<Finding>
 /// Why one vmsops entry is listed, in the order the checks run; empty when it is in order.
 fn entry_reasons(e: &Entry, generic: &[String]) -> Vec<(Category, String)> {
     let mut reasons = Vec::new();
-    if e.result == Outcome::Started {
+    if e.result == EntryResult::Started {
         reasons.push((
             Category::Unfinished,
             "started and never finished: check the VMS and the apply's output".into(),
@@ -376,11 +374,11 @@ fn entry_reasons(e: &Entry, generic: &[String]) -> Vec<(Category, String)> {
         reasons.push((Category::Emergency, format!("emergency: {reason}")));
     }
     match e.result {
-        Outcome::Failure => reasons.push((
+        EntryResult::Failure => reasons.push((
             Category::Failed,
             detail_str(e, "error").map_or("failed".into(), |m| format!("failed: {m}")),
         )),
-        Outcome::Refused => {
+        EntryResult::Refused => {
             // One entry per refusing check: name it, or the lines read as one repeated refusal.
             let why = match (detail_str(e, "check"), detail_str(e, "message")) {
                 (Some(check), Some(m)) => format!("refused by the gate ({check}): {m}"),
@@ -393,12 +391,12 @@ fn entry_reasons(e: &Entry, generic: &[String]) -> Vec<(Category, String)> {
             // What the gate stopped is listed as refused, not again for each reason.
             return reasons;
         }
-        Outcome::Started | Outcome::Success => {}
+        EntryResult::Started | EntryResult::Success => {}
     }
     if let Some(message) = generic_identity_reason(e, generic) {
         reasons.push((Category::GenericIdentity, message));
     }
-    if !HOUSEKEEPING_ACTIONS.contains(&e.action.as_str())
+    if !HOUSEKEEPING_ACTIONS.contains(&e.action)
         && e.ticket.as_deref().is_none_or(|t| t.trim().is_empty())
     {
         reasons.push((
@@ -525,9 +523,9 @@ fn acknowledgements(
 ) -> std::collections::HashMap<u64, (String, Timestamp, &'static str)> {
     let mut out = std::collections::HashMap::new();
     for e in entries.iter().filter(|e| e.site.as_deref() == Some(site)) {
-        let how = match (e.action.as_str(), e.result) {
-            ("out-of-band.ack", Outcome::Success) => "drift ack",
-            ("apply", Outcome::Success) => "overwritten by an apply",
+        let how = match (&e.action, e.result) {
+            (Action::OutOfBandAck, EntryResult::Success) => "drift ack",
+            (Action::Apply, EntryResult::Success) => "overwritten by an apply",
             _ => continue,
         };
         let seqs = e
@@ -629,8 +627,8 @@ mod tests {
     fn clean() -> NewEntry {
         let mut n = NewEntry::new(
             ts("2026-11-10T02:30:00Z"),
-            "camera.update",
-            Outcome::Success,
+            Action::CameraUpdate,
+            EntryResult::Success,
         );
         n.site = Some("paris-hq".into());
         n.operator = Some("claire.martin".into());
@@ -784,13 +782,13 @@ mod tests {
             ),
             (
                 "failed",
-                |n| n.result = Outcome::Failure,
+                |n| n.result = EntryResult::Failure,
                 vec![Category::Failed],
             ),
             (
                 "refused, listed once whatever the reasons",
                 |n| {
-                    n.result = Outcome::Refused;
+                    n.result = EntryResult::Refused;
                     n.ticket = None;
                     n.operator = Some("admin".into());
                 },
@@ -799,7 +797,7 @@ mod tests {
             (
                 "housekeeping needs no ticket",
                 |n| {
-                    n.action = "snapshot.create".into();
+                    n.action = Action::SnapshotCreate;
                     n.ticket = None;
                     n.detail = None;
                 },
@@ -829,7 +827,7 @@ mod tests {
     fn each_refusal_names_its_check() {
         let refusals = ["approval", "maintenance-window"].map(|check| {
             let mut n = clean();
-            n.result = Outcome::Refused;
+            n.result = EntryResult::Refused;
             n.detail = Some(detail(json!({"check": check, "message": "no"})));
             n
         });
@@ -847,12 +845,12 @@ mod tests {
     #[test]
     fn started_entries_count_once_and_unfinished_ones_are_listed() {
         let mut started = clean();
-        started.result = Outcome::Started;
+        started.result = EntryResult::Started;
         started.ticket = None;
         let mut done = started.clone();
-        done.result = Outcome::Success;
+        done.result = EntryResult::Success;
         let mut orphan = clean();
-        orphan.result = Outcome::Started;
+        orphan.result = EntryResult::Started;
         orphan.detail = Some(detail(json!({"request_id": "req-2", "class": "metadata"})));
         let r = run(
             &seal_all(vec![started, done, orphan]),

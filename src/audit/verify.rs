@@ -251,7 +251,7 @@ fn anchor_break(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::entry::{NewEntry, Outcome};
+    use crate::audit::entry::{EntryResult, NewEntry};
 
     /// Five chained lines, each ending with `\n`.
     fn chain() -> Vec<String> {
@@ -260,8 +260,8 @@ mod tests {
             .map(|seq| {
                 let mut n = NewEntry::new(
                     "2026-11-27T12:00:00Z".parse().expect("ts"),
-                    "camera.update",
-                    Outcome::Success,
+                    crate::audit::Action::CameraUpdate,
+                    EntryResult::Success,
                 );
                 n.target = Some(format!("cam-{seq}"));
                 let e = Entry::seal(n, seq, prev.take());

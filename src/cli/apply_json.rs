@@ -155,7 +155,7 @@ impl SiteApply {
                     };
                     OperationResult {
                         op: s.op.op.as_str().into(),
-                        target: s.op.target.clone(),
+                        target: s.op.target.to_string(),
                         request_id: s.request_id.clone(),
                         result,
                         error,

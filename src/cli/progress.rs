@@ -87,7 +87,7 @@ impl Progress for Reporter {
 
 /// One operation's line: `  ✓ camera.create hall-01`, `  ✗ … : why`, `  - …: not attempted`.
 pub fn step_line(s: &StepResult, style: Style) -> String {
-    let what = format!("{} {}", s.op.op.as_str(), terminal(&s.op.target));
+    let what = format!("{} {}", s.op.op.as_str(), terminal(s.op.target.as_str()));
     match &s.outcome {
         Outcome::Succeeded => format!("  {} {what}", style.green("✓")),
         Outcome::Failed(e) => format!(

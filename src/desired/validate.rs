@@ -136,7 +136,7 @@ impl Checker<'_> {
     fn vms(&mut self, site: &Site) {
         let r = self.root.key("vms");
         let v = &site.vms;
-        if !KNOWN_DRIVERS.contains(&v.driver.as_str()) {
+        if v.driver_kind().is_none() {
             let known: Vec<String> = KNOWN_DRIVERS.iter().map(|s| s.to_string()).collect();
             let help = match did_you_mean(&v.driver, &known) {
                 Some(s) => format!("did you mean `{s}`? Drivers: {}", KNOWN_DRIVERS.join(", ")),

@@ -21,7 +21,7 @@ use async_trait::async_trait;
 pub use error::DriverError;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{AlertKind, VmsEndpoint};
+use crate::model::{AlertKind, DriverKind, VmsEndpoint};
 pub use crate::model::{
     AlertRule, Camera, CameraStatus, Capabilities, JournalPage, LiveConfig, Recording, Recordings,
     Settings, StreamState, Unmanaged, VmsJournalEntry,
@@ -184,8 +184,15 @@ pub fn connect_with(
         ca_cert_pem: options.ca_cert_pem,
         ..transport::Options::default()
     };
-    match vms.driver.as_str() {
-        "reference" => {
+    let Some(kind) = vms.driver_kind() else {
+        return Err(DriverError::Config(format!(
+            "unknown driver `{}` (known: {})",
+            vms.driver,
+            crate::model::KNOWN_DRIVERS.join(", ")
+        )));
+    };
+    match kind {
+        DriverKind::Reference => {
             let (variable, token) = credential(env, "reference", &vms.token_env, "token_env")?;
             let driver = reference::ReferenceDriver::new(
                 &vms.url,
@@ -194,7 +201,7 @@ pub fn connect_with(
             )?;
             Ok(Box::new(driver))
         }
-        "zoneminder" => {
+        DriverKind::ZoneMinder => {
             let (user_var, user) =
                 credential(env, "zoneminder", &vms.username_env, "username_env")?;
             let (password_var, password) =
@@ -206,10 +213,6 @@ pub fn connect_with(
             )?;
             Ok(Box::new(driver))
         }
-        other => Err(DriverError::Config(format!(
-            "unknown driver `{other}` (known: {})",
-            crate::model::KNOWN_DRIVERS.join(", ")
-        ))),
     }
 }
 

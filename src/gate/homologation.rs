@@ -31,7 +31,7 @@ pub(super) fn check(input: &GateInput<'_>, op: &Operation) -> Option<Verdict> {
         return None;
     }
     let refuse = |m: String| Some(verdict(check::HOMOLOGATION, VerdictStatus::Refused, m));
-    let Some(cam) = input.camera(&op.target) else {
+    let Some(cam) = input.camera(op.target.as_str()) else {
         return refuse(format!(
             "camera {} is not in the desired state given to the gate",
             op.target

@@ -30,7 +30,7 @@ pub(super) fn check(input: &GateInput<'_>, op: &Operation) -> Option<Verdict> {
         return None;
     }
     let days = input.policy.regulatory_retention_days;
-    let rec = input.recordings_of(&op.target);
+    let rec = input.recordings_of(op.target.as_str());
     let until = rec.and_then(|r| kept_until(r, days));
     let v = |status, m: String| Some(verdict(check::RECORDINGS_KEPT, status, m));
     if !input.capabilities.deletes_recordings_with_camera {

@@ -13,7 +13,7 @@ pub(super) fn check(input: &GateInput<'_>, op: &Operation) -> Option<Verdict> {
     if !is_camera_op(op) || op.op == OpKind::CameraDelete {
         return None;
     }
-    let cam = input.camera(&op.target)?;
+    let cam = input.camera(op.target.as_str())?;
     let bounds = input.policy.retention;
     let Some(days) = cam.retention_days else {
         return Some(verdict(

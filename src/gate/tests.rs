@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::desired::model::{ApprovalSignatures, ApprovedModel, Day, RetentionBounds};
-use crate::plan::Change;
+use crate::plan::{Change, Target};
 
 /// Tuesday 2025-04-08 03:00 in Paris: inside the fixture's window.
 pub(crate) const NOW: &str = "2025-04-08T01:00:00Z";
@@ -108,7 +108,7 @@ pub(crate) fn camera_op(kind: OpKind, target: &str) -> Operation {
         OpKind::CameraDelete => Class::CameraRemove,
         _ => Class::Recording,
     };
-    Operation::new(kind, target.into(), class, Vec::new())
+    Operation::new(kind, Target::Camera(target.into()), class, Vec::new())
 }
 
 pub(crate) fn op(kind: OpKind, target: &str, class: Class) -> Operation {
@@ -117,7 +117,8 @@ pub(crate) fn op(kind: OpKind, target: &str, class: Class) -> Operation {
         from: serde_json::Value::Null,
         to: serde_json::Value::Null,
     }];
-    Operation::new(kind, target.into(), class, changes)
+    let target = Target::parse(kind, target).expect("target");
+    Operation::new(kind, target, class, changes)
 }
 
 pub(crate) fn checks(op: &Operation) -> Vec<(&str, VerdictStatus)> {

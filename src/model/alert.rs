@@ -18,6 +18,18 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
+    /// Every kind, in order.
+    pub const ALL: [AlertKind; 3] = [
+        AlertKind::SignalLoss,
+        AlertKind::DiskFull,
+        AlertKind::Temperature,
+    ];
+
+    /// The kind named `s` (as [`AlertKind::as_str`] writes it), if there is one.
+    pub fn parse(s: &str) -> Option<AlertKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     /// The name used in files and in the VMS API.
     pub fn as_str(self) -> &'static str {
         match self {

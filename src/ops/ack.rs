@@ -9,7 +9,7 @@ use super::clock::Clock;
 use super::connection::SiteAt;
 use super::vms_journal as gather;
 use crate::audit::detail::{to_map, AckDetail, Agent};
-use crate::audit::{AuditError, Journal, NewEntry, Outcome};
+use crate::audit::{Action, AuditError, EntryResult, Journal, NewEntry};
 use crate::driver::DriverError;
 use crate::model::VmsJournalEntry;
 use crate::state::{StateError, StateStore};
@@ -83,7 +83,7 @@ pub async fn ack(req: &AckRequest<'_>) -> Result<Acked, AckError> {
         .into_iter()
         .cloned()
         .collect();
-    let mut entry = NewEntry::new(req.clock.now(), "out-of-band.ack", Outcome::Success);
+    let mut entry = NewEntry::new(req.clock.now(), Action::OutOfBandAck, EntryResult::Success);
     entry.site = Some(site.name.clone());
     entry.operator = Some(req.operator.to_string());
     entry.target = Some(site.name.clone());

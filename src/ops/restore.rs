@@ -11,7 +11,7 @@ use super::clock::Clock;
 use super::execute::import::{journaled_import, ImportJob};
 use super::snapshot::{take, TakeError};
 use crate::audit::detail::{to_map, Agent, RefusalDetail, RestoreDetail};
-use crate::audit::{AuditError, Journal, NewEntry, Outcome};
+use crate::audit::{Action, AuditError, EntryResult, Journal, NewEntry};
 use crate::driver::{DriverError, Vms};
 use crate::gate::{self, GateInput, GateOutcome, Mode, Refusal};
 use crate::model::{Capabilities, Operator};
@@ -121,7 +121,7 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<RestoreReport, RestoreE
         commit: meta.commit.clone(),
         ticket: gate.ticket.clone(),
         snapshot: Some(req.snapshot.id.clone()),
-        ..NewEntry::new(req.clock.now(), "restore", Outcome::Started)
+        ..NewEntry::new(req.clock.now(), Action::Restore, EntryResult::Started)
     };
     let mut report = RestoreReport {
         refusals: Vec::new(),
@@ -187,7 +187,7 @@ fn journal_refusals(
         };
         let entry = NewEntry {
             at: req.clock.now(),
-            result: Outcome::Refused,
+            result: EntryResult::Refused,
             detail: Some(to_map(&detail)),
             ..base.clone()
         };

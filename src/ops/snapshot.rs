@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::clock::Clock;
 use crate::audit::detail::{to_map, Agent, SnapshotDetail};
-use crate::audit::{AuditError, Journal, NewEntry, Outcome};
+use crate::audit::{Action, AuditError, EntryResult, Journal, NewEntry};
 use crate::snapshot::{PrunePlan, SnapshotError, SnapshotInfo, SnapshotMeta, SnapshotStore};
 
 /// Why a snapshot could not be taken or recorded.
@@ -43,9 +43,9 @@ pub fn take(
     let info = store.create(meta, export).map_err(TakeError::Store)?;
     journal
         .append(NewEntry {
-            action: "snapshot.create".into(),
+            action: Action::SnapshotCreate,
             target: Some(info.id.clone()),
-            result: Outcome::Success,
+            result: EntryResult::Success,
             snapshot: Some(info.id.clone()),
             detail: detail(&info),
             ..entry
@@ -91,7 +91,7 @@ pub fn prune(
     }
     for s in &plan.remove {
         store.remove(s)?;
-        let mut entry = NewEntry::new(clock.now(), "snapshot.delete", Outcome::Success);
+        let mut entry = NewEntry::new(clock.now(), Action::SnapshotDelete, EntryResult::Success);
         entry.site = Some(s.site.clone());
         entry.operator = operator.map(String::from);
         entry.target = Some(s.id.clone());
@@ -163,7 +163,7 @@ pub fn journal_ready(state: &crate::state::StateStore) -> Result<(), AuditError>
 /// Exports the site's configuration and stores it as a snapshot, journaled; a failed export is journaled too.
 pub async fn create(req: &CreateRequest<'_>) -> Result<Created, CreateError> {
     let journal = Journal::open(req.state);
-    let mut entry = NewEntry::new(req.now, "snapshot.create", Outcome::Success);
+    let mut entry = NewEntry::new(req.now, Action::SnapshotCreate, EntryResult::Success);
     entry.site = Some(req.at.site.name.clone());
     entry.operator = Some(req.operator.to_string());
     entry.commit = req.at.applied.as_ref().map(|a| a.commit.clone());
@@ -175,7 +175,7 @@ pub async fn create(req: &CreateRequest<'_>) -> Result<Created, CreateError> {
         Ok(e) => e,
         Err(err) => {
             // A failed snapshot is journaled too: the monthly review lists failures.
-            entry.result = Outcome::Failure;
+            entry.result = EntryResult::Failure;
             entry.detail = Some(to_map(&SnapshotDetail {
                 agent: Some(Agent::Cli),
                 reason: req.reason.clone(),

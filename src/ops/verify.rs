@@ -57,11 +57,11 @@ pub fn targets<'a>(ops: impl IntoIterator<Item = &'a Operation>) -> Vec<Target> 
     ops.into_iter()
         .filter_map(|op| match op.op {
             OpKind::CameraCreate => Some(Target {
-                camera: op.target.clone(),
+                camera: op.target.to_string(),
                 restarts: true,
             }),
             OpKind::CameraUpdate => Some(Target {
-                camera: op.target.clone(),
+                camera: op.target.to_string(),
                 restarts: op
                     .changes
                     .iter()
@@ -221,7 +221,8 @@ mod tests {
                 from: serde_json::Value::Null,
                 to: serde_json::Value::Null,
             };
-            Operation::new(kind, "hall-01".into(), Class::Recording, vec![change])
+            let target = crate::plan::Target::Camera("hall-01".into());
+            Operation::new(kind, target, Class::Recording, vec![change])
         };
         let t = targets(&[
             op(OpKind::CameraCreate, "id"),

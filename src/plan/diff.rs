@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{json, Value};
 
 use super::comparable::{AlertState, CameraState, ConfigState};
-use super::{Change, Class, Finding, OpKind, Operation};
+use super::{Change, Class, Finding, OpKind, Operation, Target};
 use crate::model::procedure::MAX_SESSION_TIMEOUT_MINUTES;
 use crate::model::schedule;
 
@@ -60,13 +60,13 @@ fn camera_ops(
         match (want, have) {
             (Some(d), None) => ops.push(Operation::new(
                 OpKind::CameraCreate,
-                id.clone(),
+                Target::Camera(id.clone()),
                 Class::CameraAdd,
                 all_added(camera_fields(d)),
             )),
             (None, Some(l)) => ops.push(Operation::new(
                 OpKind::CameraDelete,
-                id.clone(),
+                Target::Camera(id.clone()),
                 Class::CameraRemove,
                 all_removed(camera_fields(l)),
             )),
@@ -99,7 +99,7 @@ fn alert_ops(desired: &ConfigState, live: &ConfigState, ops: &mut Vec<Operation>
         if !changes.is_empty() {
             ops.push(Operation::new(
                 op,
-                kind.as_str().to_string(),
+                Target::Alert(*kind),
                 Class::Alerts,
                 changes,
             ));
@@ -129,7 +129,7 @@ fn settings_ops(
         if d.session_timeout_minutes != l.session_timeout_minutes {
             ops.push(Operation::new(
                 OpKind::SettingsUpdate,
-                "settings".into(),
+                Target::Settings,
                 Class::Settings,
                 vec![change(
                     "session_timeout_minutes",
@@ -200,7 +200,7 @@ fn camera_update(d: &CameraState, l: &CameraState) -> Option<Operation> {
     let class = changes.iter().filter_map(|c| field_class(&c.path)).max()?;
     Some(Operation::new(
         OpKind::CameraUpdate,
-        d.id.clone(),
+        Target::Camera(d.id.clone()),
         class,
         changes,
     ))

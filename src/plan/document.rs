@@ -67,7 +67,7 @@ impl SitePlan {
         use crate::safe_text::{json, terminal};
         let t = |s: &str| terminal(s).into_owned();
         let op = |o: &Operation| Operation {
-            target: t(&o.target),
+            target: o.target.map_text(t),
             changes: o
                 .changes
                 .iter()
@@ -269,7 +269,7 @@ pub fn hostile() -> (PlanDocument, fn(&str)) {
         target: "cam\u{1b}[2J".into(),
         message: "firmware 1.0\nPlan: 0 to add, 0 to change, 0 to remove.".into(),
     });
-    site.operations[0].target = "x\u{1b}]0;pwned\u{7}".into();
+    site.operations[0].target = super::Target::Camera("x\u{1b}]0;pwned\u{7}".into());
     site.notes.push("note\r\u{9b}31m".into());
     fn check(out: &str) {
         // Our own colours are the only escape sequences allowed: `ESC [ … m`.
@@ -325,7 +325,8 @@ pub fn statuses() -> PlanDocument {
 /// A plan with every kind of operation, a refusal, a finding and an unmanaged field, for rendering tests.
 #[cfg(test)]
 pub fn sample() -> PlanDocument {
-    use super::{Change, Class, Finding, Verdict, VerdictStatus};
+    use super::{Change, Class, Finding, Target, Verdict, VerdictStatus};
+    use crate::model::AlertKind;
     use serde_json::json;
     let ch = |p: &str, f: serde_json::Value, t: serde_json::Value| Change {
         path: p.into(),
@@ -334,7 +335,7 @@ pub fn sample() -> PlanDocument {
     };
     let mut update = Operation::new(
         OpKind::CameraUpdate,
-        "hall-01".into(),
+        Target::Camera("hall-01".into()),
         Class::Recording,
         vec![
             ch("recording.fps", json!(15), json!(25)),
@@ -360,7 +361,7 @@ pub fn sample() -> PlanDocument {
     let ops = vec![
         Operation::new(
             OpKind::CameraCreate,
-            "dock-03".into(),
+            Target::Camera("dock-03".into()),
             Class::CameraAdd,
             vec![
                 ch("name", json!(null), json!("Quai 3")),
@@ -370,7 +371,7 @@ pub fn sample() -> PlanDocument {
         update,
         Operation::new(
             OpKind::CameraUpdate,
-            "gate-north".into(),
+            Target::Camera("gate-north".into()),
             Class::Metadata,
             vec![ch(
                 "name",
@@ -380,19 +381,19 @@ pub fn sample() -> PlanDocument {
         ),
         Operation::new(
             OpKind::CameraDelete,
-            "old-07".into(),
+            Target::Camera("old-07".into()),
             Class::CameraRemove,
             vec![ch("name", json!("Ancienne 7"), json!(null))],
         ),
         Operation::new(
             OpKind::AlertCreate,
-            "temperature".into(),
+            Target::Alert(AlertKind::Temperature),
             Class::Alerts,
             vec![ch("threshold", json!(null), json!(70))],
         ),
         Operation::new(
             OpKind::AlertUpdate,
-            "disk_full".into(),
+            Target::Alert(AlertKind::DiskFull),
             Class::Alerts,
             vec![ch(
                 "recipients",
@@ -402,19 +403,19 @@ pub fn sample() -> PlanDocument {
         ),
         Operation::new(
             OpKind::AlertDelete,
-            "signal_loss".into(),
+            Target::Alert(AlertKind::SignalLoss),
             Class::Alerts,
             vec![ch("threshold", json!(30), json!(null))],
         ),
         Operation::new(
             OpKind::SettingsUpdate,
-            "settings".into(),
+            Target::Settings,
             Class::Settings,
             vec![ch("session_timeout_minutes", json!(30), json!(15))],
         ),
         Operation::new(
             OpKind::PolicyChange,
-            "paris-hq".into(),
+            Target::Site("paris-hq".into()),
             Class::Policy,
             vec![ch(
                 "policy.approvers",

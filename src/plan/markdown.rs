@@ -101,7 +101,7 @@ fn site_head(site: &SitePlan, common: &[Verdict]) -> String {
             let changed: Vec<String> = site
                 .drift
                 .iter()
-                .map(|o| format!("`{} {}`", o.op.as_str(), escape(&o.target)))
+                .map(|o| format!("`{} {}`", o.op.as_str(), escape(o.target.as_str())))
                 .collect();
             section.push_str(&format!(
                 " — changed in the VMS since the last apply: {}",
@@ -223,7 +223,7 @@ fn op_block(op: &Operation, common: &[Verdict]) -> String {
         "<details><summary>{mark}<code>{} {} {}</code> — {}</summary>\n\n```diff\n",
         effect.symbol(),
         op.op.as_str(),
-        escape(&op.target),
+        escape(op.target.as_str()),
         class_name(op.class)
     );
     for c in &op.changes {
@@ -270,7 +270,7 @@ mod tests {
         doc.sites[0].operations = (0..5000)
             .map(|i| {
                 let mut o = op.clone();
-                o.target = format!("cam-{i:05}");
+                o.target = crate::plan::Target::Camera(format!("cam-{i:05}"));
                 o
             })
             .collect();

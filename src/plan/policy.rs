@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::{Change, Class, OpKind, Operation};
+use super::{Change, Class, OpKind, Operation, Target};
 use crate::desired::model::Site;
 
 fn fields(site: &Site, signers: Option<&str>) -> Vec<(String, Value)> {
@@ -45,7 +45,7 @@ pub fn policy_change(
     (!changes.is_empty()).then(|| {
         Operation::new(
             OpKind::PolicyChange,
-            site_name.to_string(),
+            Target::Site(site_name.to_string()),
             Class::Policy,
             changes,
         )

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::comparable::{AlertState, CameraState, ConfigState, SettingsState};
 use super::diff::diff;
-use super::{OpKind, Operation};
+use super::{OpKind, Operation, Target};
 use crate::model::schedule::{self, Canonical};
 use crate::model::{AlertKind, Day, ScheduleEntry};
 
@@ -87,9 +87,9 @@ fn apply(live: &ConfigState, ops: &[Operation]) -> ConfigState {
             OpKind::CameraCreate | OpKind::CameraUpdate => {
                 let c = out
                     .cameras
-                    .entry(op.target.clone())
+                    .entry(op.target.to_string())
                     .or_insert_with(|| CameraState {
-                        id: op.target.clone(),
+                        id: op.target.to_string(),
                         name: String::new(),
                         vendor: String::new(),
                         model: String::new(),
@@ -107,11 +107,12 @@ fn apply(live: &ConfigState, ops: &[Operation]) -> ConfigState {
                 }
             }
             OpKind::CameraDelete => {
-                out.cameras.remove(&op.target);
+                out.cameras.remove(op.target.as_str());
             }
             OpKind::AlertCreate | OpKind::AlertUpdate => {
-                let kind: AlertKind =
-                    serde_json::from_value(Value::from(op.target.clone())).expect("alert kind");
+                let Target::Alert(kind) = op.target else {
+                    panic!("alert kind");
+                };
                 let alerts = out.alerts.get_or_insert_with(Default::default);
                 let a = alerts.entry(kind).or_insert_with(|| AlertState {
                     kind,
@@ -125,8 +126,9 @@ fn apply(live: &ConfigState, ops: &[Operation]) -> ConfigState {
                 }
             }
             OpKind::AlertDelete => {
-                let kind: AlertKind =
-                    serde_json::from_value(Value::from(op.target.clone())).expect("alert kind");
+                let Target::Alert(kind) = op.target else {
+                    panic!("alert kind");
+                };
                 if let Some(a) = out.alerts.as_mut() {
                     a.remove(&kind);
                 }

@@ -33,7 +33,7 @@ proptest! {
     ) {
         let mut doc = sample();
         let site = &mut doc.sites[0];
-        site.operations[0].target = target.clone();
+        site.operations[0].target = crate::plan::Target::Camera(target.clone());
         site.operations[0].changes[0].to = serde_json::Value::String(value);
         site.findings.push(Finding { kind: "k".into(), target, message });
         site.notes.push(note);

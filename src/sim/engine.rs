@@ -13,7 +13,7 @@ use jiff::Timestamp;
 
 use super::api_error::ApiError;
 use super::faults::{Fault, Faults};
-use super::journal::{Entry, Outcome};
+use super::journal::{Entry, JournalResult};
 use super::persist::Store;
 use super::store::{Change, Record, State};
 use super::streams::Streams;
@@ -137,9 +137,9 @@ impl Decision {
             action: attempt.action.to_string(),
             target: attempt.target,
             result: if self.result.is_ok() {
-                Outcome::Success
+                JournalResult::Success
             } else {
-                Outcome::Failure
+                JournalResult::Failure
             },
             request_id: attempt.request_id,
             on_behalf_of: attempt.on_behalf_of,
@@ -338,8 +338,8 @@ mod tests {
             .expect("readable");
         assert_eq!(settings.session_timeout_minutes, 15);
         assert_eq!(settings.version, 2);
-        assert_eq!(journal[0].result, Outcome::Success);
-        assert_eq!(journal[1].result, Outcome::Failure);
+        assert_eq!(journal[0].result, JournalResult::Success);
+        assert_eq!(journal[1].result, JournalResult::Failure);
         assert_eq!(journal[1].request_id.as_deref(), Some("req-1"));
         assert_eq!(journal[1].on_behalf_of.as_deref(), Some("jdoe"));
     }

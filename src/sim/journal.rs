@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// How a journaled attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Outcome {
+pub enum JournalResult {
     /// Answered 2xx; the change is durable.
     Success,
     /// Answered 4xx or 5xx; nothing changed.
@@ -33,7 +33,7 @@ pub struct Entry {
     /// Camera id, alert kind, `settings` or `config`; empty if the body named none.
     pub target: String,
     /// How it ended.
-    pub result: Outcome,
+    pub result: JournalResult,
     /// The client's `X-Request-Id`.
     pub request_id: Option<String>,
     /// The client's `X-On-Behalf-Of`.
@@ -78,7 +78,7 @@ mod tests {
                 user: "u".into(),
                 action: "camera.create".into(),
                 target: "a".into(),
-                result: Outcome::Success,
+                result: JournalResult::Success,
                 request_id: None,
                 on_behalf_of: None,
             })

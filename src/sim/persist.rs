@@ -182,7 +182,7 @@ fn load(path: &Path, bytes: &[u8]) -> Result<State, SimError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::journal::{Entry, Outcome};
+    use crate::sim::journal::{Entry, JournalResult};
     use crate::sim::store::Change;
 
     fn record(state: &State, timeout: u32) -> Record {
@@ -194,7 +194,7 @@ mod tests {
                 user: "u".into(),
                 action: "settings.update".into(),
                 target: "settings".into(),
-                result: Outcome::Success,
+                result: JournalResult::Success,
                 request_id: None,
                 on_behalf_of: None,
             },

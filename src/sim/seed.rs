@@ -10,7 +10,7 @@
 use jiff::Timestamp;
 
 use super::error::SimError;
-use super::journal::{Entry, Outcome};
+use super::journal::{Entry, JournalResult};
 use super::model::CameraBody;
 use super::store::{Record, State};
 use super::validate::Problems;
@@ -64,7 +64,7 @@ pub fn seed(
                 user: SEED_USER.to_string(),
                 action: "camera.create".into(),
                 target: id,
-                result: Outcome::Success,
+                result: JournalResult::Success,
                 request_id: None,
                 on_behalf_of: None,
             },

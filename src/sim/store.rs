@@ -141,7 +141,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::journal::Outcome;
+    use crate::sim::journal::JournalResult;
 
     #[test]
     fn state_round_trips_through_json() {
@@ -164,7 +164,7 @@ mod tests {
                 user: "u".into(),
                 action: "settings.update".into(),
                 target: "settings".into(),
-                result: Outcome::Success,
+                result: JournalResult::Success,
                 request_id: Some("r".into()),
                 on_behalf_of: None,
             },

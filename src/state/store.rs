@@ -654,15 +654,15 @@ mod tests {
 
     #[test]
     fn known_request_ids_read_only_what_was_appended_since_the_last_refresh() {
-        use crate::audit::{Journal, NewEntry, Outcome};
+        use crate::audit::{Action, EntryResult, Journal, NewEntry};
         let dir = tempfile::tempdir().expect("tmp");
         let state = StateStore::resolve(Some(dir.path()), &|_| None).expect("state");
         let journal = Journal::open(&state);
         let append = |id: &str| {
             let mut n = NewEntry::new(
                 jiff::Timestamp::UNIX_EPOCH,
-                "camera.update",
-                Outcome::Started,
+                Action::CameraUpdate,
+                EntryResult::Started,
             );
             let mut d = serde_json::Map::new();
             d.insert("request_id".into(), id.into());

@@ -5,7 +5,7 @@ use std::process::Stdio;
 
 use jiff::Timestamp;
 use serde_json::{json, Map, Value};
-use vmsops::audit::{Approval, Journal, NewEntry, Outcome};
+use vmsops::audit::{Action, Approval, EntryResult, Journal, NewEntry};
 use vmsops::driver::Vms;
 use vmsops::state::{Applied, Baseline, StateStore};
 
@@ -22,8 +22,8 @@ fn detail(v: Value) -> Option<Map<String, Value>> {
 }
 
 /// An operation as apply journals it, by claire.martin on paris-hq.
-fn op(at: Timestamp, action: &str, target: &str, result: Outcome) -> NewEntry {
-    let mut n = NewEntry::new(at, action, result);
+fn op(at: Timestamp, action: &str, target: &str, result: EntryResult) -> NewEntry {
+    let mut n = NewEntry::new(at, Action::parse(action), result);
     n.site = Some("paris-hq".into());
     n.operator = Some("claire.martin".into());
     n.target = Some(target.into());
@@ -183,7 +183,7 @@ fn log_filters_by_site_and_date() {
         "2026-11-02T03:00:00Z".parse().expect("ts"),
         "camera.update",
         "hall-01",
-        Outcome::Success,
+        EntryResult::Success,
     );
     a.ticket = Some("OPS-1".into());
     a.detail =
@@ -193,7 +193,7 @@ fn log_filters_by_site_and_date() {
         "2026-11-20T10:00:00Z".parse().expect("ts"),
         "camera.delete",
         "dock-01",
-        Outcome::Failure,
+        EntryResult::Failure,
     );
     b.detail = detail(json!({"error": "412 version mismatch"}));
     journal.append(b).expect("append");
@@ -201,7 +201,7 @@ fn log_filters_by_site_and_date() {
         "2026-11-21T10:00:00Z".parse().expect("ts"),
         "settings.update",
         "settings",
-        Outcome::Success,
+        EntryResult::Success,
     );
     c.site = Some("lyon-dc".into());
     journal.append(c).expect("append");
@@ -308,35 +308,35 @@ fn the_monthly_review_lists_what_to_investigate() {
         journal.append(n).expect("append");
     };
     // 1. A clean camera creation (started, then success), matching the VMS's entry.
-    let mut started = op(at, "camera.create", "hall-01", Outcome::Started);
+    let mut started = op(at, "camera.create", "hall-01", EntryResult::Started);
     started.ticket = Some("OPS-1".into());
     started.detail = detail(
         json!({"request_id": "req-vmsops-1", "class": "camera-add", "agent": "cli", "window": null}),
     );
     append(started.clone());
-    started.result = Outcome::Success;
+    started.result = EntryResult::Success;
     append(started);
     // 2. A recording change by a generic identity, without ticket, approval or window.
-    let mut sloppy = op(at, "camera.update", "hall-01", Outcome::Success);
+    let mut sloppy = op(at, "camera.update", "hall-01", EntryResult::Success);
     sloppy.operator = Some("admin".into());
     sloppy.detail = detail(
         json!({"request_id": "req-vmsops-2", "class": "recording", "window": null, "agent": "cli"}),
     );
     append(sloppy);
     // 3. Refused by the gate.
-    let mut refused = op(at, "apply", "paris-hq", Outcome::Refused);
+    let mut refused = op(at, "apply", "paris-hq", EntryResult::Refused);
     refused.ticket = Some("OPS-2".into());
     refused.detail = detail(json!({"error": "maintenance-window: outside every trusted window"}));
     append(refused);
     // 4. Failed.
-    let mut failed = op(at, "camera.delete", "dock-01", Outcome::Failure);
+    let mut failed = op(at, "camera.delete", "dock-01", EntryResult::Failure);
     failed.ticket = Some("OPS-3".into());
     failed.detail = detail(
         json!({"request_id": "req-vmsops-3", "class": "camera-remove", "error": "412 version mismatch"}),
     );
     append(failed);
     // 5. An emergency, approved and ticketed, outside the windows.
-    let mut emergency = op(at, "camera.update", "hall-02", Outcome::Success);
+    let mut emergency = op(at, "camera.update", "hall-02", EntryResult::Success);
     emergency.ticket = Some("OPS-4".into());
     emergency.emergency = Some("cameras down in the car park".into());
     emergency.approval = Some(Approval {
@@ -348,7 +348,7 @@ fn the_monthly_review_lists_what_to_investigate() {
         detail(json!({"request_id": "req-vmsops-4", "class": "recording", "window": null}));
     append(emergency);
     // 6. Started and never finished.
-    let mut orphan = op(at, "alert.update", "disk_full", Outcome::Started);
+    let mut orphan = op(at, "alert.update", "disk_full", EntryResult::Started);
     orphan.ticket = Some("OPS-5".into());
     orphan.detail = detail(json!({"request_id": "req-vmsops-5", "class": "alerts"}));
     append(orphan);

@@ -138,8 +138,8 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
         .expect("baseline");
     let mut restore = vmsops::audit::NewEntry::new(
         NOW.parse().expect("now"),
-        "restore",
-        vmsops::audit::Outcome::Started,
+        vmsops::audit::Action::Restore,
+        vmsops::audit::EntryResult::Started,
     );
     restore.detail = json!({"request_id": "watch-restores-1"})
         .as_object()

@@ -11,7 +11,7 @@ use super::{Agent, ApplyError, ApplyOutcome, ApplyReport, ApplySite};
 use crate::audit::detail::{
     to_map, ApplyEndDetail, RefusalDetail, RestoreDetail, UnfinishedDetail, VerifyDetail,
 };
-use crate::audit::{AuditError, GroupCommit, Journal, NewEntry, Outcome as Result_};
+use crate::audit::{Action, AuditError, EntryResult, GroupCommit, Journal, NewEntry};
 use crate::driver::{self, DriverError, Vms};
 use crate::gate::{self, Mode};
 use crate::model::{Capabilities, LiveConfig, Recordings};
@@ -258,7 +258,7 @@ pub(super) async fn gate<'a, 'b>(
         approval: gate.approval.clone(),
         ticket: gate.ticket.clone(),
         emergency: gate.emergency_used.clone(),
-        ..NewEntry::new(a.settings.clock.now(), "apply", Result_::Started)
+        ..NewEntry::new(a.settings.clock.now(), Action::Apply, EntryResult::Started)
     };
     Ok(Run {
         a,
@@ -305,9 +305,9 @@ impl Run<'_, '_> {
             agent: self.a.settings.agent,
         };
         self.append(|b| NewEntry {
-            action: "apply.unfinished".into(),
+            action: Action::ApplyUnfinished,
             target: Some(self.a.site.name.clone()),
-            result: Result_::Failure,
+            result: EntryResult::Failure,
             detail: Some(to_map(&detail)),
             ..b
         })?;
@@ -328,9 +328,9 @@ impl Run<'_, '_> {
                 agent: self.a.settings.agent,
             };
             self.append(|b| NewEntry {
-                action: "apply".into(),
+                action: Action::Apply,
                 target: Some(self.a.site.name.clone()),
-                result: Result_::Refused,
+                result: EntryResult::Refused,
                 detail: Some(to_map(&detail)),
                 ..b
             })?;
@@ -483,16 +483,16 @@ impl Run<'_, '_> {
         for v in &self.report.verified {
             let detail = VerifyDetail {
                 agent: self.a.settings.agent,
-                health: v.health.as_str(),
+                health: v.health,
                 reason: v.reason.as_deref(),
             };
             self.append(|b| NewEntry {
-                action: "verify".into(),
+                action: Action::Verify,
                 target: Some(v.camera.clone()),
                 result: if v.health == crate::model::Health::Degraded {
-                    Result_::Failure
+                    EntryResult::Failure
                 } else {
-                    Result_::Success
+                    EntryResult::Success
                 },
                 detail: Some(to_map(&detail)),
                 ..b
@@ -548,7 +548,7 @@ impl Run<'_, '_> {
         // every operation's own entries already say what happened.
         if let Err(e) = self.append(|b| NewEntry {
             target: Some(self.a.site.name.clone()),
-            result: Result_::Failure,
+            result: EntryResult::Failure,
             snapshot: Some(snap.id.clone()),
             detail: Some(to_map(&detail)),
             ..b
@@ -575,7 +575,7 @@ impl Run<'_, '_> {
         };
         let e = self.append(|b| NewEntry {
             target: Some(a.site.name.clone()),
-            result: Result_::Success,
+            result: EntryResult::Success,
             snapshot: snapshot.or_else(|| b.snapshot.clone()),
             detail: Some(to_map(&detail)),
             ..b

@@ -6,7 +6,7 @@
 
 use crate::model::{AlertKind, AlertRule, Camera, Settings};
 use crate::plan::comparable::ConfigState;
-use crate::plan::{OpKind, Operation};
+use crate::plan::{OpKind, Operation, Target};
 
 /// What one operation sends, with the version it expects.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,18 +89,18 @@ fn payload(
 ) -> Result<Payload, BindError> {
     let missing = |what| BindError {
         what,
-        target: op.target.clone(),
+        target: op.target.to_string(),
     };
     let version = |v: &Option<String>| v.clone().unwrap_or_default();
     let desired_camera = || {
         desired
             .cameras
-            .get(&op.target)
+            .get(op.target.as_str())
             .ok_or_else(|| missing("camera"))
     };
     let live_camera = || {
         live.cameras
-            .get(&op.target)
+            .get(op.target.as_str())
             .ok_or_else(|| missing("camera"))
     };
     Ok(match op.op {
@@ -118,13 +118,13 @@ fn payload(
             }
         }
         OpKind::CameraDelete => Payload::DeleteCamera {
-            id: op.target.clone(),
+            id: op.target.to_string(),
             if_match: version(&live_camera()?.version),
         },
         OpKind::AlertCreate | OpKind::AlertUpdate | OpKind::AlertDelete => {
-            let kind: AlertKind =
-                serde_json::from_value(serde_json::Value::from(op.target.clone()))
-                    .map_err(|_| missing("alert rule"))?;
+            let Target::Alert(kind) = op.target else {
+                return Err(missing("alert rule"));
+            };
             let live_rule = live.alerts.as_ref().and_then(|a| a.get(&kind));
             if op.op == OpKind::AlertDelete {
                 let l = live_rule.ok_or_else(|| missing("alert rule"))?;
@@ -174,7 +174,7 @@ mod tests {
     fn a_missing_target_fails_before_anything_is_sent() {
         let op = Operation::new(
             OpKind::CameraUpdate,
-            "ghost".into(),
+            Target::Camera("ghost".into()),
             Class::Metadata,
             vec![],
         );
@@ -183,7 +183,12 @@ mod tests {
             err.to_string(),
             "camera `ghost` is not in the desired or live state this plan was computed from"
         );
-        let policy = Operation::new(OpKind::PolicyChange, "s".into(), Class::Policy, vec![]);
+        let policy = Operation::new(
+            OpKind::PolicyChange,
+            Target::Site("s".into()),
+            Class::Policy,
+            vec![],
+        );
         let bound = bind(&[policy], &ConfigState::default(), &ConfigState::default()).unwrap();
         assert_eq!(bound[0].payload, Payload::Record);
     }

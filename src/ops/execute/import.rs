@@ -8,7 +8,7 @@
 
 use super::objects::{restore_objects, ObjectsFailed};
 use crate::audit::detail::{to_map, RestoreDetail};
-use crate::audit::{AuditError, Journal, NewEntry, Outcome};
+use crate::audit::{Action, AuditError, EntryResult, Journal, NewEntry};
 use crate::driver::OpContext;
 use crate::driver::{DriverError, Vms};
 use crate::ops::blocking::blocking;
@@ -125,7 +125,7 @@ pub(crate) async fn journaled_import(
 ) -> Result<Result<RestoreMethod, RestoreFailure>, AuditError> {
     let entry = |result, detail: &RestoreDetail| NewEntry {
         at: job.clock.now(),
-        action: "restore".into(),
+        action: Action::Restore,
         result,
         detail: Some(to_map(detail)),
         ..job.base.clone()
@@ -140,7 +140,7 @@ pub(crate) async fn journaled_import(
     let result = match per_object {
         Some((target, export_bytes, limit)) => {
             detail.method = Some("per-object");
-            blocking(|| job.journal.append(entry(Outcome::Started, &detail)))?;
+            blocking(|| job.journal.append(entry(EntryResult::Started, &detail)))?;
             match target {
                 Err(e) => Err(RestoreFailure::Driver(e)),
                 Ok(target) => {
@@ -157,7 +157,7 @@ pub(crate) async fn journaled_import(
         None => {
             let request_id = uuid::Uuid::new_v4().to_string();
             detail.request_id = Some(request_id.clone());
-            blocking(|| job.journal.append(entry(Outcome::Started, &detail)))?;
+            blocking(|| job.journal.append(entry(EntryResult::Started, &detail)))?;
             let ctx = OpContext {
                 request_id,
                 operator: job.operator.to_string(),
@@ -174,11 +174,11 @@ pub(crate) async fn journaled_import(
             if let RestoreMethod::PerObject { operations, .. } = method {
                 detail.operations = Some(*operations);
             }
-            Outcome::Success
+            EntryResult::Success
         }
         Err(e) => {
             detail.error = Some(crate::error_chain(e));
-            Outcome::Failure
+            EntryResult::Failure
         }
     };
     blocking(|| job.journal.append(entry(outcome, &detail)))?;

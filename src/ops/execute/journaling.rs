@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::executor::{Ended, Outcome, StepJournal};
 use crate::audit::detail::{to_map, Agent, StepDetail};
-use crate::audit::{AuditError, GroupCommit, NewEntry, Outcome as Result_};
+use crate::audit::{AuditError, EntryResult, GroupCommit, NewEntry};
 use crate::ops::clock::Clock;
 use crate::plan::Operation;
 
@@ -24,7 +24,7 @@ impl Journaling<'_> {
         &self,
         op: &Operation,
         request_id: &str,
-        result: Result_,
+        result: EntryResult,
         error: Option<String>,
     ) -> NewEntry {
         let detail = StepDetail {
@@ -38,8 +38,8 @@ impl Journaling<'_> {
         };
         NewEntry {
             at: self.clock.now(),
-            action: op.op.as_str().to_string(),
-            target: Some(op.target.clone()),
+            action: op.op.into(),
+            target: Some(op.target.to_string()),
             result,
             detail: Some(to_map(&detail)),
             ..self.base.clone()
@@ -50,15 +50,15 @@ impl Journaling<'_> {
 #[async_trait::async_trait]
 impl StepJournal for Journaling<'_> {
     async fn started(&self, op: &Operation, request_id: &str) -> Result<(), Arc<AuditError>> {
-        let entry = self.entry(op, request_id, Result_::Started, None);
+        let entry = self.entry(op, request_id, EntryResult::Started, None);
         self.journal.append(entry).await.map(drop)
     }
 
     fn ended(&self, op: &Operation, request_id: &str, outcome: &Outcome) -> Ended<'static> {
         let (result, error) = match outcome {
-            Outcome::Succeeded => (Result_::Success, None),
+            Outcome::Succeeded => (EntryResult::Success, None),
             // The same text the operator is shown.
-            Outcome::Failed(e) => (Result_::Failure, Some(crate::error_chain(e))),
+            Outcome::Failed(e) => (EntryResult::Failure, Some(crate::error_chain(e))),
             // Never journaled as started: nothing to close.
             Outcome::NotAttempted => return Box::pin(std::future::ready(Ok(()))),
         };
