@@ -244,6 +244,7 @@ fn render(r: &ApplyReport, style: Style, streamed: bool) -> String {
                 render_steps(r, style, &mut out);
             }
             render_summary(r, style, &mut out);
+            super::apply_rollback::render(r, style, &mut out);
         }
     }
     out

@@ -1,0 +1,531 @@
+//! An apply's rollback: the snapshot put back object by object, only where the
+//! apply itself wrote, and only if nobody changed the object since.
+//!
+//! The snapshot is planned against the VMS as it is (the same diff and binding as
+//! an apply), restricted to the objects the apply's operations completed (or may
+//! have completed: the VMS journal tells), each bound with `If-Match` on the
+//! version the apply's own write produced and sent by the executor. An object
+//! whose version is no longer that one (someone changed it since), or that the
+//! VMS refuses with `412` / `409`, is left as it is, journaled as `rollback.skip`
+//! and named in the summary with who changed it when the VMS journal says. An
+//! object the apply did not touch is never written.
+//!
+//! Only when the driver cannot write conditionally (or cannot read its snapshot
+//! object by object) does the rollback fall back to one full import, and the
+//! summary says so.
+
+use std::collections::{BTreeMap, HashSet};
+
+use futures_util::stream::{self, StreamExt};
+
+use super::bind::{bind, BoundOp, Payload};
+use super::executor::{execute, Execution, Outcome, StepFailure, StepResult};
+use super::import::{journaled_import, ImportJob};
+use super::journaling::Journaling;
+use crate::audit::detail::{to_map, Agent, RestoreDetail, RollbackSkipDetail};
+use crate::audit::{AuditError, GroupCommit, NewEntry, Outcome as Result_};
+use crate::driver::{DriverError, VmsJournalEntry};
+use crate::model::LiveConfig;
+use crate::ops::blocking::blocking;
+use crate::plan::comparable::ConfigState;
+use crate::plan::diff::diff;
+use crate::plan::{OpKind, Operation};
+
+/// Requests at a time: the apply's default.
+const PARALLELISM: usize = 4;
+
+/// What a rollback needs besides the snapshot put back.
+pub(crate) struct RollbackJob<'a> {
+    /// The VMS, journal, snapshot export and base entry (as for a restore).
+    pub import: ImportJob<'a>,
+    /// The apply's operations and how they ended.
+    pub steps: &'a [StepResult],
+    /// Who ran the apply.
+    pub agent: Agent,
+    /// Why the rollback (journaled in the `restore` entries).
+    pub reason: String,
+    /// The maintenance window the apply ran in, for the rollback's recording changes.
+    pub window: Option<String>,
+    /// A VMS journal cursor from before the apply's first write (its baseline).
+    pub vms_journal_since: Option<String>,
+}
+
+/// How a rollback put the snapshot back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RollbackMethod {
+    /// Object by object, with `If-Match` on the versions the apply wrote.
+    PerObject,
+    /// One full import of the snapshot: every object as in the snapshot, whoever changed it since.
+    FullImport {
+        /// Why not object by object.
+        why: String,
+    },
+}
+
+/// An object the rollback put back as the snapshot has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolledBack {
+    /// The operation that put it back.
+    pub op: OpKind,
+    /// The camera id, alert kind or `settings`.
+    pub target: String,
+}
+
+/// Why an object the apply touched was left as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// It changed since the apply wrote it: someone else's change is kept.
+    ChangedSince,
+    /// The apply's write ended without an answer and the VMS journal does not say whether it happened.
+    Unknown,
+}
+
+/// An object the apply touched that the rollback left as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotRolledBack {
+    /// The camera id, alert kind or `settings`.
+    pub target: String,
+    /// Why.
+    pub reason: SkipReason,
+    /// The VMS account that changed it since, when the VMS journal says.
+    pub changed_by: Option<String>,
+    /// That change's VMS journal seq.
+    pub vms_seq: Option<u64>,
+    /// The request id of the apply's write that was not undone.
+    pub request_id: String,
+}
+
+impl std::fmt::Display for NotRolledBack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.reason, &self.changed_by) {
+            (SkipReason::ChangedSince, Some(who)) => {
+                write!(f, "{} changed by {who} since", self.target)
+            }
+            (SkipReason::ChangedSince, None) => write!(f, "{} changed since", self.target),
+            (SkipReason::Unknown, _) => write!(
+                f,
+                "{}: whether the apply changed it is unknown (no answer, and the VMS journal does not say)",
+                self.target
+            ),
+        }
+    }
+}
+
+/// What a rollback did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollbackSummary {
+    /// Object by object, or the full import.
+    pub method: RollbackMethod,
+    /// The objects put back (per object), in the order they were sent.
+    pub rolled_back: Vec<RolledBack>,
+    /// The objects left as they are, each journaled as `rollback.skip`.
+    pub not_rolled_back: Vec<NotRolledBack>,
+    /// Why the rollback (or some of its operations) failed, when it did.
+    pub error: Option<String>,
+}
+
+/// What the apply's write did to one object, as far as the rollback can tell.
+enum Written {
+    /// Created or updated to this version.
+    Version(String),
+    /// Deleted.
+    Deleted,
+    /// Written (the VMS journal says so, or it answered without a version): the object's
+    /// version now is the apply's if nobody else wrote it since.
+    Unversioned,
+    /// No answer, and the VMS journal does not say.
+    Unknown,
+}
+
+/// The apply's write to one object.
+struct Touched<'s> {
+    step: &'s StepResult,
+    written: Written,
+    /// The VMS journal seq of the write, when the journal names it.
+    seq: Option<u64>,
+}
+
+/// A failure that says the VMS refused the request, so the object is as it was.
+fn refused(e: &DriverError) -> bool {
+    match e {
+        DriverError::VersionMismatch { .. }
+        | DriverError::Conflict { .. }
+        | DriverError::NotFound { .. }
+        | DriverError::Rejected { .. }
+        | DriverError::Unauthorized { .. }
+        | DriverError::Unreachable { .. }
+        | DriverError::MissingCredential { .. }
+        | DriverError::Config(_) => true,
+        DriverError::Status { status, .. } => (400..500).contains(status),
+        _ => false,
+    }
+}
+
+/// The objects the apply's operations wrote, or may have written, by target.
+fn touched<'s>(
+    steps: &'s [StepResult],
+    vms: Option<&[VmsJournalEntry]>,
+) -> BTreeMap<String, Touched<'s>> {
+    let mut out = BTreeMap::new();
+    for step in steps {
+        if step.op.op == OpKind::PolicyChange {
+            continue;
+        }
+        let entry = vms.and_then(|v| {
+            v.iter()
+                .find(|e| e.request_id.as_deref() == Some(step.request_id.as_str()))
+        });
+        let seq = entry.map(|e| e.seq);
+        let done = |step: &StepResult| match (&step.version, step.op.op) {
+            (_, OpKind::CameraDelete | OpKind::AlertDelete) => Written::Deleted,
+            (Some(v), _) => Written::Version(v.clone()),
+            (None, _) => Written::Unversioned,
+        };
+        let written = match &step.outcome {
+            Outcome::NotAttempted | Outcome::Failed(StepFailure::StartNotJournaled(_)) => continue,
+            Outcome::Failed(StepFailure::Vms(e)) if refused(e) => continue,
+            Outcome::Succeeded | Outcome::Failed(StepFailure::EndNotJournaled(_)) => done(step),
+            // No answer: the VMS journal tells whether the write happened.
+            Outcome::Failed(StepFailure::Vms(_)) => match entry {
+                Some(e) if e.result == "success" => match done(step) {
+                    Written::Deleted => Written::Deleted,
+                    _ => Written::Unversioned,
+                },
+                Some(_) => continue,
+                None => Written::Unknown,
+            },
+        };
+        out.insert(step.op.target.clone(), Touched { step, written, seq });
+    }
+    out
+}
+
+/// The last successful change of `target` in the VMS journal after `after` that is not vmsops's own.
+fn changer<'v>(
+    vms: Option<&'v [VmsJournalEntry]>,
+    target: &str,
+    after: Option<u64>,
+    ours: &HashSet<String>,
+) -> Option<&'v VmsJournalEntry> {
+    vms?.iter().rev().find(|e| {
+        e.target == target
+            && e.result == "success"
+            && e.seq > after.unwrap_or(0)
+            && e.request_id.as_ref().is_none_or(|r| !ours.contains(r))
+    })
+}
+
+/// The live version of `op`'s object, if it exists.
+fn live_version(have: &ConfigState, op: &Operation) -> Option<Option<String>> {
+    match op.op {
+        OpKind::CameraCreate | OpKind::CameraUpdate | OpKind::CameraDelete => {
+            have.cameras.get(&op.target).map(|c| c.version.clone())
+        }
+        OpKind::AlertCreate | OpKind::AlertUpdate | OpKind::AlertDelete => {
+            let kind = serde_json::from_value(serde_json::Value::from(op.target.clone())).ok()?;
+            have.alerts.as_ref()?.get(&kind).map(|a| a.version.clone())
+        }
+        OpKind::SettingsUpdate => have.settings.as_ref().map(|s| s.version.clone()),
+        OpKind::PolicyChange => None,
+    }
+}
+
+/// The version `If-Match` must name for the undo to touch only the apply's write; `None`:
+/// the object changed since (or the apply's write cannot be told), so it is left alone.
+fn expected(
+    t: &Touched<'_>,
+    live: Option<Option<String>>,
+    changed: bool,
+) -> Option<Option<String>> {
+    match (&t.written, live) {
+        // Deleted by the apply: re-created only if the id is still free (no `If-Match`; `409` guards it).
+        (Written::Deleted, None) => Some(None),
+        (Written::Deleted, Some(_)) => None,
+        (Written::Version(v), Some(Some(l))) if *v == l => Some(Some(l)),
+        (Written::Unversioned, Some(Some(l))) if !changed => Some(Some(l)),
+        _ => None,
+    }
+}
+
+/// `b`'s `If-Match` set to `version`, the apply's own.
+fn with_if_match(mut b: BoundOp, version: Option<String>) -> BoundOp {
+    let v = version.unwrap_or_default();
+    match &mut b.payload {
+        Payload::UpdateCamera { if_match, .. }
+        | Payload::DeleteCamera { if_match, .. }
+        | Payload::DeleteAlert { if_match, .. } => *if_match = v,
+        Payload::PutAlert {
+            if_match: Some(m), ..
+        } => *m = v,
+        Payload::UpdateSettings(s) => s.version = v,
+        Payload::CreateCamera(_) | Payload::PutAlert { if_match: None, .. } | Payload::Record => {}
+    }
+    b
+}
+
+/// Creates, then updates, then deletes: a VMS stays consistent in between.
+fn phase(op: OpKind) -> usize {
+    match op {
+        OpKind::CameraCreate | OpKind::AlertCreate => 0,
+        OpKind::CameraDelete | OpKind::AlertDelete => 2,
+        _ => 1,
+    }
+}
+
+/// Rolls the apply's writes back (see the module's description). `Err` only when the journal fails.
+pub(crate) async fn roll_back(job: &RollbackJob<'_>) -> Result<RollbackSummary, AuditError> {
+    let vms = job.import.vms;
+    let detail = RestoreDetail {
+        agent: job.agent,
+        reason: Some(job.reason.clone()),
+        before: None,
+        request_id: None,
+        error: None,
+        method: None,
+        operations: None,
+    };
+    let full = |why: &str| RollbackMethod::FullImport { why: why.into() };
+    let why_full = if !vms.conditional_writes() {
+        Some("this VMS cannot refuse a write to an object changed since (it keeps no versions of its own)")
+    } else {
+        None
+    };
+    let snapshot = match (why_full, vms.config_of_export(job.import.export)) {
+        (None, Some(Ok(c))) => c,
+        (None, Some(Err(e))) => {
+            return Ok(RollbackSummary {
+                method: RollbackMethod::PerObject,
+                rolled_back: Vec::new(),
+                not_rolled_back: Vec::new(),
+                error: Some(format!(
+                    "the snapshot could not be read object by object: {}",
+                    crate::error_chain(&e)
+                )),
+            })
+        }
+        (why, _) => {
+            let why = why.unwrap_or("this driver cannot read its snapshot object by object");
+            let result = journaled_import(&job.import, detail).await?;
+            return Ok(RollbackSummary {
+                method: full(why),
+                rolled_back: Vec::new(),
+                not_rolled_back: Vec::new(),
+                error: result.err().map(|e| crate::error_chain(&e)),
+            });
+        }
+    };
+    per_object(job, &snapshot, detail).await
+}
+
+/// The per-object path, journaled as `restore` (method `per-object`) before and after.
+async fn per_object(
+    job: &RollbackJob<'_>,
+    snapshot: &LiveConfig,
+    mut detail: RestoreDetail,
+) -> Result<RollbackSummary, AuditError> {
+    let j = &job.import;
+    let entry = |result, detail: &RestoreDetail| NewEntry {
+        at: j.clock.now(),
+        action: "restore".into(),
+        result,
+        detail: Some(to_map(detail)),
+        ..j.base.clone()
+    };
+    detail.method = Some("per-object");
+    blocking(|| j.journal.append(entry(Result_::Started, &detail)))?;
+    let mut summary = RollbackSummary {
+        method: RollbackMethod::PerObject,
+        rolled_back: Vec::new(),
+        not_rolled_back: Vec::new(),
+        error: None,
+    };
+    match plan_and_send(job, snapshot, &mut summary).await {
+        Ok(()) => {}
+        Err(Stop::Journal(e)) => return Err(e),
+        Err(Stop::Vms(e)) => summary.error = Some(crate::error_chain(&e)),
+    }
+    let skips: Vec<NewEntry> = summary
+        .not_rolled_back
+        .iter()
+        .map(|n| {
+            let skip = RollbackSkipDetail {
+                agent: job.agent,
+                error: format!("not rolled back: {n}"),
+                changed_by: n.changed_by.clone(),
+                vms_seq: n.vms_seq,
+                request_id: Some(n.request_id.clone()),
+            };
+            NewEntry {
+                at: j.clock.now(),
+                action: "rollback.skip".into(),
+                target: Some(n.target.clone()),
+                result: Result_::Failure,
+                detail: Some(to_map(&skip)),
+                ..j.base.clone()
+            }
+        })
+        .collect();
+    if !skips.is_empty() {
+        blocking(|| j.journal.append_all(skips))?;
+    }
+    let result = match &summary.error {
+        None => {
+            detail.operations = Some(summary.rolled_back.len());
+            Result_::Success
+        }
+        Some(e) => {
+            detail.error = Some(e.clone());
+            Result_::Failure
+        }
+    };
+    blocking(|| j.journal.append(entry(result, &detail)))?;
+    Ok(summary)
+}
+
+/// Why the per-object path stopped early.
+enum Stop {
+    Journal(AuditError),
+    Vms(DriverError),
+}
+
+/// Plans the snapshot against the VMS as it is, restricted to what the apply wrote, and sends it.
+async fn plan_and_send(
+    job: &RollbackJob<'_>,
+    snapshot: &LiveConfig,
+    summary: &mut RollbackSummary,
+) -> Result<(), Stop> {
+    let j = &job.import;
+    let caps = j.vms.capabilities();
+    let live = j.vms.read_live().await.map_err(Stop::Vms)?;
+    let read_journal = || async {
+        if !caps.has_admin_journal {
+            return None;
+        }
+        // Unreadable: objects are still left alone as their versions say, only unnamed.
+        crate::ops::vms_journal::entries_since(j.vms, job.vms_journal_since.clone())
+            .await
+            .ok()
+    };
+    let mut journal = read_journal().await;
+    let mut ours: HashSet<String> = job.steps.iter().map(|s| s.request_id.clone()).collect();
+    let touched = touched(job.steps, journal.as_deref());
+    let want = ConfigState::from_live(snapshot, &caps);
+    let have = ConfigState::from_live(&live, &caps);
+    let (ops, _read_only) = diff(&want, &have);
+    let skip = |t: &Touched<'_>, reason, by: Option<&VmsJournalEntry>| NotRolledBack {
+        target: t.step.op.target.clone(),
+        reason,
+        changed_by: by.map(|e| e.user.clone()),
+        vms_seq: by.map(|e| e.seq),
+        request_id: t.step.request_id.clone(),
+    };
+    let mut send = Vec::new();
+    for op in ops {
+        let Some(t) = touched.get(&op.target) else {
+            // Not the apply's: never written, whoever changed it.
+            continue;
+        };
+        if matches!(t.written, Written::Unknown) {
+            summary
+                .not_rolled_back
+                .push(skip(t, SkipReason::Unknown, None));
+            continue;
+        }
+        let by = changer(journal.as_deref(), &op.target, t.seq, &ours);
+        match expected(t, live_version(&have, &op), by.is_some()) {
+            Some(version) => send.push((op, version)),
+            None => summary
+                .not_rolled_back
+                .push(skip(t, SkipReason::ChangedSince, by)),
+        }
+    }
+    let (ops, versions): (Vec<Operation>, Vec<Option<String>>) = send.into_iter().unzip();
+    let bound =
+        bind(&ops, &want, &have).map_err(|e| Stop::Vms(DriverError::Config(e.to_string())))?;
+    let bound: Vec<BoundOp> = bound
+        .into_iter()
+        .zip(versions)
+        .map(|(b, v)| with_if_match(b, v))
+        .collect();
+    let steps = send_each(job, bound).await.map_err(Stop::Journal)?;
+    ours.extend(steps.iter().map(|s| s.request_id.clone()));
+    let mut lost_race = Vec::new();
+    let mut failures = Vec::new();
+    for s in &steps {
+        match &s.outcome {
+            Outcome::Succeeded => summary.rolled_back.push(RolledBack {
+                op: s.op.op,
+                target: s.op.target.clone(),
+            }),
+            // Changed between the read and the write (412), or the id was taken again (409).
+            Outcome::Failed(StepFailure::Vms(
+                DriverError::VersionMismatch { .. } | DriverError::Conflict { .. },
+            )) => lost_race.push(s.op.target.clone()),
+            Outcome::Failed(e) => {
+                failures.push(format!("{}: {}", s.op.target, crate::error_chain(e)))
+            }
+            Outcome::NotAttempted => {}
+        }
+    }
+    if !lost_race.is_empty() {
+        journal = read_journal().await;
+        for target in lost_race {
+            if let Some(t) = touched.get(&target) {
+                let by = changer(journal.as_deref(), &target, t.seq, &ours);
+                summary
+                    .not_rolled_back
+                    .push(skip(t, SkipReason::ChangedSince, by));
+            }
+        }
+    }
+    if let Some(first) = failures.first() {
+        summary.error = Some(format!(
+            "{} of {} rollback operation(s) failed; first: {first}",
+            failures.len(),
+            steps.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Sends each operation through the executor on its own, creates → updates → deletes:
+/// one object's `412` must not stop the others from being put back.
+async fn send_each(
+    job: &RollbackJob<'_>,
+    bound: Vec<BoundOp>,
+) -> Result<Vec<StepResult>, AuditError> {
+    let j = &job.import;
+    let group = GroupCommit::start(j.journal.clone()).map_err(|source| AuditError::Io {
+        path: j.journal.path().to_path_buf(),
+        source,
+    })?;
+    let hooks = Journaling {
+        journal: &group,
+        base: j.base.clone(),
+        window: job.window.clone(),
+        agent: job.agent,
+        clock: *j.clock,
+    };
+    // A rollback runs to its end: the signal stopped the apply, not the repair of its failure.
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let x = Execution {
+        vms: j.vms,
+        operator: j.operator,
+        parallelism: 1,
+        journal: &hooks,
+        progress: &|_: &StepResult| {},
+        new_id: &|| uuid::Uuid::new_v4().to_string(),
+        interrupted: &never,
+    };
+    let mut steps = Vec::with_capacity(bound.len());
+    for p in 0..3 {
+        let batch: Vec<&BoundOp> = bound.iter().filter(|b| phase(b.op.op) == p).collect();
+        let done: Vec<Vec<StepResult>> = stream::iter(batch)
+            .map(|b| execute(std::slice::from_ref(b), &x))
+            .buffered(PARALLELISM)
+            .collect()
+            .await;
+        steps.extend(done.into_iter().flatten());
+    }
+    Ok(steps)
+}
