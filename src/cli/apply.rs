@@ -36,7 +36,7 @@ pub struct Args {
     /// Operations sent at a time.
     #[arg(long, default_value_t = 4)]
     parallelism: usize,
-    /// After a failed operation (or, with --verify, a degraded camera), restore the snapshot taken before the first change.
+    /// After a failed operation (or, with --verify, a degraded camera), put back what this apply changed as the snapshot has it, leaving alone what others changed since.
     #[arg(long)]
     auto_rollback: bool,
     /// After the operations, watch every created or changed camera until its stream is healthy.

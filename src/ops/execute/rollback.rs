@@ -529,3 +529,129 @@ async fn send_each(
     }
     Ok(steps)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Class;
+
+    fn step(op: OpKind, target: &str, outcome: Outcome, version: Option<&str>) -> StepResult {
+        StepResult {
+            op: Operation::new(op, target.into(), Class::Metadata, vec![]),
+            request_id: format!("req-{target}"),
+            outcome,
+            version: version.map(String::from),
+        }
+    }
+
+    fn vms_error(status: u16) -> Outcome {
+        Outcome::Failed(StepFailure::Vms(DriverError::Status {
+            method: "PUT".into(),
+            path: "/api/v1/cameras/x".into(),
+            status,
+            message: "boom".into(),
+        }))
+    }
+
+    fn entry(
+        seq: u64,
+        user: &str,
+        target: &str,
+        result: &str,
+        request: Option<&str>,
+    ) -> VmsJournalEntry {
+        VmsJournalEntry {
+            seq,
+            at: jiff::Timestamp::UNIX_EPOCH,
+            user: user.into(),
+            action: "camera.update".into(),
+            target: target.into(),
+            result: result.into(),
+            request_id: request.map(String::from),
+            on_behalf_of: None,
+        }
+    }
+
+    /// Only what the apply wrote, or may have written, is the rollback's to put back.
+    #[test]
+    fn only_completed_or_uncertain_writes_are_touched() {
+        let steps = [
+            step(OpKind::CameraUpdate, "a", Outcome::Succeeded, Some("7")),
+            step(OpKind::CameraUpdate, "b", Outcome::NotAttempted, None),
+            step(OpKind::CameraUpdate, "c", vms_error(422), None),
+            step(OpKind::CameraUpdate, "d", vms_error(500), None),
+            step(OpKind::CameraUpdate, "e", vms_error(500), None),
+            step(OpKind::CameraUpdate, "f", vms_error(500), None),
+            step(OpKind::CameraDelete, "g", Outcome::Succeeded, None),
+        ];
+        let journal = [
+            entry(1, "ci", "d", "success", Some("req-d")),
+            entry(2, "ci", "e", "failure", Some("req-e")),
+        ];
+        let t = touched(&steps, Some(&journal));
+        let keys: Vec<&str> = t.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["a", "d", "f", "g"]);
+        assert!(matches!(&t["a"].written, Written::Version(v) if v == "7"));
+        assert!(matches!(t["d"].written, Written::Unversioned));
+        assert_eq!(t["d"].seq, Some(1));
+        assert!(matches!(t["f"].written, Written::Unknown));
+        assert!(matches!(t["g"].written, Written::Deleted));
+    }
+
+    /// `If-Match` names the apply's own version, or the object is left alone.
+    #[test]
+    fn an_object_changed_since_is_left_alone() {
+        let steps = [
+            step(OpKind::CameraUpdate, "a", Outcome::Succeeded, Some("7")),
+            step(OpKind::CameraDelete, "g", Outcome::Succeeded, None),
+            step(OpKind::CameraUpdate, "d", vms_error(500), None),
+        ];
+        let journal = [entry(3, "ci", "d", "success", Some("req-d"))];
+        let t = touched(&steps, Some(&journal));
+        let v = |s: &str| Some(Some(s.to_string()));
+        assert_eq!(expected(&t["a"], v("7"), false), v("7"));
+        assert_eq!(expected(&t["a"], v("9"), true), None, "changed since");
+        assert_eq!(expected(&t["a"], None, true), None, "deleted since");
+        assert_eq!(
+            expected(&t["g"], None, false),
+            Some(None),
+            "re-created: id free"
+        );
+        assert_eq!(
+            expected(&t["g"], v("4"), true),
+            None,
+            "the id is taken again"
+        );
+        assert_eq!(expected(&t["d"], v("8"), false), v("8"));
+        assert_eq!(expected(&t["d"], v("9"), true), None);
+    }
+
+    /// The one who changed it since is the last other writer after the apply's write.
+    #[test]
+    fn the_changer_is_named_from_the_vms_journal() {
+        let ours: HashSet<String> = ["req-a".to_string()].into();
+        let journal = [
+            entry(1, "bob", "a", "success", None),
+            entry(2, "ci", "a", "success", Some("req-a")),
+            entry(3, "eve", "a", "failure", None),
+            entry(4, "mdurand", "a", "success", Some("other-laptop")),
+            entry(5, "zoe", "b", "success", None),
+        ];
+        let by = changer(Some(&journal), "a", Some(2), &ours).map(|e| e.user.as_str());
+        assert_eq!(by, Some("mdurand"));
+        assert!(changer(Some(&journal[..3]), "a", Some(2), &ours).is_none());
+        let n = NotRolledBack {
+            target: "t-003".into(),
+            reason: SkipReason::ChangedSince,
+            changed_by: Some("mdurand".into()),
+            vms_seq: Some(4),
+            request_id: "req-a".into(),
+        };
+        assert_eq!(n.to_string(), "t-003 changed by mdurand since");
+        let unnamed = NotRolledBack {
+            changed_by: None,
+            ..n
+        };
+        assert_eq!(unnamed.to_string(), "t-003 changed since");
+    }
+}
