@@ -258,6 +258,18 @@ mod tests {
             Value::Object(to_map(&snap)),
             json!({"agent": "cli", "sha256": "ab"})
         );
+        let skip = RollbackSkipDetail {
+            agent: Agent::Cli,
+            error: "not rolled back: t-003 changed by mdurand since".into(),
+            changed_by: Some("mdurand".into()),
+            vms_seq: Some(21),
+            request_id: None,
+        };
+        assert_eq!(
+            Value::Object(to_map(&skip)),
+            json!({"agent": "cli", "error": "not rolled back: t-003 changed by mdurand since",
+                   "changed_by": "mdurand", "vms_seq": 21})
+        );
     }
 }
 
