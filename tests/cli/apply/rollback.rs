@@ -271,3 +271,54 @@ fn a_rollback_after_a_failure_puts_back_exactly_what_the_apply_changed() {
     assert_eq!(after, succeeded, "{vms:?}");
     assert_code(&op.verify(), 0, "audit verify");
 }
+
+/// A camera the apply created is deleted by the rollback, with `If-Match` on the
+/// version its creation produced (`--fail-after 1:1`: the creation goes through,
+/// the first update fails).
+#[test]
+fn a_camera_the_apply_created_is_deleted_by_the_rollback() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = dir.path().join("vms.json");
+    let healthy = sim_at("127.0.0.1:0", &state, &[]);
+    let addr = healthy.addr().to_string();
+    let op = Operator::at(IN_WINDOW);
+    let repo = Approved::at(&healthy.url);
+    assert_code(&op.apply(&repo, &["--base", "HEAD"]), 0, "the first apply");
+    repo.edit(
+        "sites/paris-hq/cameras/entrance.yaml",
+        "  - id: reception-01\n",
+        "  - id: hall-03\n    name: \"Hall d'entrée — ascenseurs\"\n    vendor: Axis\n    model: P3265-LVE\n    firmware: \"11.9.60\"\n    stream_url: rtsp://hall-03.cams.paris-hq.example/axis-media/media.amp\n    profile: standard\n  - id: reception-01\n",
+    );
+    repo.edit("sites/paris-hq/site.yaml", "    fps: 15\n", "    fps: 12\n");
+    repo.commit("hall-03, and the standard profile at 12 fps", Some("WO-9"));
+    repo.approve("wo-9");
+    let before = live_config(&healthy);
+    drop(healthy);
+
+    let faulty = sim_at(&addr, &state, &["--fail-after", "1:1"]);
+    let failed = op.apply(
+        &repo,
+        &["--auto-rollback", "--parallelism", "1", "--format", "json"],
+    );
+    assert_code(&failed, 1, "the failed apply");
+    let doc = parse_valid("apply", &failed.out);
+    let rollback = &doc["sites"][0]["rollback"];
+    assert_eq!(
+        rollback["rolled_back"],
+        json!([{"op": "camera.delete", "target": "hall-03"}]),
+        "{rollback}"
+    );
+    assert_eq!(live_config(&faulty), before, "hall-03 is gone again");
+    let vms = super::block_on(faulty.http().journal());
+    let last = vms.last().expect("entries");
+    assert_eq!(
+        (&last["action"], &last["target"], &last["result"]),
+        (
+            &json!("camera.delete"),
+            &json!("hall-03"),
+            &json!("success")
+        ),
+        "{vms:?}"
+    );
+    assert_code(&op.verify(), 0, "audit verify");
+}
