@@ -291,18 +291,7 @@ pub(crate) async fn roll_back(job: &RollbackJob<'_>) -> Result<RollbackSummary, 
         None
     };
     let snapshot = match (why_full, vms.config_of_export(job.import.export)) {
-        (None, Some(Ok(c))) => c,
-        (None, Some(Err(e))) => {
-            return Ok(RollbackSummary {
-                method: RollbackMethod::PerObject,
-                rolled_back: Vec::new(),
-                not_rolled_back: Vec::new(),
-                error: Some(format!(
-                    "the snapshot could not be read object by object: {}",
-                    crate::error_chain(&e)
-                )),
-            })
-        }
+        (None, Some(c)) => c,
         (why, _) => {
             let why = why.unwrap_or("this driver cannot read its snapshot object by object");
             let result = journaled_import(&job.import, detail).await?;
@@ -314,13 +303,13 @@ pub(crate) async fn roll_back(job: &RollbackJob<'_>) -> Result<RollbackSummary, 
             });
         }
     };
-    per_object(job, &snapshot, detail).await
+    per_object(job, snapshot, detail).await
 }
 
 /// The per-object path, journaled as `restore` (method `per-object`) before and after.
 async fn per_object(
     job: &RollbackJob<'_>,
-    snapshot: &LiveConfig,
+    snapshot: Result<LiveConfig, DriverError>,
     mut detail: RestoreDetail,
 ) -> Result<RollbackSummary, AuditError> {
     let j = &job.import;
@@ -339,7 +328,12 @@ async fn per_object(
         not_rolled_back: Vec::new(),
         error: None,
     };
-    match plan_and_send(job, snapshot, &mut summary).await {
+    let planned = match snapshot {
+        Ok(snapshot) => plan_and_send(job, &snapshot, &mut summary).await,
+        // Unreadable: nothing is written, and the journal says why.
+        Err(e) => Err(Stop::Vms(e)),
+    };
+    match planned {
         Ok(()) => {}
         Err(Stop::Journal(e)) => return Err(e),
         Err(Stop::Vms(e)) => summary.error = Some(crate::error_chain(&e)),
