@@ -46,6 +46,8 @@ pub enum Action {
     OutOfBandAck,
     /// `journal.repair`: a torn last line cut off.
     JournalRepair,
+    /// `rollback.skip`: an object a rollback left alone, changed by someone else since the apply wrote it.
+    RollbackSkip,
     /// An action this release does not know, kept as written.
     Other(UnknownAction),
 }
@@ -62,7 +64,7 @@ impl UnknownAction {
 }
 
 /// Every action this release knows, for [`Action::parse`] to find them by name.
-const KNOWN: [Action; 16] = [
+const KNOWN: [Action; 17] = [
     Action::CameraCreate,
     Action::CameraUpdate,
     Action::CameraDelete,
@@ -79,6 +81,7 @@ const KNOWN: [Action; 16] = [
     Action::Restore,
     Action::OutOfBandAck,
     Action::JournalRepair,
+    Action::RollbackSkip,
 ];
 
 impl Action {
@@ -110,6 +113,7 @@ impl Action {
             Action::Restore => "restore",
             Action::OutOfBandAck => "out-of-band.ack",
             Action::JournalRepair => "journal.repair",
+            Action::RollbackSkip => "rollback.skip",
             Action::Other(u) => u.as_str(),
         }
     }

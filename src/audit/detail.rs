@@ -138,6 +138,25 @@ pub struct RestoreDetail {
     pub operations: Option<usize>,
 }
 
+/// An object a rollback left as it is (`rollback.skip`, result `failure`): it changed since
+/// the apply wrote it, or whether the apply changed it cannot be told.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackSkipDetail {
+    /// Who ran the apply.
+    pub agent: Agent,
+    /// What the apply's summary says of it (the monthly review shows this).
+    pub error: String,
+    /// The VMS account that changed it since, when the VMS journal says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_by: Option<String>,
+    /// That change's VMS journal seq.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vms_seq: Option<u64>,
+    /// The request id of the apply's write that was not undone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
 /// A snapshot taken or removed from the command line (`snapshot.create`, `snapshot.delete`).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SnapshotDetail {
@@ -247,6 +266,18 @@ mod tests {
         assert_eq!(
             Value::Object(to_map(&verified)),
             json!({"agent": "cli", "health": "degraded", "reason": "0 fps"})
+        );
+        let skip = RollbackSkipDetail {
+            agent: Agent::Cli,
+            error: "not rolled back: t-003 changed by mdurand since".into(),
+            changed_by: Some("mdurand".into()),
+            vms_seq: Some(21),
+            request_id: None,
+        };
+        assert_eq!(
+            Value::Object(to_map(&skip)),
+            json!({"agent": "cli", "error": "not rolled back: t-003 changed by mdurand since",
+                   "changed_by": "mdurand", "vms_seq": 21})
         );
     }
 }

@@ -41,7 +41,7 @@ pub struct Args {
     /// Operations sent at a time.
     #[arg(long, default_value_t = ApplySettings::DEFAULT_PARALLELISM)]
     parallelism: usize,
-    /// After a failed operation (or, with --verify, a degraded camera), restore the snapshot taken before the first change.
+    /// After a failed operation (or, with --verify, a degraded camera), put back what this apply changed as the snapshot has it, leaving alone what others changed since.
     #[arg(long)]
     auto_rollback: bool,
     /// After the operations, watch every created or changed camera until its stream is healthy.
@@ -303,6 +303,7 @@ fn render(r: &ApplyReport, style: Style, streamed: bool) -> String {
                 render_steps(r, style, &mut out);
             }
             render_summary(r, style, &mut out);
+            super::apply_rollback::render(r, style, &mut out);
         }
     }
     out

@@ -2,7 +2,9 @@
 
 use schemars::JsonSchema;
 use serde::Serialize;
-use vmsops::ops::apply::{ApplyOutcome, ApplyReport, Outcome};
+use vmsops::ops::apply::{
+    ApplyOutcome, ApplyReport, Outcome, RollbackMethod, RollbackSummary, SkipReason,
+};
 
 use super::output::FORMAT_VERSION;
 
@@ -64,6 +66,8 @@ pub struct SiteApply {
     pub rolled_back: bool,
     /// Why the automatic rollback failed, when it did.
     pub rollback_error: Option<String>,
+    /// What the automatic rollback put back and what it left alone, when it ran.
+    pub rollback: Option<RollbackJson>,
     /// Whether a signal stopped the apply.
     pub interrupted: bool,
     /// Why the apply's closing entry could not be journaled, when it could not.
@@ -173,8 +177,103 @@ impl SiteApply {
                 .collect(),
             rolled_back: r.rolled_back,
             rollback_error: r.rollback_error.clone(),
+            rollback: r.rollback.as_ref().map(RollbackJson::of),
             interrupted: r.interrupted,
             journal_error: r.journal_error.clone(),
+        }
+    }
+}
+
+/// How the rollback put the snapshot back.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RollbackMethodJson {
+    /// Only the objects this apply wrote, each with `If-Match` on the version its write produced.
+    PerObject,
+    /// One full import of the snapshot: changes made by others since the snapshot were overwritten.
+    FullImport,
+}
+
+/// What the automatic rollback did.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RollbackJson {
+    /// Object by object, or the full import (when the VMS cannot write conditionally).
+    pub method: RollbackMethodJson,
+    /// Why the full import, when it was one.
+    pub full_import_reason: Option<String>,
+    /// The objects put back as in the snapshot.
+    pub rolled_back: Vec<RolledBackJson>,
+    /// The objects this apply wrote that were left as they are.
+    pub not_rolled_back: Vec<NotRolledBackJson>,
+}
+
+/// An object put back.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RolledBackJson {
+    /// The operation that put it back, e.g. `camera.update`.
+    pub op: String,
+    /// The camera id, alert kind or `settings`.
+    pub target: String,
+}
+
+/// Why an object was left as it is.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotRolledBackReason {
+    /// It changed since this apply wrote it: that change is kept.
+    ChangedSince,
+    /// The apply's write got no answer and the VMS journal does not say whether it happened.
+    Unknown,
+}
+
+/// An object this apply wrote that the rollback left as it is.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct NotRolledBackJson {
+    /// The camera id, alert kind or `settings`.
+    pub target: String,
+    /// Why.
+    pub reason: NotRolledBackReason,
+    /// The VMS account that changed it since, when the VMS journal says.
+    pub changed_by: Option<String>,
+    /// That change's VMS journal seq.
+    pub vms_seq: Option<u64>,
+    /// The summary's words, e.g. `t-003 changed by mdurand since`.
+    pub message: String,
+}
+
+impl RollbackJson {
+    fn of(s: &RollbackSummary) -> Self {
+        let (method, full_import_reason) = match &s.method {
+            RollbackMethod::PerObject => (RollbackMethodJson::PerObject, None),
+            RollbackMethod::FullImport { why } => {
+                (RollbackMethodJson::FullImport, Some(why.clone()))
+            }
+        };
+        Self {
+            method,
+            full_import_reason,
+            rolled_back: s
+                .rolled_back
+                .iter()
+                .map(|o| RolledBackJson {
+                    op: o.op.as_str().into(),
+                    target: o.target.clone(),
+                })
+                .collect(),
+            not_rolled_back: s
+                .not_rolled_back
+                .iter()
+                .map(|n| NotRolledBackJson {
+                    target: n.target.clone(),
+                    reason: match n.reason {
+                        SkipReason::ChangedSince => NotRolledBackReason::ChangedSince,
+                        SkipReason::Unknown => NotRolledBackReason::Unknown,
+                    },
+                    changed_by: n.changed_by.clone(),
+                    vms_seq: n.vms_seq,
+                    message: n.to_string(),
+                })
+                .collect(),
         }
     }
 }

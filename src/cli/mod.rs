@@ -9,6 +9,7 @@ use vmsops::exit::Exit;
 
 mod apply;
 mod apply_json;
+mod apply_rollback;
 mod args;
 mod audit;
 mod completion;

@@ -49,6 +49,13 @@ pub trait Vms: Send + Sync {
     /// What this driver and its product can do.
     fn capabilities(&self) -> Capabilities;
 
+    /// Whether the VMS itself refuses a write whose `If-Match` names a version the object
+    /// no longer has (server-side versions, checked atomically with the write): what lets a
+    /// rollback put back one object without undoing someone else's later change.
+    fn conditional_writes(&self) -> bool {
+        false
+    }
+
     /// The whole live configuration, with versions.
     async fn read_live(&self) -> Result<LiveConfig, DriverError>;
 

@@ -509,6 +509,11 @@ impl Vms for ReferenceDriver {
         }
     }
 
+    /// `If-Match` is checked by the server with the write (`412`): see docs/reference-vms-api.md.
+    fn conditional_writes(&self) -> bool {
+        true
+    }
+
     /// One `GET /api/v1/config`: a consistent snapshot with versions, in one round trip.
     async fn read_live(&self) -> Result<LiveConfig, DriverError> {
         let answer = self.get(&["api", "v1", "config"], &[]).await?;

@@ -701,6 +701,13 @@ impl Vms for ZoneMinderDriver {
         }
     }
 
+    /// ZoneMinder keeps no versions: the driver compares its own hash of a monitor just
+    /// before writing it, a check ZoneMinder does not hold to, so nothing stops a change
+    /// made between the two (and no journal says who changed what).
+    fn conditional_writes(&self) -> bool {
+        false
+    }
+
     async fn read_live(&self) -> Result<LiveConfig, DriverError> {
         let mut cameras = Vec::new();
         let monitors = self.monitors().await?;

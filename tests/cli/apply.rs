@@ -9,6 +9,7 @@
 pub mod approved;
 mod json;
 mod restore_at_scale;
+mod rollback;
 mod saved;
 mod streamed;
 mod verify;

@@ -29,6 +29,10 @@ use crate::state::{Holder, LockError, StateError, StateStore};
 pub use crate::audit::detail::Agent;
 /// The engine under its former path, for the callers that still name it so (`watch`).
 pub use crate::ops::execute::executor;
+/// What an automatic rollback did, as told in the report.
+pub use crate::ops::execute::{
+    NotRolledBack, RollbackMethod, RollbackSummary, RolledBack, SkipReason,
+};
 /// How the operations went, as told to a progress display and in the report.
 pub use crate::ops::execute::{Outcome, Progress, StepFailure, StepResult};
 use crate::ops::verify::Verified;
@@ -241,6 +245,8 @@ pub struct ApplyReport {
     pub rolled_back: bool,
     /// Why the automatic rollback failed, when it was attempted and failed.
     pub rollback_error: Option<String>,
+    /// What the automatic rollback put back and what it left alone, when it ran.
+    pub rollback: Option<RollbackSummary>,
     /// True if a signal stopped the apply before every operation was sent.
     pub interrupted: bool,
     /// Why the apply's closing entry could not be journaled (e.g. a full disk), when it could not.

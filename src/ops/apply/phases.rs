@@ -8,17 +8,16 @@
 use std::collections::BTreeSet;
 
 use super::{Agent, ApplyError, ApplyOutcome, ApplyReport, ApplySite};
-use crate::audit::detail::{
-    to_map, ApplyEndDetail, RefusalDetail, RestoreDetail, UnfinishedDetail, VerifyDetail,
-};
+use crate::audit::detail::{to_map, ApplyEndDetail, RefusalDetail, UnfinishedDetail, VerifyDetail};
 use crate::audit::{Action, AuditError, EntryResult, GroupCommit, Journal, NewEntry};
 use crate::driver::{self, DriverError, Vms};
 use crate::gate::{self, Mode};
 use crate::model::{Capabilities, LiveConfig, Recordings};
 use crate::ops::blocking::blocking;
 use crate::ops::context::Bases;
-use crate::ops::execute::import::{journaled_import, over_limit, ImportJob};
+use crate::ops::execute::import::{over_limit, ImportJob};
 use crate::ops::execute::journaling::Journaling;
+use crate::ops::execute::rollback::{roll_back, RollbackJob, RollbackSummary};
 use crate::ops::execute::{bind, execute, BoundOp, Execution, Outcome};
 use crate::ops::gated_plan::{gated_plan, GatedPlan, GatedPlanInput};
 use crate::ops::snapshot::{take, TakeError};
@@ -275,6 +274,7 @@ pub(super) async fn gate<'a, 'b>(
             snapshot: None,
             rolled_back: false,
             rollback_error: None,
+            rollback: None,
             journal_error: None,
             interrupted: false,
             unfinished: s.lock.stale.clone(),
@@ -533,10 +533,10 @@ impl Run<'_, '_> {
                     self.report.degraded().join(", ")
                 )
             };
-            match self.rollback(s, &snap.id, why).await? {
-                Ok(()) => self.report.rolled_back = true,
-                Err(why) => self.report.rollback_error = Some(why),
-            }
+            let summary = self.rollback(s, &snap.id, why).await?;
+            self.report.rolled_back = summary.error.is_none();
+            self.report.rollback_error.clone_from(&summary.error);
+            self.report.rollback = Some(summary);
         }
         let detail = ApplyEndDetail {
             operations: self.report.steps.len(),
@@ -649,13 +649,14 @@ impl Run<'_, '_> {
         Ok((seqs, position.map(|p| (baseline, p))))
     }
 
-    /// Restores snapshot `id` through `vms.import`, journaled; the inner error says why the VMS refused it.
+    /// Puts back what this apply wrote, object by object, from snapshot `id` (see
+    /// [`crate::ops::execute::rollback`]), journaled.
     async fn rollback(
         &self,
         s: &Started,
         id: &str,
         why: String,
-    ) -> Result<Result<(), String>, ApplyError> {
+    ) -> Result<RollbackSummary, ApplyError> {
         let snapshot =
             SnapshotStore::new(self.a.state)
                 .load(id)
@@ -663,31 +664,31 @@ impl Run<'_, '_> {
                     site: self.a.site.name.clone(),
                     why: crate::error_chain(&e),
                 })?;
-        let detail = RestoreDetail {
-            agent: self.a.settings.agent,
-            reason: Some(why),
-            before: None,
-            request_id: None,
-            error: None,
-            method: None,
-            operations: None,
-        };
         let base = NewEntry {
             target: Some(id.to_string()),
             snapshot: Some(id.to_string()),
             ..self.base_entry.clone()
         };
-        let job = ImportJob {
-            vms: s.vms.as_ref(),
-            journal: &self.journal,
-            export: &snapshot.export,
-            base: &base,
-            operator: self.a.settings.operator.as_str(),
-            clock: &self.a.settings.clock,
-            // A rollback runs to its end: the signal stopped the apply, not the repair of its failure.
-            interrupted: None,
+        // Set before the first write (`ensure_baseline`): the VMS journal from there names who changed what since.
+        let since =
+            blocking(|| self.a.state.baseline(&self.a.site.name))?.and_then(|b| b.journal_cursor);
+        let job = RollbackJob {
+            import: ImportJob {
+                vms: s.vms.as_ref(),
+                journal: &self.journal,
+                export: &snapshot.export,
+                base: &base,
+                operator: self.a.settings.operator.as_str(),
+                clock: &self.a.settings.clock,
+                // A rollback runs to its end: the signal stopped the apply, not the repair of its failure.
+                interrupted: None,
+            },
+            steps: &self.report.steps,
+            agent: self.a.settings.agent,
+            reason: why,
+            window: self.window.clone(),
+            vms_journal_since: since,
         };
-        let result = journaled_import(&job, detail).await?;
-        Ok(result.map(drop).map_err(|e| crate::error_chain(&e)))
+        Ok(roll_back(&job).await?)
     }
 }

@@ -64,6 +64,9 @@ pub struct StepResult {
     pub request_id: String,
     /// Its outcome.
     pub outcome: Outcome,
+    /// The version the VMS gave the object with this operation's write (a create or an
+    /// update it accepted), so that a rollback can name exactly that version in `If-Match`.
+    pub version: Option<String>,
 }
 
 /// The end of an operation, queued in the journal; resolves once it is durable.
@@ -105,24 +108,36 @@ fn phase(op: OpKind) -> usize {
     }
 }
 
-/// Sends one bound operation.
-async fn send(vms: &dyn Vms, payload: &Payload, ctx: &OpContext) -> Result<(), DriverError> {
-    match payload {
-        Payload::CreateCamera(c) => vms.create_camera(c, ctx).await.map(drop),
+/// Sends one bound operation; the version the object has after it, when the VMS said.
+async fn send(
+    vms: &dyn Vms,
+    payload: &Payload,
+    ctx: &OpContext,
+) -> Result<Option<String>, DriverError> {
+    let written = |v: String| Some(v).filter(|v| !v.is_empty());
+    Ok(match payload {
+        Payload::CreateCamera(c) => written(vms.create_camera(c, ctx).await?.version),
         Payload::UpdateCamera { camera, if_match } => {
-            vms.update_camera(camera, if_match, ctx).await.map(drop)
+            written(vms.update_camera(camera, if_match, ctx).await?.version)
         }
-        Payload::DeleteCamera { id, if_match } => vms.delete_camera(id, if_match, ctx).await,
-        Payload::PutAlert { rule, if_match } => vms
-            .put_alert_rule(rule, if_match.as_deref(), ctx)
-            .await
-            .map(drop),
+        Payload::DeleteCamera { id, if_match } => {
+            vms.delete_camera(id, if_match, ctx).await?;
+            None
+        }
+        Payload::PutAlert { rule, if_match } => written(
+            vms.put_alert_rule(rule, if_match.as_deref(), ctx)
+                .await?
+                .version,
+        ),
         Payload::DeleteAlert { kind, if_match } => {
-            vms.delete_alert_rule(*kind, if_match, ctx).await
+            vms.delete_alert_rule(*kind, if_match, ctx).await?;
+            None
         }
-        Payload::UpdateSettings(s) => vms.update_settings(s, &s.version, ctx).await.map(drop),
-        Payload::Record => Ok(()),
-    }
+        Payload::UpdateSettings(s) => {
+            written(vms.update_settings(s, &s.version, ctx).await?.version)
+        }
+        Payload::Record => None,
+    })
 }
 
 /// How operations are sent: where, for whom, how many at once, and who is told.
@@ -200,6 +215,7 @@ async fn send_one(
     let op = &bound.op;
     let request_id = (x.new_id)();
     // Checked when the slot opens: after a failure or an interruption nothing new starts.
+    let mut version = None;
     let outcome = if failed.load(Ordering::SeqCst) || x.interrupted.load(Ordering::SeqCst) {
         Outcome::NotAttempted
     } else {
@@ -211,7 +227,10 @@ async fn send_one(
                     operator: x.operator.to_string(),
                 };
                 match send(x.vms, &bound.payload, &ctx).await {
-                    Ok(()) => Outcome::Succeeded,
+                    Ok(v) => {
+                        version = v;
+                        Outcome::Succeeded
+                    }
                     Err(e) => Outcome::Failed(StepFailure::Vms(e)),
                 }
             }
@@ -225,6 +244,7 @@ async fn send_one(
         op: op.clone(),
         request_id,
         outcome,
+        version,
     };
     (result, ended)
 }

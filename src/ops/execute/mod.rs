@@ -6,7 +6,9 @@
 //! the first failure or on a signal ([`executor`]), and journals each one's start
 //! and end through the journal's group commit ([`journaling`]). A snapshot is
 //! put back by [`import`]: one full import, or, over the product's import limit,
-//! per-object operations sent by that same executor ([`objects`]).
+//! per-object operations sent by that same executor ([`objects`]). An apply's
+//! rollback puts back only the objects the apply wrote, each with `If-Match` on
+//! the version its write produced ([`rollback`]).
 //!
 //! It must never: send a request whose start is not journaled (fsynced); start a
 //! new operation after a failure or an interruption (those in flight finish and
@@ -18,8 +20,10 @@ pub mod executor;
 pub mod import;
 pub(crate) mod journaling;
 pub(crate) mod objects;
+pub mod rollback;
 
 pub use bind::{bind, BindError, BoundOp, Payload};
 pub use executor::{execute, Execution, Outcome, Progress, StepFailure, StepResult};
 pub use import::{RestoreFailure, RestoreMethod};
 pub use objects::ObjectsFailed;
+pub use rollback::{NotRolledBack, RollbackMethod, RollbackSummary, RolledBack, SkipReason};

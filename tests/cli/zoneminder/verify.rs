@@ -146,6 +146,11 @@ fn verified_apply_tells_real_video_from_a_dead_source_and_rolls_back_in_zonemind
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("verify: lobby-01 degraded"), "{out}{err}");
     assert!(out.contains("rolled back: lobby-01 degraded"), "{out}{err}");
+    // ZoneMinder keeps no versions: the rollback is the full import, and says so.
+    assert!(
+        out.contains("rolled back by one full import of the snapshot"),
+        "{out}{err}"
+    );
     let lobby = api.monitor("lobby-01").expect("lobby-01");
     assert_eq!(
         lobby["Path"],
