@@ -136,8 +136,19 @@ fn run_body(body: Body) {
 /// Runs `tests` as libtest would with this process's arguments, then says how many
 /// were ignored for want of what; the process's exit code.
 pub fn main(mut tests: Vec<Test>) -> std::process::ExitCode {
-    let args = Arguments::from_args();
+    let (args, filters) = arguments();
     tests.sort_by(|a, b| a.name.cmp(&b.name));
+    if !filters.is_empty() {
+        tests.retain(|t| {
+            filters.iter().any(|f| {
+                if args.exact {
+                    t.name == *f
+                } else {
+                    t.name.contains(f.as_str())
+                }
+            })
+        });
+    }
     // `--ignored` / `--include-ignored` run them anyway (they then return early, or
     // fail under `*_REQUIRED`); otherwise they are reported ignored with the reason.
     let run_ignored = args.ignored || args.include_ignored;
@@ -176,6 +187,36 @@ pub fn main(mut tests: Vec<Test>) -> std::process::ExitCode {
         );
     }
     conclusion.exit_code()
+}
+
+/// The arguments, and the filters when there are several (libtest runs a test that
+/// matches any of them; libtest-mimic takes one, so several are applied here).
+fn arguments() -> (Arguments, Vec<String>) {
+    const TAKES_A_VALUE: [&str; 6] = [
+        "-Z",
+        "--test-threads",
+        "--logfile",
+        "--skip",
+        "--color",
+        "--format",
+    ];
+    let mut args = std::env::args();
+    let mut rest: Vec<String> = args.next().into_iter().collect();
+    let mut filters = Vec::new();
+    while let Some(arg) = args.next() {
+        if TAKES_A_VALUE.contains(&arg.as_str()) {
+            rest.push(arg);
+            rest.extend(args.next());
+        } else if arg.starts_with('-') {
+            rest.push(arg);
+        } else {
+            filters.push(arg);
+        }
+    }
+    if filters.len() == 1 {
+        rest.append(&mut filters);
+    }
+    (Arguments::from_iter(rest), filters)
 }
 
 /// Lists a module's tests as `fn trials()`: `fn NAME`, `async fn NAME`, either
