@@ -179,7 +179,8 @@ pub fn main(mut tests: Vec<Test>) -> std::process::ExitCode {
     }
     let conclusion = libtest_mimic::run(&args, trials);
     let total: usize = ignored.values().sum();
-    if !args.list && total > 0 {
+    let json = matches!(args.format, Some(libtest_mimic::FormatSetting::Json));
+    if !args.list && !args.bench && !json && total > 0 {
         let groups: Vec<String> = ignored.iter().map(|(g, n)| format!("{g} {n}")).collect();
         println!(
             "note: {total} tests ignored: {} (the *_REQUIRED variables make them fail instead)\n",
