@@ -134,7 +134,6 @@ fn assert_snapshot_of_the_empty_vms(op: &Operator, k: usize) {
 /// `--fail-after k` for every k: the apply stops at operation k+1, its snapshot
 /// and journal say so exactly, the journal verifies, and once the VMS is healthy
 /// again a second apply converges. One operation at a time, so "exactly" is exact.
-#[test]
 fn a_failure_at_each_operation_is_journaled_exactly_and_a_rerun_converges() {
     let vms_states = tempfile::tempdir().expect("tmp");
     // Every sim of this test listens where the one repository points.
@@ -196,7 +195,6 @@ fn a_failure_at_each_operation_is_journaled_exactly_and_a_rerun_converges() {
 
 /// At the default parallelism, operations already sent when one fails still end,
 /// each journaled as started then ended, and nothing new starts.
-#[test]
 fn a_failure_with_operations_in_flight_journals_each_of_them_once() {
     let vms_states = tempfile::tempdir().expect("tmp");
     let probe = SimProcess::start(&[]);
@@ -425,7 +423,6 @@ crate::for_each_store! {
 /// `--auto-rollback` against a VMS that keeps failing: the restore fails too, and
 /// the summary says so and names the snapshot to restore by hand.
 // Regression: a failed automatic rollback was reported like no rollback at all.
-#[test]
 fn auto_rollback_that_fails_says_so() {
     let dir = tempfile::tempdir().expect("tmp");
     let state = dir.path().join("vms.json");
@@ -464,7 +461,6 @@ fn auto_rollback_that_fails_says_so() {
 /// when the base it records is not the one apply trusts (`--base`, else the last applied
 /// commit): an unsigned file never chooses the policy that approves its own change.
 // Regression: `apply PLAN.json` applied the plan's own commit, so a new commit never made it stale.
-#[test]
 fn a_stale_plan_is_refused() {
     let sim = SimProcess::start(&[]);
     let repo = Approved::at(&sim.url);
@@ -566,7 +562,6 @@ fn a_stale_plan_is_refused() {
 
 /// An unapproved recording change outside any window without a ticket: every
 /// refusal listed in one run, nothing changed, each refusal journaled.
-#[test]
 fn an_unapproved_recording_change_is_refused_with_every_reason_at_once() {
     let sim = SimProcess::start(&[]);
     let mut op = Operator::new();
@@ -611,7 +606,6 @@ fn an_unapproved_recording_change_is_refused_with_every_reason_at_once() {
 
 /// A commit by a generic identity is refused (`nominative`); `--emergency` lets it
 /// through, journaled as an emergency, but never past the other checks.
-#[test]
 fn a_generic_author_is_refused_unless_emergency() {
     let sim = SimProcess::start(&[]);
     let op = Operator::new();
@@ -663,7 +657,6 @@ fn a_generic_author_is_refused_unless_emergency() {
     assert_code(&op.verify(), 0, "audit verify");
 }
 
-#[test]
 fn a_successful_apply_leaves_a_git_note_on_the_applied_commit() {
     let sim = SimProcess::start(&[]);
     let repo = Approved::at(&sim.url);
@@ -738,7 +731,6 @@ crate::for_each_store! {
 /// State on a fresh path: every folder vmsops creates is 0700, the journal, lock,
 /// records and snapshots 0600, whatever was there before.
 // Regression: journal.jsonl and lock files were 0644, state folders 0755.
-#[test]
 fn state_files_and_folders_are_readable_by_their_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let sim = SimProcess::start(&[]);
@@ -796,7 +788,6 @@ fn state_files_and_folders_are_readable_by_their_owner_only() {
 /// happened, the real cause (ENOSPC) is shown, no torn line is left, and once there is
 /// room again (a remount) the next apply converges.
 // Regression: ENOSPC was hidden behind "the last line is incomplete", with no summary.
-#[test]
 fn a_full_disk_mid_apply_is_reported_and_the_next_apply_converges() {
     let tmp = tempfile::tempdir().expect("tmp");
     let mounted = std::process::Command::new("mount")
@@ -982,7 +973,6 @@ fn interrupted_mid_way(store: TestStore, what: MidWay) {
 /// The journal is anchored outside itself: cut, rewritten (hashes recomputed) or deleted,
 /// `audit verify` names the anchor it contradicts, and apply refuses rather than start over.
 // Regression: a cut or rewritten journal verified "intact", and a deleted one restarted at #1.
-#[test]
 fn a_cut_rewritten_or_deleted_journal_is_caught_by_its_anchors() {
     let sim = SimProcess::start(&[]);
     let repo = Approved::at(&sim.url);
@@ -1038,7 +1028,6 @@ fn a_cut_rewritten_or_deleted_journal_is_caught_by_its_anchors() {
 
 /// SIGINT during a restore, before its import is sent: nothing is changed, the
 /// state it would have replaced is kept, exit 1 saying so.
-#[test]
 fn an_interrupted_restore_changes_nothing() {
     let dir = tempfile::tempdir().expect("tmp");
     let state = dir.path().join("vms.json");
@@ -1095,7 +1084,6 @@ fn an_interrupted_restore_changes_nothing() {
 
 /// Without an operator (no `--operator`, no `VMSOPS_OPERATOR`, or only blanks) neither
 /// apply nor restore locks, snapshots or journals anything: nobody would answer for it.
-#[test]
 fn apply_and_restore_without_an_operator_change_nothing() {
     let sim = SimProcess::start(&[]);
     let repo = Approved::at(&sim.url);
@@ -1132,4 +1120,32 @@ fn apply_and_restore_without_an_operator_change_nothing() {
     assert!(o.err.contains(message), "{o}");
     assert_eq!(op.journal().len(), entries, "nothing journaled");
     assert_eq!(op.snapshots().len(), 1, "no snapshot of the current state");
+}
+
+crate::trials! {
+    mod json,
+    mod rollback,
+    mod restore_at_scale,
+    mod saved,
+    mod streamed,
+    mod verify,
+    fn a_failure_at_each_operation_is_journaled_exactly_and_a_rerun_converges,
+    fn a_failure_with_operations_in_flight_journals_each_of_them_once,
+    mod a_transient_failure_fails_the_apply_and_a_rerun_converges,
+    mod an_apply_killed_midway_is_reported_and_the_next_one_converges,
+    mod a_second_apply_is_refused_naming_the_holder_or_waits_for_it,
+    mod auto_rollback_restores_the_snapshot_after_a_failure,
+    fn auto_rollback_that_fails_says_so,
+    fn a_stale_plan_is_refused,
+    fn an_unapproved_recording_change_is_refused_with_every_reason_at_once,
+    fn a_generic_author_is_refused_unless_emergency,
+    fn a_successful_apply_leaves_a_git_note_on_the_applied_commit,
+    mod restore_brings_back_a_snapshot_and_refuses_a_generic_operator,
+    fn state_files_and_folders_are_readable_by_their_owner_only,
+    fn a_full_disk_mid_apply_is_reported_and_the_next_apply_converges,
+    mod an_interrupted_apply_finishes_what_is_in_flight_and_releases_the_lock,
+    mod an_interrupted_restore_finishes_what_is_in_flight_and_releases_the_lock,
+    fn a_cut_rewritten_or_deleted_journal_is_caught_by_its_anchors,
+    fn an_interrupted_restore_changes_nothing,
+    fn apply_and_restore_without_an_operator_change_nothing,
 }

@@ -75,19 +75,16 @@ fn assert_none_of(module: &str, forbidden: &[&str]) {
     );
 }
 
-#[test]
 fn model_imports_nothing_from_the_crate() {
     assert_eq!(imports_of("model"), BTreeSet::new());
 }
 
-#[test]
 fn plan_and_gate_are_pure() {
     for m in ["plan", "gate", "model"] {
         assert_none_of(m, &["driver", "git", "ops", "state", "audit", "watch"]);
     }
 }
 
-#[test]
 fn drivers_are_leaves() {
     assert_none_of(
         "driver",
@@ -95,7 +92,6 @@ fn drivers_are_leaves() {
     );
 }
 
-#[test]
 fn the_sim_knows_nothing_of_the_reconciler() {
     assert_none_of(
         "sim",
@@ -105,19 +101,16 @@ fn the_sim_knows_nothing_of_the_reconciler() {
     );
 }
 
-#[test]
 fn the_state_store_talks_to_no_vms_and_reads_no_git() {
     assert_none_of("state", &["driver", "git", "ops", "plan", "gate"]);
 }
 
-#[test]
 fn the_checker_sees_grouped_imports() {
     // Guard the guard: a grouped import must be seen, or the rules above prove nothing.
     assert!(imports_of("ops").contains("driver"));
     assert!(imports_of("ops").contains("state"));
 }
 
-#[test]
 fn the_command_layer_and_watch_reach_the_leaves_only_through_ops() {
     for (module, prefix) in [
         ("cli", "vmsops::"),
@@ -138,7 +131,6 @@ fn the_command_layer_and_watch_reach_the_leaves_only_through_ops() {
     assert!(imports_through("cli", "vmsops::").contains("ops"));
 }
 
-#[test]
 fn the_journal_and_snapshots_know_no_vms_and_no_yaml() {
     assert_none_of("audit", &["driver", "desired", "ops", "watch"]);
     assert_none_of("snapshot", &["desired", "driver", "ops", "watch"]);
@@ -180,7 +172,6 @@ fn async_fn_bodies(text: &str) -> Vec<(usize, Vec<&str>)> {
     out
 }
 
-#[test]
 fn no_async_function_does_file_git_or_database_io_itself() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
@@ -208,7 +199,6 @@ fn no_async_function_does_file_git_or_database_io_itself() {
     );
 }
 
-#[test]
 fn the_async_scanner_sees_a_blocking_call() {
     let text = "async fn f() {\n    let x = std::fs::read(p);\n}\nfn g() {}\n";
     let bodies = async_fn_bodies(text);
@@ -237,7 +227,6 @@ fn code_lines(path: &str) -> Vec<(PathBuf, String)> {
     out
 }
 
-#[test]
 fn the_execution_engine_depends_on_none_of_its_callers() {
     // Apply, rollback and restore all go through ops::execute; were it to call back
     // into one of them, they could no longer share it without a cycle.
@@ -255,4 +244,18 @@ fn the_execution_engine_depends_on_none_of_its_callers() {
             .collect();
         assert!(found.is_empty(), "see ARCHITECTURE.md: {found:#?}");
     }
+}
+
+crate::trials! {
+    fn model_imports_nothing_from_the_crate,
+    fn plan_and_gate_are_pure,
+    fn drivers_are_leaves,
+    fn the_sim_knows_nothing_of_the_reconciler,
+    fn the_state_store_talks_to_no_vms_and_reads_no_git,
+    fn the_checker_sees_grouped_imports,
+    fn the_command_layer_and_watch_reach_the_leaves_only_through_ops,
+    fn the_journal_and_snapshots_know_no_vms_and_no_yaml,
+    fn no_async_function_does_file_git_or_database_io_itself,
+    fn the_async_scanner_sees_a_blocking_call,
+    fn the_execution_engine_depends_on_none_of_its_callers,
 }

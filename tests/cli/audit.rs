@@ -95,7 +95,6 @@ crate::for_each_store! {
     }
 }
 
-#[test]
 fn verify_names_the_first_broken_entry_and_appends_stop() {
     let (_sim, repo) = sim_and_repo();
     let state = tempfile::tempdir().expect("state");
@@ -175,7 +174,6 @@ fn verify_names_the_first_broken_entry_and_appends_stop() {
     });
 }
 
-#[test]
 fn log_filters_by_site_and_date() {
     let state = tempfile::tempdir().expect("state");
     let journal = Journal::open(&state_dir(state.path()));
@@ -245,7 +243,6 @@ fn log_filters_by_site_and_date() {
 
 /// A VMS in service since its baseline, changed both by vmsops and behind its back,
 /// and a month of journal entries covering every category of the review.
-#[test]
 fn the_monthly_review_lists_what_to_investigate() {
     let sim = SimProcess::start(&["--token", "eve:eve-token"]);
     let repo = GitRepo::example_at(&sim.url);
@@ -427,7 +424,6 @@ fn regex_escape(s: &str) -> String {
         .collect()
 }
 
-#[test]
 fn the_review_says_what_it_could_not_check() {
     let (mut sim, repo) = sim_and_repo();
     let state = tempfile::tempdir().expect("state");
@@ -498,7 +494,6 @@ fn the_review_says_what_it_could_not_check() {
 
 // Regression guard: a journal written by vmsops 0.1 (the demo, a snapshot, a refused and a
 // successful restore) must keep verifying whatever the code that writes entries becomes.
-#[test]
 fn a_journal_written_by_an_earlier_release_still_verifies() {
     let state = tempfile::tempdir().expect("state");
     std::fs::copy(
@@ -509,4 +504,13 @@ fn a_journal_written_by_an_earlier_release_still_verifies() {
     let (code, out, err) = run_with(state.path(), &["audit", "verify"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("37 entries, hash chain intact"), "{out}");
+}
+
+crate::trials! {
+    mod processes_appending_at_once_keep_one_chain,
+    fn verify_names_the_first_broken_entry_and_appends_stop,
+    fn log_filters_by_site_and_date,
+    fn the_monthly_review_lists_what_to_investigate,
+    fn the_review_says_what_it_could_not_check,
+    fn a_journal_written_by_an_earlier_release_still_verifies,
 }

@@ -21,7 +21,6 @@ fn check(repo: &GitRepo, expect: &str) -> String {
     all
 }
 
-#[test]
 fn yaml_bomb_of_aliases() {
     let repo = GitRepo::from_example("");
     let mut text = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
@@ -36,7 +35,6 @@ fn yaml_bomb_of_aliases() {
     check(&repo, "repetition limit");
 }
 
-#[test]
 fn deeply_nested_document() {
     let repo = GitRepo::from_example("");
     let text = format!(
@@ -49,7 +47,6 @@ fn deeply_nested_document() {
     check(&repo, "recursion limit");
 }
 
-#[test]
 fn fifty_megabyte_file() {
     let repo = GitRepo::from_example("");
     let mut text = String::from(CAMERAS_HEAD);
@@ -62,7 +59,6 @@ fn fifty_megabyte_file() {
     check(&repo, "vmsops reads YAML files up to");
 }
 
-#[test]
 fn binary_and_non_utf8_files() {
     let repo = GitRepo::from_example("");
     repo.write(
@@ -81,7 +77,6 @@ fn binary_and_non_utf8_files() {
     );
 }
 
-#[test]
 fn symlink_out_of_the_repository() {
     let repo = GitRepo::from_example("");
     std::os::unix::fs::symlink(
@@ -106,7 +101,6 @@ fn symlink_out_of_the_repository() {
     assert!(out.contains("outside the repository"), "{out}");
 }
 
-#[test]
 fn a_symlink_inside_the_repository_is_followed() {
     let repo = GitRepo::from_example("");
     std::fs::rename(
@@ -125,7 +119,6 @@ fn a_symlink_inside_the_repository_is_followed() {
     assert!(out.contains("10 cameras"), "{out}");
 }
 
-#[test]
 fn revision_that_does_not_exist() {
     let repo = GitRepo::from_example("");
     let (code, _, err) = run(&["validate", "--repo", &repo.arg(), "--rev", "no-such-branch"]);
@@ -133,7 +126,6 @@ fn revision_that_does_not_exist() {
     assert!(err.contains("revision `no-such-branch` not found"), "{err}");
 }
 
-#[test]
 fn not_a_git_repository() {
     let dir = tempfile::tempdir().expect("tmp");
     let (code, _, err) = run(&["validate", "--repo", &dir.path().display().to_string()]);
@@ -144,7 +136,6 @@ fn not_a_git_repository() {
     assert!(err.contains("does not exist"), "{err}");
 }
 
-#[test]
 fn repository_without_commits_or_sites() {
     let repo = GitRepo::new();
     let (code, _, err) = run(&["validate", "--repo", &repo.arg()]);
@@ -157,7 +148,6 @@ fn repository_without_commits_or_sites() {
     assert!(err.contains("no site found"), "{err}");
 }
 
-#[test]
 fn wrong_shapes_at_the_top() {
     let repo = GitRepo::from_example("");
     repo.write("sites/paris-hq/cameras/list.yaml", "- just\n- a list\n");
@@ -182,4 +172,17 @@ fn wrong_shapes_at_the_top() {
         "{out}"
     );
     assert!(out.contains("more than one document"), "{out}");
+}
+
+crate::trials! {
+    fn yaml_bomb_of_aliases,
+    fn deeply_nested_document,
+    fn fifty_megabyte_file,
+    fn binary_and_non_utf8_files,
+    fn symlink_out_of_the_repository,
+    fn a_symlink_inside_the_repository_is_followed,
+    fn revision_that_does_not_exist,
+    fn not_a_git_repository,
+    fn repository_without_commits_or_sites,
+    fn wrong_shapes_at_the_top,
 }

@@ -52,7 +52,6 @@ fn invocations(text: &str) -> Vec<(String, Vec<String>)> {
     out
 }
 
-#[test]
 fn recipes_parse_and_use_existing_flags() {
     let files = files();
     assert!(files.len() >= 6, "{files:?}");
@@ -82,8 +81,9 @@ fn recipes_parse_and_use_existing_flags() {
 
 /// A validator of recipes, found on PATH, or why the test cannot run.
 ///
-/// Without it the test says it was skipped, plainly; with `VMSOPS_RECIPES_REQUIRED=1`
-/// (as `.ci/run` sets, after installing the pinned validators) a skip is a failure.
+/// Without it the test is reported ignored (`crate::harness`, which checks PATH as
+/// this does); with `VMSOPS_RECIPES_REQUIRED=1` (as `.ci/run` sets, after installing
+/// the pinned validators) a missing validator is a failure.
 fn validator(program: &str) -> Option<std::path::PathBuf> {
     let found = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
@@ -117,7 +117,6 @@ fn validates(program: &std::path::Path, args: &[&std::ffi::OsStr]) {
     );
 }
 
-#[test]
 fn the_github_and_gitlab_recipes_follow_their_schemas() {
     let Some(check) = validator("check-jsonschema") else {
         return;
@@ -146,7 +145,6 @@ fn the_github_and_gitlab_recipes_follow_their_schemas() {
     );
 }
 
-#[test]
 fn the_kubernetes_manifests_are_valid_resources() {
     let Some(validate) = validator("kubernetes-validate") else {
         return;
@@ -161,7 +159,6 @@ fn the_kubernetes_manifests_are_valid_resources() {
     validates(&validate, &args);
 }
 
-#[test]
 fn the_systemd_units_verify() {
     let Some(analyze) = validator("systemd-analyze") else {
         return;
@@ -185,4 +182,11 @@ fn the_systemd_units_verify() {
     let mut args: Vec<&std::ffi::OsStr> = vec!["verify".as_ref()];
     args.extend(units.iter().map(|u| u.as_os_str()));
     validates(&analyze, &args);
+}
+
+crate::trials! {
+    fn recipes_parse_and_use_existing_flags,
+    fn the_github_and_gitlab_recipes_follow_their_schemas needs Recipe("check-jsonschema"),
+    fn the_kubernetes_manifests_are_valid_resources needs Recipe("kubernetes-validate"),
+    fn the_systemd_units_verify needs Recipe("systemd-analyze"),
 }

@@ -2,7 +2,6 @@
 
 use crate::fixture::vmsops;
 
-#[test]
 fn the_demo_runs_plan_gate_apply_drift_and_the_journal() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = vmsops()
@@ -38,4 +37,8 @@ fn the_demo_runs_plan_gate_apply_drift_and_the_journal() {
             .count(),
         1
     );
+}
+
+crate::trials! {
+    fn the_demo_runs_plan_gate_apply_drift_and_the_journal,
 }

@@ -35,7 +35,6 @@ fn relative_links(md: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
 fn links_in_the_readme_architecture_and_docs_resolve() {
     let root = project_root();
     let mut pages = vec![root.join("README.md"), root.join("ARCHITECTURE.md")];
@@ -62,7 +61,6 @@ fn links_in_the_readme_architecture_and_docs_resolve() {
     assert!(checked > 20, "only {checked} links");
 }
 
-#[test]
 fn nothing_refers_to_a_document_outside_the_repository() {
     let root = project_root();
     // Spelled in pieces so that this file does not match itself.
@@ -95,8 +93,13 @@ fn nothing_refers_to_a_document_outside_the_repository() {
     );
 }
 
-#[test]
 fn relative_links_are_read_without_anchors_or_urls() {
     let md = "[a](docs/x.md#y) [b](https://e.example) [c](#here) [d](examples/ci)";
     assert_eq!(relative_links(md), ["docs/x.md", "examples/ci"]);
+}
+
+crate::trials! {
+    fn links_in_the_readme_architecture_and_docs_resolve,
+    fn nothing_refers_to_a_document_outside_the_repository,
+    fn relative_links_are_read_without_anchors_or_urls,
 }

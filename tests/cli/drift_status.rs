@@ -158,3 +158,10 @@ crate::for_each_store! {
         assert!(finding["message"].as_str().expect("msg").contains("vmsops import"), "{finding}");
     }
 }
+
+crate::trials! {
+    mod an_apply_that_restores_the_vms_clears_the_out_of_band_change,
+    mod drift_ack_is_nominative_and_clears_the_finding_not_the_difference,
+    mod a_rejected_out_of_band_request_is_not_drift,
+    mod no_baseline_is_never_silent,
+}

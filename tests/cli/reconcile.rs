@@ -45,7 +45,6 @@ fn seed(sim: &SimProcess) {
     });
 }
 
-#[test]
 fn import_then_validate_and_drift_is_clean() {
     let sim = SimProcess::start(&[]);
     seed(&sim);
@@ -159,7 +158,6 @@ crate::for_each_store! {
     }
 }
 
-#[test]
 fn plan_of_the_example_site_in_three_formats() {
     let sim = SimProcess::start(&[]);
     seed(&sim);
@@ -195,7 +193,6 @@ fn plan_of_the_example_site_in_three_formats() {
     });
 }
 
-#[test]
 fn saved_plan_records_commit_and_fingerprint() {
     let sim = SimProcess::start(&[]);
     let repo = GitRepo::example_at(&sim.url);
@@ -233,7 +230,6 @@ fn saved_plan_records_commit_and_fingerprint() {
     assert_eq!(saved["summary"]["add"], 13);
 }
 
-#[test]
 fn no_difference_exits_zero_even_with_detailed_exitcode() {
     let sim = SimProcess::start(&[]);
     seed(&sim);
@@ -267,7 +263,6 @@ fn no_difference_exits_zero_even_with_detailed_exitcode() {
     );
 }
 
-#[test]
 fn one_unreachable_vms_does_not_stop_the_others() {
     let sim = SimProcess::start(&[]);
     let repo = GitRepo::example_at(&sim.url);
@@ -331,7 +326,6 @@ fn one_unreachable_vms_does_not_stop_the_others() {
     assert_eq!(sorted, ["lyon-dc", "paris-hq"], "{names:?}");
 }
 
-#[test]
 fn plan_with_base_lists_commits_tickets_and_policy_changes() {
     let sim = SimProcess::start(&[]);
     let repo = GitRepo::example_at(&sim.url);
@@ -375,7 +369,6 @@ fn plan_with_base_lists_commits_tickets_and_policy_changes() {
     );
 }
 
-#[test]
 fn the_token_never_appears_even_at_trace_level() {
     let sim = SimProcess::start(&[]);
     seed(&sim);
@@ -459,7 +452,6 @@ fn echoing_vms() -> String {
 }
 
 // Regression: a VMS error body that repeats the Authorization header printed `Bearer <token>`.
-#[test]
 fn a_vms_that_echoes_the_credential_never_gets_it_printed() {
     let url = echoing_vms();
     let repo = GitRepo::example_at(&url);
@@ -479,7 +471,6 @@ fn a_vms_that_echoes_the_credential_never_gets_it_printed() {
 }
 
 // Regression: a 2 GiB Content-Length was read up to the cap, and the GET retried three times.
-#[test]
 fn an_oversized_answer_is_refused_before_it_is_read_and_not_retried() {
     use std::io::{BufRead, BufReader, Write};
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -523,4 +514,17 @@ fn an_oversized_answer_is_refused_before_it_is_read_and_not_retried() {
         "no retry after a size refusal"
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+crate::trials! {
+    fn import_then_validate_and_drift_is_clean,
+    mod drift_reports_out_of_band_changes_since_the_baseline,
+    fn plan_of_the_example_site_in_three_formats,
+    fn saved_plan_records_commit_and_fingerprint,
+    fn no_difference_exits_zero_even_with_detailed_exitcode,
+    fn one_unreachable_vms_does_not_stop_the_others,
+    fn plan_with_base_lists_commits_tickets_and_policy_changes,
+    fn the_token_never_appears_even_at_trace_level,
+    fn a_vms_that_echoes_the_credential_never_gets_it_printed,
+    fn an_oversized_answer_is_refused_before_it_is_read_and_not_retried,
 }

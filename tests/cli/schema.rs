@@ -2,7 +2,6 @@
 
 use crate::fixture::{project_root, run};
 
-#[test]
 fn committed_schemas_are_current() {
     let fresh = tempfile::tempdir().expect("tmp");
     let (code, _, err) = run(&["schema", "--out", fresh.path().to_str().expect("utf-8")]);
@@ -36,7 +35,6 @@ fn committed_schemas_are_current() {
     );
 }
 
-#[test]
 fn schema_rejects_unknown_keys_for_editors() {
     let (_, out, _) = run(&["schema", "--kind", "cameras"]);
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
@@ -48,7 +46,6 @@ fn schema_rejects_unknown_keys_for_editors() {
     );
 }
 
-#[test]
 fn example_files_carry_the_schema_modeline() {
     let mut files = Vec::new();
     collect_yaml(&project_root().join("examples"), &mut files);
@@ -91,4 +88,10 @@ fn collect_yaml(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
             out.push(p);
         }
     }
+}
+
+crate::trials! {
+    fn committed_schemas_are_current,
+    fn schema_rejects_unknown_keys_for_editors,
+    fn example_files_carry_the_schema_modeline,
 }

@@ -81,7 +81,6 @@ fn list_json(state: &Path) -> Vec<Value> {
         .clone()
 }
 
-#[test]
 fn create_list_and_show() {
     let (_sim, repo) = sim_and_repo();
     let state = tempfile::tempdir().expect("state");
@@ -154,7 +153,6 @@ fn create_list_and_show() {
     });
 }
 
-#[test]
 fn show_refuses_a_tampered_file_and_ids_that_are_paths() {
     let (_sim, repo) = sim_and_repo();
     let state = tempfile::tempdir().expect("state");
@@ -189,7 +187,6 @@ fn show_refuses_a_tampered_file_and_ids_that_are_paths() {
     assert!(err.contains("no snapshot"), "{err}");
 }
 
-#[test]
 fn the_operator_is_required_and_may_come_from_the_environment() {
     let (_sim, repo) = sim_and_repo();
     let state = tempfile::tempdir().expect("state");
@@ -215,7 +212,6 @@ fn the_operator_is_required_and_may_come_from_the_environment() {
     assert_eq!(list_json(state.path())[0]["operator"], "karim.benali");
 }
 
-#[test]
 fn the_connection_comes_from_the_last_applied_commit() {
     let (_sim, repo) = sim_and_repo();
     let applied = repo.commit_all("nothing new", "Claire Martin", "claire.martin@x.example");
@@ -267,7 +263,6 @@ fn the_connection_comes_from_the_last_applied_commit() {
     assert_eq!(list_json(state.path())[0]["commit"], applied.as_str());
 }
 
-#[test]
 fn an_unreachable_vms_is_an_error_and_is_journaled() {
     let (mut sim, repo) = sim_and_repo();
     sim.kill();
@@ -298,7 +293,6 @@ fn an_unreachable_vms_is_an_error_and_is_journaled() {
         .is_some_and(|e| e.contains("cannot reach")));
 }
 
-#[test]
 fn prune_keeps_snapshots_inside_their_retention_and_journals_removals() {
     let (_sim, repo) = sim_and_repo();
     let state = tempfile::tempdir().expect("state");
@@ -357,4 +351,13 @@ fn prune_keeps_snapshots_inside_their_retention_and_journals_removals() {
     let (code, _, err) = run_with(state.path(), &["snapshot", "prune", "--older-than", "soon"]);
     assert_ne!(code, 0);
     assert!(err.contains("is not a duration"), "{err}");
+}
+
+crate::trials! {
+    fn create_list_and_show,
+    fn show_refuses_a_tampered_file_and_ids_that_are_paths,
+    fn the_operator_is_required_and_may_come_from_the_environment,
+    fn the_connection_comes_from_the_last_applied_commit,
+    fn an_unreachable_vms_is_an_error_and_is_journaled,
+    fn prune_keeps_snapshots_inside_their_retention_and_journals_removals,
 }

@@ -60,7 +60,6 @@ fn sql(store: &TestStore, statement: &str) -> Result<u64, String> {
     })
 }
 
-#[test]
 fn init_is_idempotent_and_status_names_the_store_without_its_password() {
     let Some(store) = TestStore::postgres() else {
         return;
@@ -97,7 +96,6 @@ fn init_is_idempotent_and_status_names_the_store_without_its_password() {
     assert!(!pw.is_empty() && !status.out.contains(&pw), "{status}");
 }
 
-#[test]
 fn the_database_keeps_the_journal_append_only_and_young_snapshots() {
     let Some(store) = TestStore::postgres() else {
         return;
@@ -135,7 +133,6 @@ fn the_database_keeps_the_journal_append_only_and_young_snapshots() {
     );
 }
 
-#[test]
 fn a_store_without_schema_or_with_a_newer_one_is_refused_naming_state_init() {
     let Some(store) = TestStore::postgres() else {
         return;
@@ -163,7 +160,6 @@ fn a_store_without_schema_or_with_a_newer_one_is_refused_naming_state_init() {
     }
 }
 
-#[test]
 fn bad_locations_say_which_store_and_never_the_password() {
     let Some(store) = TestStore::postgres() else {
         return;
@@ -224,7 +220,6 @@ impl Run {
     }
 }
 
-#[test]
 fn two_machines_on_one_url_share_one_journal_and_one_set_of_snapshots() {
     let Some(store) = TestStore::postgres() else {
         return;
@@ -263,7 +258,6 @@ fn two_machines_on_one_url_share_one_journal_and_one_set_of_snapshots() {
     assert_eq!(shown.code, 0, "{shown}");
 }
 
-#[test]
 fn migrate_keeps_hashes_reruns_harmlessly_and_refuses_a_diverged_store() {
     let Some(store) = TestStore::postgres() else {
         return;
@@ -328,7 +322,6 @@ fn migrate_keeps_hashes_reruns_harmlessly_and_refuses_a_diverged_store() {
     );
 }
 
-#[test]
 fn status_of_a_directory_store() {
     let dir = tempfile::tempdir().expect("state");
     let out = run_in(
@@ -345,7 +338,6 @@ fn status_of_a_directory_store() {
 
 /// A store created by an older vmsops (schema version 1, snapshots stored as text) is
 /// migrated by `state init`: its snapshots still list and verify, new ones are compressed.
-#[test]
 fn a_version_1_store_is_migrated_and_keeps_its_text_snapshots() {
     let Some(store) = TestStore::empty_postgres() else {
         return;
@@ -403,4 +395,15 @@ fn old_meta() -> vmsops::snapshot::SnapshotMeta {
         password_env: None,
         snapshot_retention_days: 183,
     }
+}
+
+crate::trials! {
+    fn init_is_idempotent_and_status_names_the_store_without_its_password needs Postgres,
+    fn the_database_keeps_the_journal_append_only_and_young_snapshots needs Postgres,
+    fn a_store_without_schema_or_with_a_newer_one_is_refused_naming_state_init needs Postgres,
+    fn bad_locations_say_which_store_and_never_the_password needs Postgres,
+    fn two_machines_on_one_url_share_one_journal_and_one_set_of_snapshots needs Postgres,
+    fn migrate_keeps_hashes_reruns_harmlessly_and_refuses_a_diverged_store needs Postgres,
+    fn status_of_a_directory_store,
+    fn a_version_1_store_is_migrated_and_keeps_its_text_snapshots needs Postgres,
 }

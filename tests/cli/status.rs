@@ -18,7 +18,6 @@ fn status(repo: &GitRepo, extra: &[&str]) -> (i32, String, String) {
     )
 }
 
-#[test]
 fn healthy_degraded_and_progressing_cameras_and_their_exit_codes() {
     // Long enough that a loaded machine still reads the streams while they connect.
     let sim = SimProcess::start(&[
@@ -83,7 +82,6 @@ fn healthy_degraded_and_progressing_cameras_and_their_exit_codes() {
     );
 }
 
-#[test]
 fn all_healthy_exits_0_and_an_unreachable_vms_exits_1() {
     let sim = SimProcess::start(&["--connect-ms", "0"]);
     tokio::runtime::Runtime::new()
@@ -98,4 +96,9 @@ fn all_healthy_exits_0_and_an_unreachable_vms_exits_1() {
     let (code, out, err) = status(&gone, &[]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("paris-hq: error:"), "{out}");
+}
+
+crate::trials! {
+    fn healthy_degraded_and_progressing_cameras_and_their_exit_codes,
+    fn all_healthy_exits_0_and_an_unreachable_vms_exits_1,
 }

@@ -3,7 +3,6 @@
 
 use crate::fixture::{run, vmsops};
 
-#[test]
 fn usage_errors_exit_1_with_clap_s_message() {
     for (args, says) in [
         (
@@ -23,7 +22,6 @@ fn usage_errors_exit_1_with_clap_s_message() {
     }
 }
 
-#[test]
 fn help_and_version_exit_0() {
     for args in [&["--help"][..], &["plan", "--help"], &["help", "apply"]] {
         let (code, out, err) = run(args);
@@ -43,7 +41,6 @@ fn help_and_version_exit_0() {
     );
 }
 
-#[test]
 fn completion_scripts_are_generated_and_bash_parses_its_own() {
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let (code, out, err) = run(&["completion", shell]);
@@ -68,7 +65,6 @@ fn completion_scripts_are_generated_and_bash_parses_its_own() {
     assert!(check.success(), "bash -n rejects the completion script");
 }
 
-#[test]
 fn man_pages_for_vmsops_and_each_subcommand() {
     let dir = tempfile::tempdir().expect("tmp");
     let out_dir = dir.path().join("man1");
@@ -104,4 +100,11 @@ fn man_pages_for_vmsops_and_each_subcommand() {
         let page = String::from_utf8_lossy(&man.stdout);
         assert!(page.contains("--detailed-exitcode"), "{page}");
     }
+}
+
+crate::trials! {
+    fn usage_errors_exit_1_with_clap_s_message,
+    fn help_and_version_exit_0,
+    fn completion_scripts_are_generated_and_bash_parses_its_own,
+    fn man_pages_for_vmsops_and_each_subcommand,
 }

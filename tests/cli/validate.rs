@@ -24,7 +24,6 @@ fn cases(group: &str) -> Vec<String> {
     v
 }
 
-#[test]
 fn the_example_site_is_valid() {
     let (code, out) = validate_dir("examples");
     assert_eq!(code, 0, "{out}");
@@ -34,7 +33,6 @@ fn the_example_site_is_valid() {
     );
 }
 
-#[test]
 fn every_invalid_example_fails_with_its_diagnostic() {
     let cases = cases("invalid");
     assert!(cases.len() >= 20, "{cases:?}");
@@ -61,7 +59,6 @@ fn every_invalid_example_fails_with_its_diagnostic() {
     }
 }
 
-#[test]
 fn warnings_do_not_fail_validation() {
     for case in cases("warnings") {
         let (code, out) = validate_dir(&format!("examples/warnings/{case}"));
@@ -71,7 +68,6 @@ fn warnings_do_not_fail_validation() {
     }
 }
 
-#[test]
 fn reads_the_committed_revision_not_the_work_tree() {
     let repo = GitRepo::from_example("");
     let good = repo.commit_all("noop", "Claire Martin", "claire.martin@integrator.example");
@@ -98,7 +94,6 @@ fn reads_the_committed_revision_not_the_work_tree() {
     assert_eq!(code, 0, "{out}");
 }
 
-#[test]
 fn many_problems_in_one_run_across_files() {
     let repo = GitRepo::from_example("");
     let site = std::fs::read_to_string(repo.path().join("sites/paris-hq/site.yaml")).expect("read");
@@ -165,7 +160,6 @@ fn many_problems_in_one_run_across_files() {
     assert_eq!(v["format_version"], 1);
 }
 
-#[test]
 fn duplicate_ids_name_both_places() {
     let (code, out) = validate_dir("examples/invalid/duplicate-camera-id");
     assert_eq!(code, 1);
@@ -176,7 +170,6 @@ fn duplicate_ids_name_both_places() {
     );
 }
 
-#[test]
 fn site_filter_and_unknown_site() {
     let repo = GitRepo::from_example("");
     let (code, out, _) = run(&["validate", "--repo", &repo.arg(), "--site", "paris-hq"]);
@@ -195,7 +188,6 @@ fn site_filter_and_unknown_site() {
     );
 }
 
-#[test]
 fn duplicate_site_names_across_folders() {
     let repo = GitRepo::from_example("");
     let site = std::fs::read_to_string(repo.path().join("sites/paris-hq/site.yaml")).expect("read");
@@ -206,7 +198,6 @@ fn duplicate_site_names_across_folders() {
     assert!(out.contains("site name `paris-hq` is used twice"), "{out}");
 }
 
-#[test]
 fn a_ca_certificate_must_be_committed_with_the_site() {
     let repo = GitRepo::from_example("");
     let site = repo.read("sites/paris-hq/site.yaml");
@@ -235,4 +226,16 @@ fn a_ca_certificate_must_be_committed_with_the_site() {
     );
     let (code, out, _) = run(&["validate", "--repo", &repo.arg()]);
     assert_eq!(code, 0, "{out}");
+}
+
+crate::trials! {
+    fn the_example_site_is_valid,
+    fn every_invalid_example_fails_with_its_diagnostic,
+    fn warnings_do_not_fail_validation,
+    fn reads_the_committed_revision_not_the_work_tree,
+    fn many_problems_in_one_run_across_files,
+    fn duplicate_ids_name_both_places,
+    fn site_filter_and_unknown_site,
+    fn duplicate_site_names_across_folders,
+    fn a_ca_certificate_must_be_committed_with_the_site,
 }

@@ -63,7 +63,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[test]
 fn the_readme_walkthrough_goes_from_import_to_a_verified_first_apply() {
     let readme = std::fs::read_to_string(project_root().join("README.md")).expect("README");
     let blocks = walkthrough_blocks(&readme);
@@ -155,8 +154,12 @@ fn the_readme_walkthrough_goes_from_import_to_a_verified_first_apply() {
     );
 }
 
-#[test]
 fn the_walkthrough_blocks_are_found_in_order() {
     let md = "x\n<!-- walkthrough:begin -->\n```sh\na\n```\n```yaml\nno\n```\n```sh\nb\nc\n```\n<!-- walkthrough:end -->\n```sh\nafter\n```\n";
     assert_eq!(walkthrough_blocks(md), ["a\n", "b\nc\n"]);
+}
+
+crate::trials! {
+    fn the_readme_walkthrough_goes_from_import_to_a_verified_first_apply,
+    fn the_walkthrough_blocks_are_found_in_order,
 }

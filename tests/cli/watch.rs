@@ -98,7 +98,6 @@ fn promtool_check(answer: &str) {
     );
 }
 
-#[test]
 fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
     let sim = SimProcess::start(&[]);
     let repo = GitRepo::example_at(&sim.url);
@@ -233,7 +232,6 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
     );
 
     assert!(m.contains("text/plain; version=0.0.4"), "{m}");
-    promtool_check(&m);
     let om = scrape_accepting(&metrics_url, "application/openmetrics-text; version=1.0.0");
     assert!(
         om.contains("application/openmetrics-text") && om.contains("# EOF"),
@@ -323,7 +321,6 @@ fn stop(mut child: std::process::Child) {
     assert_eq!(code, Some(0));
 }
 
-#[test]
 fn one_unreachable_vms_is_counted_and_the_others_are_checked() {
     let sim = SimProcess::start(&[]);
     let repo = GitRepo::example_at(&sim.url);
@@ -432,7 +429,6 @@ fn fps_of(sim: &SimProcess, id: &str) -> u64 {
     })
 }
 
-#[test]
 fn watch_apply_applies_approved_changes_in_the_approvers_name_and_waits_for_the_others() {
     use crate::apply::approved::{Approved, Operator, APPROVER};
     let sim = SimProcess::start(&[]);
@@ -516,7 +512,6 @@ fn watch_apply_applies_approved_changes_in_the_approvers_name_and_waits_for_the_
 
 /// A revision whose commit names no author email has nobody to answer for it: the loop
 /// says so and applies nothing, even with an approval (it never acts as an empty operator).
-#[test]
 fn watch_apply_skips_a_revision_that_names_no_one() {
     use crate::apply::approved::{Approved, Operator};
     let sim = SimProcess::start(&[]);
@@ -552,4 +547,87 @@ fn watch_apply_skips_a_revision_that_names_no_one() {
     );
     assert_eq!(fps_of(&sim, "hall-01"), 25, "nothing applied");
     assert_eq!(op.journal().len(), before, "nothing journaled");
+}
+
+/// What a watch serves on /metrics, once it has seen drift, passes `promtool check metrics`.
+fn the_metrics_pass_promtool_check() {
+    let sim = SimProcess::start(&[]);
+    let repo = GitRepo::example_at(&sim.url);
+    let state = tempfile::tempdir().expect("state");
+    let head = {
+        let r = git2::Repository::open(repo.path()).expect("repo");
+        let c = r.head().and_then(|h| h.peel_to_commit()).expect("HEAD");
+        c.id().to_string()
+    };
+    let store = vmsops::state::StateStore::resolve(Some(state.path()), &|_| None).expect("state");
+    store
+        .set_applied(
+            "paris-hq",
+            &vmsops::state::Applied {
+                commit: head,
+                at: NOW.parse().expect("now"),
+                operator: "claire.martin".into(),
+                agent: "cli".into(),
+                journal_seq: None,
+                journal_hash: None,
+            },
+        )
+        .expect("applied");
+    store
+        .set_baseline(
+            "paris-hq",
+            &vmsops::state::Baseline {
+                journal_cursor: Some("1".into()),
+                at: NOW.parse().expect("now"),
+                reason: "first-apply".into(),
+                url: sim.url.clone(),
+                origin: None,
+            },
+        )
+        .expect("baseline");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
+        .args([
+            "watch",
+            "--interval",
+            "300ms",
+            "--repo",
+            &repo.arg(),
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ])
+        .env("VMSOPS_TOKEN", TOKEN)
+        .env("VMSOPS_STATE_DIR", state.path())
+        .env("VMSOPS_NOW", NOW)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn watch");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("line");
+    let url = first
+        .trim()
+        .strip_prefix("metrics on ")
+        .expect("metrics line")
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let m = loop {
+        let m = scrape(&url);
+        if m.contains("vmsops_drift_operations{site=\"paris-hq\"} 14") {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "no drift seen: {m}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    promtool_check(&m);
+    stop(child);
+}
+
+crate::trials! {
+    fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm,
+    fn the_metrics_pass_promtool_check needs Promtool,
+    fn one_unreachable_vms_is_counted_and_the_others_are_checked,
+    fn watch_apply_applies_approved_changes_in_the_approvers_name_and_waits_for_the_others,
+    fn watch_apply_skips_a_revision_that_names_no_one,
 }

@@ -16,7 +16,6 @@ fn json(op: &Operator, kind: &str, args: &[&str], code: i32) -> Value {
     parse_valid(kind, &o.out)
 }
 
-#[test]
 fn each_result_is_one_document_valid_against_its_schema() {
     let sim = SimProcess::start(&[]);
     let repo = Approved::at(&sim.url);
@@ -128,7 +127,6 @@ fn each_result_is_one_document_valid_against_its_schema() {
 
 /// A site that fails after another one changed: stdout still holds the document of what
 /// was done, the error goes to stderr, exit 1.
-#[test]
 fn a_site_failing_after_one_that_changed_still_prints_the_document() {
     let sim = SimProcess::start(&[]);
     let repo = Approved::at(&sim.url);
@@ -163,4 +161,9 @@ fn a_site_failing_after_one_that_changed_still_prints_the_document() {
     assert_eq!(sites.len(), 1, "{v}");
     assert_eq!(sites[0]["site"], SITE, "{v}");
     assert!(o.err.contains("zurich-dc"), "{o}");
+}
+
+crate::trials! {
+    fn each_result_is_one_document_valid_against_its_schema,
+    fn a_site_failing_after_one_that_changed_still_prints_the_document,
 }

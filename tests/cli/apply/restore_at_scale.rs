@@ -60,7 +60,6 @@ crate::for_each_store! {
 
 /// `--auto-rollback` with a VMS whose import limit the snapshot exceeds: the
 /// rollback goes object by object and the VMS is the snapshot again.
-#[test]
 fn auto_rollback_over_the_import_limit_goes_object_by_object() {
     let dir = tempfile::tempdir().expect("tmp");
     let state = dir.path().join("vms.json");
@@ -95,7 +94,6 @@ fn auto_rollback_over_the_import_limit_goes_object_by_object() {
 
 /// 25,000 cameras (about 9.5 MiB of export, above the reference VMS's old 8 MiB cap):
 /// snapshot, then restore by one full import.
-#[test]
 fn a_configuration_above_the_old_import_cap_is_restored_whole() {
     let sim = SimProcess::start(&[]);
     let repo = Approved::at(&sim.url);
@@ -133,4 +131,10 @@ fn a_configuration_above_the_old_import_cap_is_restored_whole() {
     assert!(!done.out.contains("per-object"), "one import: {done}");
     assert_eq!(live_config(&sim), big, "the VMS is the snapshot again");
     assert_code(&op.verify(), 0, "audit verify");
+}
+
+crate::trials! {
+    mod a_snapshot_over_the_import_limit_is_restored_object_by_object,
+    fn auto_rollback_over_the_import_limit_goes_object_by_object,
+    fn a_configuration_above_the_old_import_cap_is_restored_whole,
 }

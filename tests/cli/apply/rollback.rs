@@ -74,7 +74,6 @@ fn rollback_lines(out: &str) -> String {
 /// changes hall-02 (which this apply wrote) and parking-n1 (which it did not): the
 /// rollback puts back every other camera the apply changed, leaves both as the
 /// other machine left them, and names hall-02 with who changed it.
-#[test]
 fn a_rollback_never_undoes_another_machines_later_change() {
     let dir = tempfile::tempdir().expect("tmp");
     let sim = sim_at(
@@ -207,7 +206,6 @@ fn a_rollback_never_undoes_another_machines_later_change() {
 /// `--fail-after 2:1`: two updates go through, the third fails (the VMS journals it as
 /// failed, so it changed nothing); the rollback puts back exactly those two, and the
 /// JSON report lists them.
-#[test]
 fn a_rollback_after_a_failure_puts_back_exactly_what_the_apply_changed() {
     let dir = tempfile::tempdir().expect("tmp");
     let state = dir.path().join("vms.json");
@@ -275,7 +273,6 @@ fn a_rollback_after_a_failure_puts_back_exactly_what_the_apply_changed() {
 /// A camera the apply created is deleted by the rollback, with `If-Match` on the
 /// version its creation produced (`--fail-after 1:1`: the creation goes through,
 /// the first update fails).
-#[test]
 fn a_camera_the_apply_created_is_deleted_by_the_rollback() {
     let dir = tempfile::tempdir().expect("tmp");
     let state = dir.path().join("vms.json");
@@ -321,4 +318,10 @@ fn a_camera_the_apply_created_is_deleted_by_the_rollback() {
         "{vms:?}"
     );
     assert_code(&op.verify(), 0, "audit verify");
+}
+
+crate::trials! {
+    fn a_rollback_never_undoes_another_machines_later_change,
+    fn a_rollback_after_a_failure_puts_back_exactly_what_the_apply_changed,
+    fn a_camera_the_apply_created_is_deleted_by_the_rollback,
 }

@@ -25,7 +25,6 @@ fn apply_saved(op: &Operator, repo: &Approved, plan: &str) -> std::process::Comm
 
 /// `plan --out -` writes only the saved plan to stdout (its rendering to stderr), and
 /// `apply -` reads it from stdin: the pipe applies (a first apply names its base).
-#[test]
 fn plan_out_dash_pipes_into_apply_dash() {
     let sim = SimProcess::start(&[]);
     let repo = Approved::at(&sim.url);
@@ -62,7 +61,6 @@ fn plan_out_dash_pipes_into_apply_dash() {
 }
 
 /// `apply -` with something else on stdin says what it expected.
-#[test]
 fn apply_dash_with_no_plan_on_stdin_says_so() {
     let repo = crate::fixture::GitRepo::example_at("http://127.0.0.1:9");
     let op = Operator::new();
@@ -76,7 +74,6 @@ fn apply_dash_with_no_plan_on_stdin_says_so() {
 }
 
 /// `plan --ticket ID` answers the justification check the way `apply --ticket` does.
-#[test]
 fn plan_takes_a_ticket() {
     let sim = SimProcess::start(&[]);
     let repo = Approved::at(&sim.url);
@@ -121,7 +118,6 @@ fn plan_takes_a_ticket() {
 }
 
 /// A plan another version wrote (another `format_version`) is refused, not guessed at.
-#[test]
 fn a_plan_of_another_format_version_is_refused() {
     let sim = SimProcess::start(&[]);
     let repo = Approved::at(&sim.url);
@@ -143,4 +139,11 @@ fn a_plan_of_another_format_version_is_refused() {
         out.err.contains("format_version 2") && out.err.contains("make the plan again"),
         "{out}"
     );
+}
+
+crate::trials! {
+    fn plan_out_dash_pipes_into_apply_dash,
+    fn apply_dash_with_no_plan_on_stdin_says_so,
+    fn plan_takes_a_ticket,
+    fn a_plan_of_another_format_version_is_refused,
 }

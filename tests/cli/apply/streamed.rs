@@ -8,7 +8,6 @@ use crate::apply::approved::{Approved, Operator};
 use crate::support::SimProcess;
 
 /// Regression: without a terminal the whole output appeared at once when apply ended.
-#[test]
 fn each_operation_s_line_comes_as_it_ends_and_the_summary_last() {
     for log_format in ["text", "json"] {
         // Slow enough that the apply is still running when its first line is read.
@@ -57,4 +56,8 @@ fn each_operation_s_line_comes_as_it_ends_and_the_summary_last() {
             .is_some_and(|w| w.parse::<jiff::Timestamp>().is_ok());
         assert_eq!(stamped, log_format == "json", "{first}");
     }
+}
+
+crate::trials! {
+    fn each_operation_s_line_comes_as_it_ends_and_the_summary_last,
 }

@@ -33,7 +33,6 @@ fn dead_stream_change(repo: &Approved) {
     repo.approve("wo-7");
 }
 
-#[test]
 fn healthy_cameras_pass_and_a_dead_stream_is_rolled_back() {
     let dir = tempfile::tempdir().expect("tmp");
     let sim = sim(&dir);
@@ -89,7 +88,6 @@ fn healthy_cameras_pass_and_a_dead_stream_is_rolled_back() {
     assert_code(&op.verify(), 0, "audit verify");
 }
 
-#[test]
 fn without_auto_rollback_the_change_stays_and_the_apply_says_which_camera() {
     let dir = tempfile::tempdir().expect("tmp");
     let sim = sim(&dir);
@@ -107,4 +105,9 @@ fn without_auto_rollback_the_change_stays_and_the_apply_says_which_camera() {
     let again = op.apply(&repo, &[]);
     assert_code(&again, 0, "nothing to do");
     assert!(again.out.contains("no changes"), "{again}");
+}
+
+crate::trials! {
+    fn healthy_cameras_pass_and_a_dead_stream_is_rolled_back,
+    fn without_auto_rollback_the_change_stays_and_the_apply_says_which_camera,
 }

@@ -28,7 +28,6 @@ fn driver(url: &str) -> ReferenceDriver {
 
 const EXPORT: &str = r#"{"format":"reference-vms/v1","exported_at":"2025-01-01T00:00:00Z","cameras":[],"alert_rules":[],"settings":{"session_timeout_minutes":30,"version":1}}"#;
 
-#[tokio::test]
 async fn a_closed_port_is_unreachable() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -48,7 +47,6 @@ async fn a_closed_port_is_unreachable() {
     assert!(!msg.contains(TOKEN), "{msg}");
 }
 
-#[tokio::test]
 async fn a_slow_server_times_out() {
     let sim = SimProcess::start(&["--latency-ms", "2000"]);
     let vms = sim.driver_with(Options {
@@ -70,7 +68,6 @@ async fn a_slow_server_times_out() {
     );
 }
 
-#[tokio::test]
 async fn a_mutation_answered_500_is_not_sent_twice() {
     let sim = SimProcess::start(&["--fail-after", "0"]);
     let e = sim
@@ -83,7 +80,6 @@ async fn a_mutation_answered_500_is_not_sent_twice() {
     assert_eq!(sim.http().journal().await.len(), 1);
 }
 
-#[tokio::test]
 async fn a_mutation_answered_503_is_retried_with_the_same_request_id() {
     let sim = SimProcess::start(&["--fail-rate", "1"]);
     let op = ctx("jdoe");
@@ -100,7 +96,6 @@ async fn a_mutation_answered_503_is_retried_with_the_same_request_id() {
         .all(|e| e["request_id"] == op.request_id.as_str()));
 }
 
-#[tokio::test]
 async fn reads_answered_500_are_retried_until_they_succeed() {
     let server = RawServer::start(Arc::new(|n| {
         if n < 2 {
@@ -124,7 +119,6 @@ async fn reads_answered_500_are_retried_until_they_succeed() {
     assert_eq!(always.requests(), 3);
 }
 
-#[tokio::test]
 async fn a_closed_connection_is_a_retryable_connection_error() {
     let server = RawServer::start(Arc::new(|_| Action::Close));
     let e = driver(&server.url).read_live().await.expect_err("closed");
@@ -140,7 +134,6 @@ async fn a_closed_connection_is_a_retryable_connection_error() {
     assert!(matches!(e, DriverError::Connection { .. }), "{e}");
 }
 
-#[tokio::test]
 async fn garbage_answers_are_invalid_responses_not_panics() {
     for body in [
         "<html>not json</html>",
@@ -162,7 +155,6 @@ async fn garbage_answers_are_invalid_responses_not_panics() {
     }
 }
 
-#[tokio::test]
 async fn a_refused_token_names_the_variable_not_the_token() {
     let server = RawServer::start(Arc::new(|_| {
         http("401 Unauthorized", r#"{"error":"bad token"}"#)
@@ -188,4 +180,15 @@ async fn a_refused_token_names_the_variable_not_the_token() {
         "{e}"
     );
     assert!(!format!("{e} {e:?}").contains("not-the-token"));
+}
+
+crate::trials! {
+    async fn a_closed_port_is_unreachable,
+    async fn a_slow_server_times_out,
+    async fn a_mutation_answered_500_is_not_sent_twice,
+    async fn a_mutation_answered_503_is_retried_with_the_same_request_id,
+    async fn reads_answered_500_are_retried_until_they_succeed,
+    async fn a_closed_connection_is_a_retryable_connection_error,
+    async fn garbage_answers_are_invalid_responses_not_panics,
+    async fn a_refused_token_names_the_variable_not_the_token,
 }

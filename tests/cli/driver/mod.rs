@@ -39,3 +39,10 @@ pub fn ctx(operator: &str) -> OpContext {
         operator: operator.into(),
     }
 }
+
+crate::trials! {
+    mod failures,
+    mod roundtrip,
+    mod secrets,
+    mod verify,
+}

@@ -17,7 +17,6 @@ fn site_vms(url: &str) -> VmsConf {
     }
 }
 
-#[tokio::test]
 async fn the_driver_does_everything_the_trait_promises() {
     let sim = SimProcess::start(&[]);
     let env = |k: &str| (k == "SITE_VMS_TOKEN").then(|| TOKEN.to_string());
@@ -174,7 +173,6 @@ async fn the_driver_does_everything_the_trait_promises() {
     );
 }
 
-#[tokio::test]
 async fn the_journal_is_read_across_pages() {
     let sim = SimProcess::start(&["--fail-rate", "1"]);
     let vms = sim.driver_with(vmsops::driver::reference::Options {
@@ -195,4 +193,9 @@ async fn the_journal_is_read_across_pages() {
         tail.entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
         [1200, 1201, 1202, 1203, 1204, 1205]
     );
+}
+
+crate::trials! {
+    async fn the_driver_does_everything_the_trait_promises,
+    async fn the_journal_is_read_across_pages,
 }

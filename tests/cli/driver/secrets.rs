@@ -34,7 +34,6 @@ impl<'a> MakeWriter<'a> for Captured {
     }
 }
 
-#[test]
 fn trace_logs_and_errors_never_show_the_token() {
     let sim = SimProcess::start(&[]);
     let captured = Captured::default();
@@ -79,4 +78,8 @@ fn trace_logs_and_errors_never_show_the_token() {
     );
     assert!(!logs.contains(TOKEN), "token in logs:\n{logs}");
     assert!(!errors.contains(TOKEN), "token in errors:\n{errors}");
+}
+
+crate::trials! {
+    fn trace_logs_and_errors_never_show_the_token,
 }

@@ -34,7 +34,6 @@ fn answering(body: &'static str) -> RawServer {
     RawServer::start(Arc::new(move |_| http("200 OK", body)))
 }
 
-#[tokio::test]
 async fn a_camera_that_never_connects_is_degraded_at_the_deadline() {
     let server = answering(
         r#"{"camera_id":"hall-01","state":"connecting","fps":0,"recording":false,"since":"2099-01-01T00:00:00Z"}"#,
@@ -51,7 +50,6 @@ async fn a_camera_that_never_connects_is_degraded_at_the_deadline() {
     assert!(server.requests() > 2, "polled, not read once");
 }
 
-#[tokio::test]
 async fn garbage_and_unknown_states_never_panic() {
     let garbage = answering("{\"camera_id\": 12, ");
     let (v, _) = watch_one(&garbage.url).await;
@@ -76,7 +74,6 @@ async fn garbage_and_unknown_states_never_panic() {
     );
 }
 
-#[tokio::test]
 async fn a_vms_that_stops_answering_does_not_hold_the_verdict_past_the_deadline() {
     // Accepts connections (the kernel's backlog) and never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -86,7 +83,6 @@ async fn a_vms_that_stops_answering_does_not_hold_the_verdict_past_the_deadline(
     assert!(took < DEADLINE + Duration::from_secs(1), "{took:?}");
 }
 
-#[tokio::test]
 async fn a_read_the_deadline_cuts_short_keeps_the_last_full_readings_reason() {
     // Answers "disconnected" once, then takes longer than the deadline to answer.
     let server = RawServer::start(Arc::new(|n| {
@@ -104,4 +100,11 @@ async fn a_read_the_deadline_cuts_short_keeps_the_last_full_readings_reason() {
     assert!(reason.contains("disconnected"), "{reason}");
     assert!(!reason.contains("did not answer"), "{reason}");
     assert!(took < DEADLINE + Duration::from_secs(1), "{took:?}");
+}
+
+crate::trials! {
+    async fn a_camera_that_never_connects_is_degraded_at_the_deadline,
+    async fn garbage_and_unknown_states_never_panic,
+    async fn a_vms_that_stops_answering_does_not_hold_the_verdict_past_the_deadline,
+    async fn a_read_the_deadline_cuts_short_keeps_the_last_full_readings_reason,
 }

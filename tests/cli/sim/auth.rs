@@ -2,7 +2,6 @@
 
 use crate::support::{SimArgs, SimProcess, TOKEN};
 
-#[tokio::test]
 async fn health_is_open_and_everything_else_needs_a_known_token() {
     let sim = SimProcess::start(&[]);
     let anon = sim.http().with_token(None);
@@ -35,7 +34,6 @@ async fn health_is_open_and_everything_else_needs_a_known_token() {
     assert!(sim.http().journal().await.is_empty());
 }
 
-#[test]
 fn refuses_to_start_without_a_token() {
     let (status, stdout, stderr) = SimArgs::default().without_default_token().run_to_exit();
     assert_eq!(status.code(), Some(1), "{stderr}");
@@ -43,7 +41,6 @@ fn refuses_to_start_without_a_token() {
     assert!(stderr.contains("no API token"), "{stderr}");
 }
 
-#[test]
 fn a_malformed_token_entry_is_refused_without_echoing_it() {
     let (status, _, stderr) = SimArgs::default()
         .without_default_token()
@@ -54,7 +51,6 @@ fn a_malformed_token_entry_is_refused_without_echoing_it() {
     assert!(!stderr.contains("just-a-secret-value"), "{stderr}");
 }
 
-#[tokio::test]
 async fn tokens_from_the_environment_name_their_users_in_the_journal() {
     let sim = SimArgs::default()
         .env("VMSOPS_SIM_TOKENS", "alice:tok-alice, bob:tok-bob")
@@ -73,4 +69,11 @@ async fn tokens_from_the_environment_name_their_users_in_the_journal() {
         .collect();
     assert_eq!(users, ["alice", "bob", crate::support::USER]);
     assert_ne!(TOKEN, "tok-alice");
+}
+
+crate::trials! {
+    async fn health_is_open_and_everything_else_needs_a_known_token,
+    fn refuses_to_start_without_a_token,
+    fn a_malformed_token_entry_is_refused_without_echoing_it,
+    async fn tokens_from_the_environment_name_their_users_in_the_journal,
 }

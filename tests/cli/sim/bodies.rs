@@ -2,7 +2,6 @@
 
 use crate::support::{camera, SimProcess};
 
-#[tokio::test]
 async fn malformed_mistyped_and_oversized_bodies_are_4xx_json() {
     // The import limit as a product states it (64 MiB by default), lowered to keep the test small.
     let sim = SimProcess::start(&["--max-import-bytes", "4194304"]);
@@ -83,4 +82,8 @@ async fn malformed_mistyped_and_oversized_bodies_are_4xx_json() {
     let default = SimProcess::start(&[]);
     let health = default.http().get("/api/v1/health").await;
     assert_eq!(health.json["max_import_bytes"], 64 << 20, "{}", health.text);
+}
+
+crate::trials! {
+    async fn malformed_mistyped_and_oversized_bodies_are_4xx_json,
 }

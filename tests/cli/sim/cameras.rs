@@ -4,7 +4,6 @@ use serde_json::json;
 
 use crate::support::{camera, etag, SimProcess};
 
-#[tokio::test]
 async fn create_read_update_delete_with_versions() {
     let sim = SimProcess::start(&[]);
     let http = sim.http();
@@ -77,7 +76,6 @@ async fn create_read_update_delete_with_versions() {
     assert!(v3 > v2);
 }
 
-#[tokio::test]
 async fn conflicts_and_preconditions() {
     let sim = SimProcess::start(&[]);
     let http = sim.http();
@@ -133,7 +131,6 @@ async fn conflicts_and_preconditions() {
     assert_eq!(r.status, 404);
 }
 
-#[tokio::test]
 async fn vendor_model_and_firmware_are_read_only() {
     let sim = SimProcess::start(&[]);
     let http = sim.http();
@@ -160,7 +157,6 @@ async fn vendor_model_and_firmware_are_read_only() {
     assert_eq!(r.status, 422, "{}", r.text);
 }
 
-#[tokio::test]
 async fn invalid_cameras_are_422_with_every_problem() {
     let sim = SimProcess::start(&[]);
     let http = sim.http();
@@ -217,7 +213,6 @@ fn merge(base: &mut serde_json::Value, patch: &serde_json::Value) {
     }
 }
 
-#[tokio::test]
 async fn alert_rules_and_settings_are_versioned_like_cameras() {
     let sim = SimProcess::start(&[]);
     let http = sim.http();
@@ -306,7 +301,6 @@ async fn alert_rules_and_settings_are_versioned_like_cameras() {
     );
 }
 
-#[tokio::test]
 async fn concurrent_writers_with_one_version_get_exactly_one_success() {
     let sim = SimProcess::start(&[]);
     let http = sim.http();
@@ -359,4 +353,13 @@ async fn futures_statuses(
         out.push(h.await.expect("task"));
     }
     out
+}
+
+crate::trials! {
+    async fn create_read_update_delete_with_versions,
+    async fn conflicts_and_preconditions,
+    async fn vendor_model_and_firmware_are_read_only,
+    async fn invalid_cameras_are_422_with_every_problem,
+    async fn alert_rules_and_settings_are_versioned_like_cameras,
+    async fn concurrent_writers_with_one_version_get_exactly_one_success,
 }

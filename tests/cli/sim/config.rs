@@ -4,7 +4,6 @@ use serde_json::json;
 
 use crate::support::{camera, etag, SimProcess};
 
-#[tokio::test]
 async fn export_then_import_restores_with_new_versions_and_keeps_recordings() {
     let sim = SimProcess::start(&[]);
     let http = sim.http();
@@ -78,7 +77,6 @@ async fn export_then_import_restores_with_new_versions_and_keeps_recordings() {
     assert!(r.json["oldest"].is_string());
 }
 
-#[tokio::test]
 async fn an_invalid_import_changes_nothing() {
     let sim = SimProcess::start(&[]);
     let http = sim.http();
@@ -113,4 +111,9 @@ async fn an_invalid_import_changes_nothing() {
         422
     );
     assert_eq!(http.get("/api/v1/cameras/keep").await.status, 200);
+}
+
+crate::trials! {
+    async fn export_then_import_restores_with_new_versions_and_keeps_recordings,
+    async fn an_invalid_import_changes_nothing,
 }

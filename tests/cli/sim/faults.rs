@@ -17,7 +17,6 @@ async fn create_statuses(sim: &SimProcess, n: usize) -> Vec<u16> {
     out
 }
 
-#[tokio::test]
 async fn latency_delays_every_request() {
     let sim = SimProcess::start(&["--latency-ms", "300"]);
     let http = sim.http();
@@ -32,7 +31,6 @@ async fn latency_delays_every_request() {
     }
 }
 
-#[tokio::test]
 async fn fail_rate_one_answers_503_to_mutations_only() {
     let sim = SimProcess::start(&["--fail-rate", "1"]);
     assert_eq!(create_statuses(&sim, 3).await, [503, 503, 503]);
@@ -44,7 +42,6 @@ async fn fail_rate_one_answers_503_to_mutations_only() {
     assert_eq!(http.get("/api/v1/cameras/c-0").await.status, 404);
 }
 
-#[tokio::test]
 async fn fail_rate_half_fails_some_and_passes_some() {
     let sim = SimProcess::start(&["--fail-rate", "0.5"]);
     let statuses = create_statuses(&sim, 40).await;
@@ -54,13 +51,11 @@ async fn fail_rate_half_fails_some_and_passes_some() {
     assert!(statuses.iter().all(|s| *s == 503 || *s == 201));
 }
 
-#[tokio::test]
 async fn fail_after_n_fails_every_later_mutation() {
     let sim = SimProcess::start(&["--fail-after", "2"]);
     assert_eq!(create_statuses(&sim, 5).await, [201, 201, 500, 500, 500]);
 }
 
-#[tokio::test]
 async fn fail_after_n_m_fails_only_a_window() {
     let sim = SimProcess::start(&["--fail-after", "1:2"]);
     assert_eq!(create_statuses(&sim, 5).await, [201, 500, 500, 201, 201]);
@@ -78,11 +73,19 @@ async fn fail_after_n_m_fails_only_a_window() {
     );
 }
 
-#[test]
 fn bad_fault_flags_are_refused() {
     for args in [["--fail-rate", "1.5"], ["--fail-after", "x:1"]] {
         let (status, _, stderr) = crate::support::SimArgs::default().args(args).run_to_exit();
         assert_ne!(status.code(), Some(0), "{args:?}");
         assert!(stderr.contains(args[0]), "{stderr}");
     }
+}
+
+crate::trials! {
+    async fn latency_delays_every_request,
+    async fn fail_rate_one_answers_503_to_mutations_only,
+    async fn fail_rate_half_fails_some_and_passes_some,
+    async fn fail_after_n_fails_every_later_mutation,
+    async fn fail_after_n_m_fails_only_a_window,
+    fn bad_fault_flags_are_refused,
 }

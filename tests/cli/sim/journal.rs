@@ -4,7 +4,6 @@ use serde_json::json;
 
 use crate::support::{camera, etag, SimProcess, USER};
 
-#[tokio::test]
 async fn every_attempt_is_journaled_with_its_request_id_and_operator() {
     let sim = SimProcess::start(&[]);
     let http = sim.http();
@@ -106,7 +105,6 @@ async fn every_attempt_is_journaled_with_its_request_id_and_operator() {
         .all(|e| e["user"] == USER && e["at"].is_string()));
 }
 
-#[tokio::test]
 async fn the_journal_pages_with_since_and_is_read_only() {
     let sim = SimProcess::start(&[]);
     let http = sim.http();
@@ -141,4 +139,9 @@ async fn the_journal_pages_with_since_and_is_read_only() {
         assert_eq!(r.status, 405, "{method}");
     }
     assert_eq!(http.journal().await.len(), 5);
+}
+
+crate::trials! {
+    async fn every_attempt_is_journaled_with_its_request_id_and_operator,
+    async fn the_journal_pages_with_since_and_is_read_only,
 }

@@ -2,7 +2,6 @@
 
 use crate::support::{SimArgs, TOKEN};
 
-#[tokio::test]
 async fn trace_logs_and_stdout_never_show_the_token() {
     let sim = SimArgs::default()
         .args(["-vvv"])
@@ -26,4 +25,8 @@ async fn trace_logs_and_stdout_never_show_the_token() {
         !stderr.contains("wrong-token"),
         "a presented token leaked in logs"
     );
+}
+
+crate::trials! {
+    async fn trace_logs_and_stdout_never_show_the_token,
 }

@@ -12,3 +12,18 @@ mod persistence;
 mod recordings;
 mod seed;
 mod status;
+
+crate::trials! {
+    mod auth,
+    mod bodies,
+    mod cameras,
+    mod config,
+    mod faults,
+    mod journal,
+    mod logs,
+    mod pagination,
+    mod persistence,
+    mod recordings,
+    mod seed,
+    mod status,
+}

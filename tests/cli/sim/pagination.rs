@@ -4,7 +4,6 @@ use std::collections::BTreeSet;
 
 use crate::support::{camera, SimProcess};
 
-#[tokio::test]
 async fn walks_2500_cameras_in_pages_of_1000() {
     let sim = SimProcess::start(&[]);
     let http = sim.http();
@@ -39,7 +38,6 @@ async fn walks_2500_cameras_in_pages_of_1000() {
     assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), 2500);
 }
 
-#[tokio::test]
 async fn default_limit_and_bad_parameters() {
     let sim = SimProcess::start(&[]);
     let http = sim.http();
@@ -80,4 +78,9 @@ async fn default_limit_and_bad_parameters() {
         .get(&format!("/api/v1/cameras?limit=1&cursor={cursor}"))
         .await;
     assert_eq!(r.json["items"][0]["id"], "c-010");
+}
+
+crate::trials! {
+    async fn walks_2500_cameras_in_pages_of_1000,
+    async fn default_limit_and_bad_parameters,
 }

@@ -4,7 +4,6 @@ use serde_json::json;
 
 use crate::support::{etag, SimProcess};
 
-#[tokio::test]
 async fn a_killed_sim_resumes_with_the_same_versions_journal_and_recordings() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("vms-state.json");
@@ -65,7 +64,6 @@ async fn a_killed_sim_resumes_with_the_same_versions_journal_and_recordings() {
     assert_eq!(http.journal().await.last().expect("entry")["seq"], 6);
 }
 
-#[tokio::test]
 async fn sigterm_stops_cleanly_and_keeps_the_state() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("s.json");
@@ -78,7 +76,6 @@ async fn sigterm_stops_cleanly_and_keeps_the_state() {
     assert_eq!(sim.http().get("/api/v1/cameras/a").await.status, 200);
 }
 
-#[test]
 fn a_corrupt_state_file_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("s.json");
@@ -88,4 +85,10 @@ fn a_corrupt_state_file_is_refused() {
         .run_to_exit();
     assert_eq!(status.code(), Some(1));
     assert!(stderr.contains("corrupt at line 1"), "{stderr}");
+}
+
+crate::trials! {
+    async fn a_killed_sim_resumes_with_the_same_versions_journal_and_recordings,
+    async fn sigterm_stops_cleanly_and_keeps_the_state,
+    fn a_corrupt_state_file_is_refused,
 }

@@ -8,7 +8,6 @@ fn ts(v: &serde_json::Value) -> jiff::Timestamp {
     v.as_str().expect("timestamp").parse().expect("RFC 3339")
 }
 
-#[tokio::test]
 async fn recordings_grow_while_enabled_and_survive_deletion() {
     let sim = SimProcess::start(&[]);
     let http = sim.http();
@@ -51,7 +50,6 @@ async fn recordings_grow_while_enabled_and_survive_deletion() {
     );
 }
 
-#[tokio::test]
 async fn seeded_recordings_are_served_for_deleted_cameras() {
     let dir = tempfile::tempdir().expect("tempdir");
     let seed = dir.path().join("seed.json");
@@ -75,4 +73,9 @@ async fn seeded_recordings_are_served_for_deleted_cameras() {
         .run_to_exit();
     assert_eq!(status.code(), Some(1));
     assert!(stderr.contains("--seed-recordings"), "{stderr}");
+}
+
+crate::trials! {
+    async fn recordings_grow_while_enabled_and_survive_deletion,
+    async fn seeded_recordings_are_served_for_deleted_cameras,
 }

@@ -10,7 +10,6 @@ fn example_site() -> String {
         .to_string()
 }
 
-#[tokio::test]
 async fn a_seeded_sim_holds_the_sites_cameras_journaled_and_import_reads_them_back() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("vms.json").display().to_string();
@@ -66,7 +65,6 @@ async fn a_seeded_sim_holds_the_sites_cameras_journaled_and_import_reads_them_ba
     );
 }
 
-#[test]
 fn a_folder_that_is_not_a_site_is_refused_with_what_to_do() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (status, _, stderr) = SimArgs::default()
@@ -74,4 +72,9 @@ fn a_folder_that_is_not_a_site_is_refused_with_what_to_do() {
         .run_to_exit();
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("no site found"), "{stderr}");
+}
+
+crate::trials! {
+    async fn a_seeded_sim_holds_the_sites_cameras_journaled_and_import_reads_them_back,
+    fn a_folder_that_is_not_a_site_is_refused_with_what_to_do,
 }

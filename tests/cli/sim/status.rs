@@ -8,7 +8,6 @@ use crate::support::{camera, etag, SimProcess};
 
 const CONNECT_MS: u64 = 300;
 
-#[tokio::test]
 async fn streams_connect_after_the_delay_restart_on_a_stream_change_and_fail_on_a_dead_host() {
     let sim = SimProcess::start(&[
         "--connect-ms",
@@ -96,4 +95,8 @@ async fn streams_connect_after_the_delay_restart_on_a_stream_change_and_fail_on_
     assert_eq!(status("hall-01").await["state"], "disabled");
     let missing = http.get("/api/v1/cameras/nope/status").await;
     assert_eq!(missing.status, 404, "{}", missing.text);
+}
+
+crate::trials! {
+    async fn streams_connect_after_the_delay_restart_on_a_stream_change_and_fail_on_a_dead_host,
 }

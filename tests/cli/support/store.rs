@@ -1,15 +1,17 @@
 //! The state store a story runs against: a temporary directory, or a fresh
 //! database on the PostgreSQL that `VMSOPS_TEST_PG_URL` names.
 //!
-//! Without that variable the PostgreSQL variant of a story says it was skipped;
-//! with `VMSOPS_PG_REQUIRED` set (CI) a missing database fails the test instead.
+//! Without that variable the PostgreSQL variant of a story is reported ignored
+//! (`crate::harness`); with `VMSOPS_PG_REQUIRED` set (CI) a missing database
+//! fails the test instead.
 
 use std::path::Path;
 use std::process::Command;
 
 const SKIP: &str = "skipped: set VMSOPS_TEST_PG_URL (scripts/postgres.sh start, then source the env file it prints)";
 
-/// Runs a story once per store: `mod NAME { fn directory(); fn postgres(); }`.
+/// Runs a story once per store: `mod NAME { fn directory(); fn postgres(); }`, both
+/// listed in the module's `trials()` (the parent lists `mod NAME`).
 #[macro_export]
 macro_rules! for_each_store {
     ($(#[$meta:meta])* fn $name:ident($store:ident: TestStore) $body:block) => {
@@ -21,16 +23,19 @@ macro_rules! for_each_store {
 
             fn story($store: TestStore) $body
 
-            #[test]
             fn directory() {
                 story(TestStore::dir());
             }
 
-            #[test]
             fn postgres() {
                 if let Some(s) = TestStore::postgres() {
                     story(s);
                 }
+            }
+
+            $crate::trials! {
+                fn directory,
+                fn postgres needs Postgres,
             }
         }
     };

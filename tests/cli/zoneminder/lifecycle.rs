@@ -5,7 +5,6 @@ use serde_json::Value;
 
 use super::*;
 
-#[test]
 fn zoneminder_lifecycle_through_vmsops() {
     let Some(zm) = instance() else { return };
     let _zoneminder = exclusive();
@@ -362,4 +361,8 @@ fn zoneminder_lifecycle_through_vmsops() {
     }
     api.clear();
     sql("DELETE FROM Filters WHERE Name LIKE 'vmsops-retention-%'");
+}
+
+crate::trials! {
+    fn zoneminder_lifecycle_through_vmsops needs ZoneMinder,
 }

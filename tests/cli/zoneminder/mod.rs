@@ -1,7 +1,7 @@
 //! The `zoneminder` driver against a real ZoneMinder (`scripts/zoneminder.sh start`).
 //!
 //! The instance comes from `VMSOPS_ZM_URL`, `VMSOPS_ZM_USER` and
-//! `VMSOPS_ZM_PASSWORD`; without them the tests say they were skipped. They
+//! `VMSOPS_ZM_PASSWORD`; without them the tests are reported ignored. They
 //! share one ZoneMinder: each story holds [`exclusive`] while it runs.
 
 mod feed;
@@ -332,4 +332,9 @@ fn camera_yaml(id: &str, profile: &str) -> String {
     format!(
         "  - id: {id}\n    name: \"Gate {id}\"\n    vendor: \"Axis\"\n    model: \"P3265-LVE\"\n    firmware: \"11.9.60\"\n    stream_url: \"rtsp://{id}.cams.example/live\"\n    profile: {profile}\n"
     )
+}
+
+crate::trials! {
+    mod lifecycle,
+    mod verify,
 }

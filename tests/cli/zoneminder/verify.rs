@@ -85,7 +85,6 @@ fn health_of<'a>(cameras: &'a [(String, String, String)], id: &str) -> &'a str {
         .1
 }
 
-#[test]
 fn verified_apply_tells_real_video_from_a_dead_source_and_rolls_back_in_zoneminder() {
     let Some(zm) = instance() else { return };
     let _zoneminder = exclusive();
@@ -172,4 +171,8 @@ fn verified_apply_tells_real_video_from_a_dead_source_and_rolls_back_in_zonemind
         std::thread::sleep(Duration::from_secs(1));
     }
     api.clear();
+}
+
+crate::trials! {
+    fn verified_apply_tells_real_video_from_a_dead_source_and_rolls_back_in_zoneminder needs ZoneMinder,
 }
