@@ -334,6 +334,7 @@ impl Journal {
         };
         let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap_or_default();
         Ok(v["seq"].as_u64().map(|seq| Anchor {
+            kind: super::verify::AnchorKind::Head,
             seq,
             hash: v["hash"].as_str().map(String::from),
             what: format!("the journal head recorded in {}", path.display()),

@@ -26,7 +26,7 @@ pub use entry::{Approval, Entry, EntryResult, NewEntry};
 pub use group::GroupCommit;
 pub use journal::Journal;
 pub use review::{review, Month, Review, ReviewInput, SiteFacts, VmsJournal};
-pub use verify::{Anchor, Break, BreakKind, VerifyReport};
+pub use verify::{Anchor, AnchorCheck, AnchorKind, Break, BreakKind, VerifyReport};
 
 use crate::state::StateError;
 

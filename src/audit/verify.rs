@@ -10,9 +10,23 @@ use serde::Serialize;
 use super::entry::Entry;
 use super::journal::split_lines;
 
+/// Where an anchor was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnchorKind {
+    /// The journal head, recorded beside the journal after every append.
+    Head,
+    /// A site's last apply, restore or acknowledgement, in its applied record.
+    Applied,
+    /// An apply, restore or acknowledgement line of a git note on an applied commit.
+    Note,
+}
+
 /// A `seq` that something outside the journal recorded, so the journal must reach it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Anchor {
+    /// Where it was recorded.
+    pub kind: AnchorKind,
     /// The recorded sequence number.
     pub seq: u64,
     /// The hash recorded for that entry, when the anchor kept it.
@@ -31,6 +45,18 @@ pub struct VerifyReport {
     pub last_hash: Option<String>,
     /// The first break, if any.
     pub broken: Option<Break>,
+    /// Each anchor and whether the intact chain honours it.
+    pub anchors: Vec<AnchorCheck>,
+}
+
+/// One anchor, checked against the intact part of the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct AnchorCheck {
+    /// The anchor.
+    #[serde(flatten)]
+    pub anchor: Anchor,
+    /// True when the intact chain holds its entry and, where the anchor kept a hash, with that hash.
+    pub matched: bool,
 }
 
 /// The first place where the chain does not hold.
@@ -144,6 +170,7 @@ pub fn verify_bytes(bytes: &[u8], anchors: &[Anchor]) -> VerifyReport {
         entries: 0,
         last_hash: None,
         broken: None,
+        anchors: Vec::new(),
     };
     let mut last_seq = 0u64;
     let mut hashes: Vec<String> = Vec::new();
@@ -153,7 +180,7 @@ pub fn verify_bytes(bytes: &[u8], anchors: &[Anchor]) -> VerifyReport {
         let broken = |seq: Option<u64>, kind: BreakKind| Some(Break { line, seq, kind });
         if is_last && !ended {
             report.broken = broken(entry.as_ref().ok().map(|e| e.seq), BreakKind::Torn);
-            return report;
+            return with_checks(report, anchors, &hashes);
         }
         let e = match entry {
             Ok(e) => e,
@@ -164,14 +191,14 @@ pub fn verify_bytes(bytes: &[u8], anchors: &[Anchor]) -> VerifyReport {
                         reason: reason.clone(),
                     },
                 );
-                return report;
+                return with_checks(report, anchors, &hashes);
             }
         };
         let seq = Some(e.seq);
         let kind = chain_break(e, last_seq + 1, report.last_hash.as_ref(), &parsed[i + 1..]);
         if let Some(kind) = kind {
             report.broken = broken(seq, kind);
-            return report;
+            return with_checks(report, anchors, &hashes);
         }
         last_seq = e.seq;
         hashes.push(e.hash.clone());
@@ -179,7 +206,36 @@ pub fn verify_bytes(bytes: &[u8], anchors: &[Anchor]) -> VerifyReport {
         report.last_hash = Some(e.hash.clone());
     }
     report.broken = anchor_break(anchors, last_seq, &hashes, lines.len());
+    with_checks(report, anchors, &hashes)
+}
+
+/// `report` with each anchor checked against the intact chain's `hashes`.
+fn with_checks(mut report: VerifyReport, anchors: &[Anchor], hashes: &[String]) -> VerifyReport {
+    report.anchors = checks(anchors, hashes);
     report
+}
+
+/// Each anchor against `hashes`, the intact chain's hashes in order (entry #n's is `hashes[n - 1]`).
+fn checks(anchors: &[Anchor], hashes: &[String]) -> Vec<AnchorCheck> {
+    anchors
+        .iter()
+        .map(|a| {
+            let held = a
+                .seq
+                .checked_sub(1)
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| hashes.get(i));
+            let matched = match (held, &a.hash) {
+                (Some(h), Some(recorded)) => h == recorded,
+                (Some(_), None) => true,
+                (None, _) => a.seq == 0,
+            };
+            AnchorCheck {
+                anchor: a.clone(),
+                matched,
+            }
+        })
+        .collect()
 }
 
 /// How entry `e`, expected to be #`expected` after the entry hashed `last_hash`, breaks
@@ -372,6 +428,7 @@ mod tests {
         l.truncate(3);
         assert_eq!(check(&l).broken, None);
         let anchor = Anchor {
+            kind: AnchorKind::Applied,
             hash: None,
             seq: 5,
             what: "the last apply of paris-hq".into(),
@@ -384,6 +441,7 @@ mod tests {
             "the journal ends at #3 but the last apply of paris-hq was journaled as #5: entries were removed from the end"
         );
         let ok = Anchor {
+            kind: AnchorKind::Applied,
             hash: None,
             seq: 3,
             what: "x".into(),

@@ -139,6 +139,9 @@ pub struct VerifyDocument {
     pub last_hash: Option<String>,
     /// The first break, when there is one.
     pub broken: Option<BreakJson>,
+    /// The anchors checked (the journal head recorded beside it, each site's applied
+    /// record and, with `--repo`, the git notes), each with whether the chain honours it.
+    pub anchors: Vec<vmsops::audit::AnchorCheck>,
 }
 
 /// Where and how the chain breaks.
@@ -173,6 +176,7 @@ fn verify(state: &StateStore, repo: Option<&std::path::Path>, format: ResultForm
                 kind: b.kind.clone(),
                 message: b.to_string(),
             }),
+            anchors: report.anchors.clone(),
         })?;
         return Ok(if report.broken.is_none() {
             Exit::Success
@@ -187,10 +191,11 @@ fn verify(state: &StateStore, repo: Option<&std::path::Path>, format: ResultForm
         }
         None => {
             output::print(&format!(
-                "{path}: {} entr{}, hash chain intact (last hash {})\n",
+                "{path}: {} entr{}, hash chain intact (last hash {})\n{}",
                 report.entries,
                 if report.entries == 1 { "y" } else { "ies" },
-                report.last_hash.as_deref().unwrap_or("-")
+                report.last_hash.as_deref().unwrap_or("-"),
+                anchors_text(&report.anchors)
             ))?;
             Ok(Exit::Success)
         }
@@ -253,4 +258,29 @@ fn review_cmd(args: ReviewArgs, state: &StateStore) -> CmdResult {
     } else {
         Exit::Success
     })
+}
+
+/// The anchors checked, one line each: where, which entry, whether it matched.
+fn anchors_text(anchors: &[vmsops::audit::AnchorCheck]) -> String {
+    use std::fmt::Write as _;
+    if anchors.is_empty() {
+        return "anchors: none recorded yet\n".to_string();
+    }
+    let matched = anchors.iter().filter(|a| a.matched).count();
+    let mut out = format!("anchors: {matched} of {} matched\n", anchors.len());
+    for a in anchors {
+        let _ = writeln!(
+            out,
+            "  {} #{} {} ({})",
+            if a.matched { "✓" } else { "✗" },
+            a.anchor.seq,
+            vmsops::safe_text::terminal(&a.anchor.what),
+            match a.anchor.kind {
+                vmsops::audit::AnchorKind::Head => "head",
+                vmsops::audit::AnchorKind::Applied => "applied record",
+                vmsops::audit::AnchorKind::Note => "git note",
+            }
+        );
+    }
+    out
 }

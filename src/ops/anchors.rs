@@ -12,7 +12,7 @@
 use std::path::Path;
 
 use super::blocking::blocking;
-use crate::audit::{Anchor, AuditError, Journal};
+use crate::audit::{Anchor, AnchorKind, AuditError, Journal};
 use crate::state::StateStore;
 
 /// Failures gathering the anchors.
@@ -53,6 +53,7 @@ pub fn gather(state: &StateStore, repo: Option<&Path>) -> Result<Vec<Anchor>, An
         if let Some(a) = state.applied(&site)? {
             if let Some(seq) = a.journal_seq {
                 anchors.push(Anchor {
+                    kind: AnchorKind::Applied,
                     seq,
                     hash: a.journal_hash,
                     what: format!("the last apply of {site}"),
@@ -67,6 +68,7 @@ pub fn gather(state: &StateStore, repo: Option<&Path>) -> Result<Vec<Anchor>, An
                 source,
             })?;
         anchors.extend(notes.into_iter().map(|(commit, seq, hash)| Anchor {
+            kind: AnchorKind::Note,
             seq,
             hash: Some(hash),
             what: format!("the git note on {}", crate::model::short_id(&commit)),

@@ -113,7 +113,23 @@ crate::for_each_store! {
         let note = git.find_note(Some("refs/notes/vmsops"), head).expect("a note");
         let anchor = format!("journal #{} ({})", last["seq"], last["hash"].as_str().unwrap_or_default());
         assert!(note.message().unwrap_or_default().contains(&anchor), "{:?} lacks {anchor}", note.message());
-        assert_eq!(op.run(&["audit", "verify", "--repo", &repo.arg()]).code, 0);
+        let verified = op.run(&["audit", "verify", "--repo", &repo.arg(), "--format", "json"]);
+        assert_eq!(verified.code, 0, "{verified}");
+        let doc: Value = serde_json::from_str(&verified.out).expect("json");
+        let checked = |kind: &str| {
+            doc["anchors"]
+                .as_array()
+                .expect("anchors")
+                .iter()
+                .filter(|a| a["kind"] == kind && a["matched"] == true)
+                .map(|a| a["seq"].as_u64().unwrap_or_default())
+                .collect::<Vec<u64>>()
+        };
+        let seq = last["seq"].as_u64().expect("seq");
+        assert!(checked("note").contains(&seq), "the ack's note is checked: {doc}");
+        assert!(checked("applied").contains(&seq), "the applied record names the ack: {doc}");
+        // A directory store also records its head beside the journal (PostgreSQL holds the journal itself).
+        assert!([vec![], vec![seq]].contains(&checked("head")), "{doc}");
         let (code, site) = drift(&op, &repo);
         assert!(out_of_band(&site).is_empty(), "acknowledged: {site}");
         assert_eq!((code, site["status"].as_str()), (2, Some("drifted")), "the difference stays: {site}");
