@@ -427,7 +427,7 @@ fn section_errors(src: &SourceFile, value: Value, diags: &mut Vec<Diagnostic>) {
             "apiVersion" => check_section::<m::ApiVersion>,
             "kind" => check_section::<m::SiteKind>,
             "name" => check_section::<String>,
-            "vms" => check_section::<m::Vms>,
+            "vms" => check_section::<m::VmsEndpoint>,
             "policy" => check_section::<m::Policy>,
             "maintenance_windows" => check_section::<Vec<m::MaintenanceWindow>>,
             "recording_profiles" => check_section::<BTreeMap<String, m::RecordingProfile>>,

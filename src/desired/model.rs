@@ -16,7 +16,7 @@ pub use crate::model::alert::{AlertKind, Escalation};
 use crate::model::procedure::ALERT_REVIEW_MAX_AGE_DAYS;
 pub use crate::model::procedure::MIN_SNAPSHOT_RETENTION_DAYS;
 pub use crate::model::schedule::{Day, ScheduleEntry};
-pub use crate::model::VmsEndpoint as Vms;
+pub use crate::model::VmsEndpoint;
 
 /// The only `apiVersion` this release reads.
 pub const API_VERSION: &str = "vmsops/v1";
@@ -56,7 +56,7 @@ pub struct Site {
     #[schemars(pattern(r"^[a-z0-9-]{1,63}$"))]
     pub name: String,
     /// How to reach the VMS.
-    pub vms: Vms,
+    pub vms: VmsEndpoint,
     /// The administration procedure's parameters for this site.
     pub policy: Policy,
     /// When `recording` changes may be applied.
