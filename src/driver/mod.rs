@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{AlertKind, DriverKind, VmsEndpoint};
 pub use crate::model::{
     AlertRule, Camera, CameraStatus, Capabilities, JournalPage, LiveConfig, Recording, Recordings,
-    Settings, StreamState, Unmanaged, VmsJournalEntry,
+    Settings, StreamCondition, Unmanaged, VmsJournalEntry,
 };
 
 /// Who asks for a mutation and under which id; the caller journals both first.
