@@ -430,7 +430,7 @@ fn section_errors(src: &SourceFile, value: Value, diags: &mut Vec<Diagnostic>) {
             "vms" => check_section::<m::VmsEndpoint>,
             "policy" => check_section::<m::Policy>,
             "maintenance_windows" => check_section::<Vec<m::MaintenanceWindow>>,
-            "recording_profiles" => check_section::<BTreeMap<String, m::RecordingProfile>>,
+            "recording_profiles" => check_section::<BTreeMap<String, m::Recording>>,
             "alerts" => check_section::<Option<m::Alerts>>,
             "settings" => check_section::<Option<m::Settings>>,
             _ => continue,

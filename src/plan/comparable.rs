@@ -12,7 +12,9 @@ use crate::desired::model::{AlertKind, AlertRule, Camera, Escalation, Site};
 use crate::model::schedule::{self, Canonical};
 use crate::model::{Camera as LiveCamera, Recording};
 
-/// One camera as vmsops compares it.
+/// One camera as vmsops compares it: a [`LiveCamera`]'s fields with the recording
+/// flattened, its schedule in canonical form and its version optional (none on the
+/// desired side); built from and back to a [`LiveCamera`] only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComparableCamera {
     /// Identifier, unique in the site.
