@@ -13,7 +13,7 @@ use crate::desired::model::{DEFAULT_ALLOWED_SIGNERS, MIN_SNAPSHOT_RETENTION_DAYS
 use crate::model::procedure::MAX_SESSION_TIMEOUT_MINUTES;
 use crate::model::schedule::{self, Canonical};
 use crate::model::{is_ident, parse_resolution, parse_version};
-use crate::plan::comparable::{CameraState, ConfigState};
+use crate::plan::comparable::{ComparableCamera, ComparableConfig};
 
 /// What `import` needs besides the live state.
 #[derive(Debug, Clone)]
@@ -96,7 +96,7 @@ type ProfileKey = (String, u32, u32, Canonical);
 const RETENTION_WHEN_NONE: u32 = 30;
 
 /// The retention written for a camera: its own, or [`RETENTION_WHEN_NONE`].
-fn retention(c: &CameraState) -> u32 {
+fn retention(c: &ComparableCamera) -> u32 {
     if c.retention_days == 0 {
         RETENTION_WHEN_NONE
     } else {
@@ -105,7 +105,7 @@ fn retention(c: &CameraState) -> u32 {
 }
 
 /// The profile key of a camera.
-fn profile_key(c: &CameraState) -> ProfileKey {
+fn profile_key(c: &ComparableCamera) -> ProfileKey {
     (
         c.resolution.clone(),
         c.fps,
@@ -115,7 +115,7 @@ fn profile_key(c: &CameraState) -> ProfileKey {
 }
 
 /// Builds the files of a site from its live configuration.
-pub fn import(req: &ImportRequest, live: &ConfigState) -> Result<Imported, ImportError> {
+pub fn import(req: &ImportRequest, live: &ComparableConfig) -> Result<Imported, ImportError> {
     check_names(req, live)?;
     let mut notes: Vec<String> = unretained_note(live).into_iter().collect();
     let profiles = Profiles::of(live);
@@ -133,7 +133,7 @@ pub fn import(req: &ImportRequest, live: &ConfigState) -> Result<Imported, Impor
 }
 
 /// The site name and every camera id must be usable as identifiers in the repository.
-fn check_names(req: &ImportRequest, live: &ConfigState) -> Result<(), ImportError> {
+fn check_names(req: &ImportRequest, live: &ComparableConfig) -> Result<(), ImportError> {
     if !is_ident(&req.site) {
         return Err(ImportError::SiteName(req.site.clone()));
     }
@@ -150,7 +150,7 @@ fn check_names(req: &ImportRequest, live: &ConfigState) -> Result<(), ImportErro
 }
 
 /// The note for cameras whose VMS enforces no retention, if any.
-fn unretained_note(live: &ConfigState) -> Option<String> {
+fn unretained_note(live: &ComparableConfig) -> Option<String> {
     let unretained: Vec<&str> = live
         .cameras
         .values()
@@ -166,19 +166,19 @@ fn unretained_note(live: &ConfigState) -> Option<String> {
 /// The recording profiles of an import: cameras with the same recording settings share one.
 struct Profiles<'a> {
     /// Each profile's settings and cameras, most used first.
-    ordered: Vec<(ProfileKey, Vec<&'a CameraState>)>,
+    ordered: Vec<(ProfileKey, Vec<&'a ComparableCamera>)>,
     /// Each profile's name, e.g. `p1080-15fps-30d`, unique.
     names: BTreeMap<ProfileKey, String>,
 }
 
 impl<'a> Profiles<'a> {
     /// Groups the cameras of `live` and names the groups.
-    fn of(live: &'a ConfigState) -> Self {
-        let mut groups: BTreeMap<ProfileKey, Vec<&CameraState>> = BTreeMap::new();
+    fn of(live: &'a ComparableConfig) -> Self {
+        let mut groups: BTreeMap<ProfileKey, Vec<&ComparableCamera>> = BTreeMap::new();
         for c in live.cameras.values() {
             groups.entry(profile_key(c)).or_default().push(c);
         }
-        let mut ordered: Vec<(ProfileKey, Vec<&CameraState>)> = groups.into_iter().collect();
+        let mut ordered: Vec<(ProfileKey, Vec<&ComparableCamera>)> = groups.into_iter().collect();
         ordered.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
         let mut names: BTreeMap<ProfileKey, String> = BTreeMap::new();
         let mut used: BTreeSet<String> = BTreeSet::new();
@@ -197,7 +197,7 @@ impl<'a> Profiles<'a> {
     }
 
     /// The name of the profile camera `c` uses.
-    fn name_of(&self, c: &CameraState) -> &str {
+    fn name_of(&self, c: &ComparableCamera) -> &str {
         &self.names[&profile_key(c)]
     }
 
@@ -213,7 +213,7 @@ impl<'a> Profiles<'a> {
 /// The text of `site.yaml`, section by section; notes what a person should check.
 fn site_yaml(
     req: &ImportRequest,
-    live: &ConfigState,
+    live: &ComparableConfig,
     profiles: &Profiles<'_>,
     notes: &mut Vec<String>,
 ) -> String {
@@ -253,7 +253,7 @@ fn header_and_vms(req: &ImportRequest) -> String {
 }
 
 /// A policy skeleton: no approver yet, the installed models, retention bounds that fit every camera.
-fn policy_section(live: &ConfigState) -> String {
+fn policy_section(live: &ComparableConfig) -> String {
     let retentions: Vec<u32> = live.cameras.values().map(retention).collect();
     let (min_r, max_r) = match (retentions.iter().min(), retentions.iter().max()) {
         (Some(a), Some(b)) => ((*a).clamp(1, 7), (*b).max(30)),
@@ -270,7 +270,7 @@ fn policy_section(live: &ConfigState) -> String {
 }
 
 /// Homologated models: what is installed, at its lowest firmware, for a person to confirm.
-fn approved_models(live: &ConfigState) -> String {
+fn approved_models(live: &ComparableConfig) -> String {
     let mut models: BTreeMap<(&str, &str), &str> = BTreeMap::new();
     for c in live.cameras.values() {
         if parse_version(&c.firmware).is_none() {
@@ -338,7 +338,7 @@ fn profiles_section(profiles: &Profiles<'_>, notes: &mut Vec<String>) -> String 
 }
 
 /// `alerts`, reviewed today: the rules as the VMS has them; nothing when the driver does not manage alerts.
-fn alerts_section(req: &ImportRequest, live: &ConfigState) -> String {
+fn alerts_section(req: &ImportRequest, live: &ComparableConfig) -> String {
     let Some(alerts) = &live.alerts else {
         return String::new();
     };
@@ -372,7 +372,7 @@ fn alerts_section(req: &ImportRequest, live: &ConfigState) -> String {
 
 /// `settings`: the live session timeout, or the procedure's maximum (with a note) when it
 /// breaks the procedure; nothing when the driver does not manage settings.
-fn settings_section(live: &ConfigState, notes: &mut Vec<String>) -> String {
+fn settings_section(live: &ComparableConfig, notes: &mut Vec<String>) -> String {
     let Some(s) = &live.settings else {
         return String::new();
     };
@@ -393,8 +393,12 @@ fn settings_section(live: &ConfigState, notes: &mut Vec<String>) -> String {
 }
 
 /// The cameras files: one per id prefix (`hall-01` → hall.yaml), or chunks of 500 for very large sites.
-fn camera_files(live: &ConfigState, profiles: &Profiles<'_>, site_dir: &str) -> Vec<ImportedFile> {
-    let mut by_file: BTreeMap<String, Vec<&CameraState>> = BTreeMap::new();
+fn camera_files(
+    live: &ComparableConfig,
+    profiles: &Profiles<'_>,
+    site_dir: &str,
+) -> Vec<ImportedFile> {
+    let mut by_file: BTreeMap<String, Vec<&ComparableCamera>> = BTreeMap::new();
     for c in live.cameras.values() {
         let prefix =
             c.id.split('-')
@@ -423,7 +427,7 @@ fn camera_files(live: &ConfigState, profiles: &Profiles<'_>, site_dir: &str) -> 
 }
 
 /// The text of one cameras file.
-fn cameras_yaml(cams: &[&CameraState], profiles: &Profiles<'_>) -> String {
+fn cameras_yaml(cams: &[&ComparableCamera], profiles: &Profiles<'_>) -> String {
     let mut t = String::from("# yaml-language-server: $schema=../../../schemas/cameras.schema.json\napiVersion: vmsops/v1\nkind: Cameras\ncameras:\n");
     for c in cams {
         t.push_str(&format!(
@@ -445,16 +449,18 @@ mod tests {
     use super::*;
     use crate::desired::{self, validate::validate, Tree};
 
-    fn load_example() -> ConfigState {
+    fn load_example() -> ComparableConfig {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
         let tree = Tree::open(std::path::Path::new(root), desired::WORKTREE).expect("examples");
         let repo = desired::load(&tree, "WORKTREE", Some("paris-hq")).expect("load");
         let doc = &repo.sites[0];
         let site = doc.site.as_ref().expect("site");
-        ConfigState::from_desired(site, doc.cameras.iter().map(|c| &c.camera))
+        ComparableConfig::from_desired(site, doc.cameras.iter().map(|c| &c.camera))
     }
 
-    fn write_and_reload(imported: &Imported) -> (ConfigState, Vec<crate::desired::Diagnostic>) {
+    fn write_and_reload(
+        imported: &Imported,
+    ) -> (ComparableConfig, Vec<crate::desired::Diagnostic>) {
         let dir = tempfile::tempdir().expect("tmp");
         for f in &imported.files {
             let p = dir.path().join(&f.path);
@@ -474,7 +480,7 @@ mod tests {
         let doc = &repo.sites[0];
         let site = doc.site.as_ref().expect("imported site parses");
         (
-            ConfigState::from_desired(site, doc.cameras.iter().map(|c| &c.camera)),
+            ComparableConfig::from_desired(site, doc.cameras.iter().map(|c| &c.camera)),
             diags,
         )
     }
@@ -546,7 +552,7 @@ mod tests {
 
     #[test]
     fn empty_vms_and_awkward_names() {
-        let mut live = ConfigState {
+        let mut live = ComparableConfig {
             alerts: Some(Default::default()),
             ..Default::default()
         };

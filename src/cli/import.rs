@@ -93,7 +93,7 @@ pub fn run(args: Args) -> CmdResult {
         .into());
     }
     let credentials = credentials(&args);
-    let vms = vms_config(&args, &credentials);
+    let vms = vms_endpoint(&args, &credentials);
     let state = args.state.open()?;
     let now = super::now()?;
     let req = ImportRequest {
@@ -154,8 +154,8 @@ fn credentials(args: &Args) -> Credentials {
 }
 
 /// How to reach the VMS, as the site file will say it.
-fn vms_config(args: &Args, credentials: &Credentials) -> vmsops::desired::model::Vms {
-    vmsops::desired::model::Vms {
+fn vms_endpoint(args: &Args, credentials: &Credentials) -> vmsops::model::VmsEndpoint {
+    vmsops::model::VmsEndpoint {
         driver: args.driver.clone(),
         url: args.url.clone(),
         token_env: match credentials {

@@ -16,7 +16,7 @@ pub use crate::model::alert::{AlertKind, Escalation};
 use crate::model::procedure::ALERT_REVIEW_MAX_AGE_DAYS;
 pub use crate::model::procedure::MIN_SNAPSHOT_RETENTION_DAYS;
 pub use crate::model::schedule::{Day, ScheduleEntry};
-pub use crate::model::VmsEndpoint as Vms;
+pub use crate::model::{Recording, VmsEndpoint};
 
 /// The only `apiVersion` this release reads.
 pub const API_VERSION: &str = "vmsops/v1";
@@ -56,7 +56,7 @@ pub struct Site {
     #[schemars(pattern(r"^[a-z0-9-]{1,63}$"))]
     pub name: String,
     /// How to reach the VMS.
-    pub vms: Vms,
+    pub vms: VmsEndpoint,
     /// The administration procedure's parameters for this site.
     pub policy: Policy,
     /// When `recording` changes may be applied.
@@ -64,7 +64,7 @@ pub struct Site {
     pub maintenance_windows: Vec<MaintenanceWindow>,
     /// Named recording parameter sets that cameras refer to.
     #[serde(default)]
-    pub recording_profiles: BTreeMap<String, RecordingProfile>,
+    pub recording_profiles: BTreeMap<String, Recording>,
     /// Technical alert rules; when absent, vmsops does not manage alert rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alerts: Option<Alerts>,
@@ -179,22 +179,6 @@ pub struct MaintenanceWindow {
     pub end: String,
     /// IANA time zone, e.g. `Europe/Paris`.
     pub timezone: String,
-}
-
-/// A named set of recording parameters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct RecordingProfile {
-    /// `WIDTHxHEIGHT`, e.g. `1920x1080`.
-    #[schemars(pattern(r"^[1-9][0-9]{0,4}x[1-9][0-9]{0,4}$"))]
-    pub resolution: String,
-    /// Frames per second, 1 to 120.
-    #[schemars(range(min = 1, max = 120))]
-    pub fps: u32,
-    /// Days recordings are kept, within `policy.retention`.
-    pub retention_days: u32,
-    /// When to record.
-    pub schedule: Vec<ScheduleEntry>,
 }
 
 /// Per-camera overrides of profile fields.

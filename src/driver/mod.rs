@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{AlertKind, DriverKind, VmsEndpoint};
 pub use crate::model::{
     AlertRule, Camera, CameraStatus, Capabilities, JournalPage, LiveConfig, Recording, Recordings,
-    Settings, StreamState, Unmanaged, VmsJournalEntry,
+    Settings, StreamCondition, Unmanaged, VmsJournalEntry,
 };
 
 /// Who asks for a mutation and under which id; the caller journals both first.
@@ -257,10 +257,10 @@ fn parse_timeout(v: &str) -> Result<Duration, DriverError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::VmsEndpoint as VmsConf;
+    use crate::model::VmsEndpoint;
 
-    fn site_vms(driver: &str) -> VmsConf {
-        VmsConf {
+    fn site_vms(driver: &str) -> VmsEndpoint {
+        VmsEndpoint {
             driver: driver.into(),
             url: "http://127.0.0.1:9".into(),
             token_env: Some("SITE_TOKEN".into()),
@@ -303,7 +303,7 @@ mod tests {
     #[test]
     fn a_ca_cert_must_be_loaded_by_the_caller() {
         let env = |k: &str| (k == "SITE_TOKEN").then(|| "t".to_string());
-        let vms = VmsConf {
+        let vms = VmsEndpoint {
             ca_cert: Some("certs/ca.pem".into()),
             ..site_vms("reference")
         };

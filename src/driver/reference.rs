@@ -27,7 +27,7 @@ use super::{messages, transport};
 use crate::model::AlertKind;
 use crate::model::{
     AlertRule, Camera, CameraStatus, Capabilities, JournalPage, LiveConfig, Recordings, Settings,
-    StreamState,
+    StreamCondition,
 };
 use wire::{
     AlertRuleOut, CameraOut, SettingsOut, WireAlertRule, WireCamera, WireExport, WireJournalPage,
@@ -542,11 +542,11 @@ impl Vms for ReferenceDriver {
         if w.camera_id != id {
             return Err(answer.invalid(format!("status of {} instead", w.camera_id)));
         }
-        let state = match w.state.as_str() {
-            "connecting" => StreamState::Connecting,
-            "connected" => StreamState::Connected,
-            "disconnected" => StreamState::Disconnected,
-            "disabled" => StreamState::Disabled,
+        let condition = match w.state.as_str() {
+            "connecting" => StreamCondition::Connecting,
+            "connected" => StreamCondition::Connected,
+            "disconnected" => StreamCondition::Disconnected,
+            "disabled" => StreamCondition::Disabled,
             other => {
                 return Ok(CameraStatus::unknown(format!(
                     "the VMS reports a stream state vmsops does not know: {}",
@@ -555,7 +555,7 @@ impl Vms for ReferenceDriver {
             }
         };
         Ok(CameraStatus {
-            state,
+            condition,
             fps: Some(w.fps),
             recording: Some(w.recording),
             since: Some(w.since),

@@ -1,5 +1,6 @@
 //! A camera as the VMS knows it, its recording parameters, and the rules of their values.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::schedule::ScheduleEntry;
@@ -27,14 +28,27 @@ pub struct Camera {
     pub version: String,
 }
 
-/// Recording parameters of one camera.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Recording parameters of one camera, and of a site's recording profile (`site.yaml`'s
+/// `recording_profiles`, whose schema keeps the name `RecordingProfile` and the file's
+/// constraints).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(
+    deny_unknown_fields,
+    rename = "RecordingProfile",
+    description = "A named set of recording parameters."
+)]
 pub struct Recording {
-    /// `WIDTHxHEIGHT`.
+    /// `WIDTHxHEIGHT`, e.g. `1920x1080`.
+    #[schemars(pattern(r"^[1-9][0-9]{0,4}x[1-9][0-9]{0,4}$"))]
     pub resolution: String,
     /// Frames per second.
+    #[schemars(
+        range(min = 1, max = 120),
+        description = "Frames per second, 1 to 120."
+    )]
     pub fps: u32,
     /// Days recordings are kept.
+    #[schemars(description = "Days recordings are kept, within `policy.retention`.")]
     pub retention_days: u32,
     /// When to record.
     pub schedule: Vec<ScheduleEntry>,

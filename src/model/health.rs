@@ -8,7 +8,8 @@ use serde::Serialize;
 /// A camera's stream as the product sees it now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum StreamState {
+#[schemars(rename = "StreamState")]
+pub enum StreamCondition {
     /// (Re)starting: not delivering yet.
     Connecting,
     /// Delivering frames.
@@ -24,15 +25,15 @@ pub enum StreamState {
 /// What a driver reads of one camera's stream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CameraStatus {
-    /// The stream's state.
-    pub state: StreamState,
+    /// The stream's condition.
+    pub condition: StreamCondition,
     /// Frames per second it delivers now, when the product says.
     pub fps: Option<f64>,
     /// Whether it records now, when the product says.
     pub recording: Option<bool>,
-    /// Since when it is in this state, when the product says.
+    /// Since when it is in this condition, when the product says.
     pub since: Option<Timestamp>,
-    /// Why the state is unknown, when it is.
+    /// Why the condition is unknown, when it is.
     pub reason: Option<String>,
 }
 
@@ -40,7 +41,7 @@ impl CameraStatus {
     /// A product that cannot tell, and why.
     pub fn unknown(reason: impl Into<String>) -> CameraStatus {
         CameraStatus {
-            state: StreamState::Unknown,
+            condition: StreamCondition::Unknown,
             fps: None,
             recording: None,
             since: None,
@@ -92,19 +93,19 @@ pub fn floor_second(t: Timestamp) -> Timestamp {
 /// the product's own reason when it gives one.
 pub fn judge(s: &CameraStatus) -> (Health, Option<String>) {
     let why = |default: &str| Some(s.reason.clone().unwrap_or_else(|| default.into()));
-    match s.state {
-        StreamState::Connected if s.fps.is_none_or(|f| f >= 1.0) => (Health::Healthy, None),
-        StreamState::Connected => (
+    match s.condition {
+        StreamCondition::Connected if s.fps.is_none_or(|f| f >= 1.0) => (Health::Healthy, None),
+        StreamCondition::Connected => (
             Health::Degraded,
             why("connected but delivering no frames (0 fps)"),
         ),
-        StreamState::Connecting => (Health::Progressing, why("the stream is connecting")),
-        StreamState::Disconnected => (
+        StreamCondition::Connecting => (Health::Progressing, why("the stream is connecting")),
+        StreamCondition::Disconnected => (
             Health::Degraded,
             why("the stream is disconnected: its source does not answer"),
         ),
-        StreamState::Disabled => (Health::Disabled, None),
-        StreamState::Unknown => (Health::Unknown, s.reason.clone()),
+        StreamCondition::Disabled => (Health::Disabled, None),
+        StreamCondition::Unknown => (Health::Unknown, s.reason.clone()),
     }
 }
 
@@ -112,9 +113,9 @@ pub fn judge(s: &CameraStatus) -> (Health, Option<String>) {
 mod tests {
     use super::*;
 
-    fn at(state: StreamState, fps: Option<f64>) -> CameraStatus {
+    fn at(condition: StreamCondition, fps: Option<f64>) -> CameraStatus {
         CameraStatus {
-            state,
+            condition,
             fps,
             recording: None,
             since: None,
@@ -125,12 +126,12 @@ mod tests {
     #[test]
     fn each_state_has_its_health() {
         let h = |s, f| judge(&at(s, f)).0;
-        assert_eq!(h(StreamState::Connected, Some(15.0)), Health::Healthy);
-        assert_eq!(h(StreamState::Connected, Some(0.0)), Health::Degraded);
-        assert_eq!(h(StreamState::Connecting, None), Health::Progressing);
-        assert_eq!(h(StreamState::Disconnected, None), Health::Degraded);
-        assert_eq!(h(StreamState::Disabled, None), Health::Disabled);
-        assert_eq!(h(StreamState::Unknown, None), Health::Unknown);
+        assert_eq!(h(StreamCondition::Connected, Some(15.0)), Health::Healthy);
+        assert_eq!(h(StreamCondition::Connected, Some(0.0)), Health::Degraded);
+        assert_eq!(h(StreamCondition::Connecting, None), Health::Progressing);
+        assert_eq!(h(StreamCondition::Disconnected, None), Health::Degraded);
+        assert_eq!(h(StreamCondition::Disabled, None), Health::Disabled);
+        assert_eq!(h(StreamCondition::Unknown, None), Health::Unknown);
         assert!(Health::Degraded.needs_attention() && !Health::Unknown.needs_attention());
     }
 
@@ -138,13 +139,13 @@ mod tests {
     fn the_products_reason_wins() {
         let s = CameraStatus {
             reason: Some("cannot open input: Connection refused".into()),
-            ..at(StreamState::Disconnected, None)
+            ..at(StreamCondition::Disconnected, None)
         };
         assert_eq!(
             judge(&s).1.as_deref(),
             Some("cannot open input: Connection refused")
         );
-        let plain = judge(&at(StreamState::Disconnected, None))
+        let plain = judge(&at(StreamCondition::Disconnected, None))
             .1
             .expect("reason");
         assert!(plain.contains("does not answer"), "{plain}");

@@ -22,7 +22,7 @@ pub use alert::{AlertKind, AlertRule, Escalation};
 pub use camera::{parse_resolution, parse_version, Camera, Recording};
 pub use commit::{short_id, Approval, CommitFacts};
 pub use endpoint::{DriverKind, VmsEndpoint, KNOWN_DRIVERS};
-pub use health::{CameraStatus, Health, StreamState};
+pub use health::{CameraStatus, Health, StreamCondition};
 pub use ident::{is_ident, is_path_safe};
 pub use live::{Capabilities, LiveConfig, Recordings, Unmanaged};
 pub use operator::{NoOperator, Operator};

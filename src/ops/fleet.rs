@@ -6,9 +6,8 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
-use crate::desired::model::Vms as VmsConfig;
 use crate::driver::{self, DriverError};
-use crate::model::{Capabilities, LiveConfig, Recordings, VmsJournalEntry};
+use crate::model::{Capabilities, LiveConfig, Recordings, VmsEndpoint, VmsJournalEntry};
 use crate::ops::status::CameraHealth;
 
 /// Looks up an environment variable; shared by the site tasks.
@@ -23,7 +22,7 @@ pub struct SiteRequest {
     /// Site name.
     pub site: String,
     /// How to reach its VMS.
-    pub vms: VmsConfig,
+    pub vms: VmsEndpoint,
     /// Read the VMS journal after this cursor (drift), or not at all (`None`).
     pub journal_after: Option<Option<String>>,
     /// The desired camera ids: recordings are read for live cameras not among them (to be removed).

@@ -10,7 +10,7 @@ use std::path::Path;
 use crate::driver::{self, DriverError};
 use crate::import::{import, ImportError, ImportRequest, Imported, ALLOWED_SIGNERS_SKELETON};
 use crate::model::{Capabilities, LiveConfig, VmsEndpoint};
-use crate::plan::comparable::ConfigState;
+use crate::plan::comparable::ComparableConfig;
 use crate::state::{Baseline, StateError, StateStore};
 
 /// What import reads from a VMS.
@@ -84,7 +84,7 @@ pub async fn import_site(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ImportedSite, ImportRunError> {
     let r = read(vms, env).await?;
-    let imported = import(req, &ConfigState::from_live(&r.live, &r.caps))?;
+    let imported = import(req, &ComparableConfig::from_live(&r.live, &r.caps))?;
     let baseline = Baseline {
         journal_cursor: r.cursor.clone(),
         at: now,

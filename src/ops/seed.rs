@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::desired::{self, Tree, WORKTREE};
 use crate::model::Camera;
-use crate::plan::comparable::CameraState;
+use crate::plan::comparable::ComparableCamera;
 
 /// Why a site folder cannot seed a VMS.
 #[derive(Debug, thiserror::Error)]
@@ -90,7 +90,7 @@ pub fn site_cameras(dir: &Path) -> Result<Vec<Camera>, SeedError> {
     let cameras: Vec<Camera> = doc
         .cameras
         .iter()
-        .filter_map(|c| CameraState::from_desired(site, &c.camera).map(|s| s.to_camera()))
+        .filter_map(|c| ComparableCamera::from_desired(site, &c.camera).map(|s| s.to_camera()))
         .collect();
     match doc.cameras.len() - cameras.len() {
         0 => Ok(cameras),

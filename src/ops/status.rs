@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::desired::SiteDoc;
 use crate::driver::{DriverError, Vms};
-use crate::model::health::{judge, Health, StreamState};
+use crate::model::health::{judge, Health, StreamCondition};
 use crate::model::LiveConfig;
 use crate::ops::fleet::{self, Env, SiteRequest};
 
@@ -24,7 +24,7 @@ pub struct CameraHealth {
     /// Its health.
     pub health: Health,
     /// Its stream's state.
-    pub state: StreamState,
+    pub state: StreamCondition,
     /// Frames per second now, when the product says.
     pub fps: Option<f64>,
     /// Whether it records now, when the product says.
@@ -101,7 +101,7 @@ async fn camera_health(vms: &dyn Vms, id: String) -> CameraHealth {
             CameraHealth {
                 id,
                 health,
-                state: s.state,
+                state: s.condition,
                 fps: s.fps,
                 recording: s.recording,
                 reason,
@@ -115,7 +115,7 @@ fn unknown(id: String, reason: String) -> CameraHealth {
     CameraHealth {
         id,
         health: Health::Unknown,
-        state: StreamState::Unknown,
+        state: StreamCondition::Unknown,
         fps: None,
         recording: None,
         reason: Some(reason),

@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::driver::Vms;
-use crate::model::health::{floor_second, judge, CameraStatus, Health, StreamState};
+use crate::model::health::{floor_second, judge, CameraStatus, Health, StreamCondition};
 use crate::plan::{OpKind, Operation};
 
 /// Cameras watched at the same time.
@@ -160,8 +160,10 @@ fn settled(s: &CameraStatus, restarts: bool, changed_at: Timestamp) -> Option<He
 }
 
 fn pending_reason(s: &CameraStatus) -> String {
-    match (s.state, judge(s).1) {
-        (StreamState::Connected, None) => "its stream has not restarted since the change".into(),
+    match (s.condition, judge(s).1) {
+        (StreamCondition::Connected, None) => {
+            "its stream has not restarted since the change".into()
+        }
         (_, Some(why)) => why,
         (_, None) => "not healthy".into(),
     }
@@ -172,9 +174,9 @@ mod tests {
     use super::*;
     use crate::plan::{Change, Class};
 
-    fn reading(state: StreamState, fps: f64, since: &str) -> CameraStatus {
+    fn reading(condition: StreamCondition, fps: f64, since: &str) -> CameraStatus {
         CameraStatus {
-            state,
+            condition,
             fps: Some(fps),
             recording: None,
             since: Some(since.parse().expect("time")),
@@ -185,8 +187,8 @@ mod tests {
     #[test]
     fn a_reading_from_before_a_restarting_change_does_not_count() {
         let at: Timestamp = "2026-12-01T10:00:00Z".parse().expect("time");
-        let old = reading(StreamState::Connected, 15.0, "2026-12-01T09:00:00Z");
-        let new = reading(StreamState::Connected, 15.0, "2026-12-01T10:00:01Z");
+        let old = reading(StreamCondition::Connected, 15.0, "2026-12-01T09:00:00Z");
+        let new = reading(StreamCondition::Connected, 15.0, "2026-12-01T10:00:01Z");
         assert_eq!(settled(&old, true, at), None);
         assert_eq!(
             settled(&old, false, at),
@@ -194,14 +196,14 @@ mod tests {
             "a name change"
         );
         assert_eq!(settled(&new, true, at), Some(Health::Healthy));
-        let to_the_second = reading(StreamState::Connected, 15.0, "2026-12-01T10:00:07Z");
+        let to_the_second = reading(StreamCondition::Connected, 15.0, "2026-12-01T10:00:07Z");
         let within: Timestamp = "2026-12-01T10:00:07.400Z".parse().expect("time");
         assert_eq!(
             settled(&to_the_second, true, within),
             Some(Health::Healthy),
             "restarted in the second the change began, stated to the second"
         );
-        let down = reading(StreamState::Disconnected, 0.0, "2026-12-01T10:00:01Z");
+        let down = reading(StreamCondition::Disconnected, 0.0, "2026-12-01T10:00:01Z");
         assert_eq!(
             settled(&down, true, at),
             None,

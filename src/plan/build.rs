@@ -2,7 +2,7 @@
 
 use jiff::civil::Date;
 
-use super::comparable::ConfigState;
+use super::comparable::ComparableConfig;
 use super::diff::diff;
 use super::document::{GitChanges, SitePlan};
 use super::fingerprint::fingerprint;
@@ -45,8 +45,8 @@ pub struct SiteInput<'a> {
 
 /// The site's plan (without gate verdicts).
 pub fn site_plan(input: &SiteInput<'_>) -> SitePlan {
-    let desired = ConfigState::from_desired(input.site, input.cameras.iter().copied());
-    let mut live = ConfigState::from_live(input.live, input.caps);
+    let desired = ComparableConfig::from_desired(input.site, input.cameras.iter().copied());
+    let mut live = ComparableConfig::from_live(input.live, input.caps);
     // A live id that cannot be one path segment as it is would send a request elsewhere:
     // it is reported and left out of every operation.
     let unsafe_ids: Vec<String> = live

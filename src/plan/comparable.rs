@@ -12,9 +12,11 @@ use crate::desired::model::{AlertKind, AlertRule, Camera, Escalation, Site};
 use crate::model::schedule::{self, Canonical};
 use crate::model::{Camera as LiveCamera, Recording};
 
-/// One camera as vmsops compares it.
+/// One camera as vmsops compares it: a [`LiveCamera`]'s fields with the recording
+/// flattened, its schedule in canonical form and its version optional (none on the
+/// desired side); built from and back to a [`LiveCamera`] only.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CameraState {
+pub struct ComparableCamera {
     /// Identifier, unique in the site.
     pub id: String,
     /// Display name.
@@ -43,7 +45,7 @@ pub struct CameraState {
 
 /// One alert rule as vmsops compares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AlertState {
+pub struct ComparableAlert {
     /// What it watches.
     pub kind: AlertKind,
     /// Trigger threshold.
@@ -58,7 +60,7 @@ pub struct AlertState {
 
 /// VMS settings as vmsops compares them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SettingsState {
+pub struct ComparableSettings {
     /// Admin console inactivity limit.
     pub session_timeout_minutes: u32,
     /// The live object's version (live side only).
@@ -68,13 +70,13 @@ pub struct SettingsState {
 
 /// A whole configuration; `None` sections are not managed on that side.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConfigState {
+pub struct ComparableConfig {
     /// Cameras by id.
-    pub cameras: BTreeMap<String, CameraState>,
+    pub cameras: BTreeMap<String, ComparableCamera>,
     /// Alert rules by kind, when managed.
-    pub alerts: Option<BTreeMap<AlertKind, AlertState>>,
+    pub alerts: Option<BTreeMap<AlertKind, ComparableAlert>>,
     /// Settings, when managed.
-    pub settings: Option<SettingsState>,
+    pub settings: Option<ComparableSettings>,
 }
 
 fn email_set(v: &[String]) -> BTreeSet<String> {
@@ -82,8 +84,8 @@ fn email_set(v: &[String]) -> BTreeSet<String> {
 }
 
 /// The comparable form of an alert rule.
-pub fn alert_state(r: &AlertRule, version: Option<String>) -> AlertState {
-    AlertState {
+pub fn comparable_alert(r: &AlertRule, version: Option<String>) -> ComparableAlert {
+    ComparableAlert {
         kind: r.kind,
         threshold: r.threshold,
         recipients: email_set(&r.recipients),
@@ -102,7 +104,7 @@ fn escalation_map(steps: &[Escalation]) -> BTreeMap<u32, BTreeSet<String>> {
     m
 }
 
-impl AlertState {
+impl ComparableAlert {
     /// Back to the file / API form.
     pub fn to_rule(&self) -> AlertRule {
         AlertRule {
@@ -121,7 +123,7 @@ impl AlertState {
     }
 }
 
-impl CameraState {
+impl ComparableCamera {
     /// The camera's desired state; `None` if its profile does not exist (a validation error).
     pub fn from_desired(site: &Site, c: &Camera) -> Option<Self> {
         let recording = effective_recording(site, c)?;
@@ -181,21 +183,21 @@ impl CameraState {
     }
 }
 
-impl ConfigState {
+impl ComparableConfig {
     /// The desired configuration of a site.
     pub fn from_desired<'a>(site: &Site, cameras: impl IntoIterator<Item = &'a Camera>) -> Self {
         Self {
             cameras: cameras
                 .into_iter()
-                .filter_map(|c| CameraState::from_desired(site, c).map(|s| (s.id.clone(), s)))
+                .filter_map(|c| ComparableCamera::from_desired(site, c).map(|s| (s.id.clone(), s)))
                 .collect(),
             alerts: site.alerts.as_ref().map(|a| {
                 a.rules
                     .iter()
-                    .map(|r| (r.kind, alert_state(r, None)))
+                    .map(|r| (r.kind, comparable_alert(r, None)))
                     .collect()
             }),
-            settings: site.settings.as_ref().map(|s| SettingsState {
+            settings: site.settings.as_ref().map(|s| ComparableSettings {
                 session_timeout_minutes: s.session_timeout_minutes,
                 version: None,
             }),

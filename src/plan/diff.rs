@@ -9,13 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
-use super::comparable::{AlertState, CameraState, ConfigState};
+use super::comparable::{ComparableAlert, ComparableCamera, ComparableConfig};
 use super::{Change, Class, Finding, OpKind, Operation, Target};
 use crate::model::procedure::MAX_SESSION_TIMEOUT_MINUTES;
 use crate::model::schedule;
 
 /// Operations that take `live` to `desired`, and what is worth knowing besides.
-pub fn diff(desired: &ConfigState, live: &ConfigState) -> (Vec<Operation>, Vec<Finding>) {
+pub fn diff(desired: &ComparableConfig, live: &ComparableConfig) -> (Vec<Operation>, Vec<Finding>) {
     let mut ops = Vec::new();
     let mut findings = Vec::new();
     camera_ops(desired, live, &mut ops, &mut findings);
@@ -51,8 +51,8 @@ fn all_removed(fields: Vec<(&'static str, Value)>) -> Vec<Change> {
 
 /// Camera creates, deletes and updates by id; read-only fields become findings.
 fn camera_ops(
-    desired: &ConfigState,
-    live: &ConfigState,
+    desired: &ComparableConfig,
+    live: &ComparableConfig,
     ops: &mut Vec<Operation>,
     findings: &mut Vec<Finding>,
 ) {
@@ -80,7 +80,7 @@ fn camera_ops(
 }
 
 /// Alert rule creates, deletes and updates by kind; only when both sides manage alerts.
-fn alert_ops(desired: &ConfigState, live: &ConfigState, ops: &mut Vec<Operation>) {
+fn alert_ops(desired: &ComparableConfig, live: &ComparableConfig, ops: &mut Vec<Operation>) {
     // `None` on either side means alerts are not managed there: never diffed.
     let (Some(want), Some(have)) = (&desired.alerts, &live.alerts) else {
         return;
@@ -109,8 +109,8 @@ fn alert_ops(desired: &ConfigState, live: &ConfigState, ops: &mut Vec<Operation>
 
 /// The session timeout: a finding when the VMS breaks the procedure, an update when it differs.
 fn settings_ops(
-    desired: &ConfigState,
-    live: &ConfigState,
+    desired: &ComparableConfig,
+    live: &ComparableConfig,
     ops: &mut Vec<Operation>,
     findings: &mut Vec<Finding>,
 ) {
@@ -150,7 +150,7 @@ fn change(path: &str, from: Value, to: Value) -> Change {
 }
 
 /// The fields compared for a camera, in display order ([`field_class`] gives their class).
-fn camera_fields(c: &CameraState) -> Vec<(&'static str, Value)> {
+fn camera_fields(c: &ComparableCamera) -> Vec<(&'static str, Value)> {
     vec![
         ("name", json!(c.name)),
         ("vendor", json!(c.vendor)),
@@ -189,7 +189,7 @@ fn changed(from: Vec<(&'static str, Value)>, to: Vec<(&'static str, Value)>) -> 
 }
 
 /// The update of a camera, classed by its strictest change; `None` when nothing writable differs.
-fn camera_update(d: &CameraState, l: &CameraState) -> Option<Operation> {
+fn camera_update(d: &ComparableCamera, l: &ComparableCamera) -> Option<Operation> {
     let mut changes: Vec<Change> = changed(camera_fields(l), camera_fields(d))
         .into_iter()
         .filter(|c| field_class(&c.path).is_some())
@@ -207,7 +207,7 @@ fn camera_update(d: &CameraState, l: &CameraState) -> Option<Operation> {
 }
 
 /// A finding per read-only field that differs: vmsops reports them, never writes them.
-fn read_only_findings(d: &CameraState, l: &CameraState) -> Vec<Finding> {
+fn read_only_findings(d: &ComparableCamera, l: &ComparableCamera) -> Vec<Finding> {
     [("vendor", &d.vendor, &l.vendor), ("model", &d.model, &l.model), ("firmware", &d.firmware, &l.firmware)]
         .into_iter()
         .filter(|(_, want, have)| want != have)
@@ -222,7 +222,7 @@ fn read_only_findings(d: &CameraState, l: &CameraState) -> Vec<Finding> {
 }
 
 /// The fields compared for an alert rule, escalation steps as one line each.
-fn alert_fields(a: &AlertState) -> Vec<(&'static str, Value)> {
+fn alert_fields(a: &ComparableAlert) -> Vec<(&'static str, Value)> {
     let escalation: Vec<String> = a
         .escalation
         .iter()
@@ -244,10 +244,10 @@ fn alert_fields(a: &AlertState) -> Vec<(&'static str, Value)> {
 mod tests {
     use super::*;
     use crate::model::{AlertKind, Day, ScheduleEntry};
-    use crate::plan::comparable::{alert_state, SettingsState};
+    use crate::plan::comparable::{comparable_alert, ComparableSettings};
 
-    fn cam(id: &str) -> CameraState {
-        CameraState {
+    fn cam(id: &str) -> ComparableCamera {
+        ComparableCamera {
             id: id.into(),
             name: format!("Camera {id}"),
             vendor: "Axis".into(),
@@ -267,11 +267,11 @@ mod tests {
         }
     }
 
-    fn config(cams: Vec<CameraState>) -> ConfigState {
-        ConfigState {
+    fn config(cams: Vec<ComparableCamera>) -> ComparableConfig {
+        ComparableConfig {
             cameras: cams.into_iter().map(|c| (c.id.clone(), c)).collect(),
             alerts: Some(BTreeMap::new()),
-            settings: Some(SettingsState {
+            settings: Some(ComparableSettings {
                 session_timeout_minutes: 15,
                 version: None,
             }),
@@ -344,11 +344,11 @@ mod tests {
         };
         let mut desired = config(vec![]);
         let mut live = config(vec![]);
-        desired.alerts = Some([(AlertKind::DiskFull, alert_state(&rule, None))].into());
+        desired.alerts = Some([(AlertKind::DiskFull, comparable_alert(&rule, None))].into());
         let mut live_rule = rule.clone();
         live_rule.recipients = vec!["noc@x.example".into()];
-        live.alerts = Some([(AlertKind::DiskFull, alert_state(&live_rule, None))].into());
-        live.settings = Some(SettingsState {
+        live.alerts = Some([(AlertKind::DiskFull, comparable_alert(&live_rule, None))].into());
+        live.settings = Some(ComparableSettings {
             session_timeout_minutes: 30,
             version: None,
         });

@@ -6,7 +6,7 @@
 use proptest::prelude::*;
 use serde_json::Value;
 
-use super::comparable::{AlertState, CameraState, ConfigState, SettingsState};
+use super::comparable::{ComparableAlert, ComparableCamera, ComparableConfig, ComparableSettings};
 use super::diff::diff;
 use super::{OpKind, Operation, Target};
 use crate::model::schedule::{self, Canonical};
@@ -34,7 +34,7 @@ fn schedule_from_lines(v: &Value) -> Canonical {
     schedule::canonical(&entries)
 }
 
-fn set_camera_field(c: &mut CameraState, path: &str, v: &Value) {
+fn set_camera_field(c: &mut ComparableCamera, path: &str, v: &Value) {
     let s = || v.as_str().unwrap_or_default().to_string();
     let n = || v.as_u64().unwrap_or_default() as u32;
     match path {
@@ -52,7 +52,7 @@ fn set_camera_field(c: &mut CameraState, path: &str, v: &Value) {
     }
 }
 
-fn set_alert_field(a: &mut AlertState, path: &str, v: &Value) {
+fn set_alert_field(a: &mut ComparableAlert, path: &str, v: &Value) {
     match path {
         "threshold" => a.threshold = v.as_u64().unwrap_or_default() as u32,
         "recipients" => {
@@ -80,28 +80,28 @@ fn set_alert_field(a: &mut AlertState, path: &str, v: &Value) {
 }
 
 /// Applies the operations' changes to `live`, as a VMS would.
-fn apply(live: &ConfigState, ops: &[Operation]) -> ConfigState {
+fn apply(live: &ComparableConfig, ops: &[Operation]) -> ComparableConfig {
     let mut out = live.clone();
     for op in ops {
         match op.op {
             OpKind::CameraCreate | OpKind::CameraUpdate => {
-                let c = out
-                    .cameras
-                    .entry(op.target.to_string())
-                    .or_insert_with(|| CameraState {
-                        id: op.target.to_string(),
-                        name: String::new(),
-                        vendor: String::new(),
-                        model: String::new(),
-                        firmware: String::new(),
-                        stream_url: String::new(),
-                        enabled: false,
-                        resolution: String::new(),
-                        fps: 0,
-                        retention_days: 0,
-                        schedule: Canonical::new(),
-                        version: None,
-                    });
+                let c =
+                    out.cameras
+                        .entry(op.target.to_string())
+                        .or_insert_with(|| ComparableCamera {
+                            id: op.target.to_string(),
+                            name: String::new(),
+                            vendor: String::new(),
+                            model: String::new(),
+                            firmware: String::new(),
+                            stream_url: String::new(),
+                            enabled: false,
+                            resolution: String::new(),
+                            fps: 0,
+                            retention_days: 0,
+                            schedule: Canonical::new(),
+                            version: None,
+                        });
                 for ch in &op.changes {
                     set_camera_field(c, &ch.path, &ch.to);
                 }
@@ -114,7 +114,7 @@ fn apply(live: &ConfigState, ops: &[Operation]) -> ConfigState {
                     panic!("alert kind");
                 };
                 let alerts = out.alerts.get_or_insert_with(Default::default);
-                let a = alerts.entry(kind).or_insert_with(|| AlertState {
+                let a = alerts.entry(kind).or_insert_with(|| ComparableAlert {
                     kind,
                     threshold: 0,
                     recipients: Default::default(),
@@ -134,7 +134,7 @@ fn apply(live: &ConfigState, ops: &[Operation]) -> ConfigState {
                 }
             }
             OpKind::SettingsUpdate => {
-                let s = out.settings.get_or_insert(SettingsState {
+                let s = out.settings.get_or_insert(ComparableSettings {
                     session_timeout_minutes: 0,
                     version: None,
                 });
@@ -184,7 +184,7 @@ fn schedule_strategy() -> impl Strategy<Value = Canonical> {
     })
 }
 
-fn camera(id: String) -> impl Strategy<Value = CameraState> {
+fn camera(id: String) -> impl Strategy<Value = ComparableCamera> {
     (
         prop::sample::select(vec!["Hall", "Quai", "Portail \"N\""]),
         prop::sample::select(vec!["Axis", "Hanwha"]),
@@ -197,7 +197,7 @@ fn camera(id: String) -> impl Strategy<Value = CameraState> {
     )
         .prop_map(
             move |(name, vendor, firmware, enabled, resolution, fps, retention_days, schedule)| {
-                CameraState {
+                ComparableCamera {
                     id: id.clone(),
                     name: name.into(),
                     vendor: vendor.into(),
@@ -215,7 +215,7 @@ fn camera(id: String) -> impl Strategy<Value = CameraState> {
         )
 }
 
-fn alert(kind: AlertKind) -> impl Strategy<Value = AlertState> {
+fn alert(kind: AlertKind) -> impl Strategy<Value = ComparableAlert> {
     let emails = prop::collection::btree_set(
         prop::sample::select(vec!["noc@x.example", "rs@x.example", "it@x.example"])
             .prop_map(String::from),
@@ -226,7 +226,7 @@ fn alert(kind: AlertKind) -> impl Strategy<Value = AlertState> {
         emails.clone(),
         prop::collection::btree_map(1u32..90, emails, 0..3),
     )
-        .prop_map(move |(threshold, recipients, escalation)| AlertState {
+        .prop_map(move |(threshold, recipients, escalation)| ComparableAlert {
             kind,
             threshold,
             recipients,
@@ -235,7 +235,7 @@ fn alert(kind: AlertKind) -> impl Strategy<Value = AlertState> {
         })
 }
 
-fn config() -> impl Strategy<Value = ConfigState> {
+fn config() -> impl Strategy<Value = ComparableConfig> {
     let ids = prop::collection::btree_set(
         prop::sample::select(vec!["a", "b", "c", "d", "e"]).prop_map(String::from),
         0..5,
@@ -251,10 +251,10 @@ fn config() -> impl Strategy<Value = ConfigState> {
     (ids, kinds, 1u32..40).prop_flat_map(|(ids, kinds, timeout)| {
         let cams: Vec<_> = ids.into_iter().map(camera).collect();
         let alerts: Vec<_> = kinds.into_iter().map(alert).collect();
-        (cams, alerts).prop_map(move |(cams, alerts)| ConfigState {
+        (cams, alerts).prop_map(move |(cams, alerts)| ComparableConfig {
             cameras: cams.into_iter().map(|c| (c.id.clone(), c)).collect(),
             alerts: Some(alerts.into_iter().map(|a| (a.kind, a)).collect()),
-            settings: Some(SettingsState {
+            settings: Some(ComparableSettings {
                 session_timeout_minutes: timeout,
                 version: None,
             }),

@@ -15,7 +15,7 @@ use super::api_error::ApiError;
 use super::faults::{Fault, Faults};
 use super::journal::{Entry, JournalResult};
 use super::persist::Store;
-use super::store::{Change, Record, State};
+use super::store::{Change, Record, VmsData};
 use super::streams::Streams;
 
 /// Who attempts what; becomes the journal entry.
@@ -170,9 +170,9 @@ struct Writer {
     faults: Faults,
 }
 
-/// The state of a running reference VMS and the lock discipline around it.
+/// The data of a running reference VMS and the lock discipline around it.
 pub struct Engine {
-    state: RwLock<State>,
+    data: RwLock<VmsData>,
     writer: Mutex<Writer>,
     /// When each camera's stream last restarted.
     pub streams: Streams,
@@ -184,18 +184,18 @@ fn poisoned<T>(_: T) -> ApiError {
 
 impl Engine {
     /// An engine over a loaded state.
-    pub fn new(state: State, store: Option<Store>, faults: Faults, streams: Streams) -> Engine {
+    pub fn new(data: VmsData, store: Option<Store>, faults: Faults, streams: Streams) -> Engine {
         Engine {
-            state: RwLock::new(state),
+            data: RwLock::new(data),
             writer: Mutex::new(Writer { store, faults }),
             streams,
         }
     }
 
     /// Runs `f` on the current state.
-    pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> Result<R, ApiError> {
-        let state = self.state.read().map_err(poisoned)?;
-        Ok(f(&state))
+    pub fn read<R>(&self, f: impl FnOnce(&VmsData) -> R) -> Result<R, ApiError> {
+        let data = self.data.read().map_err(poisoned)?;
+        Ok(f(&data))
     }
 
     /// Runs one mutation attempt to the end; blocks on fsync, so call it off the async workers.
@@ -205,7 +205,7 @@ impl Engine {
     pub fn mutate(
         &self,
         attempt: Attempt,
-        plan: impl FnOnce(&State, Ctx) -> Result<Planned, ApiError>,
+        plan: impl FnOnce(&VmsData, Ctx) -> Result<Planned, ApiError>,
     ) -> Answer {
         let mut writer = match self.writer.lock() {
             Ok(w) => w,
@@ -227,7 +227,7 @@ impl Engine {
                 ));
             }
         }
-        match self.state.write() {
+        match self.data.write() {
             Ok(mut s) => {
                 self.streams.note(&s, &record.changes);
                 s.apply(record);
@@ -250,11 +250,11 @@ impl Engine {
         &self,
         fault: Option<Fault>,
         now: Timestamp,
-        plan: impl FnOnce(&State, Ctx) -> Result<Planned, ApiError>,
+        plan: impl FnOnce(&VmsData, Ctx) -> Result<Planned, ApiError>,
     ) -> Result<Decision, ApiError> {
-        let state = self.state.read().map_err(poisoned)?;
+        let data = self.data.read().map_err(poisoned)?;
         let ctx = Ctx {
-            version: state.revision + 1,
+            version: data.revision + 1,
             now,
         };
         let result = match fault {
@@ -265,11 +265,11 @@ impl Engine {
             Some(Fault::Internal) => Err(ApiError::internal(
                 "internal error (injected by --fail-after)",
             )),
-            None => plan(&state, ctx),
+            None => plan(&data, ctx),
         };
         Ok(Decision {
-            seq: state.next_seq(),
-            revision: state.revision,
+            seq: data.next_seq(),
+            revision: data.revision,
             result,
         })
     }
@@ -283,8 +283,8 @@ impl Engine {
         if !store.wants_compaction() {
             return;
         }
-        if let Ok(state) = self.state.read() {
-            if let Err(e) = store.compact(&state) {
+        if let Ok(data) = self.data.read() {
+            if let Err(e) = store.compact(&data) {
                 tracing::warn!(error = %crate::error_chain(&e), "state compaction failed; the log keeps growing");
             }
         }
@@ -307,7 +307,7 @@ mod tests {
         }
     }
 
-    fn set_timeout(minutes: u32) -> impl FnOnce(&State, Ctx) -> Result<Planned, ApiError> {
+    fn set_timeout(minutes: u32) -> impl FnOnce(&VmsData, Ctx) -> Result<Planned, ApiError> {
         move |_, ctx| {
             let s = Settings {
                 session_timeout_minutes: minutes,
@@ -323,7 +323,7 @@ mod tests {
     #[test]
     fn successes_and_failures_are_both_journaled() {
         let engine = Engine::new(
-            State::default(),
+            VmsData::default(),
             None,
             Faults::default(),
             Streams::start(Default::default()),
@@ -354,7 +354,7 @@ mod tests {
             ..FaultConfig::default()
         });
         let engine = Engine::new(
-            State::default(),
+            VmsData::default(),
             None,
             faults,
             Streams::start(Default::default()),

@@ -6,7 +6,7 @@
 //! listener until a shutdown signal. The server never prints: the command
 //! layer prints the bound address, and logs go through `tracing`.
 //!
-//! Design: one in-memory [`store::State`] changed only by journaled records
+//! Design: one in-memory [`store::VmsData`] changed only by journaled records
 //! ([`engine`]), appended and fsynced to the state file before a 2xx
 //! ([`persist`]); versions come from one increasing revision, so an id that
 //! is deleted and created again never reuses a version.
@@ -66,7 +66,7 @@ use engine::Engine;
 use faults::Faults;
 use persist::Store;
 use recordings::{Seeds, Span};
-use store::State;
+use store::VmsData;
 
 /// Validated settings of a simulator.
 #[derive(Debug, Clone, Default)]
@@ -113,32 +113,32 @@ impl Sim {
             return Err(SimError::NoTokens);
         }
         config.faults.validate()?;
-        let (mut state, mut store) = match &config.state_file {
+        let (mut data, mut store) = match &config.state_file {
             Some(path) => {
-                let (state, store) = Store::open(path)?;
-                (state, Some(store))
+                let (data, store) = Store::open(path)?;
+                (data, Some(store))
             }
-            None => (State::default(), None),
+            None => (VmsData::default(), None),
         };
         let now = jiff::Timestamp::now();
         if !config.seed_cameras.is_empty() {
-            seed::seed(&mut state, config.seed_cameras.clone(), now)?;
+            seed::seed(&mut data, config.seed_cameras.clone(), now)?;
             if let Some(store) = store.as_mut() {
-                store.compact(&state)?;
+                store.compact(&data)?;
             }
         }
         if let Some(path) = &config.seed_recordings {
             let seeds = read_seeds(path)?;
             for (id, seed) in &seeds {
-                let span = Span::seeded(seed, state.cameras.get(id), now);
-                state.recordings.insert(id.clone(), span);
+                let span = Span::seeded(seed, data.cameras.get(id), now);
+                data.recordings.insert(id.clone(), span);
             }
             if let Some(store) = store.as_mut() {
-                store.compact(&state)?;
+                store.compact(&data)?;
             }
         }
         let engine = Engine::new(
-            state,
+            data,
             store,
             Faults::new(config.faults.clone()),
             streams::Streams::start(config.streams.clone()),

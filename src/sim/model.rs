@@ -35,7 +35,12 @@ impl Versioned for Settings {
     }
 }
 
-/// A camera.
+/// A camera, as the reference VMS's API shows it and its state file stores it.
+///
+/// Its own type, not [`crate::model::Camera`]: the sim's version is an integer
+/// (`"version": 3`, `ETag: "3"`, bumped by every change), the model's an opaque
+/// string a driver carries back, so the wire form differs; the recording is the
+/// model's [`Recording`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Camera {
     /// Identifier, `[a-z0-9-]{1,63}`.

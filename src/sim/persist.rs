@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::error::SimError;
-use super::store::{Record, State};
+use super::store::{Record, VmsData};
 
 /// The format of the snapshot line.
 const FORMAT: &str = "vmsops-sim-state/1";
@@ -28,14 +28,14 @@ const MIN_LOG_BYTES_BEFORE_COMPACTION: u64 = 1 << 20;
 #[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
 enum LineOut<'a> {
-    Snapshot { format: &'a str, state: &'a State },
+    Snapshot { format: &'a str, state: &'a VmsData },
     Record(&'a Record),
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum LineIn {
-    Snapshot { format: String, state: Box<State> },
+    Snapshot { format: String, state: Box<VmsData> },
     Record(Box<Record>),
 }
 
@@ -61,10 +61,10 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> SimError + '_ {
 impl Store {
     /// Loads the state file (a missing or empty file is the factory state) and
     /// rewrites it compacted.
-    pub fn open(path: &Path) -> Result<(State, Store), SimError> {
+    pub fn open(path: &Path) -> Result<(VmsData, Store), SimError> {
         let state = match std::fs::read(path) {
             Ok(bytes) => load(path, &bytes)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => VmsData::default(),
             Err(e) => return Err(io(path)(e)),
         };
         let store = Store::write_snapshot(path, &state)?;
@@ -107,12 +107,12 @@ impl Store {
     }
 
     /// Replaces the file by a single snapshot of `state`.
-    pub fn compact(&mut self, state: &State) -> Result<(), SimError> {
+    pub fn compact(&mut self, state: &VmsData) -> Result<(), SimError> {
         *self = Store::write_snapshot(&self.path, state)?;
         Ok(())
     }
 
-    fn write_snapshot(path: &Path, state: &State) -> Result<Store, SimError> {
+    fn write_snapshot(path: &Path, state: &VmsData) -> Result<Store, SimError> {
         let err = io(path);
         let mut line = serde_json::to_vec(&LineOut::Snapshot {
             format: FORMAT,
@@ -132,7 +132,7 @@ impl Store {
     }
 }
 
-fn load(path: &Path, bytes: &[u8]) -> Result<State, SimError> {
+fn load(path: &Path, bytes: &[u8]) -> Result<VmsData, SimError> {
     let corrupt = |line: usize, reason: String| SimError::StateCorrupt {
         path: path.to_path_buf(),
         line,
@@ -141,10 +141,10 @@ fn load(path: &Path, bytes: &[u8]) -> Result<State, SimError> {
     // The text after the last newline is a torn append: never acknowledged, dropped.
     let complete = match bytes.iter().rposition(|&b| b == b'\n') {
         Some(end) => &bytes[..end],
-        None if bytes.iter().all(u8::is_ascii_whitespace) => return Ok(State::default()),
+        None if bytes.iter().all(u8::is_ascii_whitespace) => return Ok(VmsData::default()),
         None => &[][..],
     };
-    let mut state: Option<State> = None;
+    let mut state: Option<VmsData> = None;
     for (i, line) in complete.split(|&b| b == b'\n').enumerate() {
         let parsed: LineIn =
             serde_json::from_slice(line).map_err(|e| corrupt(i + 1, e.to_string()))?;
@@ -185,7 +185,7 @@ mod tests {
     use crate::sim::journal::{Entry, JournalResult};
     use crate::sim::store::Change;
 
-    fn record(state: &State, timeout: u32) -> Record {
+    fn record(state: &VmsData, timeout: u32) -> Record {
         Record {
             revision: state.revision + 1,
             entry: Entry {
@@ -205,7 +205,7 @@ mod tests {
         }
     }
 
-    fn append(store: &mut Store, state: &mut State, timeout: u32) {
+    fn append(store: &mut Store, state: &mut VmsData, timeout: u32) {
         let r = record(state, timeout);
         store.append(&r).expect("append");
         state.apply(r);
@@ -216,7 +216,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("state.json");
         let (mut state, mut store) = Store::open(&path).expect("fresh");
-        assert_eq!(state, State::default());
+        assert_eq!(state, VmsData::default());
         append(&mut store, &mut state, 10);
         append(&mut store, &mut state, 11);
         let (again, _) = Store::open(&path).expect("reload");

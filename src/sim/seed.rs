@@ -12,21 +12,21 @@ use jiff::Timestamp;
 use super::error::SimError;
 use super::journal::{Entry, JournalResult};
 use super::model::CameraBody;
-use super::store::{Record, State};
+use super::store::{Record, VmsData};
 use super::validate::Problems;
 
 /// The VMS user that the seeded cameras' journal entries name.
 pub const SEED_USER: &str = "seed";
 
-/// Creates `cameras` in `state` at `now`, one journaled `camera.create` each.
+/// Creates `cameras` in `data` at `now`, one journaled `camera.create` each.
 pub fn seed(
-    state: &mut State,
+    data: &mut VmsData,
     cameras: Vec<crate::model::Camera>,
     now: Timestamp,
 ) -> Result<(), SimError> {
-    if !state.cameras.is_empty() {
+    if !data.cameras.is_empty() {
         return Err(SimError::SeedNotEmpty {
-            cameras: state.cameras.len(),
+            cameras: data.cameras.len(),
         });
     }
     let bad = |id: &str, reason: String| SimError::SeedCamera {
@@ -35,7 +35,7 @@ pub fn seed(
     };
     for c in cameras {
         let id = c.id.clone();
-        if state.cameras.contains_key(&id) {
+        if data.cameras.contains_key(&id) {
             return Err(bad(&id, "declared twice".into()));
         }
         let body = CameraBody {
@@ -54,12 +54,12 @@ pub fn seed(
         problems
             .check("invalid camera")
             .map_err(|e| bad(&id, format!("{} {}", e.message, e.detail)))?;
-        let revision = state.revision + 1;
+        let revision = data.revision + 1;
         let camera = body.into_camera(id.clone(), revision);
         let record = Record {
             revision,
             entry: Entry {
-                seq: state.next_seq(),
+                seq: data.next_seq(),
                 at: now,
                 user: SEED_USER.to_string(),
                 action: "camera.create".into(),
@@ -68,9 +68,9 @@ pub fn seed(
                 request_id: None,
                 on_behalf_of: None,
             },
-            changes: state.put_camera(camera, now).into(),
+            changes: data.put_camera(camera, now).into(),
         };
-        state.apply(record);
+        data.apply(record);
     }
     Ok(())
 }
@@ -105,7 +105,7 @@ mod tests {
 
     #[test]
     fn seeded_cameras_are_created_versioned_and_journaled() {
-        let mut s = State::default();
+        let mut s = VmsData::default();
         seed(
             &mut s,
             vec![camera("hall-01", 25), camera("hall-02", 15)],
@@ -125,7 +125,7 @@ mod tests {
 
     #[test]
     fn a_state_with_cameras_is_refused_and_a_bad_camera_named() {
-        let mut s = State::default();
+        let mut s = VmsData::default();
         seed(&mut s, vec![camera("hall-01", 25)], Timestamp::UNIX_EPOCH).expect("seeded");
         let before = s.clone();
         let e = seed(&mut s, vec![camera("hall-02", 25)], Timestamp::UNIX_EPOCH)
@@ -134,7 +134,7 @@ mod tests {
         assert_eq!(s, before);
 
         let e = seed(
-            &mut State::default(),
+            &mut VmsData::default(),
             vec![camera("hall-01", 0)],
             Timestamp::UNIX_EPOCH,
         )

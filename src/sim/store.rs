@@ -1,10 +1,11 @@
-//! The reference VMS's whole state and the changes that move it forward.
+//! What the reference VMS holds (its configuration and its journal) and the
+//! changes that move it forward.
 //!
-//! State only changes by applying a [`Record`] (a journal entry plus the
+//! The data only changes by applying a [`Record`] (a journal entry plus the
 //! changes of a successful mutation), both live and when a state file is
 //! replayed, so a restart resumes exactly where the server stopped.
 //!
-//! Must never be changed while serving other than through [`State::apply`]:
+//! Must never be changed while serving other than through [`VmsData::apply`]:
 //! a change made any other way is not in the state file's log and is lost on replay.
 
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ use crate::model::AlertKind;
 
 /// Everything the reference VMS holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct State {
+pub struct VmsData {
     /// Increases with every successful mutation; new versions take its new value.
     pub revision: u64,
     /// Cameras by id.
@@ -34,10 +35,10 @@ pub struct State {
     pub journal: Vec<Entry>,
 }
 
-impl Default for State {
+impl Default for VmsData {
     /// The factory state: nothing configured, a 30-minute session timeout.
     fn default() -> Self {
-        State {
+        VmsData {
             revision: 1,
             cameras: BTreeMap::new(),
             alert_rules: BTreeMap::new(),
@@ -80,7 +81,7 @@ pub struct Record {
     pub changes: Vec<Change>,
 }
 
-impl State {
+impl VmsData {
     /// The next journal sequence number.
     pub fn next_seq(&self) -> u64 {
         self.journal.len() as u64 + 1
@@ -145,7 +146,7 @@ mod tests {
 
     #[test]
     fn state_round_trips_through_json() {
-        let mut s = State::default();
+        let mut s = VmsData::default();
         s.alert_rules.insert(
             AlertKind::DiskFull,
             AlertRule {
@@ -174,7 +175,7 @@ mod tests {
             })],
         });
         let json = serde_json::to_string(&s).expect("serializable");
-        let back: State = serde_json::from_str(&json).expect("round trip");
+        let back: VmsData = serde_json::from_str(&json).expect("round trip");
         assert_eq!(back, s);
         assert_eq!((back.revision, back.next_seq()), (3, 2));
     }

@@ -16,10 +16,10 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::model::Camera;
-use super::store::{Change, State};
+use super::store::{Change, VmsData};
 use crate::model::schedule::{canonical, Day};
 // The vocabulary's states; the sim never answers `unknown`.
-pub use crate::model::StreamState;
+pub use crate::model::StreamCondition;
 
 /// `--connect-ms` by default.
 pub const DEFAULT_CONNECT: Duration = Duration::from_millis(300);
@@ -58,7 +58,7 @@ pub struct StreamStatus {
     /// The camera.
     pub camera_id: String,
     /// Its stream's state.
-    pub state: StreamState,
+    pub state: StreamCondition,
     /// Frames per second it delivers now.
     pub fps: u32,
     /// Whether it records now.
@@ -87,7 +87,7 @@ impl Streams {
     }
 
     /// Records the restarts that `changes` cause against `before` (the state they apply to).
-    pub fn note(&self, before: &State, changes: &[Change]) {
+    pub fn note(&self, before: &VmsData, changes: &[Change]) {
         let now = (Instant::now(), Timestamp::now());
         let mut restarted = self.restarted.lock().unwrap_or_else(|p| p.into_inner());
         for change in changes {
@@ -116,15 +116,15 @@ impl Streams {
             .checked_add(self.config.connect)
             .unwrap_or(Timestamp::MAX);
         let (state, since) = if !c.enabled {
-            (StreamState::Disabled, since)
+            (StreamCondition::Disabled, since)
         } else if now.duration_since(at) < self.config.connect {
-            (StreamState::Connecting, since)
+            (StreamCondition::Connecting, since)
         } else if self.config.unreachable_hosts.contains(host(&c.stream_url)) {
-            (StreamState::Disconnected, settled)
+            (StreamCondition::Disconnected, settled)
         } else {
-            (StreamState::Connected, settled)
+            (StreamCondition::Connected, settled)
         };
-        let connected = state == StreamState::Connected;
+        let connected = state == StreamCondition::Connected;
         StreamStatus {
             camera_id: c.id.clone(),
             state,
@@ -206,13 +206,13 @@ mod tests {
         let ok = cam("rtsp://ok.example/live", true);
         assert_eq!(
             s.status(&ok, t0, monday_noon).state,
-            StreamState::Connecting
+            StreamCondition::Connecting
         );
         let later = t0 + Duration::from_millis(150);
         let st = s.status(&ok, later, monday_noon);
         assert_eq!(
             (st.state, st.fps, st.recording),
-            (StreamState::Connected, 15, true)
+            (StreamCondition::Connected, 15, true)
         );
         let sunday: Timestamp = "2026-11-29T12:00:00Z".parse().expect("time");
         assert!(
@@ -223,12 +223,12 @@ mod tests {
         let st = s.status(&dead, later, monday_noon);
         assert_eq!(
             (st.state, st.fps, st.recording),
-            (StreamState::Disconnected, 0, false)
+            (StreamCondition::Disconnected, 0, false)
         );
         let off = cam("rtsp://ok.example/live", false);
         assert_eq!(
             s.status(&off, later, monday_noon).state,
-            StreamState::Disabled
+            StreamCondition::Disabled
         );
     }
 
@@ -238,7 +238,7 @@ mod tests {
             connect: Duration::from_secs(3600),
             ..StreamConfig::default()
         });
-        let mut before = State::default();
+        let mut before = VmsData::default();
         let c = cam("rtsp://ok.example/live", true);
         before.cameras.insert(c.id.clone(), c.clone());
         let renamed = Camera {

@@ -258,8 +258,8 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
         let desired = vmsops::desired::load(&tree, "HEAD", None).expect("load");
         let doc = &desired.sites[0];
         let site = doc.site.as_ref().expect("site");
-        let state = vmsops::plan::comparable::ConfigState::from_desired(site, doc.cameras.iter().map(|c| &c.camera));
-        let cameras: Vec<Value> = state
+        let comparable = vmsops::plan::comparable::ComparableConfig::from_desired(site, doc.cameras.iter().map(|c| &c.camera));
+        let cameras: Vec<Value> = comparable
             .cameras
             .values()
             .map(|c| json!({"id": c.id, "name": c.name, "vendor": c.vendor, "model": c.model, "firmware": c.firmware,
@@ -267,7 +267,7 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
                 "recording": {"resolution": c.resolution, "fps": c.fps, "retention_days": c.retention_days,
                     "schedule": vmsops::model::schedule::entries(&c.schedule)}}))
             .collect();
-        let rules: Vec<Value> = state.alerts.expect("alerts").values().map(|a| serde_json::to_value(a.to_rule()).expect("rule")).collect();
+        let rules: Vec<Value> = comparable.alerts.expect("alerts").values().map(|a| serde_json::to_value(a.to_rule()).expect("rule")).collect();
         let body = json!({"format": "reference-vms/v1", "cameras": cameras, "alert_rules": rules, "settings": {"session_timeout_minutes": 15}});
         let r = sim
             .http()

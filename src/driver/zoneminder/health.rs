@@ -35,7 +35,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::{mapping, parse_time, DriverError, ZoneMinderDriver};
-use crate::model::health::{floor_second, CameraStatus, StreamState};
+use crate::model::health::{floor_second, CameraStatus, StreamCondition};
 
 /// A capture younger than this reads as connecting: its status row may still be the old one's.
 pub const MIN_UP: Duration = Duration::from_secs(2);
@@ -90,8 +90,8 @@ pub struct Observed {
 /// The stream state `o` shows.
 pub fn status_of(o: &Observed) -> CameraStatus {
     let since = o.capture.as_ref().map(|c| c.since);
-    let at = |state, fps, reason: Option<String>| CameraStatus {
-        state,
+    let at = |condition, fps, reason: Option<String>| CameraStatus {
+        condition,
         fps,
         recording: Some(false),
         since,
@@ -100,7 +100,7 @@ pub fn status_of(o: &Observed) -> CameraStatus {
     if !o.records {
         return CameraStatus {
             since: None,
-            ..at(StreamState::Disabled, None, None)
+            ..at(StreamCondition::Disabled, None, None)
         };
     }
     if let Some(s) = since {
@@ -118,7 +118,7 @@ pub fn status_of(o: &Observed) -> CameraStatus {
             .max(jiff::SignedDuration::ZERO)
             .unsigned_abs()
     });
-    let connecting = |why: &str| at(StreamState::Connecting, None, Some(why.into()));
+    let connecting = |why: &str| at(StreamCondition::Connecting, None, Some(why.into()));
     if let (Some(capture), Some(up)) = (&o.capture, up) {
         if o.status == "Connected" && up >= MIN_UP {
             if o.capture_fps < 1.0 && up < SETTLE {
@@ -130,13 +130,13 @@ pub fn status_of(o: &Observed) -> CameraStatus {
                 .is_some_and(|e| e.open && e.start >= floor_second(capture.since));
             return CameraStatus {
                 recording: Some(recording),
-                ..at(StreamState::Connected, Some(o.capture_fps), None)
+                ..at(StreamCondition::Connected, Some(o.capture_fps), None)
             };
         }
     }
     if let Some(error) = &o.error {
         return at(
-            StreamState::Disconnected,
+            StreamCondition::Disconnected,
             Some(0.0),
             Some(format!(
                 "ZoneMinder cannot read the stream: {}",
@@ -148,7 +148,7 @@ pub fn status_of(o: &Observed) -> CameraStatus {
         None => connecting("ZoneMinder's capture daemon is not running (zmdc starts it)"),
         Some(up) if up < MIN_UP => connecting("ZoneMinder's capture has just (re)started"),
         Some(up) if up >= CONNECT_LIMIT => at(
-            StreamState::Disconnected,
+            StreamCondition::Disconnected,
             Some(0.0),
             Some(format!(
                 "ZoneMinder's capture has not connected in {}s",
@@ -364,65 +364,68 @@ mod tests {
     }
 
     #[test]
-    fn each_reading_has_its_state() {
-        let state = |o: &Observed| status_of(o).state;
+    fn each_reading_has_its_condition() {
+        let condition = |o: &Observed| status_of(o).condition;
         assert_eq!(
-            state(&Observed {
+            condition(&Observed {
                 records: false,
                 ..observed("Connected", 5.0, 30)
             }),
-            StreamState::Disabled
+            StreamCondition::Disabled
         );
         assert_eq!(
-            state(&Observed {
+            condition(&Observed {
                 capture: None,
                 ..observed("Connected", 5.0, 30)
             }),
-            StreamState::Connecting,
+            StreamCondition::Connecting,
             "a status row without a daemon is stale"
         );
         assert_eq!(
-            state(&Observed {
+            condition(&Observed {
                 capture: None,
                 error: Some("Unable to open input".into()),
                 ..observed("Running", 0.0, 30)
             }),
-            StreamState::Disconnected,
+            StreamCondition::Disconnected,
             "between two daemons, the last one's error"
         );
         assert_eq!(
-            state(&observed("Connected", 5.0, 1)),
-            StreamState::Connecting
+            condition(&observed("Connected", 5.0, 1)),
+            StreamCondition::Connecting
         );
         assert_eq!(
-            state(&observed("Connected", 5.0, 3)),
-            StreamState::Connected
+            condition(&observed("Connected", 5.0, 3)),
+            StreamCondition::Connected
         );
         assert_eq!(
-            state(&observed("Connected", 0.0, 5)),
-            StreamState::Connecting
+            condition(&observed("Connected", 0.0, 5)),
+            StreamCondition::Connecting
         );
         let stuck = status_of(&observed("Connected", 0.0, 30));
         assert_eq!(
-            (stuck.state, stuck.fps),
-            (StreamState::Connected, Some(0.0))
+            (stuck.condition, stuck.fps),
+            (StreamCondition::Connected, Some(0.0))
         );
-        assert_eq!(state(&observed("Running", 0.0, 5)), StreamState::Connecting);
         assert_eq!(
-            state(&observed("Connected", 5.0, -20)),
-            StreamState::Connecting,
+            condition(&observed("Running", 0.0, 5)),
+            StreamCondition::Connecting
+        );
+        assert_eq!(
+            condition(&observed("Connected", 5.0, -20)),
+            StreamCondition::Connecting,
             "a start a little ahead of this clock is fresh"
         );
         let ahead = status_of(&observed("Connected", 5.0, -3600));
         assert_eq!(
-            ahead.state,
-            StreamState::Unknown,
+            ahead.condition,
+            StreamCondition::Unknown,
             "an hour ahead: the zone is wrong"
         );
         assert!(ahead.reason.expect("reason").contains("ZM_TIMEZONE"));
         assert_eq!(
-            state(&observed("Running", 0.0, 61)),
-            StreamState::Disconnected
+            condition(&observed("Running", 0.0, 61)),
+            StreamCondition::Disconnected
         );
         let refused = status_of(&Observed {
             error: Some(
@@ -431,7 +434,7 @@ mod tests {
             ),
             ..observed("Running", 0.0, 5)
         });
-        assert_eq!(refused.state, StreamState::Disconnected);
+        assert_eq!(refused.condition, StreamCondition::Disconnected);
         let why = refused.reason.expect("reason");
         assert!(why.contains("Connection refused"), "{why}");
         assert!(!why.contains("s3cret") && !why.contains("viewer"), "{why}");

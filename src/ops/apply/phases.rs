@@ -22,7 +22,7 @@ use crate::ops::execute::{bind, execute, BoundOp, Execution, Outcome};
 use crate::ops::gated_plan::{gated_plan, GatedPlan, GatedPlanInput};
 use crate::ops::snapshot::{take, TakeError};
 use crate::ops::verify;
-use crate::plan::comparable::ConfigState;
+use crate::plan::comparable::ComparableConfig;
 use crate::plan::fingerprint::fingerprint;
 use crate::snapshot::{SnapshotInfo, SnapshotMeta, SnapshotStore};
 use crate::state::lock::{self, Holder, SiteLock};
@@ -362,9 +362,11 @@ impl Run<'_, '_> {
 
     /// Binds every operation to its payload: a target that vanished fails here, before the snapshot.
     pub(super) fn bind(&self, s: &Started) -> Result<Vec<BoundOp>, ApplyError> {
-        let desired =
-            ConfigState::from_desired(self.a.site, self.a.doc.cameras.iter().map(|c| &c.camera));
-        let live = ConfigState::from_live(&s.live, &s.caps);
+        let desired = ComparableConfig::from_desired(
+            self.a.site,
+            self.a.doc.cameras.iter().map(|c| &c.camera),
+        );
+        let live = ComparableConfig::from_live(&s.live, &s.caps);
         bind(&self.report.plan.operations, &desired, &live).map_err(|source| ApplyError::Bind {
             site: self.a.site.name.clone(),
             source,

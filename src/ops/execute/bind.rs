@@ -5,7 +5,7 @@
 //! through an apply.
 
 use crate::model::{AlertKind, AlertRule, Camera, Settings};
-use crate::plan::comparable::ConfigState;
+use crate::plan::comparable::ComparableConfig;
 use crate::plan::{OpKind, Operation, Target};
 
 /// What one operation sends, with the version it expects.
@@ -69,8 +69,8 @@ pub struct BindError {
 /// Binds every operation of `ops` to its payload, or names the first one that cannot be.
 pub fn bind(
     ops: &[Operation],
-    desired: &ConfigState,
-    live: &ConfigState,
+    desired: &ComparableConfig,
+    live: &ComparableConfig,
 ) -> Result<Vec<BoundOp>, BindError> {
     ops.iter()
         .map(|op| {
@@ -84,8 +84,8 @@ pub fn bind(
 
 fn payload(
     op: &Operation,
-    desired: &ConfigState,
-    live: &ConfigState,
+    desired: &ComparableConfig,
+    live: &ComparableConfig,
 ) -> Result<Payload, BindError> {
     let missing = |what| BindError {
         what,
@@ -178,7 +178,12 @@ mod tests {
             Class::Metadata,
             vec![],
         );
-        let err = bind(&[op], &ConfigState::default(), &ConfigState::default()).unwrap_err();
+        let err = bind(
+            &[op],
+            &ComparableConfig::default(),
+            &ComparableConfig::default(),
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "camera `ghost` is not in the desired or live state this plan was computed from"
@@ -189,7 +194,12 @@ mod tests {
             Class::Policy,
             vec![],
         );
-        let bound = bind(&[policy], &ConfigState::default(), &ConfigState::default()).unwrap();
+        let bound = bind(
+            &[policy],
+            &ComparableConfig::default(),
+            &ComparableConfig::default(),
+        )
+        .unwrap();
         assert_eq!(bound[0].payload, Payload::Record);
     }
 }

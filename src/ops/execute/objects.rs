@@ -16,7 +16,7 @@ use super::journaling::Journaling;
 use crate::audit::detail::Agent;
 use crate::audit::{AuditError, GroupCommit};
 use crate::model::LiveConfig;
-use crate::plan::comparable::ConfigState;
+use crate::plan::comparable::ComparableConfig;
 use crate::plan::diff::diff;
 
 /// Requests at a time: the apply's default.
@@ -45,8 +45,8 @@ pub(crate) async fn restore_objects(
         Ok(l) => l,
         Err(e) => return Ok(Err(e.into())),
     };
-    let want = ConfigState::from_live(target, &caps);
-    let have = ConfigState::from_live(&live, &caps);
+    let want = ComparableConfig::from_live(target, &caps);
+    let have = ComparableConfig::from_live(&live, &caps);
     let (ops, _read_only) = diff(&want, &have);
     let bound = match bind(&ops, &want, &have) {
         Ok(b) => b,

@@ -59,7 +59,7 @@ pub async fn put(
         _ => "alert.update",
     };
     let attempt = caller.attempt(action, kind.clone());
-    app.mutate(attempt, move |state, ctx| {
+    app.mutate(attempt, move |data, ctx| {
         let k = kind_of(&kind).ok_or_else(|| {
             ApiError::unprocessable(format!(
                 "unknown alert kind `{kind}` (signal_loss, disk_full or temperature)"
@@ -72,7 +72,7 @@ pub async fn put(
         }
         problems.alert_rule("", &body);
         problems.check("invalid alert rule")?;
-        let status = match (state.alert_rules.get(&k), if_match?) {
+        let status = match (data.alert_rules.get(&k), if_match?) {
             (None, None) => StatusCode::CREATED,
             (None, Some(_)) => return Err(not_found(&kind)),
             (Some(cur), None) => {
@@ -108,10 +108,10 @@ pub async fn delete(
 ) -> Response {
     let if_match = IfMatch::from_headers(&headers);
     let attempt = caller.attempt("alert.delete", kind.clone());
-    app.mutate(attempt, move |state, _| {
+    app.mutate(attempt, move |data, _| {
         let k = kind_of(&kind).ok_or_else(|| not_found(&kind))?;
         extract::existing(
-            state.alert_rules.get(&k),
+            data.alert_rules.get(&k),
             || not_found(&kind),
             &format!("alert rule {kind}"),
             if_match,

@@ -14,7 +14,7 @@ use super::{json_response, App};
 use crate::sim::api_error::ApiError;
 use crate::sim::engine::{Ctx, Planned, Reply};
 use crate::sim::model::{Camera, CameraBody};
-use crate::sim::store::State as SimState;
+use crate::sim::store::VmsData;
 use crate::sim::validate::Problems;
 
 /// Page size when `limit` is not given.
@@ -134,7 +134,7 @@ fn parse_camera(bytes: &[u8], path_id: Option<&str>) -> Result<(String, CameraBo
 /// Writes `camera` with its recording span and answers `status` with it; a
 /// created camera's answer also says where it lives.
 fn put_camera(
-    state: &SimState,
+    data: &VmsData,
     ctx: Ctx,
     camera: Camera,
     status: StatusCode,
@@ -144,7 +144,7 @@ fn put_camera(
         reply = reply.with_location(format!("/api/v1/cameras/{}", camera.id));
     }
     Ok(Planned {
-        changes: state.put_camera(camera, ctx.now).into(),
+        changes: data.put_camera(camera, ctx.now).into(),
         reply,
     })
 }
@@ -162,16 +162,16 @@ pub async fn create(
         .and_then(|b| extract::peek_id(b))
         .unwrap_or_default();
     let attempt = caller.attempt("camera.create", target);
-    app.mutate(attempt, move |state, ctx| {
+    app.mutate(attempt, move |data, ctx| {
         let (id, body) = parse_camera(&body?, None)?;
-        if state.cameras.contains_key(&id) {
+        if data.cameras.contains_key(&id) {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 format!("camera {id} already exists"),
             ));
         }
         let camera = body.into_camera(id, ctx.version);
-        put_camera(state, ctx, camera, StatusCode::CREATED)
+        put_camera(data, ctx, camera, StatusCode::CREATED)
     })
     .await
 }
@@ -184,10 +184,10 @@ pub async fn update(
     Submission { if_match, body }: Submission,
 ) -> Response {
     let attempt = caller.attempt("camera.update", id.clone());
-    app.mutate(attempt, move |state, ctx| {
+    app.mutate(attempt, move |data, ctx| {
         let (id, body) = parse_camera(&body?, Some(&id))?;
         let current = extract::existing(
-            state.cameras.get(&id),
+            data.cameras.get(&id),
             || not_found(&id),
             &format!("camera {id}"),
             if_match,
@@ -207,7 +207,7 @@ pub async fn update(
         }
         problems.check("vendor, model and firmware cannot be changed")?;
         let camera = body.into_camera(id, ctx.version);
-        put_camera(state, ctx, camera, StatusCode::OK)
+        put_camera(data, ctx, camera, StatusCode::OK)
     })
     .await
 }
@@ -221,15 +221,15 @@ pub async fn delete(
 ) -> Response {
     let if_match = IfMatch::from_headers(&headers);
     let attempt = caller.attempt("camera.delete", id.clone());
-    app.mutate(attempt, move |state, ctx| {
+    app.mutate(attempt, move |data, ctx| {
         extract::existing(
-            state.cameras.get(&id),
+            data.cameras.get(&id),
             || not_found(&id),
             &format!("camera {id}"),
             if_match,
         )?;
         Ok(Planned {
-            changes: state.delete_camera(&id, ctx.now).into(),
+            changes: data.delete_camera(&id, ctx.now).into(),
             reply: Reply::no_content(),
         })
     })

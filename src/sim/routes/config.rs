@@ -20,7 +20,7 @@ use super::{json_response, App};
 use crate::sim::api_error::ApiError;
 use crate::sim::engine::{Ctx, Planned, Reply};
 use crate::sim::model::{AlertRule, Camera, ConfigBody, Settings, EXPORT_FORMAT};
-use crate::sim::store::{Change, State as SimState};
+use crate::sim::store::{Change, VmsData};
 use crate::sim::validate::Problems;
 
 #[derive(Serialize)]
@@ -32,7 +32,7 @@ struct Export<'a> {
     settings: &'a Settings,
 }
 
-fn export(s: &SimState) -> Result<Vec<u8>, serde_json::Error> {
+fn export(s: &VmsData) -> Result<Vec<u8>, serde_json::Error> {
     serde_json::to_vec(&Export {
         format: EXPORT_FORMAT,
         exported_at: Timestamp::now(),
@@ -59,19 +59,19 @@ pub async fn put(
     // Parsed as it arrives, up to the import limit; a failure is still journaled below.
     let parsed = streamed::json::<ConfigBody>(body, app.max_import_bytes).await;
     let attempt = caller.attempt("config.import", "config".into());
-    app.mutate(attempt, move |state, ctx| {
+    app.mutate(attempt, move |data, ctx| {
         let body = parsed?;
         problems_of(&body).check("invalid configuration")?;
         // Optional: without If-Match an import replaces whatever is there.
         if let Some(m) = if_match? {
-            if !m.admits(state.revision) {
+            if !m.admits(data.revision) {
                 return Err(ApiError::version_mismatch(
                     "the configuration",
-                    state.revision,
+                    data.revision,
                 ));
             }
         }
-        plan_import(state, ctx, body)
+        plan_import(data, ctx, body)
     })
     .await
 }
@@ -116,15 +116,15 @@ fn problems_of(body: &ConfigBody) -> Problems {
 
 /// The changes of a valid import and its answer: what the import leaves out is
 /// deleted, what it brings is written at the new version.
-fn plan_import(state: &SimState, ctx: Ctx, body: ConfigBody) -> Result<Planned, ApiError> {
+fn plan_import(data: &VmsData, ctx: Ctx, body: ConfigBody) -> Result<Planned, ApiError> {
     // Valid, so every camera has an id and every rule a kind.
     let ids: BTreeSet<String> = body.cameras.iter().filter_map(|c| c.id.clone()).collect();
     let kinds: BTreeSet<_> = body.alert_rules.iter().filter_map(|r| r.kind).collect();
     let mut changes = Vec::new();
-    for id in state.cameras.keys().filter(|id| !ids.contains(*id)) {
-        changes.extend(state.delete_camera(id, ctx.now));
+    for id in data.cameras.keys().filter(|id| !ids.contains(*id)) {
+        changes.extend(data.delete_camera(id, ctx.now));
     }
-    for k in state.alert_rules.keys().filter(|k| !kinds.contains(*k)) {
+    for k in data.alert_rules.keys().filter(|k| !kinds.contains(*k)) {
         changes.push(Change::DeleteAlertRule(*k));
     }
     let cameras: Vec<Camera> = body
@@ -160,7 +160,7 @@ fn plan_import(state: &SimState, ctx: Ctx, body: ConfigBody) -> Result<Planned, 
     )?
     .with_etag(ctx.version);
     for c in cameras {
-        changes.extend(state.put_camera(c, ctx.now));
+        changes.extend(data.put_camera(c, ctx.now));
     }
     changes.extend(rules.into_iter().map(Change::PutAlertRule));
     changes.push(Change::PutSettings(settings));

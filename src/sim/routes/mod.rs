@@ -25,7 +25,7 @@ use axum::Router;
 use super::api_error::ApiError;
 use super::auth::Tokens;
 use super::engine::{Answer, Attempt, Ctx, Engine, Planned, Reply};
-use super::store::State as SimState;
+use super::store::VmsData;
 
 /// Largest accepted body outside `/api/v1/config`.
 pub const MAX_BODY_BYTES: usize = 256 << 10;
@@ -48,7 +48,7 @@ impl App {
     pub async fn mutate(
         &self,
         attempt: Attempt,
-        plan: impl FnOnce(&SimState, Ctx) -> Result<Planned, ApiError> + Send + 'static,
+        plan: impl FnOnce(&VmsData, Ctx) -> Result<Planned, ApiError> + Send + 'static,
     ) -> Response {
         let engine = Arc::clone(&self.engine);
         let answer = tokio::task::spawn_blocking(move || engine.mutate(attempt, plan))

@@ -29,12 +29,12 @@ pub async fn put(
     Submission { if_match, body }: Submission,
 ) -> Response {
     let attempt = caller.attempt("settings.update", "settings".into());
-    app.mutate(attempt, move |state, ctx| {
+    app.mutate(attempt, move |data, ctx| {
         let body: SettingsBody = extract::json(&body?)?;
         let mut problems = Problems::default();
         problems.settings("", &body);
         problems.check("invalid settings")?;
-        require_version("the settings", if_match?.as_ref(), state.settings.version)?;
+        require_version("the settings", if_match?.as_ref(), data.settings.version)?;
         let settings = body.into_settings(ctx.version);
         Ok(Planned {
             reply: Reply::json(StatusCode::OK, &settings)?.with_etag(ctx.version),

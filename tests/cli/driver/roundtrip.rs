@@ -1,13 +1,14 @@
 //! Every driver call against the sim.
 
-use vmsops::desired::model::{AlertKind, Escalation, Vms as VmsConf};
+use vmsops::desired::model::{AlertKind, Escalation};
 use vmsops::driver::{self, AlertRule, DriverError, Settings, Vms};
+use vmsops::model::VmsEndpoint;
 
 use super::{camera, ctx};
 use crate::support::{SimProcess, TOKEN};
 
-fn site_vms(url: &str) -> VmsConf {
-    VmsConf {
+fn site_vms(url: &str) -> VmsEndpoint {
+    VmsEndpoint {
         driver: "reference".into(),
         url: url.into(),
         token_env: Some("SITE_VMS_TOKEN".into()),
