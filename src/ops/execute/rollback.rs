@@ -27,7 +27,7 @@ use crate::audit::{Action, AuditError, EntryResult, GroupCommit, NewEntry};
 use crate::driver::{DriverError, VmsJournalEntry};
 use crate::model::LiveConfig;
 use crate::ops::blocking::blocking;
-use crate::plan::comparable::ConfigState;
+use crate::plan::comparable::ComparableConfig;
 use crate::plan::diff::diff;
 use crate::plan::{OpKind, Operation, Target};
 
@@ -216,7 +216,7 @@ fn changer<'v>(
 }
 
 /// The live version of `op`'s object, if it exists.
-fn live_version(have: &ConfigState, op: &Operation) -> Option<Option<String>> {
+fn live_version(have: &ComparableConfig, op: &Operation) -> Option<Option<String>> {
     match &op.target {
         Target::Camera(id) => have.cameras.get(id).map(|c| c.version.clone()),
         Target::Alert(kind) => have.alerts.as_ref()?.get(kind).map(|a| a.version.clone()),
@@ -395,7 +395,7 @@ fn choose(
     ops: Vec<Operation>,
     touched: &BTreeMap<String, Touched<'_>>,
     journal: Option<&[VmsJournalEntry]>,
-    have: &ConfigState,
+    have: &ComparableConfig,
     ours: &HashSet<String>,
     summary: &mut RollbackSummary,
 ) -> Vec<(Operation, Option<String>)> {
@@ -442,8 +442,8 @@ async fn plan_and_send(
     let mut journal = read_journal().await;
     let mut ours: HashSet<String> = job.steps.iter().map(|s| s.request_id.clone()).collect();
     let touched = touched(job.steps, journal.as_deref());
-    let want = ConfigState::from_live(snapshot, &caps);
-    let have = ConfigState::from_live(&live, &caps);
+    let want = ComparableConfig::from_live(snapshot, &caps);
+    let have = ComparableConfig::from_live(&live, &caps);
     let (ops, _read_only) = diff(&want, &have);
     let send = choose(ops, &touched, journal.as_deref(), &have, &ours, summary);
     let (ops, versions): (Vec<Operation>, Vec<Option<String>>) = send.into_iter().unzip();
