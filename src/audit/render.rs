@@ -13,8 +13,10 @@ use super::review::{Category, Finding, Review, Source};
 pub fn log_text(entries: &[Entry]) -> String {
     let mut out = String::new();
     for e in entries {
+        // Every value came from a repository, a VMS or a person: never raw to a terminal.
+        let mut line = String::new();
         let _ = write!(
-            out,
+            line,
             "#{}  {}  {}  {}  {}",
             e.seq,
             e.at,
@@ -23,9 +25,9 @@ pub fn log_text(entries: &[Entry]) -> String {
             e.action
         );
         if let Some(t) = &e.target {
-            let _ = write!(out, " {t}");
+            let _ = write!(line, " {t}");
         }
-        let _ = write!(out, "  {}", e.result.as_str());
+        let _ = write!(line, "  {}", e.result.as_str());
         let mut extra: Vec<String> = Vec::new();
         if let Some(t) = &e.ticket {
             extra.push(format!("ticket={t}"));
@@ -51,8 +53,9 @@ pub fn log_text(entries: &[Entry]) -> String {
             extra.push(format!("error={err:?}"));
         }
         if !extra.is_empty() {
-            let _ = write!(out, "  {}", extra.join(" "));
+            let _ = write!(line, "  {}", extra.join(" "));
         }
+        out.push_str(&crate::safe_text::terminal(&line));
         out.push('\n');
     }
     if entries.is_empty() {
@@ -205,4 +208,26 @@ pub fn review_markdown(r: &Review) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{Action, EntryResult, NewEntry};
+
+    // Regression: `audit log` printed ESC and BEL from a ticket trailer raw to the terminal.
+    #[test]
+    fn the_log_never_prints_control_characters_from_a_value() {
+        let mut n = NewEntry::new(
+            jiff::Timestamp::UNIX_EPOCH,
+            Action::CameraUpdate,
+            EntryResult::Success,
+        );
+        n.ticket = Some("BI-2026-0001, WO-77\u{1b}[2J\u{1b}]0;pwned\u{7}".into());
+        n.operator = Some("tech\r\n#99  forged line".into());
+        let text = log_text(&[Entry::seal(n, 1, None)]);
+        assert!(!text.contains(['\u{1b}', '\u{7}', '\r']), "{text:?}");
+        assert_eq!(text.lines().count(), 1, "one line per entry: {text}");
+        assert!(text.contains("WO-77"), "{text}");
+    }
 }
