@@ -182,7 +182,8 @@ fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
 fn init_tracing(verbose: u8, format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
-        0 => "warn",
+        // watch says, in words, when it starts, when a site's status changes and when a check fails.
+        0 => "warn,vmsops::watch=info",
         1 => "info",
         2 => "debug",
         _ => "trace",

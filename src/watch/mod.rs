@@ -115,10 +115,15 @@ pub async fn run(
         shutdown.await;
         let _ = stop_tx.send(true);
     });
+    let mut bound = None;
     let server = match cfg.metrics_addr {
-        Some(addr) => {
-            Some(serve_metrics(addr, Arc::clone(&metrics), stop_rx.clone(), on_listen).await?)
-        }
+        Some(addr) => Some(
+            serve_metrics(addr, Arc::clone(&metrics), stop_rx.clone(), |a| {
+                bound = Some(a);
+                on_listen(a);
+            })
+            .await?,
+        ),
         None => None,
     };
     let client = reqwest::Client::builder()
@@ -127,6 +132,17 @@ pub async fn run(
         .map_err(WatchError::Client)?;
     let mut memory = Memory::default();
     let mut stop = stop_rx.clone();
+    tracing::info!(
+        "watching {} every {}{}{}",
+        cfg.repo.display(),
+        format!("{:?}", cfg.interval),
+        cfg.shard
+            .map(|(i, n)| format!(", shard {i}/{n}"))
+            .unwrap_or_default(),
+        bound
+            .map(|a| format!(", serving http://{a}/metrics"))
+            .unwrap_or_default()
+    );
     loop {
         tokio::select! {
             _ = cycle(&cfg, &metrics, &mut memory, &env, &client) => {}
@@ -388,14 +404,23 @@ async fn record_check(
         }
     }
     let (previous, previous_status) = reported.get(&plan.site).cloned().unwrap_or_default();
-    tracing::info!(site = %plan.site, status = ?status, operations = plan.operations.len(), findings = plan.findings.len(), "checked");
+    tracing::debug!(site = %plan.site, status = status.as_deref().unwrap_or("-"), operations = plan.operations.len(), findings = plan.findings.len(), "checked");
+    if status.is_some() && status != previous_status {
+        tracing::info!(
+            "{}: {} → {}{}",
+            plan.site,
+            previous_status.as_deref().unwrap_or("(first check)"),
+            status.as_deref().unwrap_or("-"),
+            change_summary(plan)
+        );
+    }
     if let (Some(t), Some(url)) = (
         transition(previous.as_deref(), sig.as_deref()),
         &cfg.webhook,
     ) {
         let body = webhook::payload(plan, t, previous_status.clone(), now);
         match webhook::post(client, url, &body, 4).await {
-            Ok(()) => tracing::info!(site = %plan.site, transition = ?t, "webhook posted"),
+            Ok(()) => tracing::debug!(site = %plan.site, transition = ?t, "webhook posted"),
             Err(e) => {
                 // Not recorded as reported: the next cycle tries again.
                 tracing::error!(site = %plan.site, error = %e, "webhook failed");
@@ -414,6 +439,32 @@ async fn record_check(
         }
     }
     reported.insert(plan.site.clone(), (sig, status));
+}
+
+/// What a site's status is about, in a few words for the log: its first differences and findings.
+fn change_summary(plan: &SitePlan) -> String {
+    let mut what: Vec<String> = plan
+        .operations
+        .iter()
+        .take(3)
+        .map(|op| {
+            let fields: Vec<&str> = op.changes.iter().map(|c| c.path.as_str()).collect();
+            format!("{} {} {}", op.op.as_str(), op.target, fields.join(", "))
+                .trim_end()
+                .to_string()
+        })
+        .collect();
+    what.extend(plan.findings.iter().take(2).map(|f| f.message.clone()));
+    if what.is_empty() {
+        return String::new();
+    }
+    let more = (plan.operations.len() + plan.findings.len()).saturating_sub(what.len());
+    let tail = if more > 0 {
+        format!("; and {more} more")
+    } else {
+        String::new()
+    };
+    crate::safe_text::terminal(&format!(" ({}{tail})", what.join("; "))).into_owned()
 }
 
 /// How a site's drift signature moved since it was last reported.

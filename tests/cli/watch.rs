@@ -348,8 +348,10 @@ fn one_unreachable_vms_is_counted_and_the_others_are_checked() {
         .env("VMSOPS_TOKEN", TOKEN)
         .env("VMSOPS_STATE_DIR", state.path())
         .env("VMSOPS_HTTP_TIMEOUT", "2s")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn watch");
     let mut first = String::new();
@@ -372,8 +374,31 @@ fn one_unreachable_vms_is_counted_and_the_others_are_checked() {
         assert!(Instant::now() < deadline, "{m}");
         std::thread::sleep(Duration::from_millis(100));
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    stop_with_sigterm(&child);
+    let out = child.wait_with_output().expect("watch ends");
+    let logs = String::from_utf8_lossy(&out.stderr);
+    // Without -v: the start, each status change and each failed check, in words.
+    assert!(
+        logs.contains("watching ") && logs.contains("every 200ms"),
+        "{logs}"
+    );
+    assert!(logs.contains("paris-hq: (first check) → unknown"), "{logs}");
+    assert!(
+        logs.contains("check failed") && logs.contains("lyon-dc"),
+        "{logs}"
+    );
+    assert!(
+        !logs.contains("Some(") && !logs.contains(" checked"),
+        "no debug rendering, no per-cycle line: {logs}"
+    );
+}
+
+fn stop_with_sigterm(child: &std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
 }
 
 /// Runs `vmsops watch --apply` until `until` holds (checked every 100 ms), then stops it with SIGTERM.
