@@ -33,10 +33,10 @@ pub struct Args {
     #[arg(long)]
     base: Option<String>,
     /// The person accountable for this apply (a named person, not a generic account).
-    #[arg(long, env = "VMSOPS_OPERATOR")]
+    #[arg(long, env = "VMSOPS_OPERATOR", hide_env_values = true)]
     operator: Option<String>,
     /// The work order or request id that justifies the change.
-    #[arg(long, env = "VMSOPS_TICKET")]
+    #[arg(long, env = "VMSOPS_TICKET", hide_env_values = true)]
     ticket: Option<String>,
     /// Operations sent at a time.
     #[arg(long, default_value_t = ApplySettings::DEFAULT_PARALLELISM)]

@@ -47,7 +47,13 @@ pub struct StateArgs {
     )]
     pub state: Option<String>,
     /// A state directory (the same as --state DIR).
-    #[arg(long, env = "VMSOPS_STATE_DIR", value_name = "DIR", global = true)]
+    #[arg(
+        long,
+        env = "VMSOPS_STATE_DIR",
+        value_name = "DIR",
+        global = true,
+        hide_env_values = true
+    )]
     pub state_dir: Option<PathBuf>,
 }
 

@@ -47,13 +47,13 @@ struct AckArgs {
     #[arg(long)]
     site: String,
     /// Who answers for the changes (a named person).
-    #[arg(long, env = "VMSOPS_OPERATOR")]
+    #[arg(long, env = "VMSOPS_OPERATOR", hide_env_values = true)]
     operator: Option<String>,
     /// Why the changes are accepted as they are.
     #[arg(long)]
     reason: String,
     /// The work order or request id.
-    #[arg(long, env = "VMSOPS_TICKET")]
+    #[arg(long, env = "VMSOPS_TICKET", hide_env_values = true)]
     ticket: Option<String>,
     /// The repository whose last applied commit names the site's VMS.
     #[arg(long, default_value = ".")]

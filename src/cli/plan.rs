@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long, value_name = "PLAN.json")]
     out: Option<PathBuf>,
     /// The work order or request id that justifies the change (else a `Ticket:` trailer).
-    #[arg(long, env = "VMSOPS_TICKET")]
+    #[arg(long, env = "VMSOPS_TICKET", hide_env_values = true)]
     ticket: Option<String>,
     /// Exit 2 when there are changes (0: none, 1: error).
     #[arg(long)]

@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long)]
     operator: Option<String>,
     /// The work order or request id that justifies it.
-    #[arg(long, env = "VMSOPS_TICKET")]
+    #[arg(long, env = "VMSOPS_TICKET", hide_env_values = true)]
     ticket: Option<String>,
     /// Do not ask for confirmation.
     #[arg(long)]

@@ -188,7 +188,7 @@ fn list(args: ListArgs, state: &StateStore) -> CmdResult {
                     [
                         s.id.clone(),
                         s.site.clone(),
-                        s.taken_at.to_string(),
+                        format!("{:.3}", s.taken_at),
                         terminal(&s.operator).into_owned(),
                         human_bytes(s.stored_bytes),
                         terminal(s.reason.as_deref().unwrap_or_default()).into_owned(),

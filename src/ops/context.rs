@@ -29,6 +29,14 @@ pub enum ContextError {
         #[source]
         source: LoadError,
     },
+    /// The base names no commit of the repository.
+    #[error("base revision `{rev}` not found in {repo}: pass `--base` a commit, tag or branch of this repository (check `git log`); a base is always a commit, never the work tree")]
+    BaseNotFound {
+        /// The base asked for.
+        rev: String,
+        /// The repository.
+        repo: String,
+    },
     /// git history could not be read.
     #[error(transparent)]
     Git(#[from] SourceError),
@@ -81,7 +89,13 @@ impl Bases {
                 rev: rev.to_string(),
                 source,
             };
-            let tree = Tree::open(repo_dir, rev).map_err(|e| err(e.into()))?;
+            let tree = Tree::open(repo_dir, rev).map_err(|e| match e {
+                SourceError::RevisionNotFound { rev, repo } => ContextError::BaseNotFound {
+                    rev,
+                    repo: repo.display().to_string(),
+                },
+                e => err(e.into()),
+            })?;
             let commit = tree.commit().unwrap_or_default();
             let repo = desired::load(&tree, rev, None).map_err(err)?;
             self.loaded.insert(rev.to_string(), (commit, repo));

@@ -159,7 +159,7 @@ fn render_site(
     for note in &site.notes {
         out.push_str(&format!("  {}\n", style.yellow(&format!("! {note}"))));
     }
-    if let Some(git) = &site.git {
+    if let Some(git) = site.git.as_ref().filter(|g| !g.commits.is_empty()) {
         out.push_str(&format!(
             "  changes since {}:\n",
             crate::model::short_id(&git.base)
