@@ -102,39 +102,9 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
     let sim = SimProcess::start(&[]);
     let repo = GitRepo::example_at(&sim.url);
     let state = tempfile::tempdir().expect("state");
-    let head = {
-        let r = git2::Repository::open(repo.path()).expect("repo");
-        let c = r.head().and_then(|h| h.peel_to_commit()).expect("HEAD");
-        c.id().to_string()
-    };
     // The site was applied at HEAD, with a baseline at the (empty) VMS journal's end,
     // and another vmsops user's request id is in the shared journal.
-    let store = vmsops::state::StateStore::resolve(Some(state.path()), &|_| None).expect("state");
-    store
-        .set_applied(
-            "paris-hq",
-            &vmsops::state::Applied {
-                commit: head.clone(),
-                at: NOW.parse().expect("now"),
-                operator: "claire.martin".into(),
-                agent: "cli".into(),
-                journal_seq: None,
-                journal_hash: None,
-            },
-        )
-        .expect("applied");
-    store
-        .set_baseline(
-            "paris-hq",
-            &vmsops::state::Baseline {
-                journal_cursor: Some("1".into()),
-                at: NOW.parse().expect("now"),
-                reason: "first-apply".into(),
-                url: sim.url.clone(),
-                origin: None,
-            },
-        )
-        .expect("baseline");
+    let store = applied_at_head(state.path(), &repo, &sim.url);
     let mut restore = vmsops::audit::NewEntry::new(
         NOW.parse().expect("now"),
         vmsops::audit::Action::Restore,
@@ -301,6 +271,42 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
 
     // SIGTERM: a clean stop, exit 0.
     stop(child);
+}
+
+/// A directory store where paris-hq was applied at HEAD of `repo`, with a baseline at
+/// the (empty) VMS journal's end.
+fn applied_at_head(
+    state: &std::path::Path,
+    repo: &GitRepo,
+    url: &str,
+) -> vmsops::state::StateStore {
+    let r = git2::Repository::open(repo.path()).expect("repo");
+    let head = r
+        .head()
+        .and_then(|h| h.peel_to_commit())
+        .expect("HEAD")
+        .id()
+        .to_string();
+    let store = vmsops::state::StateStore::resolve(Some(state), &|_| None).expect("state");
+    let at = NOW.parse().expect("now");
+    let applied = vmsops::state::Applied {
+        commit: head,
+        at,
+        operator: "claire.martin".into(),
+        agent: "cli".into(),
+        journal_seq: None,
+        journal_hash: None,
+    };
+    store.set_applied("paris-hq", &applied).expect("applied");
+    let baseline = vmsops::state::Baseline {
+        journal_cursor: Some("1".into()),
+        at,
+        reason: "first-apply".into(),
+        url: url.to_string(),
+        origin: None,
+    };
+    store.set_baseline("paris-hq", &baseline).expect("baseline");
+    store
 }
 
 /// SIGTERM, then the exit code must be 0 within ten seconds.
@@ -579,37 +585,7 @@ fn the_metrics_pass_promtool_check() {
     let sim = SimProcess::start(&[]);
     let repo = GitRepo::example_at(&sim.url);
     let state = tempfile::tempdir().expect("state");
-    let head = {
-        let r = git2::Repository::open(repo.path()).expect("repo");
-        let c = r.head().and_then(|h| h.peel_to_commit()).expect("HEAD");
-        c.id().to_string()
-    };
-    let store = vmsops::state::StateStore::resolve(Some(state.path()), &|_| None).expect("state");
-    store
-        .set_applied(
-            "paris-hq",
-            &vmsops::state::Applied {
-                commit: head,
-                at: NOW.parse().expect("now"),
-                operator: "claire.martin".into(),
-                agent: "cli".into(),
-                journal_seq: None,
-                journal_hash: None,
-            },
-        )
-        .expect("applied");
-    store
-        .set_baseline(
-            "paris-hq",
-            &vmsops::state::Baseline {
-                journal_cursor: Some("1".into()),
-                at: NOW.parse().expect("now"),
-                reason: "first-apply".into(),
-                url: sim.url.clone(),
-                origin: None,
-            },
-        )
-        .expect("baseline");
+    applied_at_head(state.path(), &repo, &sim.url);
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("vmsops"))
         .args([
             "watch",
