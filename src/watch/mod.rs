@@ -57,6 +57,13 @@ pub struct WatchConfig {
     pub pinned_now: Option<jiff::Timestamp>,
 }
 
+impl WatchConfig {
+    /// The run's one clock: pinned when `pinned_now` is, else the system's.
+    fn clock(&self) -> Clock {
+        Clock::pinned_or_system(self.pinned_now)
+    }
+}
+
 /// How `watch --apply` applies.
 #[derive(Debug, Clone, Copy)]
 pub struct ApplyOptions {
@@ -228,7 +235,7 @@ async fn cycle(
             tracing::warn!(remote, error = %crate::error_chain(&e), "checking the commits already here");
         }
     }
-    let now = Clock::pinned_or_system(cfg.pinned_now).now();
+    let now = cfg.clock().now();
     let today = now.to_zoned(jiff::tz::TimeZone::system()).date();
     let Some((tree, repo)) = load_valid(cfg, today, started, metrics, &memory.reported).await
     else {
@@ -499,10 +506,7 @@ async fn reconcile(
     let pending = plans
         .iter()
         .filter(|p| p.error.is_none() && !p.operations.is_empty());
-    let clock = cfg.pinned_now.map_or_else(
-        crate::ops::clock::Clock::system,
-        crate::ops::clock::Clock::pinned,
-    );
+    let clock = cfg.clock();
     // The loop acts for the revision's author (the approver who signed it, once the gate
     // finds one): without an author's email nobody answers for the change, so nothing is applied.
     let Ok(settings) = ApplySettings::builder(Agent::Watch, clock, today)

@@ -138,15 +138,7 @@ fn watch_reports_transitions_serves_metrics_and_stops_on_sigterm() {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn watch");
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut first)
-            .expect("line");
-        let url = first
-            .trim()
-            .strip_prefix("metrics on ")
-            .expect("metrics line")
-            .to_string();
+        let url = metrics_url(&mut child);
         (child, url)
     };
     let (first_watch, metrics_url) = spawn();
@@ -309,13 +301,22 @@ fn applied_at_head(
     store
 }
 
+/// The metrics URL a watch prints as the first line of its stdout.
+fn metrics_url(child: &mut std::process::Child) -> String {
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("line");
+    first
+        .trim()
+        .strip_prefix("metrics on ")
+        .expect("metrics line")
+        .to_string()
+}
+
 /// SIGTERM, then the exit code must be 0 within ten seconds.
 fn stop(mut child: std::process::Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    stop_with_sigterm(&child);
     let deadline = Instant::now() + Duration::from_secs(10);
     let code = loop {
         if let Some(s) = child.try_wait().expect("wait") {
@@ -360,15 +361,7 @@ fn one_unreachable_vms_is_counted_and_the_others_are_checked() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn watch");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("line");
-    let metrics_url = first
-        .trim()
-        .strip_prefix("metrics on ")
-        .expect("metrics line")
-        .to_string();
+    let metrics_url = metrics_url(&mut child);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let m = scrape(&metrics_url);
@@ -603,15 +596,7 @@ fn the_metrics_pass_promtool_check() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn watch");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("line");
-    let url = first
-        .trim()
-        .strip_prefix("metrics on ")
-        .expect("metrics line")
-        .to_string();
+    let url = metrics_url(&mut child);
     let deadline = Instant::now() + Duration::from_secs(20);
     let m = loop {
         let m = scrape(&url);
